@@ -1,1 +1,164 @@
+//! `arazzo-codegen` compiles [Arazzo 1.0.x](https://spec.openapis.org/arazzo/v1.0.1.html) workflow
+//! documents, and the OpenAPI descriptions they name, into strongly typed async Rust.
+//!
+//! The stages run one way: [`load`] (files) → [`read`] (model) → [`validate`] (cross
+//! references and expressions) → plan and types → emit (tokens) → [`format`] (prettyplease).
+//! Only loading and writing touch the filesystem. No stage panics on user input: every mistake
+//! becomes a [`Diagnostic`] with a code, a file, a line and column, a JSON pointer and a help
+//! line, and all of them are reported at once.
+//!
+//! # Diagnostic codes
+//!
+//! | code | meaning |
+//! |---|---|
+//! | E0001 | a file cannot be read |
+//! | E0002 | YAML/JSON syntax error |
+//! | E0101 | a required field is missing |
+//! | E0102 | unknown field (with did-you-mean) |
+//! | E0103 | a field has the wrong type |
+//! | E0104 | an OpenAPI file was given where an Arazzo document was expected |
+//! | E0105 | `workflows` or `steps` is empty |
+//! | E0106 | unsupported Arazzo version (not 1.0.x) |
+//! | E0107 | unknown source description type |
+//! | E0108 | a step names no operation or workflow |
+//! | E0109 | a step names more than one of operationId / operationPath / workflowId |
+//! | E0110 | invalid output name |
+//! | E0111 | unknown parameter location |
+//! | E0112 | malformed `reference` |
+//! | E0113 | unknown criterion type |
+//! | E0114 | a typed criterion has no `context` |
+//! | E0115 | unknown action type |
+//! | E0116 | `retryAfter` / `retryLimit` not a non-negative number |
+//! | E0117 | an action names both a step and a workflow |
+//! | E0118 | a goto names no target |
+//! | E0120 | Swagger 2.0 source description |
+//! | E0121 | unknown OpenAPI version |
+//! | E02xx | invalid runtime expression, JSON pointer, condition, JSONPath, regex, xpath, template (see [`expr::CODES`]) |
+//! | E0301 | `$response`/`$statusCode` where there is no response |
+//! | E0302 | `$inputs.x` not declared in the workflow's inputs |
+//! | E0303 | `$steps.x` names an unknown step |
+//! | E0304 | a step or workflow has no such output |
+//! | E0305 | the step read from cannot have run yet |
+//! | E0306 | unknown workflow, source description or component in an expression |
+//! | E0310 | unknown operationId, workflow, step, source or component |
+//! | E0311 | a source description could not be read |
+//! | E0312 | a workflow reference into a source that is not an Arazzo document |
+//! | E0313 | ambiguous operationId (in several sources) |
+//! | E0314 | malformed operationPath |
+//! | E0315 | operationPath pointer names no operation |
+//! | E0316 | duplicate id or name |
+//! | E0317 | `dependsOn` cycle |
+//! | E0318 | a parameter of an operation step has no `in` |
+//! | E0319 | a required OpenAPI parameter is not supplied |
+//! | E04xx | type errors against the OpenAPI schemas (see [`types`]) |
+//! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
+//! | W0102 | a field that has no effect on this action type |
+//! | W0103 | remote source description, not fetched |
+//! | W02xx | non-portable expression spellings (see [`expr::CODES`]) |
+//! | W0301 | replacement target is not a JSON pointer |
+//! | W0302 | `retry` inside `onSuccess` (not Arazzo 1.0.1; accepted) |
+//! | W0303 | a parameter the operation does not declare |
+//! | W0304 | a goto loop with no delay and no bound of its own |
+//! | W0305 | unknown JSONPath version |
+//!
+//! # Semantics decided where the spec is silent
+//!
+//! - A step succeeds when all `successCriteria` hold; without criteria, on any 2xx status.
+//! - After success, the first `onSuccess` action whose criteria hold runs; none: the next step.
+//!   After failure, the first matching `onFailure` action runs; none: the workflow fails with
+//!   an error naming the step, the status and each failed criterion's text. Workflow-level
+//!   actions are consulted after the step's own list.
+//! - `retry` waits `retryAfter` seconds (a `Retry-After` header wins) and runs the step again, at
+//!   most `retryLimit` times (absent: 1); then the later actions of the list are tried.
+//!   `retry` in `onSuccess` is accepted (warning W0302; an error with [`Settings::strict`]).
+//! - `goto` to a step that already ran is a loop, bounded by the client's step budget and paced
+//!   by its loop pacing. `end` returns the outputs whose steps have run.
+//! - JSONPath `PATH OP LITERAL` (both seeds) means "the single value at PATH compared with
+//!   LITERAL" (warning W0203, naming the portable simple criterion).
+//! - Simple conditions compare strings case-insensitively, coerce numeric strings under numeric
+//!   operators, and `null` equals only `null`.
 
+pub mod diag;
+pub mod expr;
+pub mod load;
+pub mod model;
+pub mod openapi;
+pub mod read;
+pub mod report;
+pub mod syntax;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+
+/// Settings shared by every front end (build.rs, CLI, proc-macro).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Directory that relative document paths are resolved against (the crate root for the macro).
+    pub base_dir: PathBuf,
+    /// Local files for source descriptions, by source name or by URL.
+    pub sources: BTreeMap<String, PathBuf>,
+    /// Turn portability warnings that change meaning (retry in onSuccess) into errors.
+    pub strict: bool,
+    /// Warn about goto loops that have no delay of their own.
+    pub loop_warning: bool,
+    /// The path generated code uses to name the runtime crate.
+    pub runtime_path: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { base_dir: PathBuf::new(), sources: BTreeMap::new(), strict: false, loop_warning: true, runtime_path: "::arazzo_runtime".into() }
+    }
+}
+
+impl Settings {
+    /// Maps a source description (by name or URL) to a local file.
+    pub fn source(mut self, name_or_url: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        self.sources.insert(name_or_url.into(), path.into());
+        self
+    }
+}
+
+/// The result of checking one document.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Everything that was read.
+    pub loaded: load::Loaded,
+    /// Every finding.
+    pub diagnostics: Diagnostics,
+}
+
+impl Checked {
+    /// Renders every finding like rustc, in document order, with a summary line.
+    pub fn render(&self) -> String {
+        render(&self.loaded, &self.diagnostics)
+    }
+}
+
+/// Renders findings with the quoted source lines.
+pub fn render(loaded: &load::Loaded, diags: &Diagnostics) -> String {
+    let mut out = String::new();
+    for d in diags.sorted() {
+        out.push_str(&d.render(loaded.text_of(&d.file)));
+        out.push('\n');
+    }
+    let (e, w) = diags.counts();
+    if e + w > 0 {
+        out.push_str(&format!("{e} error{}, {w} warning{}\n", if e == 1 { "" } else { "s" }, if w == 1 { "" } else { "s" }));
+    }
+    out
+}
+
+/// Loads and checks an Arazzo document and everything it names.
+pub fn check(path: &Path, settings: &Settings) -> Checked {
+    let mut diagnostics = Diagnostics::default();
+    let loaded = load::load(path, settings, &mut diagnostics);
+    let docs: Vec<usize> = loaded.documents.keys().copied().collect();
+    for doc in docs {
+        validate::validate(&loaded, doc, settings, &mut diagnostics);
+    }
+    Checked { loaded, diagnostics }
+}

@@ -1,0 +1,209 @@
+//! Diagnostics: every finding carries a code, a place (file, line, column, JSON pointer), a
+//! message and a help line. They are collected, never thrown, and rendered like rustc's.
+
+use std::fmt::Write as _;
+
+use crate::syntax::Pos;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The document cannot be compiled.
+    Error,
+    /// The document compiles, but something in it is not portable or likely a mistake.
+    Warning,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code, documented in the crate docs (`E0101`, `W0201`, ...).
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// The file, as given to the generator (relative paths stay relative).
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// Width of the offending text, in characters (at least 1).
+    pub width: u32,
+    /// JSON pointer of the node in its document.
+    pub pointer: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The rustc-like rendering; `source` is the file's text, for the quoted line.
+    pub fn render(&self, source: Option<&str>) -> String {
+        let mut out = String::new();
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{level}[{}]: {}", self.code, self.message);
+        let gutter = self.line.to_string().len();
+        let pad = " ".repeat(gutter);
+        let pointer = if self.pointer.is_empty() { String::new() } else { format!(" (#{})", self.pointer) };
+        let _ = writeln!(out, "{pad}--> {}:{}:{}{pointer}", self.file, self.line, self.column);
+        if let Some(text) = source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)) {
+            let caret_pad: String = text
+                .chars()
+                .take(self.column.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{} | {}", self.line, text);
+            let _ = writeln!(out, "{pad} | {caret_pad}{}", "^".repeat(self.width.max(1) as usize));
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{pad} = help: {help}");
+        }
+        out
+    }
+
+    /// `file:line:column: message` on one line, for compile errors in the macro.
+    pub fn one_line(&self) -> String {
+        let help = self.help.as_ref().map(|h| format!(" (help: {h})")).unwrap_or_default();
+        format!("{}:{}:{}: {}[{}]: {}{help}", self.file, self.line, self.column, self.level(), self.code, self.message)
+    }
+
+    fn level(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A place in a document where a finding is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct At {
+    /// Start of the offending text.
+    pub pos: Pos,
+    /// Its width in characters.
+    pub width: u32,
+}
+
+/// Collects diagnostics; kept in document order when rendered.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Adds a finding.
+    pub fn push(&mut self, d: Diagnostic) {
+        if !self.items.contains(&d) {
+            self.items.push(d);
+        }
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    /// All findings, sorted by file, line and column (stable for equal places).
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut v: Vec<&Diagnostic> = self.items.iter().collect();
+        v.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        v
+    }
+
+    /// Number of findings.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are no findings.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Moves every finding of `other` into `self`.
+    pub fn extend(&mut self, other: Diagnostics) {
+        for d in other.items {
+            self.push(d);
+        }
+    }
+
+    /// Counts of errors and warnings.
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self.items.iter().filter(|d| d.is_error()).count();
+        (errors, self.items.len() - errors)
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(did_you_mean("successCriterias", ["successCriteria", "onSuccess"]), Some("successCriteria"));
+        assert_eq!(did_you_mean("zzz", ["successCriteria"]), None);
+    }
+
+    #[test]
+    fn renders_like_rustc() {
+        let d = Diagnostic {
+            severity: Severity::Error,
+            code: "E0102",
+            message: "unknown field `b`".into(),
+            file: "x.yaml".into(),
+            line: 2,
+            column: 3,
+            width: 1,
+            pointer: "/a/b".into(),
+            help: Some("remove it".into()),
+        };
+        let text = d.render(Some("a:\n  b: 1\n"));
+        assert_eq!(
+            text,
+            "error[E0102]: unknown field `b`\n --> x.yaml:2:3 (#/a/b)\n  |\n2 |   b: 1\n  |   ^\n  = help: remove it\n"
+        );
+    }
+}

@@ -1,0 +1,466 @@
+//! The typed syntax trees produced by the expression parsers, and their canonical rendering.
+
+use std::fmt;
+
+/// A JSON-ish navigation step after an expression: `#/a/0` pointer tokens or `.a` / `[0]`
+/// navigation.
+///
+/// JSON pointer tokens always stay [`Segment::Key`], even when they are all digits (`#/0` may name
+/// an object member); only bracket navigation `[0]` becomes [`Segment::Index`]. Dotted `.0` is
+/// `Key("0")`. The type checker decides what a digit key means.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// An object member name, or a pointer token / dotted step that may also be an array index.
+    Key(String),
+    /// A 0-based array index written `[n]`.
+    Index(usize),
+}
+
+/// One runtime expression (Arazzo 1.0.1 §Runtime Expressions, plus the forms real documents use).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Expr {
+    /// `$url`: the request URL.
+    Url,
+    /// `$method`: the request's HTTP method.
+    Method,
+    /// `$statusCode`: the response status code.
+    StatusCode,
+    /// `$request.…`: a part of the request that was sent.
+    Request(Source),
+    /// `$response.…`: a part of the response that was received.
+    Response(Source),
+    /// `$inputs.NAME`, with optional navigation into the value.
+    Inputs {
+        /// The input's name.
+        name: String,
+        /// Navigation after the name (`#/a/b`, `.a.b`, `[0]`).
+        path: Vec<Segment>,
+    },
+    /// `$outputs.NAME`, with optional navigation into the value.
+    Outputs {
+        /// The output's name.
+        name: String,
+        /// Navigation after the name.
+        path: Vec<Segment>,
+    },
+    /// `$steps.ID.outputs[.NAME]`, with optional navigation after the name.
+    Steps {
+        /// The step id.
+        step: String,
+        /// The field of the step; always `outputs` (anything else is rejected by the parser).
+        field: String,
+        /// The output name; `None` means the whole outputs map.
+        name: Option<String>,
+        /// Navigation after the name (always empty when `name` is `None`).
+        path: Vec<Segment>,
+    },
+    /// `$workflows.ID.(inputs|outputs)[.NAME]`, with optional navigation after the name.
+    Workflows {
+        /// The workflow id.
+        workflow: String,
+        /// `inputs` or `outputs`.
+        field: String,
+        /// The input or output name; `None` means the whole map.
+        name: Option<String>,
+        /// Navigation after the name (always empty when `name` is `None`).
+        path: Vec<Segment>,
+    },
+    /// `$sourceDescriptions.NAME[.REST]`.
+    SourceDescriptions {
+        /// The source description's name.
+        name: String,
+        /// What follows the name: `url`, or an operationId / workflowId.
+        rest: Option<String>,
+    },
+    /// `$components.KIND.NAME`.
+    Components {
+        /// `inputs`, `parameters`, `successActions` or `failureActions`.
+        kind: String,
+        /// The component's name (may contain dots).
+        name: String,
+    },
+}
+
+/// The part of a request or response that an expression reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// `header.TOKEN` (header names are case-insensitive).
+    Header(String),
+    /// `query.NAME`.
+    Query(String),
+    /// `path.NAME`.
+    Path(String),
+    /// `body`, with optional navigation (`#/a/0`, `.a[0]`).
+    Body(Vec<Segment>),
+}
+
+/// A parse result together with the non-fatal findings made on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    /// What was parsed.
+    pub value: T,
+    /// Warnings (codes `W02xx`), in source order.
+    pub warnings: Vec<ExprIssue>,
+}
+
+impl<T> Parsed<T> {
+    /// A result without warnings.
+    pub fn new(value: T) -> Self {
+        Parsed { value, warnings: Vec::new() }
+    }
+
+    /// Transforms the value, keeping the warnings.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
+        Parsed { value: f(self.value), warnings: self.warnings }
+    }
+}
+
+/// An error or warning about an expression; errors are returned as `Err(ExprIssue)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprIssue {
+    /// Byte offset of the offending text in the string that was parsed.
+    pub offset: usize,
+    /// Length in bytes of the offending text (0 at the end of the input).
+    pub len: usize,
+    /// Stable code from [`super::CODES`].
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, with the portable spelling where one exists.
+    pub help: Option<String>,
+}
+
+impl ExprIssue {
+    /// A finding without help text.
+    pub fn new(code: &'static str, offset: usize, len: usize, message: impl Into<String>) -> Self {
+        ExprIssue { offset, len, code, message: message.into(), help: None }
+    }
+
+    /// Adds help text.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Moves the finding by `base` bytes (used when the parsed text sits inside a larger string).
+    #[must_use]
+    pub fn shifted(mut self, base: usize) -> Self {
+        self.offset = self.offset.saturating_add(base);
+        self
+    }
+
+    /// Whether the code is a warning (`W…`).
+    pub fn is_warning(&self) -> bool {
+        self.code.starts_with('W')
+    }
+}
+
+impl fmt::Display for ExprIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] at byte {}: {}", self.code, self.offset, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, " (help: {help})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ExprIssue {}
+
+/// One piece of a string with embedded `{$…}` expressions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    /// Literal text, copied as is.
+    Lit(String),
+    /// An embedded expression (written `{$…}`).
+    Expr(Expr),
+}
+
+/// How a string value in a document should be read (see [`super::classify_value`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueKind {
+    /// The whole string is one runtime expression.
+    Expression,
+    /// The string contains `{$…}` embedded expressions.
+    Template,
+    /// Plain text.
+    Literal,
+}
+
+/// A parsed string value (see [`super::parse_value`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// The whole string is one runtime expression; its value keeps its JSON type.
+    Expr(Expr),
+    /// A string with embedded expressions.
+    Template(Vec<TemplatePart>),
+    /// Plain text.
+    Literal(String),
+}
+
+/// A literal in a simple condition or a JSONPath shorthand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A JSON number.
+    Number(serde_json::Number),
+    /// A string (quotes and escapes removed).
+    String(String),
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator as written in a condition.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+impl fmt::Display for CmpOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A runtime expression, with its place in the condition text.
+    Expr {
+        /// The expression.
+        expr: Expr,
+        /// Byte offset in the condition.
+        offset: usize,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// A literal.
+    Literal(Literal),
+}
+
+/// A parsed simple condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// `a || b`
+    Or(Box<Condition>, Box<Condition>),
+    /// `a && b`
+    And(Box<Condition>, Box<Condition>),
+    /// `!a`
+    Not(Box<Condition>),
+    /// `lhs OP rhs`
+    Compare {
+        /// Left side.
+        lhs: Operand,
+        /// The operator.
+        op: CmpOp,
+        /// Right side.
+        rhs: Operand,
+    },
+    /// A bare operand, judged by its truthiness.
+    Truthy(Operand),
+}
+
+/// A parsed `type: jsonpath` criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonPathCriterion {
+    /// `$.a.b OP literal` (not RFC 9535; accepted with warning W0203).
+    Shorthand {
+        /// The singular path after `$`.
+        path: Vec<Segment>,
+        /// The comparison.
+        op: CmpOp,
+        /// The value compared with.
+        literal: Literal,
+    },
+    /// An RFC 9535 query (validated with `serde_json_path::JsonPath::parse`). `path` is `Some`
+    /// when the query is a plain singular path of names/indices (`$.a.b[0]`, `$['a']`), so it can
+    /// be compiled to plain Rust.
+    Query {
+        /// The query text, as written.
+        text: String,
+        /// The plain path, when the query is one.
+        path: Option<Vec<Segment>>,
+    },
+}
+
+/// Escapes one JSON pointer reference token (`~` → `~0`, `/` → `~1`).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Renders a path as a JSON pointer (`/a/0`); the empty path renders as the empty string.
+pub fn pointer_string(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        out.push('/');
+        match segment {
+            Segment::Key(key) => out.push_str(&escape_pointer_token(key)),
+            Segment::Index(index) => out.push_str(&index.to_string()),
+        }
+    }
+    out
+}
+
+fn write_path(f: &mut fmt::Formatter<'_>, path: &[Segment]) -> fmt::Result {
+    if path.is_empty() {
+        Ok(())
+    } else {
+        write!(f, "#{}", pointer_string(path))
+    }
+}
+
+fn write_named(
+    f: &mut fmt::Formatter<'_>,
+    prefix: &str,
+    name: Option<&str>,
+    path: &[Segment],
+) -> fmt::Result {
+    f.write_str(prefix)?;
+    if let Some(name) = name {
+        write!(f, ".{name}")?;
+        write_path(f, path)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Header(name) => write!(f, "header.{name}"),
+            Source::Query(name) => write!(f, "query.{name}"),
+            Source::Path(name) => write!(f, "path.{name}"),
+            Source::Body(path) => {
+                f.write_str("body")?;
+                write_path(f, path)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Url => f.write_str("$url"),
+            Expr::Method => f.write_str("$method"),
+            Expr::StatusCode => f.write_str("$statusCode"),
+            Expr::Request(source) => write!(f, "$request.{source}"),
+            Expr::Response(source) => write!(f, "$response.{source}"),
+            Expr::Inputs { name, path } => write_named(f, "$inputs", Some(name), path),
+            Expr::Outputs { name, path } => write_named(f, "$outputs", Some(name), path),
+            Expr::Steps { step, field, name, path } => {
+                write_named(f, &format!("$steps.{step}.{field}"), name.as_deref(), path)
+            }
+            Expr::Workflows { workflow, field, name, path } => {
+                write_named(f, &format!("$workflows.{workflow}.{field}"), name.as_deref(), path)
+            }
+            Expr::SourceDescriptions { name, rest } => {
+                write!(f, "$sourceDescriptions.{name}")?;
+                match rest {
+                    Some(rest) => write!(f, ".{rest}"),
+                    None => Ok(()),
+                }
+            }
+            Expr::Components { kind, name } => write!(f, "$components.{kind}.{name}"),
+        }
+    }
+}
+
+impl Expr {
+    /// The navigation path of the expression, when it has one (`$response.body`, a named input,
+    /// output, step output or workflow input/output).
+    pub fn path(&self) -> Option<&[Segment]> {
+        match self {
+            Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
+            Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
+            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+
+    /// Mutable access to the navigation path, when the expression has one (see [`Expr::path`]).
+    pub fn path_mut(&mut self) -> Option<&mut Vec<Segment>> {
+        match self {
+            Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
+            Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
+            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Literal {
+    /// Renders the literal in portable simple-condition syntax (single-quoted strings).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Null => f.write_str("null"),
+            Literal::Bool(b) => write!(f, "{b}"),
+            Literal::Number(n) => write!(f, "{n}"),
+            Literal::String(s) => write!(f, "'{}'", s.replace('\'', "''")),
+        }
+    }
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Expr { expr, .. } => write!(f, "{expr}"),
+            Operand::Literal(literal) => write!(f, "{literal}"),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    /// Renders the condition in portable syntax, fully parenthesised below the top level.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Or(a, b) => write!(f, "{} || {}", Group(a), Group(b)),
+            Condition::And(a, b) => write!(f, "{} && {}", Group(a), Group(b)),
+            Condition::Not(a) => write!(f, "!{}", Group(a)),
+            Condition::Compare { lhs, op, rhs } => write!(f, "{lhs} {op} {rhs}"),
+            Condition::Truthy(operand) => write!(f, "{operand}"),
+        }
+    }
+}
+
+/// Parenthesises compound sub-conditions when rendering.
+struct Group<'a>(&'a Condition);
+
+impl fmt::Display for Group<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Condition::Truthy(_) => write!(f, "{}", self.0),
+            other => write!(f, "({other})"),
+        }
+    }
+}

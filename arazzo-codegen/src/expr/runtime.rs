@@ -1,0 +1,591 @@
+//! The runtime-expression parser (`$url`, `$response.body#/a`, `$steps.s.outputs.x`, …).
+//!
+//! Grammar: the Arazzo 1.0.1 ABNF, plus what real documents write: a `#/pointer` after input,
+//! output, step and workflow names; dotted (`.a.0`) and bracket (`[0]`) navigation after a name or
+//! `body`; `$response.headers.X` (W0201); and `$response.body#id` (W0202).
+
+use super::ast::{Expr, ExprIssue, Parsed, Segment, Source};
+
+/// The expression roots, as written after `$`.
+pub const ROOTS: &[&str] = &[
+    "url",
+    "method",
+    "statusCode",
+    "request",
+    "response",
+    "inputs",
+    "outputs",
+    "steps",
+    "workflows",
+    "sourceDescriptions",
+    "components",
+];
+
+const COMPONENT_KINDS: &[&str] = &["inputs", "parameters", "successActions", "failureActions"];
+const SOURCE_KINDS: &[&str] = &["header", "query", "path", "body"];
+const E_EXPR: &str = "E0201";
+const E_POINTER: &str = "E0202";
+
+/// Where an expression must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Boundary {
+    /// At the end of the input.
+    End,
+    /// At whitespace, one of `!&()<=>{|},`, or the end (an operand in a condition or template).
+    Operand,
+    /// Anywhere: take the longest expression (used to spot expressions in plain text).
+    Loose,
+}
+
+/// An expression found in a larger string; offsets are absolute.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
+    /// The expression with its warnings.
+    pub parsed: Parsed<Expr>,
+    /// Byte offset just past the expression.
+    pub end: usize,
+}
+
+/// Parses a string that must be exactly one runtime expression.
+///
+/// # Errors
+/// `E0201` (invalid expression) or `E0202` (invalid JSON pointer), with the byte offset of the
+/// offending character and, for unknown names, a did-you-mean.
+pub fn parse_expression(s: &str) -> Result<Parsed<Expr>, ExprIssue> {
+    parse_at(s, 0, Boundary::End).map(|found| found.parsed)
+}
+
+/// Parses the runtime expression at the start of `s`, which must end at an operand boundary
+/// (whitespace, one of `!&()<=>{|},`, or the end of `s`); `[n]` navigation is part of it.
+/// Returns the expression and its length in bytes, or `None` when `s` does not start with one.
+pub fn find_expression_prefix(s: &str) -> Option<(Parsed<Expr>, usize)> {
+    parse_at(s, 0, Boundary::Operand).ok().map(|found| (found.parsed, found.end))
+}
+
+/// Whether `s` starts with `$` and one of the [`ROOTS`] as a whole word (`$inputs.x`, `$url`).
+pub fn starts_with_known_root(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('$') else {
+        return false;
+    };
+    let word_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    rest.get(..word_len).is_some_and(|word| ROOTS.contains(&word))
+}
+
+/// Parses an expression starting at `start` (which must hold `$`); offsets are absolute in `src`.
+pub(crate) fn parse_at(src: &str, start: usize, boundary: Boundary) -> Result<Found, ExprIssue> {
+    let mut cursor = Cursor { src, pos: start, start, boundary, warnings: Vec::new() };
+    let expr = cursor.expression()?;
+    cursor.check_boundary(&expr)?;
+    Ok(Found { parsed: Parsed { value: expr, warnings: cursor.warnings }, end: cursor.pos })
+}
+
+/// The closest candidate to `word`, if any is close enough to suggest.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    let mut best: Option<(usize, &'a str)> = None;
+    for &candidate in candidates {
+        let cand_lower = candidate.to_ascii_lowercase();
+        let distance = if lower.len() >= 3 && cand_lower.starts_with(&lower) {
+            0
+        } else {
+            edit_distance(&lower, &cand_lower)
+        };
+        if best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    let limit = if word.chars().count() <= 3 { 1 } else { 2 };
+    best.filter(|&(d, _)| d <= limit).map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut row = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != cb);
+            row[j + 1] = substitute.min(prev[j + 1] + 1).min(row[j] + 1);
+        }
+        prev = row;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// Step ids, names and dotted navigation keys: `[A-Za-z0-9_-]`.
+pub(crate) fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Characters that end an operand in a condition or template.
+pub(crate) fn is_operand_delimiter(c: char) -> bool {
+    c.is_whitespace() || "!&()<=>{|},".contains(c)
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+fn describe_char(c: char) -> String {
+    if c.is_whitespace() { "whitespace".to_string() } else { format!("`{c}`") }
+}
+
+struct Cursor<'a> {
+    src: &'a str,
+    pos: usize,
+    start: usize,
+    boundary: Boundary,
+    warnings: Vec<ExprIssue>,
+}
+
+impl<'a> Cursor<'a> {
+    fn rest(&self) -> &'a str {
+        self.src.get(self.pos..).unwrap_or("")
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn peek2(&self) -> Option<char> {
+        self.rest().chars().nth(1)
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn take_while(&mut self, f: impl Fn(char) -> bool) -> &'a str {
+        let rest = self.rest();
+        let len = rest.find(|c: char| !f(c)).unwrap_or(rest.len());
+        self.pos += len;
+        rest.get(..len).unwrap_or("")
+    }
+
+    /// The expression text consumed so far.
+    fn so_far(&self) -> &'a str {
+        self.src.get(self.start..self.pos).unwrap_or("")
+    }
+
+    /// Whether `c` may appear in a free-text token (query/path names, pointer tokens).
+    fn is_text_char(&self, c: char) -> bool {
+        match self.boundary {
+            Boundary::End => !c.is_whitespace(),
+            Boundary::Operand => !is_operand_delimiter(c),
+            Boundary::Loose => !is_operand_delimiter(c) && !"\"'`".contains(c),
+        }
+    }
+
+    fn error(&self, offset: usize, len: usize, message: impl Into<String>) -> ExprIssue {
+        ExprIssue::new(E_EXPR, offset, len, message)
+    }
+
+    /// An error about the character at the cursor (or the end of the input).
+    fn unexpected(&self, expected: &str) -> ExprIssue {
+        match self.peek() {
+            Some(c) => self.error(
+                self.pos,
+                c.len_utf8(),
+                format!("expected {expected} after `{}`, found {}", self.so_far(), describe_char(c)),
+            ),
+            None => self.error(
+                self.pos,
+                0,
+                format!("expected {expected} after `{}`, found the end", self.so_far()),
+            ),
+        }
+    }
+
+    fn expect_dot(&mut self, expected: &str) -> Result<(), ExprIssue> {
+        if self.eat('.') { Ok(()) } else { Err(self.unexpected(&format!("`.` and {expected}"))) }
+    }
+
+    fn id(&mut self, what: &str) -> Result<&'a str, ExprIssue> {
+        let word = self.take_while(is_id_char);
+        if word.is_empty() { Err(self.unexpected(what)) } else { Ok(word) }
+    }
+
+    fn expression(&mut self) -> Result<Expr, ExprIssue> {
+        if !self.eat('$') {
+            return Err(self.unexpected("a runtime expression starting with `$`"));
+        }
+        let root_at = self.pos;
+        let root = self.take_while(|c| c.is_ascii_alphanumeric());
+        match root {
+            "url" => Ok(Expr::Url),
+            "method" => Ok(Expr::Method),
+            "statusCode" => Ok(Expr::StatusCode),
+            "request" => Ok(Expr::Request(self.source("$request")?)),
+            "response" => Ok(Expr::Response(self.source("$response")?)),
+            "inputs" => self.named("an input name").map(|(name, path)| Expr::Inputs { name, path }),
+            "outputs" => {
+                self.named("an output name").map(|(name, path)| Expr::Outputs { name, path })
+            }
+            "steps" => self.steps(),
+            "workflows" => self.workflows(),
+            "sourceDescriptions" => self.source_descriptions(),
+            "components" => self.components(),
+            _ => Err(self.unknown_root(root_at, root)),
+        }
+    }
+
+    fn unknown_root(&self, at: usize, root: &str) -> ExprIssue {
+        let roots = ROOTS.iter().map(|r| format!("`${r}`")).collect::<Vec<_>>().join(", ");
+        if root.is_empty() {
+            let issue = self.unexpected("an expression root");
+            return if self.peek() == Some('.') {
+                issue.with_help(
+                    "`$.…` is JSONPath, not a runtime expression; to read the response body write \
+                     `$response.body#/…`",
+                )
+            } else {
+                issue.with_help(format!("runtime expressions start with one of {roots}"))
+            };
+        }
+        let issue = self.error(at, root.len(), format!("unknown runtime expression root `${root}`"));
+        match did_you_mean(root, ROOTS) {
+            Some(best) => issue.with_help(format!("did you mean `${best}`?")),
+            None => issue.with_help(format!("runtime expressions start with one of {roots}")),
+        }
+    }
+
+    fn source(&mut self, root: &str) -> Result<Source, ExprIssue> {
+        self.expect_dot("`header`, `query`, `path` or `body`")?;
+        let kind_at = self.pos;
+        let kind = self.take_while(|c| c.is_ascii_alphanumeric());
+        match kind {
+            "header" => self.header().map(Source::Header),
+            "headers" => {
+                let name = self.header()?;
+                self.warnings.push(headers_warning(root, kind_at, &name));
+                Ok(Source::Header(name))
+            }
+            "query" => self.text_name("a query parameter name").map(Source::Query),
+            "path" => self.text_name("a path parameter name").map(Source::Path),
+            "body" => self.navigation().map(Source::Body),
+            "" => Err(self.unexpected("`header`, `query`, `path` or `body`")),
+            other => {
+                let issue = self.error(
+                    kind_at,
+                    other.len(),
+                    format!("unknown source `{other}` in `{root}.{other}`"),
+                );
+                Err(match did_you_mean(other, SOURCE_KINDS) {
+                    Some(best) => issue.with_help(format!("did you mean `{root}.{best}`?")),
+                    None => issue.with_help(format!(
+                        "`{root}.` is followed by `header.NAME`, `query.NAME`, `path.NAME` or \
+                         `body#/pointer`"
+                    )),
+                })
+            }
+        }
+    }
+
+    fn header(&mut self) -> Result<String, ExprIssue> {
+        self.expect_dot("a header name")?;
+        let boundary = self.boundary;
+        let name = self.take_while(|c| {
+            is_tchar(c) && !(boundary != Boundary::End && is_operand_delimiter(c))
+        });
+        if name.is_empty() {
+            Err(self.unexpected("a header name"))
+        } else {
+            Ok(name.to_string())
+        }
+    }
+
+    fn text_name(&mut self, what: &str) -> Result<String, ExprIssue> {
+        self.expect_dot(what)?;
+        let start = self.pos;
+        while let Some(c) = self.peek().filter(|&c| self.is_text_char(c)) {
+            self.pos += c.len_utf8();
+        }
+        match self.src.get(start..self.pos) {
+            Some(name) if !name.is_empty() => Ok(name.to_string()),
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    /// `.NAME` followed by optional navigation.
+    fn named(&mut self, what: &str) -> Result<(String, Vec<Segment>), ExprIssue> {
+        self.expect_dot(what)?;
+        let name = self.id(what)?.to_string();
+        let path = self.navigation()?;
+        Ok((name, path))
+    }
+
+    fn steps(&mut self) -> Result<Expr, ExprIssue> {
+        self.expect_dot("a step id")?;
+        let step = self.id("a step id")?.to_string();
+        self.expect_dot("`outputs`")?;
+        let field_at = self.pos;
+        let field = self.take_while(is_id_char);
+        if field != "outputs" {
+            return Err(self.bad_step_field(&step, field_at, field));
+        }
+        let (name, path) = self.optional_name("an output name")?;
+        Ok(Expr::Steps { step, field: field.to_string(), name, path })
+    }
+
+    fn bad_step_field(&self, step: &str, at: usize, field: &str) -> ExprIssue {
+        if field.is_empty() {
+            return self.unexpected("`outputs`");
+        }
+        let issue = self.error(
+            at,
+            field.len(),
+            format!("`$steps.{step}.{field}`: a step exposes only `outputs`"),
+        );
+        if did_you_mean(field, &["outputs"]).is_some() {
+            issue.with_help(format!("write `$steps.{step}.outputs`"))
+        } else {
+            issue.with_help(format!("write `$steps.{step}.outputs.{field}`"))
+        }
+    }
+
+    fn workflows(&mut self) -> Result<Expr, ExprIssue> {
+        self.expect_dot("a workflow id")?;
+        let workflow = self.id("a workflow id")?.to_string();
+        self.expect_dot("`inputs` or `outputs`")?;
+        let field_at = self.pos;
+        let field = self.take_while(is_id_char);
+        if field != "inputs" && field != "outputs" {
+            if field.is_empty() {
+                return Err(self.unexpected("`inputs` or `outputs`"));
+            }
+            let issue = self.error(
+                field_at,
+                field.len(),
+                format!("`$workflows.{workflow}.{field}`: a workflow exposes `inputs` and `outputs`"),
+            );
+            return Err(match did_you_mean(field, &["inputs", "outputs"]) {
+                Some(best) => issue.with_help(format!("write `$workflows.{workflow}.{best}`")),
+                None => issue.with_help(format!("write `$workflows.{workflow}.outputs.{field}`")),
+            });
+        }
+        let (name, path) = self.optional_name("a name")?;
+        Ok(Expr::Workflows { workflow, field: field.to_string(), name, path })
+    }
+
+    /// An optional `.NAME` plus navigation (after `outputs` / `inputs`).
+    fn optional_name(&mut self, what: &str) -> Result<(Option<String>, Vec<Segment>), ExprIssue> {
+        let loose_stop = self.boundary == Boundary::Loose && !self.peek2().is_some_and(is_id_char);
+        if self.peek() != Some('.') || loose_stop {
+            return Ok((None, Vec::new()));
+        }
+        let (name, path) = self.named(what)?;
+        Ok((Some(name), path))
+    }
+
+    fn source_descriptions(&mut self) -> Result<Expr, ExprIssue> {
+        self.expect_dot("a source description name")?;
+        let name = self.id("a source description name")?.to_string();
+        let rest = if self.peek() == Some('.') && self.peek2().is_some_and(is_id_char) {
+            self.pos += 1;
+            Some(self.take_while(|c| is_id_char(c) || c == '.').to_string())
+        } else if self.peek() == Some('.') && self.boundary != Boundary::Loose {
+            self.pos += 1;
+            return Err(self.unexpected("`url` or an operation or workflow id"));
+        } else {
+            None
+        };
+        Ok(Expr::SourceDescriptions { name, rest })
+    }
+
+    fn components(&mut self) -> Result<Expr, ExprIssue> {
+        self.expect_dot("a component kind")?;
+        let kind_at = self.pos;
+        let kind = self.id("a component kind (`parameters`, `successActions`, …)")?;
+        if !COMPONENT_KINDS.contains(&kind) {
+            let issue = self.error(kind_at, kind.len(), format!("unknown component kind `{kind}`"));
+            return Err(match did_you_mean(kind, COMPONENT_KINDS) {
+                Some(best) => issue.with_help(format!("did you mean `$components.{best}`?")),
+                None => issue.with_help(
+                    "component kinds are `inputs`, `parameters`, `successActions` and \
+                     `failureActions`",
+                ),
+            });
+        }
+        self.expect_dot("a component name")?;
+        let name = self.take_while(|c| is_id_char(c) || c == '.');
+        if name.is_empty() {
+            return Err(self.unexpected("a component name"));
+        }
+        Ok(Expr::Components { kind: kind.to_string(), name: name.to_string() })
+    }
+
+    /// `.key`, `[n]` and a final `#/json/pointer`, in any mix (the pointer ends the navigation).
+    fn navigation(&mut self) -> Result<Vec<Segment>, ExprIssue> {
+        let mut path = Vec::new();
+        loop {
+            match self.peek() {
+                Some('.') if self.peek2().is_some_and(is_id_char) => {
+                    self.pos += 1;
+                    path.push(Segment::Key(self.take_while(is_id_char).to_string()));
+                }
+                Some('.') if self.boundary != Boundary::Loose => {
+                    self.pos += 1;
+                    return Err(self.unexpected("a member name").with_help(
+                        "dotted navigation takes names of `A-Z a-z 0-9 _ -`; for other member \
+                         names use a JSON pointer such as `#/a b`",
+                    ));
+                }
+                Some('[') => match self.index()? {
+                    Some(index) => path.push(Segment::Index(index)),
+                    None => return Ok(path),
+                },
+                Some('#') => {
+                    self.pointer(&mut path)?;
+                    return Ok(path);
+                }
+                _ => return Ok(path),
+            }
+        }
+    }
+
+    /// `[digits]`; `None` in loose mode when the bracket is not an index.
+    fn index(&mut self) -> Result<Option<usize>, ExprIssue> {
+        let open = self.pos;
+        self.pos += 1;
+        let digits = self.take_while(|c| c.is_ascii_digit());
+        let closed = !digits.is_empty() && self.eat(']');
+        if !closed {
+            if self.boundary == Boundary::Loose {
+                self.pos = open;
+                return Ok(None);
+            }
+            let issue = self.unexpected("a 0-based index and `]`");
+            return Err(issue.with_help("bracket navigation takes a non-negative integer: `[0]`"));
+        }
+        match digits.parse::<usize>() {
+            Ok(index) => Ok(Some(index)),
+            Err(_) => Err(self.error(
+                open,
+                self.pos - open,
+                format!("index `{digits}` is too large"),
+            )),
+        }
+    }
+
+    /// `#` followed by a JSON pointer; decoded tokens are appended to `path` as keys.
+    fn pointer(&mut self, path: &mut Vec<Segment>) -> Result<(), ExprIssue> {
+        let hash = self.pos;
+        self.pos += 1;
+        match self.peek() {
+            Some('/') => {}
+            Some(c) if self.is_text_char(c) => {
+                self.warnings.push(self.slashless_pointer_warning(hash));
+                path.push(Segment::Key(self.pointer_token()?));
+            }
+            _ => return Ok(()),
+        }
+        while self.eat('/') {
+            path.push(Segment::Key(self.pointer_token()?));
+        }
+        Ok(())
+    }
+
+    fn slashless_pointer_warning(&self, hash: usize) -> ExprIssue {
+        let before = self.src.get(self.start..hash).unwrap_or("");
+        let after = self.rest();
+        let token_len = after.find(|c: char| !self.is_text_char(c)).unwrap_or(after.len());
+        let token = after.get(..token_len).unwrap_or("");
+        ExprIssue::new(
+            "W0202",
+            hash,
+            token_len + 1,
+            format!("the JSON pointer `#{token}` does not start with `/`; it is read as `#/{token}`"),
+        )
+        .with_help(format!("write `{before}#/{token}`"))
+    }
+
+    /// One reference token, with `~0`/`~1` decoded.
+    fn pointer_token(&mut self) -> Result<String, ExprIssue> {
+        let mut token = String::new();
+        while let Some(c) = self.peek().filter(|&c| c != '/' && self.is_text_char(c)) {
+            if c == '~' {
+                token.push(self.pointer_escape()?);
+            } else {
+                token.push(c);
+                self.pos += c.len_utf8();
+            }
+        }
+        Ok(token)
+    }
+
+    fn pointer_escape(&mut self) -> Result<char, ExprIssue> {
+        let at = self.pos;
+        self.pos += 1;
+        match self.peek() {
+            Some('0') => {
+                self.pos += 1;
+                Ok('~')
+            }
+            Some('1') => {
+                self.pos += 1;
+                Ok('/')
+            }
+            other => {
+                let len = 1 + other.map_or(0, char::len_utf8);
+                Err(ExprIssue::new(E_POINTER, at, len, "invalid escape in JSON pointer")
+                    .with_help("in a JSON pointer write `~0` for `~` and `~1` for `/`"))
+            }
+        }
+    }
+
+    /// Checks what follows the expression, as required by the boundary mode.
+    fn check_boundary(&self, expr: &Expr) -> Result<(), ExprIssue> {
+        let Some(c) = self.peek() else {
+            return Ok(());
+        };
+        let ok = match self.boundary {
+            Boundary::End => false,
+            Boundary::Operand => is_operand_delimiter(c),
+            Boundary::Loose => true,
+        };
+        if ok {
+            return Ok(());
+        }
+        let garbage = if self.boundary == Boundary::End {
+            self.rest().len()
+        } else {
+            let rest = self.rest();
+            rest.find(is_operand_delimiter).unwrap_or(rest.len())
+        };
+        let issue = self.error(
+            self.pos,
+            garbage,
+            format!("unexpected {} after the runtime expression `{}`", describe_char(c), self.so_far()),
+        );
+        Err(trailing_help(issue, expr, c))
+    }
+}
+
+fn trailing_help(issue: ExprIssue, expr: &Expr, c: char) -> ExprIssue {
+    match expr {
+        Expr::Url | Expr::Method | Expr::StatusCode if c == '.' => {
+            issue.with_help(format!("`{expr}` is a plain value and has no fields"))
+        }
+        _ if c.is_whitespace() => issue.with_help(
+            "a runtime expression cannot contain whitespace; comparisons belong in a criterion's \
+             `condition`, and text around an expression needs `{$…}` braces",
+        ),
+        _ => issue,
+    }
+}
+
+fn headers_warning(root: &str, at: usize, name: &str) -> ExprIssue {
+    ExprIssue::new(
+        "W0201",
+        at,
+        "headers".len(),
+        format!("`{root}.headers.` is not Arazzo syntax; the source is spelled `header`"),
+    )
+    .with_help(format!("write `{root}.header.{name}`"))
+}

@@ -1,0 +1,265 @@
+//! Reading files: the Arazzo document, the source descriptions it names (OpenAPI or Arazzo),
+//! and every file an external `$ref` reaches. The only stage besides `write` that does I/O.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::Settings;
+use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::model::{Document, SourceKind};
+use crate::read;
+use crate::report::{Part, Reporter, locate};
+use crate::syntax::{self, Tree};
+
+/// One file that was read.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as opened (relative to the settings' base directory when relative).
+    pub path: PathBuf,
+    /// Path as shown in diagnostics and headers (relative, `/`-separated).
+    pub display: String,
+    /// Its text.
+    pub text: String,
+    /// Its parsed tree.
+    pub tree: Tree,
+}
+
+/// What a source description of an Arazzo document resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A file in [`Loaded::files`].
+    File(usize),
+    /// A remote URL that was not fetched and has no local mapping.
+    Remote,
+    /// The file could not be read or parsed (already reported).
+    Broken,
+}
+
+/// Everything read for one Arazzo document.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// Files in the order they were read; the entry document is first.
+    pub files: Vec<SourceFile>,
+    /// Arazzo documents by file index (the entry first).
+    pub documents: BTreeMap<usize, Document>,
+    /// For each (Arazzo file index, source name): what it resolved to.
+    pub sources: BTreeMap<(usize, String), Resolved>,
+}
+
+impl Loaded {
+    /// The file at `idx`.
+    pub fn file(&self, idx: usize) -> &SourceFile {
+        &self.files[idx]
+    }
+
+    /// Index of the file opened at `path`, if it was read.
+    pub fn index_of(&self, path: &Path) -> Option<usize> {
+        self.files.iter().position(|f| f.path == path)
+    }
+
+    /// A reporter writing located findings about file `idx` into `diags`.
+    pub fn reporter<'a>(&'a self, idx: usize, diags: &'a mut Diagnostics) -> Reporter<'a> {
+        let f = &self.files[idx];
+        Reporter { file: &f.display, tree: &f.tree, diags }
+    }
+
+    /// The text of each file by display name, for rendering diagnostics.
+    pub fn text_of(&self, display: &str) -> Option<&str> {
+        self.files.iter().find(|f| f.display == display).map(|f| f.text.as_str())
+    }
+}
+
+/// Loads `path` and everything it names. Findings go to `diags`; loading goes as far as it can.
+pub fn load(path: &Path, settings: &Settings, diags: &mut Diagnostics) -> Loaded {
+    let mut loaded = Loaded::default();
+    let Some(root) = read_file(&mut loaded, &normalize(path), settings, diags, None) else { return loaded };
+    load_arazzo(&mut loaded, root, settings, diags);
+    loaded
+}
+
+fn load_arazzo(loaded: &mut Loaded, idx: usize, settings: &Settings, diags: &mut Diagnostics) {
+    let doc = {
+        let f = &loaded.files[idx];
+        let mut r = Reporter { file: &f.display, tree: &f.tree, diags };
+        read::document(&f.tree.value, &mut r)
+    };
+    let sources: Vec<_> = doc.sources.iter().map(|s| (s.name.clone(), s.url.clone(), s.kind, s.ptr.clone())).collect();
+    loaded.documents.insert(idx, doc);
+    for (name, url, kind, ptr) in sources {
+        let resolved = resolve_source(loaded, idx, &name, &url, &ptr, settings, diags);
+        if let Resolved::File(file) = resolved {
+            if kind == SourceKind::Arazzo {
+                if !loaded.documents.contains_key(&file) {
+                    load_arazzo(loaded, file, settings, diags);
+                }
+            } else {
+                check_openapi(loaded, file, diags);
+                load_external_refs(loaded, file, settings, diags);
+            }
+        }
+        loaded.sources.insert((idx, name), resolved);
+    }
+}
+
+fn resolve_source(
+    loaded: &mut Loaded,
+    from: usize,
+    name: &str,
+    url: &str,
+    ptr: &str,
+    settings: &Settings,
+    diags: &mut Diagnostics,
+) -> Resolved {
+    let url_ptr = format!("{ptr}/url");
+    let mapped = settings.sources.get(name).or_else(|| settings.sources.get(url));
+    let target = match mapped {
+        Some(p) => settings.base_dir.join(p),
+        None if url.starts_with("http://") || url.starts_with("https://") => {
+            let f = &loaded.files[from];
+            diags.push(locate(
+                &f.display,
+                &f.tree,
+                Severity::Warning,
+                "W0103",
+                &url_ptr,
+                Part::Value,
+                format!("source `{name}` is a remote URL; it is not fetched, so steps that use it are not checked"),
+                Some(format!("vendor the file and map it: `Settings::source(\"{name}\", \"path/to/file.yaml\")` or `--source {name}=path/to/file.yaml`")),
+            ));
+            return Resolved::Remote;
+        }
+        None => {
+            let base = loaded.files[from].path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let rel = url.split('#').next().unwrap_or(url);
+            base.join(rel)
+        }
+    };
+    match read_file(loaded, &normalize(&target), settings, diags, Some((from, url_ptr))) {
+        Some(i) => Resolved::File(i),
+        None => Resolved::Broken,
+    }
+}
+
+/// Reads and parses a file once; `cause` is the referring file and pointer for errors.
+fn read_file(loaded: &mut Loaded, path: &Path, settings: &Settings, diags: &mut Diagnostics, cause: Option<(usize, String)>) -> Option<usize> {
+    if let Some(i) = loaded.index_of(path) {
+        return Some(i);
+    }
+    let display = display_path(path);
+    let text = match std::fs::read_to_string(settings.base_dir.join(path)) {
+        Ok(t) => t,
+        Err(e) => {
+            let message = format!("cannot read `{display}`: {e}");
+            let help = Some("check the path; relative paths resolve against the file that names them".to_string());
+            let d = match &cause {
+                Some((from, ptr)) => {
+                    let f = &loaded.files[*from];
+                    locate(&f.display, &f.tree, Severity::Error, "E0001", ptr, Part::Value, message, help)
+                }
+                None => Diagnostic { severity: Severity::Error, code: "E0001", message, file: display, line: 1, column: 1, width: 1, pointer: String::new(), help },
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    match syntax::parse(&text) {
+        Ok(tree) => {
+            loaded.files.push(SourceFile { path: path.to_path_buf(), display, text, tree });
+            Some(loaded.files.len() - 1)
+        }
+        Err(e) => {
+            diags.push(Diagnostic {
+                severity: Severity::Error,
+                code: "E0002",
+                message: format!("invalid YAML/JSON: {}", e.message),
+                file: display,
+                line: e.pos.line,
+                column: e.pos.column,
+                width: 1,
+                pointer: String::new(),
+                help: Some("fix the syntax at this position".into()),
+            });
+            None
+        }
+    }
+}
+
+fn check_openapi(loaded: &Loaded, idx: usize, diags: &mut Diagnostics) {
+    let f = &loaded.files[idx];
+    let mut r = Reporter { file: &f.display, tree: &f.tree, diags };
+    let v = &f.tree.value;
+    if let Some(s) = v.get("swagger") {
+        r.error("E0120", "/swagger", format!("Swagger {} is not supported", s.as_str().unwrap_or("2.0")), Some("convert the description to OpenAPI 3.0 or 3.1 (for example with swagger2openapi)".into()));
+    } else {
+        match v.get("openapi").and_then(Value::as_str) {
+            Some(s) if s.starts_with("3.0.") || s.starts_with("3.1.") => {}
+            Some(s) => r.error("E0121", "/openapi", format!("unsupported OpenAPI version `{s}`"), Some("this generator reads OpenAPI 3.0.x and 3.1.x".into())),
+            None => r.error("E0121", "", "the source description has no `openapi` version field", Some("is this an OpenAPI 3.x document?".into())),
+        }
+    }
+}
+
+/// Reads every file that a `$ref` in file `idx` names, transitively.
+fn load_external_refs(loaded: &mut Loaded, idx: usize, settings: &Settings, diags: &mut Diagnostics) {
+    let mut refs = Vec::new();
+    collect_refs(&loaded.files[idx].tree.value, "", &mut refs);
+    let base = loaded.files[idx].path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for (ptr, r) in refs {
+        let file = r.split('#').next().unwrap_or("");
+        if file.is_empty() || file.starts_with("http://") || file.starts_with("https://") {
+            continue;
+        }
+        let path = normalize(&base.join(file));
+        let known = loaded.index_of(&path).is_some();
+        if let Some(i) = read_file(loaded, &path, settings, diags, Some((idx, ptr))) {
+            if !known {
+                load_external_refs(loaded, i, settings, diags);
+            }
+        }
+    }
+}
+
+fn collect_refs(v: &Value, ptr: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let p = crate::report::child(ptr, k);
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(s)) => out.push((p, s.clone())),
+                    _ => collect_refs(v, &p, out),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                collect_refs(v, &format!("{ptr}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Collapses `.` and `..` without touching the filesystem.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn display_path(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}

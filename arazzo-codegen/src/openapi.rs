@@ -1,0 +1,211 @@
+//! Read access to the OpenAPI descriptions that were loaded: operations, parameters, bodies,
+//! responses, servers and `$ref` resolution across files.
+
+use serde_json::Value;
+
+use crate::load::Loaded;
+use crate::report::child;
+use crate::syntax::escape_token;
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// A node of a loaded file: the file index, the node's pointer and the value.
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'a> {
+    /// Index of the file in [`Loaded::files`].
+    pub file: usize,
+    /// Pointer of the node in that file.
+    pub ptr: &'a str,
+    /// The value.
+    pub value: &'a Value,
+}
+
+/// An operation in an OpenAPI description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// File index.
+    pub file: usize,
+    /// Pointer of the operation object (`/paths/~1pets/get`).
+    pub ptr: String,
+    /// Path template (`/pets/{id}`).
+    pub path: String,
+    /// Lower-case method.
+    pub method: String,
+    /// `operationId`, if any.
+    pub id: Option<String>,
+}
+
+/// A parameter an operation declares.
+#[derive(Debug, Clone)]
+pub struct OpParam {
+    /// `name`.
+    pub name: String,
+    /// `in`.
+    pub location: String,
+    /// `required` (always true for path parameters).
+    pub required: bool,
+    /// `schema`, resolved, with its file.
+    pub schema: Option<(usize, Value)>,
+}
+
+/// Resolves a `$ref` string seen in file `file` to (file, pointer).
+pub fn resolve_ref(loaded: &Loaded, file: usize, reference: &str) -> Option<(usize, String)> {
+    let (path, frag) = reference.split_once('#').unwrap_or((reference, ""));
+    let target = if path.is_empty() {
+        file
+    } else {
+        let base = loaded.file(file).path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        loaded.index_of(&crate::load::normalize(&base.join(path)))?
+    };
+    let ptr = decode_fragment(frag);
+    loaded.file(target).tree.value.pointer(&ptr)?;
+    Some((target, ptr))
+}
+
+fn decode_fragment(frag: &str) -> String {
+    // Fragments may be percent-encoded (`%7B`).
+    let bytes = frag.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = frag.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Follows `$ref` chains from a value in `file` (at most 32 hops; cycles give `None`).
+pub fn deref(loaded: &Loaded, file: usize, ptr: &str) -> Option<(usize, String)> {
+    let mut cur = (file, ptr.to_string());
+    for _ in 0..32 {
+        let v = loaded.file(cur.0).tree.value.pointer(&cur.1)?;
+        match v.get("$ref").and_then(Value::as_str) {
+            Some(r) => cur = resolve_ref(loaded, cur.0, r)?,
+            None => return Some(cur),
+        }
+    }
+    None
+}
+
+/// The value at (file, pointer).
+pub fn value_at<'a>(loaded: &'a Loaded, file: usize, ptr: &str) -> Option<&'a Value> {
+    loaded.file(file).tree.value.pointer(ptr)
+}
+
+/// Every operation in the description in file `file`, in document order.
+pub fn operations(loaded: &Loaded, file: usize) -> Vec<Operation> {
+    let mut out = Vec::new();
+    let Some(paths) = loaded.file(file).tree.value.get("paths").and_then(Value::as_object) else { return out };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else { continue };
+        for (method, op) in item {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            out.push(Operation {
+                file,
+                ptr: format!("/paths/{}/{method}", escape_token(path)),
+                path: path.clone(),
+                method: method.clone(),
+                id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
+            });
+        }
+    }
+    out
+}
+
+/// The operation at a pointer such as `/paths/~1pets/get`.
+pub fn operation_at(loaded: &Loaded, file: usize, ptr: &str) -> Option<Operation> {
+    operations(loaded, file).into_iter().find(|o| o.ptr == ptr)
+}
+
+/// Parameters of an operation, path-level ones included (operation-level ones win).
+pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
+    let item_ptr = op.ptr.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+    let mut out: Vec<OpParam> = Vec::new();
+    for ptr in [child(&item_ptr, "parameters"), child(&op.ptr, "parameters")] {
+        let Some(list) = value_at(loaded, op.file, &ptr).and_then(Value::as_array) else { continue };
+        for i in 0..list.len() {
+            let Some((f, p)) = deref(loaded, op.file, &format!("{ptr}/{i}")) else { continue };
+            let Some(v) = value_at(loaded, f, &p) else { continue };
+            let (Some(name), Some(location)) = (v.get("name").and_then(Value::as_str), v.get("in").and_then(Value::as_str)) else { continue };
+            let schema = deref(loaded, f, &child(&p, "schema")).and_then(|(sf, sp)| value_at(loaded, sf, &sp).map(|s| (sf, s.clone())));
+            let required = location == "path" || v.get("required").and_then(Value::as_bool).unwrap_or(false);
+            out.retain(|o| !(o.name == name && o.location == location));
+            out.push(OpParam { name: name.to_string(), location: location.to_string(), required, schema });
+        }
+    }
+    out
+}
+
+/// Header names of `apiKey` security schemes that apply to the operation.
+pub fn api_key_headers(loaded: &Loaded, op: &Operation) -> Vec<String> {
+    let root = &loaded.file(op.file).tree.value;
+    let Some(schemes) = root.pointer("/components/securitySchemes").and_then(Value::as_object) else { return Vec::new() };
+    schemes
+        .values()
+        .filter(|s| s.get("type").and_then(Value::as_str) == Some("apiKey") && s.get("in").and_then(Value::as_str) == Some("header"))
+        .filter_map(|s| s.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// A media type entry: content type and schema location.
+#[derive(Debug, Clone)]
+pub struct Media {
+    /// Content type (`application/json`).
+    pub content_type: String,
+    /// Schema (file, pointer), resolved through `$ref`s.
+    pub schema: Option<(usize, String)>,
+}
+
+fn media(loaded: &Loaded, file: usize, content_ptr: &str) -> Vec<Media> {
+    let Some(content) = value_at(loaded, file, content_ptr).and_then(Value::as_object) else { return Vec::new() };
+    content
+        .keys()
+        .map(|ct| Media { content_type: ct.clone(), schema: deref(loaded, file, &child(&child(content_ptr, ct), "schema")) })
+        .collect()
+}
+
+/// The request body media types of an operation.
+pub fn request_media(loaded: &Loaded, op: &Operation) -> Vec<Media> {
+    match deref(loaded, op.file, &child(&op.ptr, "requestBody")) {
+        Some((f, p)) => media(loaded, f, &child(&p, "content")),
+        None => Vec::new(),
+    }
+}
+
+/// The first 2xx response (or `2XX`, or `default`) and its media types.
+pub fn success_response(loaded: &Loaded, op: &Operation) -> Option<(String, Vec<Media>)> {
+    let responses_ptr = child(&op.ptr, "responses");
+    let responses = value_at(loaded, op.file, &responses_ptr)?.as_object()?;
+    let key = responses
+        .keys()
+        .find(|k| k.starts_with('2') && k.len() == 3 && k.bytes().all(|b| b.is_ascii_digit()))
+        .or_else(|| responses.keys().find(|k| k.eq_ignore_ascii_case("2XX")))
+        .or_else(|| responses.keys().find(|k| *k == "default"))?;
+    let (f, p) = deref(loaded, op.file, &child(&responses_ptr, key))?;
+    Some((key.clone(), media(loaded, f, &child(&p, "content"))))
+}
+
+/// `servers[0].url` of a description, with server variables replaced by their defaults.
+pub fn server_url(loaded: &Loaded, file: usize) -> Option<String> {
+    let server = loaded.file(file).tree.value.pointer("/servers/0")?;
+    let mut url = server.get("url")?.as_str()?.to_string();
+    if let Some(vars) = server.get("variables").and_then(Value::as_object) {
+        for (name, var) in vars {
+            if let Some(d) = var.get("default").and_then(Value::as_str) {
+                url = url.replace(&format!("{{{name}}}"), d);
+            }
+        }
+    }
+    Some(url)
+}

@@ -1,0 +1,689 @@
+//! Cross-reference checks over a loaded Arazzo document: ids, targets, operations, parameters,
+//! expressions and what they refer to. All findings are collected; nothing stops at the first.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::Settings;
+use crate::diag::{Diagnostics, Severity, did_you_mean};
+use crate::expr::{self, Condition, Expr, ExprIssue, JsonPathCriterion, Operand, TemplatePart};
+use crate::load::{Loaded, Resolved};
+use crate::model::*;
+use crate::openapi::{self, Operation};
+use crate::report::{Part, Reporter, child};
+
+/// A step's target, resolved.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    /// An OpenAPI operation.
+    Operation(Operation),
+    /// A workflow in this document (index).
+    LocalWorkflow(usize),
+    /// A workflow in another Arazzo document (file index, workflow index).
+    ExternalWorkflow(usize, usize),
+    /// A remote source that was not fetched.
+    Unchecked,
+}
+
+/// Why a target did not resolve: code, message, help.
+pub type Unresolved = (&'static str, String, Option<String>);
+
+/// Resolves a step's `operationId` / `operationPath` / `workflowId` in document `doc`.
+pub fn resolve_target(loaded: &Loaded, doc: usize, target: &Target) -> Result<Resolution, Unresolved> {
+    let d = &loaded.documents[&doc];
+    match target {
+        Target::OperationId(id) => resolve_operation_id(loaded, doc, id),
+        Target::OperationPath(path) => resolve_operation_path(loaded, doc, path),
+        Target::WorkflowId(id) => {
+            if let Some((source, wf)) = qualified(id) {
+                let (file, _) = source_file(loaded, doc, source)?;
+                let Some(file) = file else { return Ok(Resolution::Unchecked) };
+                let Some(other) = loaded.documents.get(&file) else {
+                    return Err(("E0312", format!("source `{source}` is not an Arazzo document"), Some("give it `type: arazzo`".into())));
+                };
+                return match other.workflows.iter().position(|w| w.id == wf) {
+                    Some(i) => Ok(Resolution::ExternalWorkflow(file, i)),
+                    None => Err(unknown("workflow", wf, other.workflows.iter().map(|w| w.id.as_str()))),
+                };
+            }
+            match d.workflows.iter().position(|w| &w.id == id) {
+                Some(i) => Ok(Resolution::LocalWorkflow(i)),
+                None => Err(unknown("workflow", id, d.workflows.iter().map(|w| w.id.as_str()))),
+            }
+        }
+    }
+}
+
+fn unknown<'a>(what: &str, name: &str, candidates: impl Iterator<Item = &'a str>) -> Unresolved {
+    let candidates: Vec<&str> = candidates.collect();
+    let help = match did_you_mean(name, candidates.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if candidates.is_empty() => format!("there is no {what} to refer to"),
+        None => format!("known: {}", crate::report::list(&candidates[..candidates.len().min(8)])),
+    };
+    ("E0310", format!("unknown {what} `{name}`"), Some(help))
+}
+
+/// Splits `$sourceDescriptions.<name>.<rest>`.
+fn qualified(s: &str) -> Option<(&str, &str)> {
+    s.strip_prefix("$sourceDescriptions.")?.split_once('.')
+}
+
+/// The file a source of document `doc` resolved to (`None` when remote).
+fn source_file(loaded: &Loaded, doc: usize, name: &str) -> Result<(Option<usize>, SourceKind), Unresolved> {
+    let d = &loaded.documents[&doc];
+    let Some(s) = d.sources.iter().find(|s| s.name == name) else {
+        return Err(unknown("source description", name, d.sources.iter().map(|s| s.name.as_str())));
+    };
+    match loaded.sources.get(&(doc, name.to_string())) {
+        Some(Resolved::File(f)) => Ok((Some(*f), s.kind)),
+        Some(Resolved::Broken) => Err(("E0311", format!("source `{name}` could not be read"), None)),
+        _ => Ok((None, s.kind)),
+    }
+}
+
+fn openapi_files(loaded: &Loaded, doc: usize) -> (Vec<(String, usize)>, bool) {
+    let d = &loaded.documents[&doc];
+    let mut files = Vec::new();
+    let mut remote = false;
+    for s in d.sources.iter().filter(|s| s.kind == SourceKind::OpenApi) {
+        match loaded.sources.get(&(doc, s.name.clone())) {
+            Some(Resolved::File(f)) => files.push((s.name.clone(), *f)),
+            _ => remote = true,
+        }
+    }
+    (files, remote)
+}
+
+fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolution, Unresolved> {
+    let (files, remote) = openapi_files(loaded, doc);
+    let (scope, op_id): (Vec<(String, usize)>, &str) = if let Some((source, op)) = qualified(id) {
+        match source_file(loaded, doc, source)? {
+            (Some(f), _) => (vec![(source.to_string(), f)], op),
+            (None, _) => return Ok(Resolution::Unchecked),
+        }
+    } else if let Some((source, op)) = id.split_once('.').filter(|(s, _)| files.iter().any(|(n, _)| n == s)) {
+        // Redocly's `source.operationId` form.
+        (files.iter().filter(|(n, _)| n == source).cloned().collect(), op)
+    } else {
+        (files.clone(), id)
+    };
+    let found: Vec<(String, Operation)> = scope
+        .iter()
+        .flat_map(|(name, f)| openapi::operations(loaded, *f).into_iter().map(move |o| (name.clone(), o)))
+        .filter(|(_, o)| o.id.as_deref() == Some(op_id))
+        .collect();
+    match found.len() {
+        1 => Ok(Resolution::Operation(found.into_iter().next().map(|(_, o)| o).expect("one element"))),
+        0 if remote && !id.starts_with('$') => Ok(Resolution::Unchecked),
+        0 => {
+            let all: Vec<String> = scope.iter().flat_map(|(_, f)| openapi::operations(loaded, *f)).filter_map(|o| o.id).collect();
+            let (code, message, help) = unknown("operationId", op_id, all.iter().map(String::as_str));
+            Err((code, message, help))
+        }
+        _ => {
+            let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+            Err((
+                "E0313",
+                format!("operationId `{op_id}` is ambiguous: it is in the sources {}", crate::report::list(&names)),
+                Some(format!("qualify it: `$sourceDescriptions.{}.{op_id}`", names[0])),
+            ))
+        }
+    }
+}
+
+fn resolve_operation_path(loaded: &Loaded, doc: usize, path: &str) -> Result<Resolution, Unresolved> {
+    let help = Some("write it as `{$sourceDescriptions.<name>.url}#/paths/~1pets/get`".to_string());
+    let Some(rest) = path.strip_prefix("{$sourceDescriptions.") else {
+        return Err(("E0314", format!("operationPath `{path}` does not start with a source URL expression"), help));
+    };
+    let Some((source, pointer)) = rest.split_once(".url}#") else {
+        return Err(("E0314", format!("operationPath `{path}` is not of the form `{{$sourceDescriptions.<name>.url}}#<pointer>`"), help));
+    };
+    let Some(file) = source_file(loaded, doc, source)?.0 else { return Ok(Resolution::Unchecked) };
+    match openapi::operation_at(loaded, file, pointer) {
+        Some(op) => Ok(Resolution::Operation(op)),
+        None => Err((
+            "E0315",
+            format!("operationPath pointer `{pointer}` does not name an operation in source `{source}`"),
+            Some("path segments are escaped (`/` as `~1`) and end in a lower-case method, e.g. `#/paths/~1pet~1findByStatus/get`".into()),
+        )),
+    }
+}
+
+/// Where an expression appears: decides which roots are available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Request parameters and bodies: no response yet.
+    Request,
+    /// Criteria and step outputs: the response is there.
+    Response,
+    /// Workflow outputs.
+    WorkflowOutput,
+}
+
+struct Ctx<'a> {
+    loaded: &'a Loaded,
+    doc_idx: usize,
+    doc: &'a Document,
+    settings: &'a Settings,
+}
+
+/// Runs every check on document `doc_idx` of `loaded`.
+pub fn validate(loaded: &Loaded, doc_idx: usize, settings: &Settings, diags: &mut Diagnostics) {
+    let Some(doc) = loaded.documents.get(&doc_idx) else { return };
+    let ctx = Ctx { loaded, doc_idx, doc, settings };
+    let mut r = loaded.reporter(doc_idx, diags);
+    unique(doc.sources.iter().map(|s| (s.name.as_str(), format!("{}/name", s.ptr))), "source description name", &mut r);
+    unique(doc.workflows.iter().map(|w| (w.id.as_str(), format!("{}/workflowId", w.ptr))), "workflowId", &mut r);
+    for (i, w) in doc.workflows.iter().enumerate() {
+        ctx.workflow(i, w, &mut r);
+    }
+    depends_on_cycles(doc, &mut r);
+}
+
+fn unique<'a>(items: impl Iterator<Item = (&'a str, String)>, what: &str, r: &mut Reporter) {
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    for (name, ptr) in items {
+        if seen.insert(name, ()).is_some() {
+            r.error("E0316", &ptr, format!("duplicate {what} `{name}`"), Some(format!("each {what} must be unique")));
+        }
+    }
+}
+
+fn depends_on_cycles(doc: &Document, r: &mut Reporter) {
+    let ids: BTreeMap<&str, usize> = doc.workflows.iter().enumerate().map(|(i, w)| (w.id.as_str(), i)).collect();
+    for w in &doc.workflows {
+        for (ptr, dep) in &w.depends_on {
+            if dep.starts_with("$sourceDescriptions.") {
+                continue;
+            }
+            if !ids.contains_key(dep.as_str()) {
+                let (code, message, help) = unknown("workflow", dep, ids.keys().copied());
+                r.error(code, ptr, message, help);
+            } else if reaches(doc, &ids, dep, &w.id) {
+                r.error("E0317", ptr, format!("`dependsOn` forms a cycle: `{dep}` depends on `{}` again", w.id), Some("remove one of the dependencies".into()));
+            }
+        }
+    }
+}
+
+fn reaches(doc: &Document, ids: &BTreeMap<&str, usize>, from: &str, to: &str) -> bool {
+    let mut stack = vec![from];
+    let mut seen = BTreeSet::new();
+    while let Some(cur) = stack.pop() {
+        if cur == to {
+            return true;
+        }
+        if !seen.insert(cur) {
+            continue;
+        }
+        if let Some(&i) = ids.get(cur) {
+            stack.extend(doc.workflows[i].depends_on.iter().map(|(_, d)| d.as_str()));
+        }
+    }
+    false
+}
+
+/// Step indices that can run after step `from` (transitively), by sequence, goto and retry.
+pub fn successors(w: &Workflow, components: &Components) -> Vec<BTreeSet<usize>> {
+    let index: HashMap<&str, usize> = w.steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let n = w.steps.len();
+    let mut direct: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    for (i, s) in w.steps.iter().enumerate() {
+        if i + 1 < n {
+            direct[i].insert(i + 1);
+        }
+        let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+        for a in all.filter_map(|a| inline_action(a, components)) {
+            match a.kind {
+                ActionKind::Retry => {
+                    direct[i].insert(i);
+                }
+                ActionKind::Goto => {
+                    if let Some(t) = a.step_id.as_ref().and_then(|(_, id)| index.get(id.as_str())) {
+                        direct[i].insert(*t);
+                    }
+                }
+                ActionKind::End => {}
+            }
+        }
+    }
+    (0..n)
+        .map(|start| {
+            let mut seen = BTreeSet::new();
+            let mut stack: Vec<usize> = direct[start].iter().copied().collect();
+            while let Some(c) = stack.pop() {
+                if seen.insert(c) {
+                    stack.extend(direct[c].iter().copied());
+                }
+            }
+            seen
+        })
+        .collect()
+}
+
+/// The action an action entry stands for (components resolved).
+pub fn inline_action<'a>(a: &'a ActionRef, components: &'a Components) -> Option<&'a Action> {
+    match a {
+        ActionRef::Inline(a) => Some(a),
+        ActionRef::Reusable { kind, name, .. } => {
+            let list = if kind == "failureActions" { &components.failure_actions } else { &components.success_actions };
+            list.iter().find(|(n, _)| n == name).map(|(_, a)| a)
+        }
+    }
+}
+
+/// Property names of a workflow's inputs schema (`None` when it cannot be known).
+pub fn input_names(doc: &Document, w: &Workflow) -> Option<Vec<String>> {
+    let schema = input_schema(doc, w)?;
+    let props = schema.get("properties")?.as_object()?;
+    Some(props.keys().cloned().collect())
+}
+
+/// A workflow's inputs schema with a `$ref` into `components.inputs` resolved.
+pub fn input_schema<'a>(doc: &'a Document, w: &'a Workflow) -> Option<&'a Value> {
+    let (_, schema) = w.inputs.as_ref()?;
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.strip_prefix("#/components/inputs/")?;
+            doc.components.inputs.iter().find(|(n, _, _)| n == name).map(|(_, _, v)| v)
+        }
+        None => Some(schema),
+    }
+}
+
+impl Ctx<'_> {
+    fn workflow(&self, wi: usize, w: &Workflow, r: &mut Reporter) {
+        unique(w.steps.iter().map(|s| (s.id.as_str(), format!("{}/stepId", s.ptr))), "stepId", r);
+        if let Some((ptr, schema)) = &w.inputs {
+            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+                if input_schema(self.doc, w).is_none() {
+                    let names = self.doc.components.inputs.iter().map(|(n, _, _)| n.as_str());
+                    let name = reference.rsplit('/').next().unwrap_or(reference);
+                    let (code, message, help) = unknown("input component", name, names);
+                    r.error(code, &child(ptr, "$ref"), message, help);
+                }
+            }
+        }
+        let reach = successors(w, &self.doc.components);
+        for a in w.success_actions.iter().chain(&w.failure_actions) {
+            self.action_ref(w, None, a, r);
+        }
+        for (si, s) in w.steps.iter().enumerate() {
+            self.step(wi, w, si, s, &reach, r);
+        }
+        for p in &w.parameters {
+            self.param_values(w, None, p, &reach, r);
+        }
+        for (name, ptr, text) in &w.outputs {
+            let _ = name;
+            self.expression(w, None, ptr, text, Place::WorkflowOutput, &reach, r);
+        }
+    }
+
+    fn step(&self, wi: usize, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        let _ = wi;
+        let resolution = s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
+            Ok(res) => Some(res),
+            Err((code, message, help)) => {
+                r.error(code, ptr, message, help);
+                None
+            }
+        });
+        let op = match &resolution {
+            Some(Some(Resolution::Operation(op))) => Some(op),
+            _ => None,
+        };
+        let is_workflow_step = matches!(s.target, Some((_, Target::WorkflowId(_))));
+        let mut supplied: Vec<(String, String)> = Vec::new();
+        let params = w.parameters.iter().chain(&s.parameters);
+        for p in params.clone() {
+            let Some(param) = self.param(p, r) else { continue };
+            if let Some(loc) = &param.location {
+                supplied.push((param.name.clone(), loc.clone()));
+            } else if !is_workflow_step && s.parameters.iter().any(|q| std::ptr::eq(q, p)) {
+                r.report(
+                    Severity::Error,
+                    "E0318",
+                    &param.ptr,
+                    Part::Key,
+                    format!("parameter `{}` of an operation step has no `in`", param.name),
+                    Some("add `in: path`, `query`, `header` or `cookie`".into()),
+                );
+            }
+        }
+        for p in &s.parameters {
+            self.param_values(w, Some(si), p, reach, r);
+        }
+        if let Some(op) = op {
+            self.operation_params(s, op, &supplied, r);
+        }
+        if let Some(b) = &s.request_body {
+            if let Some(payload) = &b.payload {
+                self.values(w, Some(si), &child(&b.ptr, "payload"), payload, reach, r);
+            }
+            for (ptr, target, value) in &b.replacements {
+                if !target.is_empty() && !target.starts_with('/') && !target.starts_with("$") {
+                    r.warn("W0301", &child(ptr, "target"), format!("replacement target `{target}` is not a JSON pointer"), Some(format!("write `/{target}`")));
+                }
+                self.values(w, Some(si), &child(ptr, "value"), value, reach, r);
+            }
+        }
+        for c in &s.success_criteria {
+            self.criterion(w, Some(si), c, reach, r);
+        }
+        for a in s.on_success.iter().chain(&s.on_failure) {
+            self.action_ref(w, Some(si), a, r);
+        }
+        for a in s.on_success.iter().filter_map(|a| inline_action(a, &self.doc.components)) {
+            if a.kind == ActionKind::Retry {
+                let level = if self.settings.strict { Severity::Error } else { Severity::Warning };
+                r.report(
+                    level,
+                    "W0302",
+                    &child(&a.ptr, "type"),
+                    Part::Value,
+                    format!("`retry` in `onSuccess` (action `{}`) is not in Arazzo 1.0.1", a.name),
+                    Some("the portable spelling is a `goto` to this same step; arazzo-rs runs it as a retry with its `retryAfter` and `retryLimit`".into()),
+                );
+            }
+        }
+        unique(s.outputs.iter().map(|(n, p, _)| (n.as_str(), p.clone())), "output name", r);
+        for (_, ptr, text) in &s.outputs {
+            self.expression(w, Some(si), ptr, text, Place::Response, reach, r);
+        }
+    }
+
+    fn param<'p>(&'p self, p: &'p ParamRef, r: &mut Reporter) -> Option<&'p Parameter> {
+        match p {
+            ParamRef::Inline(p) => Some(p),
+            ParamRef::Reusable { ptr, name, .. } => {
+                let found = self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p);
+                if found.is_none() {
+                    let (code, message, help) = unknown("parameter component", name, self.doc.components.parameters.iter().map(|(n, _)| n.as_str()));
+                    r.error(code, &child(ptr, "reference"), message, help);
+                }
+                found
+            }
+        }
+    }
+
+    fn param_values(&self, w: &Workflow, si: Option<usize>, p: &ParamRef, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        match p {
+            ParamRef::Inline(p) => self.values(w, si, &child(&p.ptr, "value"), &p.value, reach, r),
+            ParamRef::Reusable { value: Some((ptr, v)), .. } => self.values(w, si, ptr, v, reach, r),
+            ParamRef::Reusable { .. } => {}
+        }
+    }
+
+    fn operation_params(&self, s: &Step, op: &Operation, supplied: &[(String, String)], r: &mut Reporter) {
+        let declared = openapi::parameters(self.loaded, op);
+        let api_keys = openapi::api_key_headers(self.loaded, op);
+        let same = |a: &str, b: &str, loc: &str| if loc == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
+        for d in declared.iter().filter(|d| d.required) {
+            if !supplied.iter().any(|(n, l)| l == &d.location && same(n, &d.name, l)) {
+                let at = s.target.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| s.ptr.clone());
+                r.error(
+                    "E0319",
+                    &at,
+                    format!("step `{}` does not supply the required {} parameter `{}` of `{}`", s.id, d.location, d.name, op_name(op)),
+                    Some(format!("add `- name: {}` with `in: {}` and a `value` to the step's parameters", d.name, d.location)),
+                );
+            }
+        }
+        for p in &s.parameters {
+            let ParamRef::Inline(p) = p else { continue };
+            let Some(loc) = &p.location else { continue };
+            let known = declared.iter().any(|d| &d.location == loc && same(&d.name, &p.name, loc))
+                || (loc == "header" && api_keys.iter().any(|k| k.eq_ignore_ascii_case(&p.name)));
+            if !known {
+                let names: Vec<&str> = declared.iter().filter(|d| &d.location == loc).map(|d| d.name.as_str()).collect();
+                let help = did_you_mean(&p.name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                r.warn("W0303", &child(&p.ptr, "name"), format!("`{}` does not declare the {loc} parameter `{}`", op_name(op), p.name), help);
+            }
+        }
+    }
+
+    fn action_ref(&self, w: &Workflow, si: Option<usize>, a: &ActionRef, r: &mut Reporter) {
+        let action = match a {
+            ActionRef::Inline(a) => a,
+            ActionRef::Reusable { ptr, kind, name } => match inline_action(a, &self.doc.components) {
+                Some(a) => a,
+                None => {
+                    let list = if kind == "failureActions" { &self.doc.components.failure_actions } else { &self.doc.components.success_actions };
+                    let (code, message, help) = unknown(&format!("{kind} component"), name, list.iter().map(|(n, _)| n.as_str()));
+                    r.error(code, &child(ptr, "reference"), message, help);
+                    return;
+                }
+            },
+        };
+        if let Some((ptr, id)) = &action.step_id {
+            if !w.steps.iter().any(|s| &s.id == id) {
+                let (code, message, help) = unknown("step", id, w.steps.iter().map(|s| s.id.as_str()));
+                r.error(code, ptr, format!("{message} in workflow `{}`", w.id), help);
+            }
+        }
+        if let Some((ptr, id)) = &action.workflow_id {
+            if let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
+                r.error(code, ptr, message, help);
+            }
+        }
+        let reach = successors(w, &self.doc.components);
+        for c in &action.criteria {
+            self.criterion(w, si, c, &reach, r);
+        }
+        if let (Some(si), ActionKind::Goto, Some((_, target))) = (si, action.kind, &action.step_id) {
+            let target_idx = w.steps.iter().position(|s| &s.id == target);
+            if target_idx.is_some_and(|t| t <= si) && self.settings.loop_warning {
+                r.warn(
+                    "W0304",
+                    &child(&action.ptr, "stepId"),
+                    format!("goto `{target}` loops with no delay and no bound of its own"),
+                    Some("arazzo-rs paces re-entries (Client loop pacing) and bounds them (step budget); for a fixed delay use `type: retry` with `retryAfter` and `retryLimit`".into()),
+                );
+            }
+        }
+    }
+
+    fn criterion(&self, w: &Workflow, si: Option<usize>, c: &Criterion, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        let cptr = child(&c.ptr, "condition");
+        if let Some(ctx) = &c.context {
+            self.expression(w, si, &child(&c.ptr, "context"), ctx, Place::Response, reach, r);
+        }
+        match &c.kind {
+            CriterionKind::Simple => match expr::parse_condition(&c.condition) {
+                Ok(parsed) => {
+                    self.issues(&cptr, &parsed.warnings, r);
+                    let mut operands = Vec::new();
+                    collect_operands(&parsed.value, &mut operands);
+                    for (e, offset, len) in operands {
+                        self.reference(w, si, &cptr, e, Some((offset, len)), Place::Response, reach, r);
+                    }
+                }
+                Err(e) => self.issue(&cptr, &e, r),
+            },
+            CriterionKind::Regex => {
+                if let Err(e) = expr::check_regex(&c.condition) {
+                    self.issue(&cptr, &e, r);
+                }
+            }
+            CriterionKind::JsonPath(version) => {
+                if let Some(v) = version.as_deref().filter(|v| *v != "draft-goessner-dispatch-jsonpath-00" && *v != "rfc9535") {
+                    r.warn("W0305", &child(&c.ptr, "type/version"), format!("unknown JSONPath version `{v}`; evaluated as RFC 9535"), None);
+                }
+                match expr::parse_jsonpath(&c.condition, c.context.as_deref()) {
+                    Ok(parsed) => {
+                        self.issues(&cptr, &parsed.warnings, r);
+                        let _: &JsonPathCriterion = &parsed.value;
+                    }
+                    Err(e) => self.issue(&cptr, &e, r),
+                }
+            }
+            CriterionKind::XPath(_) => {
+                if let Err(e) = expr::check_xpath(&c.condition) {
+                    self.issue(&cptr, &e, r);
+                }
+            }
+        }
+    }
+
+    /// Checks every string inside a parameter value or payload.
+    fn values(&self, w: &Workflow, si: Option<usize>, ptr: &str, v: &Value, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        match v {
+            Value::String(s) => match expr::parse_value(s) {
+                Ok(parsed) => {
+                    self.issues(ptr, &parsed.warnings, r);
+                    match &parsed.value {
+                        expr::Value::Expr(e) => self.reference(w, si, ptr, e, None, Place::Request, reach, r),
+                        expr::Value::Template(parts) => {
+                            for part in parts {
+                                if let TemplatePart::Expr(e) = part {
+                                    self.reference(w, si, ptr, e, None, Place::Request, reach, r);
+                                }
+                            }
+                        }
+                        expr::Value::Literal(_) => {}
+                    }
+                }
+                Err(e) => self.issue(ptr, &e, r),
+            },
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.values(w, si, &format!("{ptr}/{i}"), item, reach, r);
+                }
+            }
+            Value::Object(m) => {
+                for (k, item) in m {
+                    self.values(w, si, &child(ptr, k), item, reach, r);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn expression(&self, w: &Workflow, si: Option<usize>, ptr: &str, text: &str, place: Place, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        match expr::parse_expression(text) {
+            Ok(parsed) => {
+                self.issues(ptr, &parsed.warnings, r);
+                self.reference(w, si, ptr, &parsed.value, None, place, reach, r);
+            }
+            Err(e) => self.issue(ptr, &e, r),
+        }
+    }
+
+    /// Checks what an expression refers to.
+    #[allow(clippy::too_many_arguments)]
+    fn reference(&self, w: &Workflow, si: Option<usize>, ptr: &str, e: &Expr, span: Option<(usize, usize)>, place: Place, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        let part = span.map_or(Part::Value, |(o, l)| Part::Inner(o, l));
+        let mut fail = |code: &'static str, message: String, help: Option<String>| r.report(Severity::Error, code, ptr, part, message, help);
+        match e {
+            Expr::Response(_) | Expr::StatusCode if place != Place::Response => {
+                let why = if place == Place::Request { "the request has not been sent yet" } else { "workflow outputs are read after the steps" };
+                fail("E0301", format!("`{e}` is not available here: {why}"), Some("read the value in a step's `outputs` and refer to it as `$steps.<id>.outputs.<name>`".into()));
+            }
+            Expr::Inputs { name, .. } => {
+                if let Some(names) = input_names(self.doc, w) {
+                    if !names.contains(name) {
+                        let (_, _, help) = unknown("input", name, names.iter().map(String::as_str));
+                        fail("E0302", format!("input `{name}` is not declared in the inputs of workflow `{}`", w.id), help);
+                    }
+                } else if w.inputs.is_none() {
+                    fail("E0302", format!("workflow `{}` declares no inputs, but `{e}` reads one", w.id), Some("declare it under the workflow's `inputs.properties`".into()));
+                }
+            }
+            Expr::Steps { step, name, .. } => {
+                let Some(xi) = w.steps.iter().position(|s| &s.id == step) else {
+                    let (_, message, help) = unknown("step", step, w.steps.iter().map(|s| s.id.as_str()));
+                    fail("E0303", format!("{message} in `{e}`"), help);
+                    return;
+                };
+                if let Some(name) = name {
+                    if !w.steps[xi].outputs.iter().any(|(n, _, _)| n == name) {
+                        let (_, _, help) = unknown("output", name, w.steps[xi].outputs.iter().map(|(n, _, _)| n.as_str()));
+                        fail("E0304", format!("step `{step}` has no output `{name}`"), help);
+                        return;
+                    }
+                }
+                if let Some(si) = si {
+                    let own_outputs = place == Place::Response && xi == si;
+                    if !own_outputs && !reach[xi].contains(&si) {
+                        let why = if xi == si { "a step cannot read its own outputs before it has run" } else { "it runs later, and no goto leads back here" };
+                        fail("E0305", format!("step `{step}` cannot have run before step `{}`: {why}", w.steps[si].id), Some("refer to a step that runs earlier".into()));
+                    }
+                }
+            }
+            Expr::Workflows { workflow, field, name, .. } => match self.doc.workflows.iter().find(|x| &x.id == workflow) {
+                None => {
+                    let (_, message, help) = unknown("workflow", workflow, self.doc.workflows.iter().map(|x| x.id.as_str()));
+                    fail("E0306", message, help);
+                }
+                Some(x) => {
+                    if let (Some(name), "outputs") = (name, field.as_str()) {
+                        if !x.outputs.iter().any(|(n, _, _)| n == name) {
+                            fail("E0304", format!("workflow `{workflow}` has no output `{name}`"), None);
+                        }
+                    }
+                }
+            },
+            Expr::SourceDescriptions { name, .. } => {
+                if !self.doc.sources.iter().any(|s| &s.name == name) {
+                    let (_, message, help) = unknown("source description", name, self.doc.sources.iter().map(|s| s.name.as_str()));
+                    fail("E0306", message, help);
+                }
+            }
+            Expr::Components { kind, name } => {
+                let c = &self.doc.components;
+                let names: Vec<&str> = match kind.as_str() {
+                    "inputs" => c.inputs.iter().map(|(n, _, _)| n.as_str()).collect(),
+                    "parameters" => c.parameters.iter().map(|(n, _)| n.as_str()).collect(),
+                    "successActions" => c.success_actions.iter().map(|(n, _)| n.as_str()).collect(),
+                    "failureActions" => c.failure_actions.iter().map(|(n, _)| n.as_str()).collect(),
+                    _ => Vec::new(),
+                };
+                if !names.contains(&name.as_str()) {
+                    let (_, message, help) = unknown(&format!("{kind} component"), name, names.into_iter());
+                    fail("E0306", message, help);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn issues(&self, ptr: &str, issues: &[ExprIssue], r: &mut Reporter) {
+        for i in issues {
+            self.issue(ptr, i, r);
+        }
+    }
+
+    fn issue(&self, ptr: &str, i: &ExprIssue, r: &mut Reporter) {
+        let severity = if i.is_warning() { Severity::Warning } else { Severity::Error };
+        r.report(severity, i.code, ptr, Part::Inner(i.offset, i.len), i.message.clone(), i.help.clone());
+    }
+}
+
+fn collect_operands<'a>(c: &'a Condition, out: &mut Vec<(&'a Expr, usize, usize)>) {
+    let mut operand = |o: &'a Operand, out: &mut Vec<(&'a Expr, usize, usize)>| {
+        if let Operand::Expr { expr, offset, len } = o {
+            out.push((expr, *offset, *len));
+        }
+    };
+    match c {
+        Condition::Or(a, b) | Condition::And(a, b) => {
+            collect_operands(a, out);
+            collect_operands(b, out);
+        }
+        Condition::Not(a) => collect_operands(a, out),
+        Condition::Compare { lhs, rhs, .. } => {
+            operand(lhs, out);
+            operand(rhs, out);
+        }
+        Condition::Truthy(o) => operand(o, out),
+    }
+}
+
+fn op_name(op: &Operation) -> String {
+    op.id.clone().unwrap_or_else(|| format!("{} {}", op.method.to_uppercase(), op.path))
+}

@@ -1,0 +1,181 @@
+//! The client: HTTP transport plus the policies every run follows.
+
+use crate::observer::{Observer, TracingObserver};
+use crate::run::Run;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs generated workflows. Cheap to clone: clones share one connection pool and configuration.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub http: reqwest::Client,
+    base_urls: HashMap<String, String>,
+    default_base_urls: HashMap<&'static str, &'static str>,
+    pub step_budget: u32,
+    pub loop_pacing: Duration,
+    pub max_retry_delay: Option<Duration>,
+    pub transport_retries: u32,
+    pub observer: Arc<dyn Observer>,
+}
+
+impl Client {
+    /// A client with default settings (see [`ClientBuilder`]).
+    pub fn new() -> Self {
+        Client::builder().build()
+    }
+
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Starts one execution of a workflow; generated code calls this.
+    pub fn run(&self, workflow: &'static str) -> Run {
+        Run::new(self.clone(), workflow)
+    }
+
+    /// The base URL of a source description: the one set with [`ClientBuilder::base_url`], else the
+    /// document's default server.
+    pub fn base_url(&self, source: &str) -> Option<&str> {
+        let inner = &*self.inner;
+        inner.base_urls.get(source).map(String::as_str).or_else(|| inner.default_base_urls.get(source).copied())
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = &*self.inner;
+        f.debug_struct("Client")
+            .field("step_budget", &i.step_budget)
+            .field("loop_pacing", &i.loop_pacing)
+            .field("max_retry_delay", &i.max_retry_delay)
+            .field("transport_retries", &i.transport_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// Defaults: step budget 100 000, loop pacing 1 s, no cap on retry delays, 2 transport retries,
+/// no timeout, [`TracingObserver`].
+#[must_use]
+pub struct ClientBuilder {
+    base_urls: HashMap<String, String>,
+    default_base_urls: HashMap<&'static str, &'static str>,
+    http: Option<reqwest::Client>,
+    timeout: Option<Duration>,
+    step_budget: u32,
+    loop_pacing: Duration,
+    max_retry_delay: Option<Duration>,
+    transport_retries: u32,
+    observer: Arc<dyn Observer>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_urls: HashMap::new(),
+            default_base_urls: HashMap::new(),
+            http: None,
+            timeout: None,
+            step_budget: 100_000,
+            loop_pacing: Duration::from_secs(1),
+            max_retry_delay: None,
+            transport_retries: 2,
+            observer: Arc::new(TracingObserver),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The base URL for the source description named `source` (for example `https://api.example.com`).
+    pub fn base_url(mut self, source: &str, url: impl Into<String>) -> Self {
+        self.base_urls.insert(source.to_owned(), url.into());
+        self
+    }
+
+    /// The document's default server for `source`; generated code sets it. A [`base_url`](Self::base_url) wins.
+    pub fn default_base_url(mut self, source: &'static str, url: &'static str) -> Self {
+        self.default_base_urls.insert(source, url);
+        self
+    }
+
+    /// Uses this `reqwest::Client` (then [`timeout`](Self::timeout) does not apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Timeout of each request, body included. Applies only when the builder creates the HTTP client.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Maximum number of HTTP requests plus loop re-entries in one run (default 100 000).
+    pub fn step_budget(mut self, budget: u32) -> Self {
+        self.step_budget = budget;
+        self
+    }
+
+    /// Minimum interval between two starts of the same step in a `goto` loop (default 1 s).
+    pub fn loop_pacing(mut self, interval: Duration) -> Self {
+        self.loop_pacing = interval;
+        self
+    }
+
+    /// Caps every single sleep: retry delays, loop pacing, transport backoff (default: no cap).
+    /// `Some(Duration::ZERO)` makes tests run without waiting.
+    pub fn max_retry_delay(mut self, max: Option<Duration>) -> Self {
+        self.max_retry_delay = max;
+        self
+    }
+
+    /// How often an idempotent request is retried after a transport error or a 408, 429 or 5xx
+    /// status (default 2; 0 = never).
+    pub fn transport_retries(mut self, retries: u32) -> Self {
+        self.transport_retries = retries;
+        self
+    }
+
+    /// Receives step and retry events (default: [`TracingObserver`]).
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Client {
+        let http = self.http.unwrap_or_else(|| {
+            let mut b = reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
+            if let Some(t) = self.timeout {
+                b = b.timeout(t);
+            }
+            // Building fails only when the TLS backend cannot start; reqwest::Client::new() reports that.
+            b.build().unwrap_or_else(|_| reqwest::Client::new())
+        });
+        Client {
+            inner: Arc::new(Inner {
+                http,
+                base_urls: self.base_urls,
+                default_base_urls: self.default_base_urls,
+                step_budget: self.step_budget,
+                loop_pacing: self.loop_pacing,
+                max_retry_delay: self.max_retry_delay,
+                transport_retries: self.transport_retries,
+                observer: self.observer,
+            }),
+        }
+    }
+}

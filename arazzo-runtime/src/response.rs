@@ -1,0 +1,109 @@
+//! A step's HTTP response.
+
+use crate::error::{Ctx, Error, ErrorKind};
+use crate::jsonl::JsonlStream;
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+/// The response of a step: status, headers, and either the whole body or the unread body stream.
+pub struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) method: Method,
+    /// Without query string or user info.
+    pub(crate) url: String,
+    pub(crate) body: Bytes,
+    pub(crate) stream: Option<reqwest::Response>,
+    pub(crate) ctx: Ctx,
+}
+
+impl Response {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A response header by name (case-insensitive); `None` when absent or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The request URL, without query string.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    /// The buffered body; empty for a streaming response.
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Decodes the buffered body as JSON. The error carries serde's message (with line and
+    /// column) and a redacted excerpt of the body around the problem.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let at = byte_offset(&self.body, e.line(), e.column());
+            Error::new(ErrorKind::Decode, &self.ctx)
+                .with_status(self.status)
+                .with_detail(e.to_string())
+                .with_excerpt(&self.body, at, &self.ctx)
+                .with_source(e)
+        })
+    }
+
+    /// The buffered body as a JSON value; `None` when it is not JSON.
+    pub fn json_value(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The buffered body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as a stream of JSON lines, read chunk by chunk from the open connection
+    /// (or from the buffered body, when the response was not streamed).
+    pub fn into_jsonl<T: DeserializeOwned>(self) -> JsonlStream<T> {
+        JsonlStream::from_response(self)
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("method", &self.method.as_str())
+            .field("url", &self.url)
+            .field("body_len", &self.body.len())
+            .field("streaming", &self.stream.is_some())
+            .finish()
+    }
+}
+
+/// The byte offset of serde_json's 1-based line and column.
+fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
+    let line_start = match line {
+        0 | 1 => 0,
+        n => body.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(n - 2).map_or(body.len(), |(i, _)| i + 1),
+    };
+    line_start + column.saturating_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets() {
+        assert_eq!(byte_offset(b"ab\ncd\nef", 3, 2), 7);
+        assert_eq!(byte_offset(b"abc", 1, 1), 0);
+        assert_eq!(byte_offset(b"abc", 9, 1), 3);
+    }
+}
