@@ -79,14 +79,20 @@
 //!   operators, and `null` equals only `null`.
 
 pub mod diag;
+mod emit;
 pub mod expr;
+mod generate;
 pub mod load;
+mod lower;
 pub mod model;
 pub mod openapi;
 pub mod read;
 pub mod report;
 pub mod syntax;
+pub mod types;
 pub mod validate;
+
+pub use generate::{Generated, generate, module_name};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -159,6 +165,10 @@ pub fn check(path: &Path, settings: &Settings) -> Checked {
     let docs: Vec<usize> = loaded.documents.keys().copied().collect();
     for doc in docs {
         validate::validate(&loaded, doc, settings, &mut diagnostics);
+    }
+    if !diagnostics.has_errors() {
+        // Type checks against the OpenAPI schemas run the emitter and keep only its findings.
+        emit::type_check(&loaded, 0, &mut diagnostics);
     }
     Checked { loaded, diagnostics }
 }

@@ -16,7 +16,6 @@ const STEP: &[&str] = &[
     "onFailure", "outputs",
 ];
 const PARAMETER: &[&str] = &["name", "in", "value"];
-const REUSABLE: &[&str] = &["reference", "value"];
 const BODY: &[&str] = &["contentType", "payload", "replacements"];
 const REPLACEMENT: &[&str] = &["target", "value"];
 const CRITERION: &[&str] = &["context", "condition", "type"];

@@ -665,7 +665,7 @@ impl Ctx<'_> {
 }
 
 fn collect_operands<'a>(c: &'a Condition, out: &mut Vec<(&'a Expr, usize, usize)>) {
-    let mut operand = |o: &'a Operand, out: &mut Vec<(&'a Expr, usize, usize)>| {
+    let operand = |o: &'a Operand, out: &mut Vec<(&'a Expr, usize, usize)>| {
         if let Operand::Expr { expr, offset, len } = o {
             out.push((expr, *offset, *len));
         }

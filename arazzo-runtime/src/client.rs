@@ -43,7 +43,11 @@ impl Client {
     /// document's default server.
     pub fn base_url(&self, source: &str) -> Option<&str> {
         let inner = &*self.inner;
-        inner.base_urls.get(source).map(String::as_str).or_else(|| inner.default_base_urls.get(source).copied())
+        inner
+            .base_urls
+            .get(source)
+            .map(String::as_str)
+            .or_else(|| inner.default_base_urls.get(source).copied())
     }
 }
 
@@ -158,7 +162,8 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Client {
         let http = self.http.unwrap_or_else(|| {
-            let mut b = reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
+            let mut b = reqwest::Client::builder()
+                .user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
             if let Some(t) = self.timeout {
                 b = b.timeout(t);
             }

@@ -33,7 +33,9 @@ pub enum ErrorKind {
         limit: u32,
     },
     /// The run made more requests and loop re-entries than the client's step budget allows.
-    #[error("step budget of {budget} requests and re-entries exceeded (see ClientBuilder::step_budget)")]
+    #[error(
+        "step budget of {budget} requests and re-entries exceeded (see ClientBuilder::step_budget)"
+    )]
     StepBudgetExceeded {
         /// The budget.
         budget: u32,
@@ -70,8 +72,9 @@ pub(crate) struct Ctx {
 ///
 /// It never contains a secret: body excerpts have every secret the run sent in a header replaced
 /// by `[redacted]`, and URLs are printed without query string or user info.
-#[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     workflow: &'static str,
     step: Option<&'static str>,
@@ -85,7 +88,7 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, ctx: &Ctx) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             workflow: ctx.workflow,
             step: ctx.step,
@@ -95,35 +98,39 @@ impl Error {
             detail: None,
             excerpt: None,
             source: None,
-        }
+        }))
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
     pub(crate) fn with_detail(mut self, detail: String) -> Self {
-        self.detail = Some(detail);
+        self.0.detail = Some(detail);
         self
     }
 
     /// Adds a redacted excerpt of `body` around byte `at`.
     pub(crate) fn with_excerpt(mut self, body: &[u8], at: usize, ctx: &Ctx) -> Self {
         if !body.is_empty() {
-            self.excerpt = Some(excerpt(body, at, &ctx.secrets));
+            self.0.excerpt = Some(excerpt(body, at, &ctx.secrets));
         }
         self
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 
     /// A transport or timeout error from reqwest, without its URL.
     pub(crate) fn transport(err: reqwest::Error, ctx: &Ctx, request: &str) -> Self {
-        let kind = if err.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Transport
+        };
         let err = err.without_url();
         let mut detail = format!("{request}: {err}");
         let mut cause = std::error::Error::source(&err);
@@ -136,67 +143,87 @@ impl Error {
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The workflow id.
     pub fn workflow(&self) -> &str {
-        self.workflow
+        self.0.workflow
     }
 
     /// The step id, when the error belongs to a step.
     pub fn step(&self) -> Option<&str> {
-        self.step
+        self.0.step
     }
 
     /// The operation id (or path) of the step.
     pub fn operation(&self) -> Option<&str> {
-        self.operation
+        self.0.operation
     }
 
     /// The HTTP status of the response, when there was one.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// At most 512 bytes of the response body, with the run's secrets replaced by `[redacted]`.
     pub fn body_excerpt(&self) -> Option<&str> {
-        self.excerpt.as_deref()
+        self.0.excerpt.as_deref()
     }
 
     /// Which attempt of the step failed (1-based; 0 when no request was made).
     pub fn attempt(&self) -> u32 {
-        self.attempt
+        self.0.attempt
     }
 
     /// True for transport errors, timeouts and statuses 408, 409, 429 and 5xx: trying again later may work.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.kind, ErrorKind::Transport | ErrorKind::Timeout)
-            || self.status.is_some_and(|s| matches!(s, 408 | 409 | 429 | 500..=599))
+        matches!(self.0.kind, ErrorKind::Transport | ErrorKind::Timeout)
+            || self
+                .0
+                .status
+                .is_some_and(|s| matches!(s, 408 | 409 | 429 | 500..=599))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &*self.0;
+        f.debug_struct("Error")
+            .field("kind", &e.kind)
+            .field("workflow", &e.workflow)
+            .field("step", &e.step)
+            .field("operation", &e.operation)
+            .field("attempt", &e.attempt)
+            .field("status", &e.status)
+            .field("detail", &e.detail)
+            .field("excerpt", &e.excerpt)
+            .field("source", &e.source)
+            .finish()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "workflow `{}`", self.workflow)?;
-        if let Some(step) = self.step {
+        write!(f, "workflow `{}`", self.0.workflow)?;
+        if let Some(step) = self.0.step {
             write!(f, ", step `{step}`")?;
         }
-        if let Some(op) = self.operation {
+        if let Some(op) = self.0.operation {
             write!(f, " (operation `{op}`)")?;
         }
-        if self.attempt > 0 {
-            write!(f, ", attempt {}", self.attempt)?;
+        if self.0.attempt > 0 {
+            write!(f, ", attempt {}", self.0.attempt)?;
         }
         f.write_str(": ")?;
-        if let Some(status) = self.status {
+        if let Some(status) = self.0.status {
             write!(f, "HTTP {status}: ")?;
         }
-        write!(f, "{}", self.kind)?;
-        if let Some(detail) = &self.detail {
+        write!(f, "{}", self.0.kind)?;
+        if let Some(detail) = &self.0.detail {
             write!(f, ": {}", one_line(detail))?;
         }
-        if let Some(excerpt) = &self.excerpt {
+        if let Some(excerpt) = &self.0.excerpt {
             write!(f, "; body: {}", one_line(excerpt))?;
         }
         Ok(())
@@ -205,12 +232,19 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 fn one_line(s: &str) -> String {
-    s.split(['\r', '\n']).filter(|l| !l.trim().is_empty()).map(str::trim).collect::<Vec<_>>().join(" ")
+    s.split(['\r', '\n'])
+        .filter(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A window of at most 512 bytes of `body` around byte `at`, UTF-8 safe, secrets redacted.
@@ -227,8 +261,16 @@ pub(crate) fn excerpt(body: &[u8], at: usize, secrets: &[String]) -> String {
     while end > start && continuation(end) {
         end -= 1;
     }
-    for secret in secrets.iter().map(String::as_bytes).filter(|s| !s.is_empty()) {
-        for (i, _) in body.windows(secret.len()).enumerate().filter(|(_, w)| *w == secret) {
+    for secret in secrets
+        .iter()
+        .map(String::as_bytes)
+        .filter(|s| !s.is_empty())
+    {
+        for (i, _) in body
+            .windows(secret.len())
+            .enumerate()
+            .filter(|(_, w)| *w == secret)
+        {
             let j = i + secret.len();
             if i < start && start < j {
                 start = i;
@@ -257,20 +299,35 @@ mod tests {
     use super::*;
 
     fn ctx() -> Ctx {
-        Ctx { workflow: "w", step: Some("s"), operation: Some("op"), attempt: 2, secrets: Arc::default() }
+        Ctx {
+            workflow: "w",
+            step: Some("s"),
+            operation: Some("op"),
+            attempt: 2,
+            secrets: Arc::default(),
+        }
     }
 
     #[test]
     fn display_is_one_line() {
-        let e = Error::new(ErrorKind::CriteriaFailed { criteria: vec!["$statusCode == 200"] }, &ctx())
-            .with_status(404)
-            .with_excerpt(b"{\"error\":\n \"nope\"}", 0, &ctx());
+        let e = Error::new(
+            ErrorKind::CriteriaFailed {
+                criteria: vec!["$statusCode == 200"],
+            },
+            &ctx(),
+        )
+        .with_status(404)
+        .with_excerpt(b"{\"error\":\n \"nope\"}", 0, &ctx());
         assert_eq!(
             e.to_string(),
             "workflow `w`, step `s` (operation `op`), attempt 2: HTTP 404: criteria not met: $statusCode == 200; body: {\"error\": \"nope\"}"
         );
         assert!(!e.is_retryable());
-        assert!(Error::new(ErrorKind::Decode, &ctx()).with_status(529).is_retryable());
+        assert!(
+            Error::new(ErrorKind::Decode, &ctx())
+                .with_status(529)
+                .is_retryable()
+        );
         assert!(Error::new(ErrorKind::Timeout, &Ctx::default()).is_retryable());
     }
 
@@ -283,7 +340,10 @@ mod tests {
         for at in [0, 250, 799, 800, 805, 813, 2000] {
             let ex = excerpt(&body, at, &secrets);
             assert!(ex.len() <= EXCERPT_BYTES, "{at}");
-            assert!(!ex.contains("sk-") && !ex.contains("key") && !ex.contains('\u{FFFD}'), "{at}: {ex}");
+            assert!(
+                !ex.contains("sk-") && !ex.contains("key") && !ex.contains('\u{FFFD}'),
+                "{at}: {ex}"
+            );
         }
         assert!(excerpt(&body, 805, &secrets).contains("[redacted]"));
         assert_eq!(excerpt(b"short", 99, &[]), "short");

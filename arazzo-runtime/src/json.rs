@@ -63,9 +63,11 @@ fn equals(a: Option<&Value>, b: &Value) -> bool {
 
 fn order(a: Option<&Value>, b: &Value) -> Option<Ordering> {
     match (a?, b) {
-        (Value::String(x), Value::String(y)) => {
-            Some(if equals(a, b) { Ordering::Equal } else { x.cmp(y) })
-        }
+        (Value::String(x), Value::String(y)) => Some(if equals(a, b) {
+            Ordering::Equal
+        } else {
+            x.cmp(y)
+        }),
         (Value::Number(x), Value::Number(y)) => number_cmp(x, y),
         (Value::String(s), Value::Number(n)) => number_cmp(&coerce(s)?, n),
         (Value::Number(n), Value::String(s)) => number_cmp(n, &coerce(s)?),
@@ -90,8 +92,8 @@ fn number_cmp(x: &Number, y: &Number) -> Option<Ordering> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
     use CmpOp::*;
+    use serde_json::json;
 
     const ALL: [CmpOp; 6] = [Eq, Ne, Lt, Le, Gt, Ge];
 
@@ -104,7 +106,10 @@ mod tests {
         const T: bool = true;
         const F: bool = false;
         //                                                  Eq Ne Lt Le Gt Ge
-        assert_eq!(row(Some(json!("Ended")), json!("ended")), [T, F, F, T, F, T]);
+        assert_eq!(
+            row(Some(json!("Ended")), json!("ended")),
+            [T, F, F, T, F, T]
+        );
         assert_eq!(row(Some(json!("ÉTÉ")), json!("été")), [T, F, F, T, F, T]);
         assert_eq!(row(Some(json!("B")), json!("a")), [F, T, T, T, F, F]);
         assert_eq!(row(Some(json!("a")), json!("b")), [F, T, T, T, F, F]);
@@ -121,7 +126,10 @@ mod tests {
         assert_eq!(row(Some(json!(0)), json!(null)), [F, T, F, F, F, F]);
         assert_eq!(row(Some(json!(true)), json!(true)), [T, F, F, F, F, F]);
         assert_eq!(row(Some(json!(true)), json!("true")), [F, T, F, F, F, F]);
-        assert_eq!(row(Some(json!({"a": 1})), json!({"a": 1})), [T, F, F, F, F, F]);
+        assert_eq!(
+            row(Some(json!({"a": 1})), json!({"a": 1})),
+            [T, F, F, F, F, F]
+        );
         assert_eq!(row(Some(json!([1])), json!([2])), [F, T, F, F, F, F]);
     }
 

@@ -38,7 +38,10 @@ impl<T: DeserializeOwned> JsonlStream<T> {
             Some(open) => {
                 let ctx = resp.ctx.clone();
                 let request = format!("{} {}", resp.method, resp.url);
-                Box::pin(open.bytes_stream().map(move |r| r.map_err(|e| Error::transport(e, &ctx, &request))))
+                Box::pin(
+                    open.bytes_stream()
+                        .map(move |r| r.map_err(|e| Error::transport(e, &ctx, &request))),
+                )
             }
             None => Box::pin(stream::iter([Ok(resp.body)])),
         };
@@ -46,7 +49,16 @@ impl<T: DeserializeOwned> JsonlStream<T> {
     }
 
     pub(crate) fn new(chunks: Chunks, status: u16, ctx: Ctx) -> Self {
-        JsonlStream { chunks, chunk: Bytes::new(), partial: Vec::new(), line: 0, done: false, status, ctx, _item: PhantomData }
+        JsonlStream {
+            chunks,
+            chunk: Bytes::new(),
+            partial: Vec::new(),
+            line: 0,
+            done: false,
+            status,
+            ctx,
+            _item: PhantomData,
+        }
     }
 
     /// The next item; `None` at the end of the body or after an error.
@@ -112,7 +124,12 @@ impl<T: DeserializeOwned> Stream for JsonlStream<T> {
 }
 
 /// Decodes one line (`None` when blank).
-fn decode<T: DeserializeOwned>(line: &[u8], number: usize, status: u16, ctx: &Ctx) -> Option<Result<T, Error>> {
+fn decode<T: DeserializeOwned>(
+    line: &[u8],
+    number: usize,
+    status: u16,
+    ctx: &Ctx,
+) -> Option<Result<T, Error>> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
         return None;
@@ -138,8 +155,16 @@ mod tests {
     }
 
     fn from_chunks(chunks: Vec<Result<&'static [u8], Error>>) -> JsonlStream<Item> {
-        let ctx = Ctx { workflow: "w", step: Some("results"), secrets: Arc::new(vec!["sk-1".into()]), ..Ctx::default() };
-        let chunks: Vec<Result<Bytes, Error>> = chunks.into_iter().map(|c| c.map(Bytes::from_static)).collect();
+        let ctx = Ctx {
+            workflow: "w",
+            step: Some("results"),
+            secrets: Arc::new(vec!["sk-1".into()]),
+            ..Ctx::default()
+        };
+        let chunks: Vec<Result<Bytes, Error>> = chunks
+            .into_iter()
+            .map(|c| c.map(Bytes::from_static))
+            .collect();
         JsonlStream::new(Box::pin(stream::iter(chunks)), 200, ctx)
     }
 
@@ -160,28 +185,52 @@ mod tests {
 
     #[tokio::test]
     async fn parses_across_awkward_chunk_boundaries() {
-        let body: &'static [u8] = "{\"id\":\"a\"}\r\n\n  \r\n{\"id\":\"é\"}\n{\"id\":\"c\"}".as_bytes();
+        let body: &'static [u8] =
+            "{\"id\":\"a\"}\r\n\n  \r\n{\"id\":\"é\"}\n{\"id\":\"c\"}".as_bytes();
         let expected = vec!["a".to_owned(), "é".to_owned(), "c".to_owned()];
         let e_acute = body.iter().position(|&b| b == 0xC3).unwrap_or(0);
-        for split in [vec![], vec![3], vec![11, 12], vec![e_acute + 1], vec![1, 2, 3, 4, 5, 20, 30], (1..body.len()).collect()] {
-            assert_eq!(run_split(body, &split).await.ok(), Some(expected.clone()), "{split:?}");
+        for split in [
+            vec![],
+            vec![3],
+            vec![11, 12],
+            vec![e_acute + 1],
+            vec![1, 2, 3, 4, 5, 20, 30],
+            (1..body.len()).collect(),
+        ] {
+            assert_eq!(
+                run_split(body, &split).await.ok(),
+                Some(expected.clone()),
+                "{split:?}"
+            );
         }
         assert_eq!(run_split(b"", &[]).await.ok(), Some(vec![]));
         assert_eq!(run_split(b"\n\n", &[1]).await.ok(), Some(vec![]));
-        assert_eq!(run_split(b"{\"id\":\"x\"}\n", &[]).await.ok(), Some(vec!["x".to_owned()]));
+        assert_eq!(
+            run_split(b"{\"id\":\"x\"}\n", &[]).await.ok(),
+            Some(vec!["x".to_owned()])
+        );
     }
 
     #[tokio::test]
     async fn malformed_line_reports_its_number_and_ends() {
-        let mut s = from_chunks(vec![Ok(b"{\"id\":\"a\"}\n\n{\"id\": sk-1"), Ok(b"}\n{\"id\":\"c\"}\n")]);
-        assert_eq!(s.next_item().await.and_then(Result::ok), Some(Item { id: "a".into() }));
+        let mut s = from_chunks(vec![
+            Ok(b"{\"id\":\"a\"}\n\n{\"id\": sk-1"),
+            Ok(b"}\n{\"id\":\"c\"}\n"),
+        ]);
+        assert_eq!(
+            s.next_item().await.and_then(Result::ok),
+            Some(Item { id: "a".into() })
+        );
         let err = match s.next_item().await {
             Some(Err(e)) => e,
             other => panic!("expected an error, got {other:?}"),
         };
         assert_eq!(err.kind(), &ErrorKind::Jsonl { line: 3 });
         let shown = format!("{err} {err:?}");
-        assert!(shown.contains("line 3") && shown.contains("expected value") && !shown.contains("sk-1"), "{shown}");
+        assert!(
+            shown.contains("line 3") && shown.contains("expected value") && !shown.contains("sk-1"),
+            "{shown}"
+        );
         assert!(s.next_item().await.is_none());
     }
 

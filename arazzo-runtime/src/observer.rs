@@ -36,7 +36,8 @@ pub struct StepFinished<'a> {
     pub elapsed: Duration,
     /// 1-based attempt of the step.
     pub attempt: u32,
-    /// The buffered body; empty when streaming or when no response arrived. It may contain secrets
+    /// The buffered body; empty when streaming, when the response is about to be retried, or when
+    /// no response arrived. It may contain secrets
     /// the server echoed: log it with care.
     pub body: &'a [u8],
 }
@@ -101,19 +102,49 @@ pub struct TracingObserver;
 
 impl Observer for TracingObserver {
     fn step_started(&self, e: &StepStarted<'_>) {
-        tracing::debug!(workflow = e.workflow, step = e.step, operation = e.operation, method = e.method, url = e.url, attempt = e.attempt, "step started");
+        tracing::debug!(
+            workflow = e.workflow,
+            step = e.step,
+            operation = e.operation,
+            method = e.method,
+            url = e.url,
+            attempt = e.attempt,
+            "step started"
+        );
     }
     fn step_finished(&self, e: &StepFinished<'_>) {
-        tracing::info!(workflow = e.workflow, step = e.step, operation = e.operation, status = e.status, elapsed_ms = e.elapsed.as_millis() as u64, attempt = e.attempt, "step finished");
+        tracing::info!(
+            workflow = e.workflow,
+            step = e.step,
+            operation = e.operation,
+            status = e.status,
+            elapsed_ms = e.elapsed.as_millis() as u64,
+            attempt = e.attempt,
+            "step finished"
+        );
     }
     fn retry_scheduled(&self, e: &RetryScheduled<'_>) {
         let reason = match e.reason {
             RetryReason::Action(a) => a,
             RetryReason::Transport => "transport",
         };
-        tracing::info!(workflow = e.workflow, step = e.step, reason, attempt = e.attempt, nominal_ms = e.nominal.as_millis() as u64, delay_ms = e.delay.as_millis() as u64, "retry scheduled");
+        tracing::info!(
+            workflow = e.workflow,
+            step = e.step,
+            reason,
+            attempt = e.attempt,
+            nominal_ms = e.nominal.as_millis() as u64,
+            delay_ms = e.delay.as_millis() as u64,
+            "retry scheduled"
+        );
     }
     fn step_reentered(&self, e: &StepReentered<'_>) {
-        tracing::debug!(workflow = e.workflow, step = e.step, iteration = e.iteration, delay_ms = e.delay.as_millis() as u64, "step re-entered");
+        tracing::debug!(
+            workflow = e.workflow,
+            step = e.step,
+            iteration = e.iteration,
+            delay_ms = e.delay.as_millis() as u64,
+            "step re-entered"
+        );
     }
 }

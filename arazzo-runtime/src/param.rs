@@ -14,14 +14,24 @@ pub struct ParamText {
 
 impl std::fmt::Debug for ParamText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = if self.secret { "[redacted]" } else { &self.text };
-        f.debug_struct("ParamText").field("text", &text).field("secret", &self.secret).finish()
+        let text = if self.secret {
+            "[redacted]"
+        } else {
+            &self.text
+        };
+        f.debug_struct("ParamText")
+            .field("text", &text)
+            .field("secret", &self.secret)
+            .finish()
     }
 }
 
 impl ParamText {
     fn plain(text: impl Into<String>) -> Self {
-        ParamText { text: text.into(), secret: false }
+        ParamText {
+            text: text.into(),
+            secret: false,
+        }
     }
 }
 
@@ -52,7 +62,10 @@ impl ParamValue for String {
 
 impl ParamValue for Secret {
     fn to_param(&self) -> ParamText {
-        ParamText { text: self.expose().to_owned(), secret: true }
+        ParamText {
+            text: self.expose().to_owned(),
+            secret: true,
+        }
     }
 }
 
@@ -97,12 +110,17 @@ impl<T: ParamValue + ?Sized> ParamValue for &T {
 /// Percent-encodes everything but the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`),
 /// so the result is safe as one path segment.
 pub fn encode_path_segment(s: &str) -> String {
-    percent_encode(s, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    percent_encode(s, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    })
 }
 
 /// `application/x-www-form-urlencoded` encoding of one name or value.
 pub(crate) fn form_encode(s: &str) -> String {
-    percent_encode(s, |b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' ')).replace(' ', "+")
+    percent_encode(s, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' ')
+    })
+    .replace(' ', "+")
 }
 
 fn percent_encode(s: &str, keep: fn(u8) -> bool) -> String {
@@ -125,7 +143,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn text(v: impl ParamValue) -> Option<String> {
+    fn text<P: ParamValue>(v: P) -> Option<String> {
         v.is_present().then(|| v.to_param().text)
     }
 
@@ -147,9 +165,9 @@ mod tests {
         assert_eq!(text(json!(null)), None);
         assert_eq!(text(None::<String>), None);
         assert_eq!(text(Some("x")).as_deref(), Some("x"));
-        assert_eq!(text(&Some(2i64)).as_deref(), Some("2"));
+        assert_eq!(text::<&Option<i64>>(&Some(2)).as_deref(), Some("2"));
         let secret = Secret::new("sk-123");
-        let p = (&secret).to_param();
+        let p = <&Secret as ParamValue>::to_param(&&secret);
         assert!(p.secret && p.text == "sk-123");
         assert!(!format!("{p:?}").contains("sk-123"));
         assert!(!"k".to_param().secret);

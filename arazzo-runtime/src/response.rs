@@ -91,7 +91,12 @@ impl std::fmt::Debug for Response {
 fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     let line_start = match line {
         0 | 1 => 0,
-        n => body.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(n - 2).map_or(body.len(), |(i, _)| i + 1),
+        n => body
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(n - 2)
+            .map_or(body.len(), |(i, _)| i + 1),
     };
     line_start + column.saturating_sub(1)
 }

@@ -77,7 +77,10 @@ impl StepRequest {
             return self;
         }
         let p = value.to_param();
-        let parsed = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&p.text));
+        let parsed = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&p.text),
+        );
         if p.secret {
             self.secrets.push(p.text);
         }
@@ -86,7 +89,9 @@ impl StepRequest {
                 value.set_sensitive(p.secret);
                 self.headers.append(name, value);
             }
-            _ => self.fail(ErrorKind::InvalidInput(format!("header `{name}`: not a valid HTTP header name and value"))),
+            _ => self.fail(ErrorKind::InvalidInput(format!(
+                "header `{name}`: not a valid HTTP header name and value"
+            ))),
         }
         self
     }
@@ -120,13 +125,21 @@ impl StepRequest {
     /// objects as JSON, `null` members left out).
     pub fn form(mut self, body: &serde_json::Value) -> Self {
         let Some(map) = body.as_object() else {
-            self.fail(ErrorKind::InvalidInput("a form body must be a JSON object".into()));
+            self.fail(ErrorKind::InvalidInput(
+                "a form body must be a JSON object".into(),
+            ));
             return self;
         };
         let pairs: Vec<String> = map
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(&crate::json::to_text(v))))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    form_encode(k),
+                    form_encode(&crate::json::to_text(v))
+                )
+            })
             .collect();
         self.body("application/x-www-form-urlencoded", pairs.join("&"))
     }
@@ -138,7 +151,9 @@ impl StepRequest {
                 self.headers.insert(CONTENT_TYPE, v);
                 self.body = Some(bytes.into());
             }
-            Err(_) => self.fail(ErrorKind::InvalidInput(format!("content type `{content_type}` is not a valid header value"))),
+            Err(_) => self.fail(ErrorKind::InvalidInput(format!(
+                "content type `{content_type}` is not a valid header value"
+            ))),
         }
         self
     }
@@ -167,14 +182,24 @@ fn display_url(url: &Url) -> String {
 }
 
 enum Attempt {
-    Done(Response),
-    Retry { status: Option<u16>, hint: Option<Duration>, err: Option<Error> },
+    Done(Box<Response>),
+    /// Try again (only returned when a retry is allowed).
+    Retry {
+        status: Option<u16>,
+        hint: Option<Duration>,
+    },
     Failed(Error),
 }
 
 impl Run {
     pub(crate) fn new(client: Client, workflow: &'static str) -> Self {
-        Run { client, workflow, used: 0, steps: HashMap::new(), secrets: Arc::default() }
+        Run {
+            client,
+            workflow,
+            used: 0,
+            steps: HashMap::new(),
+            secrets: Arc::default(),
+        }
     }
 
     /// The workflow id.
@@ -184,13 +209,25 @@ impl Run {
 
     /// Starts the request of a step. `path` is already expanded and percent-encoded; the URL is the
     /// base URL of `source` (without trailing `/`) followed by `path`.
-    pub fn request(&self, step: &'static str, operation: &'static str, source: &'static str, method: Method, path: &str) -> StepRequest {
+    pub fn request(
+        &self,
+        step: &'static str,
+        operation: &'static str,
+        source: &'static str,
+        method: Method,
+        path: &str,
+    ) -> StepRequest {
         let url = match self.client.base_url(source) {
             None => Err(ErrorKind::Config(format!(
                 "no base URL for source description `{source}`; set one with Client::builder().base_url(\"{source}\", \"https://...\")"
             ))),
-            Some(base) => Url::parse(&format!("{}{path}", base.trim_end_matches('/')))
-                .map_err(|e| ErrorKind::Config(format!("invalid URL for source description `{source}`: {e}"))),
+            Some(base) => {
+                Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).map_err(|e| {
+                    ErrorKind::Config(format!(
+                        "invalid URL for source description `{source}`: {e}"
+                    ))
+                })
+            }
         };
         StepRequest {
             step,
@@ -206,8 +243,9 @@ impl Run {
         }
     }
 
-    /// Sends a step's request and reads the whole body. Idempotent requests are retried after
-    /// transport errors and 408, 429 and 5xx statuses; the last response is returned whatever its status.
+    /// Sends a step's request and reads the whole body. Idempotent requests (GET, HEAD, PUT, DELETE,
+    /// OPTIONS) are retried after transport errors and 408, 429 and 5xx statuses, as the client's
+    /// `transport_retries` allows; after that the last response is returned whatever its status.
     pub async fn send(&mut self, req: StepRequest) -> Result<Response, Error> {
         self.execute(req, false).await
     }
@@ -223,83 +261,123 @@ impl Run {
                 Arc::make_mut(&mut self.secrets).push(secret);
             }
         }
+        let invalid =
+            |run: &Self, kind| Error::new(kind, &run.ctx(req.step, Some(req.operation), 0));
         let mut url = match std::mem::replace(&mut req.url, Err(ErrorKind::Transport)) {
             Ok(url) => url,
-            Err(kind) => return Err(Error::new(kind, &self.ctx(req.step, Some(req.operation)))),
+            Err(kind) => return Err(invalid(self, kind)),
         };
         if !req.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&req.query);
         }
         if !req.cookies.is_empty() {
-            if let Ok(mut v) = HeaderValue::from_str(&req.cookies.join("; ")) {
-                v.set_sensitive(req.cookie_secret);
-                req.headers.insert(COOKIE, v);
-            } else {
-                let kind = ErrorKind::InvalidInput("a cookie is not a valid header value".into());
-                return Err(Error::new(kind, &self.ctx(req.step, Some(req.operation))));
-            }
+            let Ok(mut v) = HeaderValue::from_str(&req.cookies.join("; ")) else {
+                return Err(invalid(
+                    self,
+                    ErrorKind::InvalidInput("a cookie is not a valid header value".into()),
+                ));
+            };
+            v.set_sensitive(req.cookie_secret);
+            req.headers.insert(COOKIE, v);
         }
-        let idempotent = matches!(req.method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS);
+        let idempotent = matches!(
+            req.method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
         let shown_url = display_url(&url);
         let mut retries = 0;
         loop {
             let ctx = self.begin_attempt(req.step, req.operation)?;
-            let observer = &self.client.inner.observer;
+            let (workflow, step, operation, attempt) =
+                (self.workflow, req.step, req.operation, ctx.attempt);
+            let observer = Arc::clone(&self.client.inner.observer);
+            let method = req.method.as_str();
             observer.step_started(&StepStarted {
-                workflow: self.workflow,
-                step: req.step,
-                operation: req.operation,
-                method: req.method.as_str(),
+                workflow,
+                step,
+                operation,
+                method,
                 url: &shown_url,
-                attempt: ctx.attempt,
+                attempt,
             });
             let started = Instant::now();
-            let outcome = self.attempt(&req, url.clone(), &shown_url, ctx.clone(), streaming).await;
+            let can_retry = idempotent && retries < self.client.inner.transport_retries;
+            let outcome = self
+                .attempt(&req, url.clone(), &shown_url, ctx, streaming, can_retry)
+                .await;
             let (status, body) = match &outcome {
                 Attempt::Done(r) => (Some(r.status), &r.body[..]),
                 Attempt::Retry { status, .. } => (*status, &[][..]),
                 Attempt::Failed(e) => (e.status(), &[][..]),
             };
             let elapsed = started.elapsed();
-            let (workflow, step, operation, attempt) = (self.workflow, req.step, req.operation, ctx.attempt);
-            observer.step_finished(&StepFinished { workflow, step, operation, status, elapsed, attempt, body });
+            observer.step_finished(&StepFinished {
+                workflow,
+                step,
+                operation,
+                status,
+                elapsed,
+                attempt,
+                body,
+            });
             match outcome {
-                Attempt::Done(r) => return Ok(r),
+                Attempt::Done(r) => return Ok(*r),
                 Attempt::Failed(e) => return Err(e),
-                Attempt::Retry { err, hint, .. } if idempotent && retries < self.client.inner.transport_retries => {
-                    drop(err);
+                Attempt::Retry { hint, .. } => {
                     let nominal = hint.unwrap_or_else(|| retry_after::backoff(retries));
-                    self.wait(req.step, RetryReason::Transport, attempt, nominal).await;
+                    self.wait(step, RetryReason::Transport, attempt, nominal)
+                        .await;
                     retries += 1;
                 }
-                Attempt::Retry { err: Some(e), .. } => return Err(e),
-                Attempt::Retry { .. } => {}
             }
         }
     }
 
-    /// One HTTP exchange. A retryable status is returned as `Retry` only when the request may be
-    /// retried; otherwise the response is read and returned.
-    async fn attempt(&self, req: &StepRequest, url: Url, shown_url: &str, ctx: Ctx, streaming: bool) -> Attempt {
+    /// One HTTP exchange.
+    async fn attempt(
+        &self,
+        req: &StepRequest,
+        url: Url,
+        shown_url: &str,
+        ctx: Ctx,
+        streaming: bool,
+        can_retry: bool,
+    ) -> Attempt {
         let request_text = format!("{} {shown_url}", req.method);
-        let mut builder = self.client.inner.http.request(req.method.clone(), url).headers(req.headers.clone());
+        let mut builder = self
+            .client
+            .inner
+            .http
+            .request(req.method.clone(), url)
+            .headers(req.headers.clone());
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }
         let resp = match builder.send().await {
             Ok(resp) => resp,
-            Err(e) => return Attempt::Retry { status: None, hint: None, err: Some(Error::transport(e, &ctx, &request_text)) },
+            Err(_) if can_retry => {
+                return Attempt::Retry {
+                    status: None,
+                    hint: None,
+                };
+            }
+            Err(e) => return Attempt::Failed(Error::transport(e, &ctx, &request_text)),
         };
         let status = resp.status().as_u16();
-        let should_retry = match resp.headers().get("x-should-retry").and_then(|v| v.to_str().ok()) {
+        let should_retry = match resp
+            .headers()
+            .get("x-should-retry")
+            .and_then(|v| v.to_str().ok())
+        {
             Some("false") => false,
             Some("true") => status >= 400,
             _ => matches!(status, 408 | 429 | 500..=599),
         };
-        let may_retry = req.method.is_idempotent() && self.client.inner.transport_retries > 0;
-        if should_retry && may_retry && self.retries_left(req, ctx.attempt) {
-            let hint = retry_after::from_headers(resp.headers());
-            return Attempt::Retry { status: Some(status), hint, err: None };
+        if should_retry && can_retry {
+            return Attempt::Retry {
+                status: Some(status),
+                hint: retry_after::from_headers(resp.headers()),
+            };
         }
         let headers = resp.headers().clone();
         let (body, stream) = if streaming {
@@ -307,12 +385,239 @@ impl Run {
         } else {
             match resp.bytes().await {
                 Ok(body) => (body, None),
+                Err(_) if can_retry => {
+                    return Attempt::Retry {
+                        status: Some(status),
+                        hint: None,
+                    };
+                }
                 Err(e) => {
-                    let err = Error::transport(e, &ctx, &request_text).with_status(status);
-                    return Attempt::Retry { status: Some(status), hint: None, err: Some(err) };
+                    return Attempt::Failed(
+                        Error::transport(e, &ctx, &request_text).with_status(status),
+                    );
                 }
             }
         };
-        Attempt::Done(Response { status, headers, method: req.method.clone(), url: shown_url.to_owned(), body, stream, ctx })
+        Attempt::Done(Box::new(Response {
+            status,
+            headers,
+            method: req.method.clone(),
+            url: shown_url.to_owned(),
+            body,
+            stream,
+            ctx,
+        }))
+    }
+
+    fn ctx(&self, step: &'static str, operation: Option<&'static str>, attempt: u32) -> Ctx {
+        Ctx {
+            workflow: self.workflow,
+            step: Some(step),
+            operation,
+            attempt,
+            secrets: Arc::clone(&self.secrets),
+        }
+    }
+
+    /// Counts one unit of the step budget, or fails when it is used up.
+    fn spend(
+        &mut self,
+        step: &'static str,
+        operation: Option<&'static str>,
+        attempt: u32,
+    ) -> Result<(), Error> {
+        let budget = self.client.inner.step_budget;
+        if self.used >= budget {
+            return Err(Error::new(
+                ErrorKind::StepBudgetExceeded { budget },
+                &self.ctx(step, operation, attempt),
+            ));
+        }
+        self.used += 1;
+        Ok(())
+    }
+
+    fn begin_attempt(&mut self, step: &'static str, operation: &'static str) -> Result<Ctx, Error> {
+        let attempts = self.steps.get(step).map_or(0, |s| s.attempts);
+        self.spend(step, Some(operation), attempts)?;
+        let state = self.steps.entry(step).or_default();
+        state.attempts += 1;
+        if state.attempts == 1 {
+            state.started = Some(Instant::now());
+        }
+        let attempt = state.attempts;
+        Ok(self.ctx(step, Some(operation), attempt))
+    }
+
+    async fn wait(&self, step: &'static str, reason: RetryReason, attempt: u32, nominal: Duration) {
+        let delay = retry_after::cap(nominal, self.client.inner.max_retry_delay);
+        let event = RetryScheduled {
+            workflow: self.workflow,
+            step,
+            reason,
+            attempt,
+            nominal,
+            delay,
+        };
+        self.client.inner.observer.retry_scheduled(&event);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Waits before an Arazzo `retry` action: the response's `retry-after-ms` or `Retry-After`
+    /// header (seconds or HTTP date) overrides `seconds`; the wait is capped by `max_retry_delay`.
+    pub async fn retry_after(
+        &mut self,
+        resp: &Response,
+        step: &'static str,
+        action: &'static str,
+        seconds: f64,
+    ) {
+        let nominal = retry_after::action_delay(&resp.headers, seconds);
+        self.wait(step, RetryReason::Action(action), resp.ctx.attempt, nominal)
+            .await;
+    }
+
+    /// Re-enters a step that already ran (a `goto` loop): counts against the step budget, then
+    /// waits until `loop_pacing` has passed since the step's previous start (capped by `max_retry_delay`).
+    pub async fn reenter(&mut self, step: &'static str) -> Result<(), Error> {
+        let attempts = self.steps.get(step).map_or(0, |s| s.attempts);
+        self.spend(step, None, attempts)?;
+        let inner = &self.client.inner;
+        let state = self.steps.entry(step).or_default();
+        state.entries += 1;
+        state.attempts = 0;
+        let nominal = state.started.map_or(Duration::ZERO, |s| {
+            inner.loop_pacing.saturating_sub(s.elapsed())
+        });
+        let delay = retry_after::cap(nominal, inner.max_retry_delay);
+        inner.observer.step_reentered(&StepReentered {
+            workflow: self.workflow,
+            step,
+            iteration: state.entries,
+            delay,
+        });
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok(())
+    }
+
+    fn response_error(&self, resp: &Response, kind: ErrorKind) -> Error {
+        let ctx = Ctx {
+            secrets: Arc::clone(&self.secrets),
+            ..resp.ctx.clone()
+        };
+        Error::new(kind, &ctx)
+            .with_status(resp.status)
+            .with_excerpt(&resp.body, 0, &ctx)
+    }
+
+    /// The error of a step whose criteria failed (each criterion in its source text).
+    pub fn failed(&self, resp: &Response, criteria: &[&'static str]) -> Error {
+        self.response_error(
+            resp,
+            ErrorKind::CriteriaFailed {
+                criteria: criteria.to_vec(),
+            },
+        )
+    }
+
+    /// The error of a step whose retry action `action` was used `limit` times.
+    pub fn retry_limit_reached(&self, resp: &Response, action: &'static str, limit: u32) -> Error {
+        self.response_error(resp, ErrorKind::RetryLimitReached { action, limit })
+    }
+
+    /// An error about the workflow's inputs.
+    pub fn invalid_input(&self, what: String) -> Error {
+        Error::new(
+            ErrorKind::InvalidInput(what),
+            &Ctx {
+                workflow: self.workflow,
+                ..Ctx::default()
+            },
+        )
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("workflow", &self.workflow)
+            .field("requests_and_reentries", &self.used)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::Observer;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Reentries(Mutex<Vec<(u32, Duration)>>);
+
+    impl Observer for Reentries {
+        fn step_reentered(&self, e: &StepReentered<'_>) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push((e.iteration, e.delay));
+            }
+        }
+    }
+
+    /// Generated workflow functions must be spawnable.
+    #[allow(dead_code)]
+    fn futures_are_send(run: &mut Run, req: StepRequest, resp: Response) {
+        fn is_send<T: Send>(_: &T) {}
+        is_send(&run.send(req));
+        is_send(&run.reenter("s"));
+        let mut items = resp.into_jsonl::<serde_json::Value>();
+        is_send(&items.next_item());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reentry_is_paced_and_capped() {
+        let obs = Arc::new(Reentries::default());
+        let client = Client::builder()
+            .loop_pacing(Duration::from_secs(2))
+            .observer(obs.clone())
+            .build();
+        let mut run = client.run("w");
+        run.reenter("poll").await.expect("never started: no wait");
+        run.steps.entry("poll").or_default().started = Some(Instant::now());
+        tokio::time::advance(Duration::from_millis(500)).await;
+        let before = Instant::now();
+        run.reenter("poll").await.expect("paced");
+        assert_eq!(before.elapsed(), Duration::from_millis(1500));
+        run.steps.entry("poll").or_default().started =
+            Some(Instant::now() - Duration::from_secs(5));
+        run.reenter("poll").await.expect("long ago: no wait");
+        let seen = obs.0.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(
+            seen,
+            vec![
+                (1, Duration::ZERO),
+                (2, Duration::from_millis(1500)),
+                (3, Duration::ZERO)
+            ]
+        );
+
+        let capped = Client::builder()
+            .max_retry_delay(Some(Duration::from_millis(10)))
+            .step_budget(1)
+            .build();
+        let mut run = capped.run("w");
+        run.steps.entry("s").or_default().started = Some(Instant::now());
+        let before = Instant::now();
+        run.reenter("s").await.expect("within budget");
+        assert_eq!(before.elapsed(), Duration::from_millis(10));
+        let err = run.reenter("s").await.expect_err("over budget");
+        assert_eq!(err.kind(), &ErrorKind::StepBudgetExceeded { budget: 1 });
+        assert_eq!(
+            run.invalid_input("x".into()).to_string(),
+            "workflow `w`: invalid input: x"
+        );
     }
 }

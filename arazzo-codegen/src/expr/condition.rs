@@ -33,7 +33,12 @@ pub fn parse_condition(s: &str) -> Result<Parsed<Condition>, ExprIssue> {
     let condition = parser.or()?;
     parser.skip_ws();
     if parser.peek().is_some() {
-        return Err(parser.unexpected_token("`&&`, `||` or the end of the condition"));
+        let issue = parser.unexpected_token("`&&`, `||` or the end of the condition");
+        return Err(if parser.peek() == Some(')') {
+            issue.with_help("this `)` has no matching `(`")
+        } else {
+            issue
+        });
     }
     Ok(Parsed { value: condition, warnings: parser.warnings })
 }
@@ -108,7 +113,7 @@ fn double_quoted(src: &str, start: usize) -> Result<ScannedLiteral, ExprIssue> {
 
 fn unterminated(src: &str, start: usize, quote: char) -> ExprIssue {
     ExprIssue::new(E_COND, start, src.len().saturating_sub(start), "unterminated string")
-        .with_help(format!("close the string with {quote}"))
+        .with_help(format!("close the string with `{quote}`"))
 }
 
 fn bare_literal(src: &str, start: usize) -> Result<ScannedLiteral, ExprIssue> {
@@ -275,17 +280,26 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> Result<Condition, ExprIssue> {
+        self.skip_ws();
+        let lhs_at = self.pos;
         let lhs = self.operand()?;
+        let lhs_text = self.src.get(lhs_at..self.pos).unwrap_or("");
         let Some((_, op)) = self.peek_cmp_op() else {
             self.reject_single_equals()?;
             return Ok(Condition::Truthy(lhs));
         };
         self.pos += op.as_str().len();
+        self.skip_ws();
+        let rhs_at = self.pos;
         let rhs = self.operand()?;
+        let rhs_text = self.src.get(rhs_at..self.pos).unwrap_or("");
         if let Some((at, second)) = self.peek_cmp_op() {
+            let help = format!(
+                "combine two comparisons with `&&`: `{lhs_text} {op} {rhs_text} && {rhs_text} {second} …`"
+            );
             return Err(self
                 .error(at, second.as_str().len(), "comparisons cannot be chained")
-                .with_help(format!("combine two comparisons with `&&`: `a {op} b && b {second} c`")));
+                .with_help(help));
         }
         Ok(Condition::Compare { lhs, op, rhs })
     }
@@ -365,10 +379,247 @@ impl Parser<'_> {
             "&" => issue.with_help("write `&&`"),
             "|" => issue.with_help("write `||`"),
             "=" => issue.with_help("write `==`"),
-            ")" => issue.with_help("this `)` has no matching `(`"),
             "and" | "AND" => issue.with_help("write `&&`"),
             "or" | "OR" => issue.with_help("write `||`"),
             _ => issue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::ast::{Expr, Segment, Source};
+
+    fn parse(s: &str) -> Parsed<Condition> {
+        parse_condition(s).unwrap_or_else(|err| panic!("{s}: {err}"))
+    }
+
+    fn ok(s: &str) -> Condition {
+        let parsed = parse(s);
+        assert!(parsed.warnings.is_empty(), "{s}: {:?}", parsed.warnings);
+        parsed.value
+    }
+
+    fn err(s: &str) -> ExprIssue {
+        match parse_condition(s) {
+            Ok(parsed) => panic!("{s}: expected an error, got {:?}", parsed.value),
+            Err(issue) => issue,
+        }
+    }
+
+    fn expr(expr: Expr, offset: usize, len: usize) -> Operand {
+        Operand::Expr { expr, offset, len }
+    }
+
+    fn num(n: i64) -> Operand {
+        Operand::Literal(Literal::Number(n.into()))
+    }
+
+    fn string(s: &str) -> Operand {
+        Operand::Literal(Literal::String(s.to_string()))
+    }
+
+    fn cmp(lhs: Operand, op: CmpOp, rhs: Operand) -> Condition {
+        Condition::Compare { lhs, op, rhs }
+    }
+
+    fn status(offset: usize) -> Operand {
+        expr(Expr::StatusCode, offset, "$statusCode".len())
+    }
+
+    fn body(keys: &[&str], offset: usize, len: usize) -> Operand {
+        let path = keys.iter().map(|k| Segment::Key((*k).to_string())).collect();
+        expr(Expr::Response(Source::Body(path)), offset, len)
+    }
+
+    fn or(a: Condition, b: Condition) -> Condition {
+        Condition::Or(Box::new(a), Box::new(b))
+    }
+
+    fn and(a: Condition, b: Condition) -> Condition {
+        Condition::And(Box::new(a), Box::new(b))
+    }
+
+    fn not(a: Condition) -> Condition {
+        Condition::Not(Box::new(a))
+    }
+
+    #[test]
+    fn comparisons() {
+        let null = Operand::Literal(Literal::Null);
+        let table = [
+            ("$statusCode == 200", cmp(status(0), CmpOp::Eq, num(200))),
+            ("$statusCode==200", cmp(status(0), CmpOp::Eq, num(200))),
+            ("  $statusCode   !=   404  ", cmp(status(2), CmpOp::Ne, num(404))),
+            ("$statusCode<300", cmp(status(0), CmpOp::Lt, num(300))),
+            ("$statusCode <= 299", cmp(status(0), CmpOp::Le, num(299))),
+            ("$statusCode>199", cmp(status(0), CmpOp::Gt, num(199))),
+            ("$statusCode >= 200", cmp(status(0), CmpOp::Ge, num(200))),
+            (
+                "$response.body#/redirectAuthToken != null",
+                cmp(body(&["redirectAuthToken"], 0, "$response.body#/redirectAuthToken".len()), CmpOp::Ne, null.clone()),
+            ),
+            (
+                "$response.body#/existingCustomerNotEligible == false",
+                cmp(body(&["existingCustomerNotEligible"], 0, "$response.body#/existingCustomerNotEligible".len()), CmpOp::Eq, Operand::Literal(Literal::Bool(false))),
+            ),
+            ("200 == $statusCode", cmp(num(200), CmpOp::Eq, status(7))),
+            ("$response.body#/name == 'O''Brien'", cmp(body(&["name"], 0, 20), CmpOp::Eq, string("O'Brien"))),
+            ("$response.body#/name == ''", cmp(body(&["name"], 0, 20), CmpOp::Eq, string(""))),
+            ("$response.body#/name=='a b && c'", cmp(body(&["name"], 0, 20), CmpOp::Eq, string("a b && c"))),
+        ];
+        for (text, want) in table {
+            assert_eq!(ok(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        let table = ["0", "-1", "1.5", "-0.25", "1e3", "2E-2", "1.5e+10", "12345678901234567890"];
+        for text in table {
+            let Condition::Truthy(Operand::Literal(Literal::Number(n))) = ok(text) else {
+                panic!("{text}: not a number");
+            };
+            let want: serde_json::Value = serde_json::from_str(text).expect("json");
+            assert_eq!(serde_json::Value::Number(n), want, "{text}");
+        }
+        for bad in ["01", "1.", ".5", "1e", "--1", "+1", "-", "1x", "0x10", "1e400"] {
+            let issue = err(&format!("$statusCode == {bad}"));
+            assert_eq!((issue.code, issue.offset), ("E0203", 15), "{bad}: {issue}");
+        }
+    }
+
+    #[test]
+    fn boolean_structure_and_precedence() {
+        let s200 = cmp(status(0), CmpOp::Eq, num(200));
+        assert_eq!(
+            ok("$statusCode == 200 || $statusCode == 201"),
+            or(s200.clone(), cmp(status(22), CmpOp::Eq, num(201)))
+        );
+        assert_eq!(
+            ok("$statusCode == 201 && $response.body#/status == 'placed'"),
+            and(cmp(status(0), CmpOp::Eq, num(201)), cmp(body(&["status"], 22, 22), CmpOp::Eq, string("placed")))
+        );
+        // || binds loosest, && tighter, ! tighter still.
+        let c = ok("$url || $method && !$statusCode");
+        let url = Condition::Truthy(expr(Expr::Url, 0, 4));
+        let method = Condition::Truthy(expr(Expr::Method, 8, 7));
+        let code = Condition::Truthy(status(20));
+        assert_eq!(c, or(url.clone(), and(method.clone(), not(code.clone()))));
+        let c = ok("($url || $method) && $statusCode");
+        let url = Condition::Truthy(expr(Expr::Url, 1, 4));
+        let method = Condition::Truthy(expr(Expr::Method, 9, 7));
+        let code = Condition::Truthy(status(21));
+        assert_eq!(c, and(or(url, method), code));
+        // ! applies to the whole comparison.
+        assert_eq!(ok("!$statusCode == 200"), not(cmp(status(1), CmpOp::Eq, num(200))));
+        assert_eq!(ok("!($statusCode == 200)"), not(cmp(status(2), CmpOp::Eq, num(200))));
+        assert_eq!(ok("!!true"), not(not(Condition::Truthy(Operand::Literal(Literal::Bool(true))))));
+        // Left-associative chains.
+        let c = ok("true && false && null");
+        let t = |b| Condition::Truthy(Operand::Literal(Literal::Bool(b)));
+        let n = Condition::Truthy(Operand::Literal(Literal::Null));
+        assert_eq!(c, and(and(t(true), t(false)), n));
+    }
+
+    #[test]
+    fn navigation_in_operands() {
+        let c = ok("$response.body.data[0].id == 'x'");
+        let path = vec![Segment::Key("data".into()), Segment::Index(0), Segment::Key("id".into())];
+        assert_eq!(
+            c,
+            cmp(expr(Expr::Response(Source::Body(path)), 0, 25), CmpOp::Eq, string("x"))
+        );
+        let c = ok("$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired == true");
+        let Condition::Compare { lhs: Operand::Expr { expr, .. }, .. } = c else {
+            panic!("not a comparison");
+        };
+        assert_eq!(expr.to_string(), "$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired");
+    }
+
+    #[test]
+    fn double_quotes_warn() {
+        let parsed = parse("$response.body#/status == \"ended\"");
+        assert_eq!(parsed.value, cmp(body(&["status"], 0, 22), CmpOp::Eq, string("ended")));
+        let w = &parsed.warnings[0];
+        assert_eq!((w.code, w.offset, w.len), ("W0204", 26, 7));
+        assert_eq!(w.help.as_deref(), Some("write 'ended'"));
+        let parsed = parse(r#"$response.body#/s == "it's \"x\"""#);
+        assert_eq!(parsed.value, cmp(body(&["s"], 0, 17), CmpOp::Eq, string("it's \"x\"")));
+        assert_eq!(parsed.warnings[0].help.as_deref(), Some("write 'it''s \"x\"'"));
+    }
+
+    #[test]
+    fn warnings_from_operands_are_kept() {
+        let parsed = parse("$response.headers.Location != null");
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!((parsed.warnings[0].code, parsed.warnings[0].offset), ("W0201", 10));
+    }
+
+    #[test]
+    fn errors() {
+        let table: &[(&str, &str, usize, Option<&str>)] = &[
+            ("", "E0203", 0, None),
+            ("   ", "E0203", 0, None),
+            (
+                "$response.header.Content-Type == application/json",
+                "E0203",
+                33,
+                Some("quote the string: 'application/json'"),
+            ),
+            ("$statusCode == 200 and $url", "E0203", 19, Some("write `&&`")),
+            ("$statusCode = 200", "E0203", 12, Some("write `==`")),
+            ("$statusCode == 200 & $url", "E0203", 19, Some("write `&&`")),
+            ("$statusCode == 200 | $url", "E0203", 19, Some("write `||`")),
+            ("$statusCode == 200 ||", "E0203", 21, None),
+            ("$statusCode ==", "E0203", 14, None),
+            ("== 200", "E0203", 0, None),
+            ("1 < $statusCode < 3", "E0203", 16, None),
+            ("($statusCode == 200", "E0203", 19, None),
+            ("$statusCode == 200)", "E0203", 18, Some("this `)` has no matching `(`")),
+            ("()", "E0203", 1, None),
+            ("($url) == 1", "E0203", 7, None),
+            ("$statusCode == 'abc", "E0203", 15, None),
+            ("$statusCode == \"abc", "E0203", 15, None),
+            ("$statusCode == \"a\\qb\"", "E0203", 15, None),
+            ("$statusCode == True", "E0203", 15, Some("literals are lower case: `true`")),
+            ("$foo == 1", "E0201", 1, None),
+            ("$response.body#/a~x == 1", "E0202", 17, None),
+            ("$statusCode.x == 1", "E0201", 11, None),
+            ("$.status == 'x'", "E0201", 1, None),
+            ("'a' 'b'", "E0203", 4, None),
+        ];
+        for &(text, code, offset, help) in table {
+            let issue = err(text);
+            assert_eq!((issue.code, issue.offset), (code, offset), "{text}: {issue}");
+            if let Some(help) = help {
+                assert_eq!(issue.help.as_deref(), Some(help), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(err(&deep).code, "E0203");
+        assert_eq!(err(&"!".repeat(10_000)).code, "E0203");
+        let ok_depth = format!("{}true{}", "(".repeat(50), ")".repeat(50));
+        assert!(parse_condition(&ok_depth).is_ok());
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for text in [
+            "$statusCode == 200 || $statusCode == 201",
+            "$statusCode == 201 && $response.body#/status == 'placed'",
+            "!($url || $method) && $statusCode != null",
+            "$response.body#/name == 'O''Brien'",
+        ] {
+            let c = ok(text);
+            let rendered = c.to_string();
+            let again = parse_condition(&rendered).unwrap_or_else(|e| panic!("{rendered}: {e}")).value;
+            assert_eq!(again.to_string(), rendered, "{text}");
         }
     }
 }

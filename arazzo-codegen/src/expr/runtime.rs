@@ -188,17 +188,17 @@ impl<'a> Cursor<'a> {
 
     /// An error about the character at the cursor (or the end of the input).
     fn unexpected(&self, expected: &str) -> ExprIssue {
+        let after = match self.so_far() {
+            "" => String::new(),
+            so_far => format!(" after `{so_far}`"),
+        };
         match self.peek() {
             Some(c) => self.error(
                 self.pos,
                 c.len_utf8(),
-                format!("expected {expected} after `{}`, found {}", self.so_far(), describe_char(c)),
+                format!("expected {expected}{after}, found {}", describe_char(c)),
             ),
-            None => self.error(
-                self.pos,
-                0,
-                format!("expected {expected} after `{}`, found the end", self.so_far()),
-            ),
+            None => self.error(self.pos, 0, format!("expected {expected}{after}, found the end")),
         }
     }
 
@@ -433,7 +433,7 @@ impl<'a> Cursor<'a> {
                     self.pos += 1;
                     return Err(self.unexpected("a member name").with_help(
                         "dotted navigation takes names of `A-Z a-z 0-9 _ -`; for other member \
-                         names use a JSON pointer such as `#/a b`",
+                         names use a JSON pointer (`#/name`)",
                     ));
                 }
                 Some('[') => match self.index()? {
@@ -588,4 +588,272 @@ fn headers_warning(root: &str, at: usize, name: &str) -> ExprIssue {
         format!("`{root}.headers.` is not Arazzo syntax; the source is spelled `header`"),
     )
     .with_help(format!("write `{root}.header.{name}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> Segment {
+        Segment::Key(k.to_string())
+    }
+
+    fn ok(s: &str) -> Expr {
+        match parse_expression(s) {
+            Ok(parsed) => {
+                assert!(parsed.warnings.is_empty(), "{s}: unexpected warnings {:?}", parsed.warnings);
+                parsed.value
+            }
+            Err(err) => panic!("{s}: {err}"),
+        }
+    }
+
+    fn err(s: &str) -> ExprIssue {
+        match parse_expression(s) {
+            Ok(parsed) => panic!("{s}: expected an error, got {:?}", parsed.value),
+            Err(issue) => issue,
+        }
+    }
+
+    fn inputs(name: &str, path: Vec<Segment>) -> Expr {
+        Expr::Inputs { name: name.to_string(), path }
+    }
+
+    fn step(step: &str, name: Option<&str>, path: Vec<Segment>) -> Expr {
+        Expr::Steps {
+            step: step.to_string(),
+            field: "outputs".to_string(),
+            name: name.map(str::to_string),
+            path,
+        }
+    }
+
+    #[test]
+    fn simple_roots() {
+        assert_eq!(ok("$url"), Expr::Url);
+        assert_eq!(ok("$method"), Expr::Method);
+        assert_eq!(ok("$statusCode"), Expr::StatusCode);
+    }
+
+    #[test]
+    fn request_and_response_sources() {
+        let table = [
+            ("$request.header.X-Api-Key", Expr::Request(Source::Header("X-Api-Key".into()))),
+            ("$request.query.status", Expr::Request(Source::Query("status".into()))),
+            ("$request.path.petId", Expr::Request(Source::Path("petId".into()))),
+            ("$request.body", Expr::Request(Source::Body(vec![]))),
+            ("$response.header.Location", Expr::Response(Source::Header("Location".into()))),
+            ("$response.header.X-Rate-Limit", Expr::Response(Source::Header("X-Rate-Limit".into()))),
+            ("$response.body", Expr::Response(Source::Body(vec![]))),
+            ("$response.body#", Expr::Response(Source::Body(vec![]))),
+            ("$response.body#/0/id", Expr::Response(Source::Body(vec![key("0"), key("id")]))),
+            ("$response.body#/links/self", Expr::Response(Source::Body(vec![key("links"), key("self")]))),
+            ("$response.body#/", Expr::Response(Source::Body(vec![key("")]))),
+            ("$response.body#/a~1b/c~0d", Expr::Response(Source::Body(vec![key("a/b"), key("c~d")]))),
+            ("$response.body.id", Expr::Response(Source::Body(vec![key("id")]))),
+            (
+                "$response.body.data[0].id",
+                Expr::Response(Source::Body(vec![key("data"), Segment::Index(0), key("id")])),
+            ),
+            (
+                "$response.body.links.self",
+                Expr::Response(Source::Body(vec![key("links"), key("self")])),
+            ),
+        ];
+        for (text, want) in table {
+            assert_eq!(ok(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn named_roots_with_navigation() {
+        let table = [
+            ("$inputs.apiKey", inputs("apiKey", vec![])),
+            ("$inputs.reusable-test", inputs("reusable-test", vec![])),
+            ("$inputs.customer#/firstName", inputs("customer", vec![key("firstName")])),
+            ("$inputs.customer.firstName", inputs("customer", vec![key("firstName")])),
+            ("$inputs.list[2][10]", inputs("list", vec![Segment::Index(2), Segment::Index(10)])),
+            ("$inputs.a.b#/c", inputs("a", vec![key("b"), key("c")])),
+            (
+                "$outputs.workflow_order_id",
+                Expr::Outputs { name: "workflow_order_id".into(), path: vec![] },
+            ),
+            ("$steps.submitBatch.outputs.batchId", step("submitBatch", Some("batchId"), vec![])),
+            ("$steps.s.outputs.pets#/0/id", step("s", Some("pets"), vec![key("0"), key("id")])),
+            ("$steps.s.outputs", step("s", None, vec![])),
+            (
+                "$steps.list-events.outputs.events.0.dates.0",
+                step("list-events", Some("events"), vec![key("0"), key("dates"), key("0")]),
+            ),
+            ("$steps.findPet.outputs.foundPet.id", step("findPet", Some("foundPet"), vec![key("id")])),
+            (
+                "$workflows.get-menu-items.outputs.reusable-test",
+                Expr::Workflows {
+                    workflow: "get-menu-items".into(),
+                    field: "outputs".into(),
+                    name: Some("reusable-test".into()),
+                    path: vec![],
+                },
+            ),
+            (
+                "$workflows.foo.outputs.mappedResponse#/name",
+                Expr::Workflows {
+                    workflow: "foo".into(),
+                    field: "outputs".into(),
+                    name: Some("mappedResponse".into()),
+                    path: vec![key("name")],
+                },
+            ),
+            (
+                "$workflows.foo.inputs",
+                Expr::Workflows { workflow: "foo".into(), field: "inputs".into(), name: None, path: vec![] },
+            ),
+            (
+                "$sourceDescriptions.auth-api.PAR",
+                Expr::SourceDescriptions { name: "auth-api".into(), rest: Some("PAR".into()) },
+            ),
+            (
+                "$sourceDescriptions.petStoreDescription.url",
+                Expr::SourceDescriptions { name: "petStoreDescription".into(), rest: Some("url".into()) },
+            ),
+            ("$sourceDescriptions.x", Expr::SourceDescriptions { name: "x".into(), rest: None }),
+            (
+                "$components.parameters.page",
+                Expr::Components { kind: "parameters".into(), name: "page".into() },
+            ),
+            (
+                "$components.failureActions.retry.v2",
+                Expr::Components { kind: "failureActions".into(), name: "retry.v2".into() },
+            ),
+        ];
+        for (text, want) in table {
+            assert_eq!(ok(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn warnings_for_common_misspellings() {
+        let parsed = parse_expression("$response.headers.Location").expect("parses");
+        assert_eq!(parsed.value, Expr::Response(Source::Header("Location".into())));
+        assert_eq!(parsed.warnings.len(), 1);
+        let w = &parsed.warnings[0];
+        assert_eq!((w.code, w.offset, w.len), ("W0201", 10, 7));
+        assert_eq!(w.help.as_deref(), Some("write `$response.header.Location`"));
+
+        let parsed = parse_expression("$response.body#id").expect("parses");
+        assert_eq!(parsed.value, Expr::Response(Source::Body(vec![key("id")])));
+        let w = &parsed.warnings[0];
+        assert_eq!((w.code, w.offset, w.len), ("W0202", 14, 3));
+        assert_eq!(w.help.as_deref(), Some("write `$response.body#/id`"));
+
+        let parsed = parse_expression("$response.body#data/0").expect("parses");
+        assert_eq!(parsed.value, Expr::Response(Source::Body(vec![key("data"), key("0")])));
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_text() {
+        let table: &[(&str, &str, usize, Option<&str>)] = &[
+            ("$foo", "E0201", 1, None),
+            ("$input.x", "E0201", 1, Some("did you mean `$inputs`?")),
+            ("$StatusCode", "E0201", 1, Some("did you mean `$statusCode`?")),
+            ("$status", "E0201", 1, Some("did you mean `$statusCode`?")),
+            ("$statusCode.x", "E0201", 11, Some("`$statusCode` is a plain value and has no fields")),
+            ("$statusCode == 200", "E0201", 11, None),
+            ("$inputs", "E0201", 7, None),
+            ("$inputs.", "E0201", 8, None),
+            ("$inputs.x.", "E0201", 10, None),
+            ("$inputs.x[", "E0201", 10, None),
+            ("$inputs.x[a]", "E0201", 10, None),
+            ("$inputs.x]", "E0201", 9, None),
+            ("$response.bdy", "E0201", 10, Some("did you mean `$response.body`?")),
+            ("$response.body#/a~2", "E0202", 17, None),
+            ("$response.body#/a~", "E0202", 17, None),
+            ("$response.header.", "E0201", 17, None),
+            ("$steps.x", "E0201", 8, None),
+            ("$steps.x.output.y", "E0201", 9, Some("write `$steps.x.outputs`")),
+            (
+                "$steps.retrieveFinalizedPaymentPlan.finalizedPaymentPlan",
+                "E0201",
+                36,
+                Some("write `$steps.retrieveFinalizedPaymentPlan.outputs.finalizedPaymentPlan`"),
+            ),
+            ("$workflows.w.output", "E0201", 13, Some("write `$workflows.w.outputs`")),
+            ("$components.parameter.page", "E0201", 12, Some("did you mean `$components.parameters`?")),
+            ("$components.parameters", "E0201", 22, None),
+            ("$.status", "E0201", 1, None),
+            ("inputs.x", "E0201", 0, None),
+            ("", "E0201", 0, None),
+            ("$inputs.x#/a/b c", "E0201", 14, None),
+            ("$response.body#/a b", "E0201", 17, None),
+        ];
+        for &(text, code, offset, help) in table {
+            let issue = err(text);
+            assert_eq!((issue.code, issue.offset), (code, offset), "{text}: {issue}");
+            if let Some(help) = help {
+                assert_eq!(issue.help.as_deref(), Some(help), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn prefix_stops_at_operand_boundaries() {
+        let table = [
+            ("$statusCode==200", 11),
+            ("$statusCode", 11),
+            ("$response.body#/a != null", 17),
+            ("$response.body.data[0].id)", 25),
+            ("$inputs.x}rest", 9),
+            ("$inputs.x,", 9),
+            ("$response.header.Content-Type&&", 29),
+        ];
+        for (text, end) in table {
+            let (_, got) = find_expression_prefix(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(got, end, "{text}");
+        }
+        assert!(find_expression_prefix("$statusCode.x == 1").is_none());
+        assert!(find_expression_prefix("x").is_none());
+    }
+
+    #[test]
+    fn display_is_canonical_and_round_trips() {
+        let table = [
+            ("$url", "$url"),
+            ("$response.headers.Location", "$response.header.Location"),
+            ("$response.body.data[0].id", "$response.body#/data/0/id"),
+            ("$response.body#/a~1b", "$response.body#/a~1b"),
+            ("$inputs.customer.firstName", "$inputs.customer#/firstName"),
+            ("$steps.a.outputs.b#/c/0", "$steps.a.outputs.b#/c/0"),
+            ("$steps.a.outputs", "$steps.a.outputs"),
+            ("$workflows.w.inputs.x", "$workflows.w.inputs.x"),
+            ("$sourceDescriptions.auth-api.PAR", "$sourceDescriptions.auth-api.PAR"),
+            ("$components.parameters.page", "$components.parameters.page"),
+            ("$request.query.status", "$request.query.status"),
+            ("$request.path.id", "$request.path.id"),
+        ];
+        for (text, canonical) in table {
+            let expr = parse_expression(text).expect(text).value;
+            assert_eq!(expr.to_string(), canonical, "{text}");
+            let again = parse_expression(canonical).expect(canonical).value;
+            assert_eq!(again.to_string(), canonical, "{text}");
+        }
+    }
+
+    #[test]
+    fn known_roots() {
+        assert!(starts_with_known_root("$inputs.x"));
+        assert!(starts_with_known_root("$url"));
+        assert!(starts_with_known_root("$statusCode == 1"));
+        assert!(!starts_with_known_root("$urls"));
+        assert!(!starts_with_known_root("$5"));
+        assert!(!starts_with_known_root("$ref"));
+        assert!(!starts_with_known_root("inputs"));
+    }
+
+    #[test]
+    fn did_you_mean_is_conservative() {
+        assert_eq!(did_you_mean("input", ROOTS), Some("inputs"));
+        assert_eq!(did_you_mean("req", ROOTS), Some("request"));
+        assert_eq!(did_you_mean("zzz", ROOTS), None);
+        assert_eq!(did_you_mean("body", ROOTS), None);
+    }
 }

@@ -143,3 +143,163 @@ fn scan_literal(s: &str, start: usize, end: usize, warnings: &mut Vec<ExprIssue>
         pos = at + len.max(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::ast::{Expr, Segment, Source};
+
+    fn lit(s: &str) -> TemplatePart {
+        TemplatePart::Lit(s.to_string())
+    }
+
+    fn inputs(name: &str, keys: &[&str]) -> TemplatePart {
+        let path = keys.iter().map(|k| Segment::Key((*k).to_string())).collect();
+        TemplatePart::Expr(Expr::Inputs { name: name.to_string(), path })
+    }
+
+    fn step_output(step: &str, name: &str) -> TemplatePart {
+        TemplatePart::Expr(Expr::Steps {
+            step: step.to_string(),
+            field: "outputs".to_string(),
+            name: Some(name.to_string()),
+            path: vec![],
+        })
+    }
+
+    fn template(s: &str) -> Vec<TemplatePart> {
+        let parsed = parse_template(s).unwrap_or_else(|err| panic!("{s}: {err}"));
+        assert!(parsed.warnings.is_empty(), "{s}: {:?}", parsed.warnings);
+        parsed.value
+    }
+
+    #[test]
+    fn json_templates() {
+        let fapi = "{\n  \"grant_type\": \"authorization_code\",\n  \"code\": \"{$steps.AuthzCodeStep.outputs.code}\",\n  \"redirect_uri\": \"{$inputs.redirect_uri}\"\n}";
+        assert_eq!(
+            template(fapi),
+            vec![
+                lit("{\n  \"grant_type\": \"authorization_code\",\n  \"code\": \""),
+                step_output("AuthzCodeStep", "code"),
+                lit("\",\n  \"redirect_uri\": \""),
+                inputs("redirect_uri", &[]),
+                lit("\"\n}"),
+            ]
+        );
+        assert_eq!(
+            template("{\"a\": \"{$inputs.x}\"}"),
+            vec![lit("{\"a\": \""), inputs("x", &[]), lit("\"}")]
+        );
+        assert_eq!(
+            template("\"firstName\": \"{$inputs.customer#/firstName}\","),
+            vec![lit("\"firstName\": \""), inputs("customer", &["firstName"]), lit("\",")]
+        );
+        assert_eq!(
+            template("\"firstName\": \"{$inputs.customer.firstName}\""),
+            vec![lit("\"firstName\": \""), inputs("customer", &["firstName"]), lit("\"")]
+        );
+    }
+
+    #[test]
+    fn text_templates() {
+        assert_eq!(template("Bearer {$inputs.token}"), vec![lit("Bearer "), inputs("token", &[])]);
+        assert_eq!(template("a gift for {$inputs.petId}"), vec![lit("a gift for "), inputs("petId", &[])]);
+        assert_eq!(template("{$inputs.a}{$inputs.b}"), vec![inputs("a", &[]), inputs("b", &[])]);
+        assert_eq!(template(""), vec![]);
+        assert_eq!(template("no expressions {here}"), vec![lit("no expressions {here}")]);
+        assert_eq!(
+            template("{$sourceDescriptions.museum-api.url}#/paths/~1special-events~1{eventId}/get"),
+            vec![
+                TemplatePart::Expr(Expr::SourceDescriptions {
+                    name: "museum-api".into(),
+                    rest: Some("url".into()),
+                }),
+                lit("#/paths/~1special-events~1{eventId}/get"),
+            ]
+        );
+        assert_eq!(
+            template("{$response.header.Location}"),
+            vec![TemplatePart::Expr(Expr::Response(Source::Header("Location".into())))]
+        );
+    }
+
+    #[test]
+    fn bare_expressions_in_text_warn() {
+        let parsed = parse_template("Bearer $inputs.apiKey").expect("parses");
+        assert_eq!(parsed.value, vec![lit("Bearer $inputs.apiKey")]);
+        let w = &parsed.warnings[0];
+        assert_eq!((w.code, w.offset, w.len), ("W0205", 7, 14));
+        assert_eq!(w.help.as_deref(), Some("write {$inputs.apiKey}"));
+
+        let parsed = parse_template("id=$steps.a.outputs.id, see {$inputs.x} and $statusCode.").expect("parses");
+        let helps: Vec<_> = parsed.warnings.iter().map(|w| (w.offset, w.help.clone().unwrap_or_default())).collect();
+        assert_eq!(
+            helps,
+            vec![(3, "write {$steps.a.outputs.id}".to_string()), (44, "write {$statusCode}".to_string())]
+        );
+        for quiet in ["costs $5", "$ref", "$.a.b", "price: $urls", "{$inputs.x}"] {
+            let parsed = parse_template(quiet).expect(quiet);
+            assert!(parsed.warnings.is_empty(), "{quiet}: {:?}", parsed.warnings);
+        }
+        let parsed = parse_template("token $inputs. end").expect("parses");
+        assert_eq!(parsed.warnings[0].code, "W0205");
+    }
+
+    #[test]
+    fn template_errors() {
+        let table: &[(&str, &str, usize)] = &[
+            ("{$inputs.x", "E0207", 0),
+            ("abc {$inputs.x", "E0207", 4),
+            ("{$inputs.x y}", "E0207", 10),
+            ("{$inputs.x == 1}", "E0207", 10),
+            ("{$foo}", "E0201", 2),
+            ("{$inputs.}", "E0201", 9),
+            ("ok {$inputs.a} then {$", "E0207", 20),
+            ("{$response.body#/a~}", "E0202", 18),
+        ];
+        for &(text, code, offset) in table {
+            match parse_template(text) {
+                Ok(parsed) => panic!("{text}: expected an error, got {:?}", parsed.value),
+                Err(issue) => assert_eq!((issue.code, issue.offset), (code, offset), "{text}: {issue}"),
+            }
+        }
+    }
+
+    #[test]
+    fn values() {
+        let table: &[(&str, ValueKind)] = &[
+            ("$inputs.apiKey", ValueKind::Expression),
+            ("$response.body#/id", ValueKind::Expression),
+            ("$statusCode", ValueKind::Expression),
+            ("Bearer {$inputs.token}", ValueKind::Template),
+            ("{$inputs.x", ValueKind::Template),
+            ("2023-06-01", ValueKind::Literal),
+            ("$5.00", ValueKind::Literal),
+            ("$inputs.", ValueKind::Literal),
+            ("Bearer $inputs.apiKey", ValueKind::Literal),
+        ];
+        for &(text, kind) in table {
+            assert_eq!(classify_value(text), kind, "{text}");
+        }
+
+        let value = |s: &str| parse_value(s).unwrap_or_else(|err| panic!("{s}: {err}"));
+        assert_eq!(
+            value("$inputs.apiKey").value,
+            Value::Expr(Expr::Inputs { name: "apiKey".into(), path: vec![] })
+        );
+        assert_eq!(value("2023-06-01").value, Value::Literal("2023-06-01".into()));
+        assert_eq!(value("$5.00").value, Value::Literal("$5.00".into()));
+        assert_eq!(value("$ref").value, Value::Literal("$ref".into()));
+        assert_eq!(value("Bearer {$inputs.token}").value, Value::Template(vec![lit("Bearer "), inputs("token", &[])]));
+        let bare = value("Bearer $inputs.apiKey");
+        assert_eq!(bare.value, Value::Literal("Bearer $inputs.apiKey".into()));
+        assert_eq!(bare.warnings[0].code, "W0205");
+        let headers = value("$response.headers.Location");
+        assert_eq!(headers.warnings[0].code, "W0201");
+
+        for bad in ["$inputs.", "$inputs", "$statusCode == 200", "$steps.x.y", "$inputs.a{$inputs.b}"] {
+            assert!(parse_value(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_value("{$inputs.x").map(|p| p.value).unwrap_err().code, "E0207");
+    }
+}

@@ -1,0 +1,811 @@
+//! Emitting one Arazzo document as Rust tokens: types, then per workflow an `Inputs` struct,
+//! an `Outputs` struct and an `async fn` whose steps are the arms of a `match` in a loop.
+
+use std::collections::{BTreeSet, HashMap};
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::diag::{Diagnostics, Severity};
+use crate::expr::{self, Expr, TemplatePart};
+use crate::load::Loaded;
+use crate::lower::{LowerError, Lowered, Scope};
+use crate::model::*;
+use crate::openapi::{self, Operation};
+use crate::report::{Part, Reporter, child};
+use crate::types::{Ty, TypeSpace, doc_attr, field_ident, ident, type_ident};
+use crate::validate::{Resolution, input_schema, inline_action, resolve_target};
+
+/// Emits the module body for document `doc_idx`. Type errors go to `diags`.
+pub fn document(loaded: &Loaded, doc_idx: usize, rt: &TokenStream, diags: &mut Diagnostics) -> TokenStream {
+    let doc = &loaded.documents[&doc_idx];
+    let mut types = TypeSpace::new(rt.clone());
+    let mut plans = Vec::new();
+    for (wi, w) in doc.workflows.iter().enumerate() {
+        let mut r = loaded.reporter(doc_idx, diags);
+        plans.push(plan(loaded, doc_idx, wi, w, &mut types, &mut r));
+    }
+    let mut items = Vec::new();
+    for (wi, w) in doc.workflows.iter().enumerate() {
+        let mut r = loaded.reporter(doc_idx, diags);
+        items.push(Emitter { loaded, doc, rt, types: &types, plans: &plans, wi, w }.workflow(&mut r));
+    }
+    let types_mod = types.module();
+    quote! { #types_mod #(#items)* }
+}
+
+/// What planning learns about a workflow before code is emitted.
+struct Plan {
+    /// Inputs: wire name → (field ident, type, default value).
+    inputs: Vec<(String, String, Ty, Option<Value>, Option<String>)>,
+    /// Per step: resolution, success body type, streaming.
+    steps: Vec<StepPlan>,
+    /// (step, output) → (local ident, type as declared).
+    outputs: HashMap<(String, String), (syn::Ident, Ty)>,
+    /// Workflow outputs: name, pointer, field ident, type, expression.
+    workflow_outputs: Vec<(String, String, String, Ty, Option<Expr>)>,
+}
+
+struct StepPlan {
+    resolution: Option<Resolution>,
+    body: Option<Ty>,
+    streaming: bool,
+    source: String,
+}
+
+fn module_ident(id: &str) -> syn::Ident {
+    ident(&field_ident(id))
+}
+
+fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut TypeSpace, r: &mut Reporter) -> Plan {
+    let doc = &loaded.documents[&doc_idx];
+    let secrets = secret_inputs(loaded, doc_idx, w);
+    let mut inputs = Vec::new();
+    if let Some(schema) = input_schema(doc, w) {
+        let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (name, prop) in props {
+                let hint = format!("{}{}", w.id.to_upper_camel_case(), type_ident(name));
+                let mut ty = types.inline(loaded, prop, &hint);
+                if secrets.contains(name) && ty == Ty::String {
+                    ty = Ty::Secret;
+                }
+                let default = prop.get("default").cloned();
+                if !required.contains(&name.as_str()) && !matches!(ty, Ty::Option(_)) {
+                    ty = Ty::Option(Box::new(ty));
+                }
+                let doc = prop.get("description").and_then(Value::as_str).map(str::to_string);
+                inputs.push((name.clone(), field_ident(name), ty, default, doc));
+            }
+        }
+    }
+    let mut steps = Vec::new();
+    let mut outputs = HashMap::new();
+    for s in &w.steps {
+        let resolution = s.target.as_ref().and_then(|(_, t)| resolve_target(loaded, doc_idx, t).ok());
+        let mut body = None;
+        let mut streaming = false;
+        let mut source = String::new();
+        if let Some(Resolution::Operation(op)) = &resolution {
+            source = source_name(loaded, doc_idx, op);
+            if let Some((_, media)) = openapi::success_response(loaded, op) {
+                if let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
+                    streaming = m.content_type.contains("jsonl") || m.content_type.contains("ndjson") || m.content_type.contains("json-seq");
+                    let hint = format!("{}Response", op.id.as_deref().map(type_ident).unwrap_or_else(|| type_ident(&s.id)));
+                    body = Some(match &m.schema {
+                        Some((f, p)) => types.schema(loaded, *f, p, &hint),
+                        None => Ty::Json,
+                    });
+                }
+            }
+        }
+        steps.push(StepPlan { resolution, body, streaming, source });
+    }
+    // Output types, in step order (a step may read outputs of earlier steps).
+    let input_scope = input_tokens(&inputs);
+    for (si, s) in w.steps.iter().enumerate() {
+        for (name, ptr, text) in &s.outputs {
+            let ty = match expr::parse_expression(text) {
+                Ok(p) => {
+                    let sp = &steps[si];
+                    if sp.streaming && matches!(p.value, Expr::Response(expr::Source::Body(ref path)) if path.is_empty()) {
+                        Ty::Stream(Box::new(sp.body.clone().unwrap_or(Ty::Json)))
+                    } else {
+                        let scope = Scope {
+                            types,
+                            rt: &TokenStream::new(),
+                            inputs: &input_scope,
+                            step_outputs: &outputs,
+                            called_outputs: None,
+                            body: sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body), t)),
+                            response: true,
+                        };
+                        match scope.value(&p.value) {
+                            Ok(l) => output_ty(&l),
+                            Err(e) => {
+                                if matches!(sp.resolution, Some(Resolution::Operation(_))) {
+                                    lower_error(r, ptr, &e);
+                                }
+                                Ty::Json
+                            }
+                        }
+                    }
+                }
+                Err(_) => Ty::Json,
+            };
+            let local = format_ident!("{}_{}", field_ident(&s.id).trim_start_matches("r#"), field_ident(name).trim_start_matches("r#"));
+            outputs.insert((s.id.clone(), name.clone()), (local, ty));
+        }
+    }
+    let always = always_run(w, &doc.components);
+    let mut workflow_outputs = Vec::new();
+    for (name, ptr, text) in &w.outputs {
+        let e = expr::parse_expression(text).ok().map(|p| p.value);
+        let (ty, plain) = match &e {
+            Some(Expr::Steps { step, name: Some(out), path, .. }) => {
+                let ty = outputs.get(&(step.clone(), out.clone())).map(|(_, t)| t.clone()).unwrap_or(Ty::Json);
+                let idx = w.steps.iter().position(|s| &s.id == step);
+                (if path.is_empty() { ty } else { Ty::Json }, idx.is_some_and(|i| always.contains(&i)) && path.is_empty())
+            }
+            Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
+                (inputs.iter().find(|(n, ..)| n == input).map(|(_, _, t, ..)| t.clone()).unwrap_or(Ty::Json), true)
+            }
+            _ => (Ty::Json, false),
+        };
+        let ty = if plain || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
+        workflow_outputs.push((name.clone(), ptr.clone(), field_ident(name), ty, e));
+    }
+    Plan { inputs, steps, outputs, workflow_outputs }
+}
+
+fn output_ty(l: &Lowered) -> Ty {
+    if l.optional { Ty::Option(Box::new(l.ty.clone())) } else { l.ty.clone() }
+}
+
+fn lower_error(r: &mut Reporter, ptr: &str, e: &LowerError) {
+    let part = e.span.map_or(Part::Value, |(o, l)| Part::Inner(o, l));
+    r.report(Severity::Error, e.code, ptr, part, e.message.clone(), e.help.clone());
+}
+
+fn source_name(loaded: &Loaded, doc_idx: usize, op: &Operation) -> String {
+    loaded
+        .sources
+        .iter()
+        .find(|((d, _), res)| *d == doc_idx && **res == crate::load::Resolved::File(op.file))
+        .map(|((_, n), _)| n.clone())
+        .unwrap_or_default()
+}
+
+/// Inputs sent in an auth header (x-api-key, Authorization or an apiKey scheme header).
+fn secret_inputs(loaded: &Loaded, doc_idx: usize, w: &Workflow) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in &w.steps {
+        let api_keys = match s.target.as_ref().and_then(|(_, t)| resolve_target(loaded, doc_idx, t).ok()) {
+            Some(Resolution::Operation(op)) => openapi::api_key_headers(loaded, &op),
+            _ => Vec::new(),
+        };
+        for p in w.parameters.iter().chain(&s.parameters) {
+            let ParamRef::Inline(p) = p else { continue };
+            let auth = p.location.as_deref() == Some("header")
+                && (p.name.eq_ignore_ascii_case("x-api-key") || p.name.eq_ignore_ascii_case("authorization") || api_keys.iter().any(|k| k.eq_ignore_ascii_case(&p.name)));
+            if !auth {
+                continue;
+            }
+            if let Some(text) = p.value.as_str() {
+                for part in template_exprs(text) {
+                    if let Expr::Inputs { name, .. } = part {
+                        out.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn template_exprs(text: &str) -> Vec<Expr> {
+    match expr::parse_value(text).map(|p| p.value) {
+        Ok(expr::Value::Expr(e)) => vec![e],
+        Ok(expr::Value::Template(parts)) => parts.into_iter().filter_map(|p| if let TemplatePart::Expr(e) = p { Some(e) } else { None }).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Steps that run before every successful return: no earlier step can `end`, jump past them,
+/// or hand over to another workflow.
+fn always_run(w: &Workflow, components: &Components) -> BTreeSet<usize> {
+    let index: HashMap<&str, usize> = w.steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    (0..w.steps.len())
+        .filter(|&i| {
+            !w.steps[..i].iter().any(|s| {
+                let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+                all.filter_map(|a| inline_action(a, components)).any(|a| match (a.kind, &a.step_id) {
+                    (ActionKind::Retry, _) => false,
+                    (ActionKind::Goto, Some((_, t))) => index.get(t.as_str()).is_none_or(|&t| t > i),
+                    _ => true,
+                })
+            })
+        })
+        .collect()
+}
+
+fn input_tokens(inputs: &[(String, String, Ty, Option<Value>, Option<String>)]) -> HashMap<String, (TokenStream, Ty)> {
+    inputs
+        .iter()
+        .map(|(name, fid, ty, default, _)| {
+            let id = ident(fid);
+            let tokens = match (ty, default) {
+                (Ty::Option(inner), Some(_)) => {
+                    let local = format_ident!("input_{}", fid.trim_start_matches("r#"));
+                    return (name.clone(), (quote!(Some(&#local)), (**inner).clone()));
+                }
+                (Ty::Option(_), None) => quote!(inputs.#id.as_ref()),
+                _ => quote!(Some(&inputs.#id)),
+            };
+            (name.clone(), (tokens, ty.clone()))
+        })
+        .collect()
+}
+
+struct Emitter<'a> {
+    loaded: &'a Loaded,
+    doc: &'a Document,
+    rt: &'a TokenStream,
+    types: &'a TypeSpace,
+    plans: &'a [Plan],
+    wi: usize,
+    w: &'a Workflow,
+}
+
+impl Emitter<'_> {
+    fn plan(&self) -> &Plan {
+        &self.plans[self.wi]
+    }
+
+    fn workflow(&self, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        let w = self.w;
+        let p = self.plan();
+        let m = module_ident(&w.id);
+        let fn_name = m.clone();
+        let wf_id = &w.id;
+        let about = [w.summary.as_deref(), w.description.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
+        let doc = doc_attr(Some(about.as_str()).filter(|s| !s.is_empty()));
+        let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
+
+        let input_fields = p.inputs.iter().map(|(name, fid, ty, default, d)| {
+            let id = ident(fid);
+            let t = self.types.tokens(ty);
+            let mut text = d.clone().unwrap_or_default();
+            if let Some(def) = default {
+                text = format!("{text}\n\nDefault: `{def}`.").trim_start().to_string();
+            }
+            let doc = doc_attr(Some(&text).filter(|s| !s.is_empty()).map(String::as_str));
+            let rename = (fid.trim_start_matches("r#") != name).then(|| quote!(#[serde(rename = #name)]));
+            let skip = matches!(ty, Ty::Option(_)).then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
+            quote! { #doc #rename #skip pub #id: #t, }
+        });
+        let output_fields = p.workflow_outputs.iter().map(|(name, _, fid, ty, e)| {
+            let id = ident(fid);
+            let t = self.types.tokens(ty);
+            let doc = format!(" `{}`", e.as_ref().map(ToString::to_string).unwrap_or_else(|| name.clone()));
+            quote! { #[doc = #doc] pub #id: #t, }
+        });
+        let streams = p.workflow_outputs.iter().any(|(.., ty, _)| matches!(ty.unwrapped(), Ty::Stream(_)));
+        let output_derive = if streams { quote!(#[derive(Debug)]) } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
+
+        let defaults = p.inputs.iter().filter_map(|(_, fid, ty, default, _)| {
+            let default = default.as_ref()?;
+            let Ty::Option(inner) = ty else { return None };
+            let local = format_ident!("input_{}", fid.trim_start_matches("r#"));
+            let id = ident(fid);
+            let t = self.types.tokens(inner);
+            let json = default.to_string();
+            Some(quote! {
+                let #local: #t = match &inputs.#id {
+                    Some(v) => v.clone(),
+                    None => #rt::__private::serde_json::from_str(#json).map_err(|e| run.invalid_input(format!("default of `{}`: {e}", stringify!(#id))))?,
+                };
+            })
+        });
+        let mut sources: Vec<(String, String)> = Vec::new();
+        for sp in &p.steps {
+            if let Some(Resolution::Operation(op)) = &sp.resolution {
+                if let Some(url) = openapi::server_url(self.loaded, op.file) {
+                    if !sources.iter().any(|(n, _)| n == &sp.source) {
+                        sources.push((sp.source.clone(), url));
+                    }
+                }
+            }
+        }
+        let servers = sources.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
+        let locals = w.steps.iter().flat_map(|s| s.outputs.iter().map(move |(n, ..)| (s.id.clone(), n.clone()))).filter_map(|key| {
+            let (local, ty) = p.outputs.get(&key)?;
+            let t = self.types.tokens(ty.unwrapped());
+            Some(quote!(let mut #local: Option<#t> = None;))
+        });
+        let retry_counters = w.steps.iter().flat_map(|s| {
+            let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+            all.filter_map(|a| inline_action(a, &self.doc.components)).filter(|a| a.kind == ActionKind::Retry).map(|a| counter(&s.id, &a.name)).collect::<Vec<_>>()
+        });
+        let retry_counters: BTreeSet<String> = retry_counters.map(|i| i.to_string()).collect();
+        let retry_counters = retry_counters.iter().map(|c| {
+            let c = format_ident!("{}", c);
+            quote!(let mut #c: u32 = 0;)
+        });
+        let variants: Vec<syn::Ident> = w.steps.iter().map(|s| format_ident!("{}", type_ident(&s.id))).collect();
+        let arms = w.steps.iter().enumerate().map(|(si, s)| {
+            let v = &variants[si];
+            let body = self.step(si, s, r);
+            let d = format!(" Step `{}`{}", s.id, s.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+            quote! { #[doc = #d] Step::#v => { #body } }
+        }).collect::<Vec<_>>();
+        let first = variants.first().map(|v| quote!(Step::#v)).unwrap_or_else(|| quote!(return Err(run.invalid_input("the workflow has no steps".into()))));
+        let outputs_init = p.workflow_outputs.iter().map(|(name, ptr, fid, ty, e)| {
+            let id = ident(fid);
+            let value = self.workflow_output(name, ptr, ty, e.as_ref(), r);
+            quote!(#id: #value,)
+        }).collect::<Vec<_>>();
+        let unused = if w.steps.is_empty() { quote!(#[allow(unreachable_code)]) } else { TokenStream::new() };
+        quote! {
+            #doc
+            pub mod #m {
+                #[allow(unused_imports)]
+                use super::types;
+
+                /// Inputs of the workflow.
+                #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
+                #[serde(crate = #serde_path)]
+                pub struct Inputs { #(#input_fields)* }
+
+                /// Outputs of the workflow.
+                #output_derive
+                pub struct Outputs { #(#output_fields)* }
+
+                #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+                enum Step { #(#variants,)* }
+
+                #doc
+                #[allow(clippy::too_many_lines, clippy::needless_continue, unused_mut, unused_variables, unreachable_code)]
+                #unused
+                pub async fn #fn_name(client: &#rt::Client, inputs: Inputs) -> Result<Outputs, #rt::Error> {
+                    let mut run = client.run(#wf_id);
+                    #(#servers)*
+                    #(#defaults)*
+                    #(#locals)*
+                    #(#retry_counters)*
+                    let mut step = #first;
+                    loop {
+                        match step {
+                            #(#arms)*
+                        }
+                    }
+                    Ok(Outputs { #(#outputs_init)* })
+                }
+            }
+            pub use #m::#fn_name;
+        }
+    }
+
+    fn workflow_output(&self, name: &str, ptr: &str, ty: &Ty, e: Option<&Expr>, r: &mut Reporter) -> TokenStream {
+        let p = self.plan();
+        match e {
+            Some(Expr::Steps { step, name: Some(out), path, .. }) if path.is_empty() => {
+                let Some((local, local_ty)) = p.outputs.get(&(step.clone(), out.clone())) else { return quote!(Default::default()) };
+                if matches!(ty, Ty::Option(_)) || matches!(local_ty, Ty::Option(_)) {
+                    quote!(#local)
+                } else {
+                    quote!(#local.ok_or_else(|| run.invalid_input(format!("output `{}` has no value", #name)))?)
+                }
+            }
+            Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
+                let fid = ident(&field_ident(input));
+                quote!(inputs.#fid.clone())
+            }
+            _ => {
+                r.error("E0409", ptr, format!("workflow output `{name}` must be `$steps.<id>.outputs.<name>` or `$inputs.<name>`"), Some("add a step output for the value and refer to it".into()));
+                quote!(Default::default())
+            }
+        }
+    }
+
+    fn scope<'s>(&'s self, sp: &'s StepPlan, inputs: &'s HashMap<String, (TokenStream, Ty)>, response: bool) -> Scope<'s> {
+        Scope {
+            types: self.types,
+            rt: self.rt,
+            inputs,
+            step_outputs: &self.plan().outputs,
+            called_outputs: None,
+            body: if response { sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body), t)) } else { None },
+            response,
+        }
+    }
+
+    fn step(&self, si: usize, s: &Step, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        let p = self.plan();
+        let sp = &p.steps[si];
+        let inputs = input_tokens(&p.inputs);
+        let Some(Resolution::Operation(op)) = &sp.resolution else {
+            if let Some((ptr, Target::WorkflowId(_))) = &s.target {
+                r.error("E0410", ptr, format!("step `{}` calls a workflow; calling workflows is not generated yet", s.id), Some("call the other workflow's generated function before this one".into()));
+            } else if let Some((ptr, _)) = &s.target {
+                r.error("E0411", ptr, format!("step `{}` has no local operation to generate code for", s.id), Some("map the source description to a local file".into()));
+            }
+            return quote!(return Err(run.invalid_input("step not generated".into())););
+        };
+        let req_scope = self.scope(sp, &inputs, false);
+        let (path_code, params) = self.parameters(s, op, &req_scope, r);
+        let body_code = self.request_body(s, op, &req_scope, r);
+        let method = format_ident!("{}", op.method.to_uppercase());
+        let step_id = &s.id;
+        let op_id = op.id.clone().unwrap_or_else(|| format!("{} {}", op.method.to_uppercase(), op.path));
+        let source = &sp.source;
+        let send = if sp.streaming { quote!(send_streaming) } else { quote!(send) };
+        let mutability = if sp.streaming { quote!(mut) } else { TokenStream::new() };
+        let scope = self.scope(sp, &inputs, true);
+        let body_decl = match (&sp.body, sp.streaming) {
+            (Some(ty), false) if reads_body(s, self.w, &self.doc.components) => {
+                let t = self.types.tokens(ty);
+                quote!(let body: Option<#t> = response.json().ok();)
+            }
+            _ => TokenStream::new(),
+        };
+        // Criteria.
+        let criteria: Vec<(TokenStream, String)> = s.success_criteria.iter().map(|c| (self.criterion(c, &scope, r), c.condition.clone())).collect();
+        let success = if criteria.is_empty() {
+            quote!(let failed: Vec<&'static str> = if (200..300).contains(&response.status()) { Vec::new() } else { vec!["status is 2xx"] };)
+        } else {
+            let checks = criteria.iter().map(|(t, text)| quote!((#t, #text)));
+            quote! {
+                let failed: Vec<&'static str> = [#(#checks),*].into_iter().filter(|(ok, _)| !ok).map(|(_, text)| text).collect();
+            }
+        };
+        // Outputs (after every attempt).
+        let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
+        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, &scope, r);
+        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, &scope, r);
+        quote! {
+            #path_code
+            let request = run.request(#step_id, #op_id, #source, #rt::Method::#method, &path) #(#params)* #body_code;
+            let #mutability response = run.#send(request).await?;
+            #body_decl
+            #success
+            #(#outputs)*
+            if failed.is_empty() {
+                #on_success
+            } else {
+                #on_failure
+            }
+        }
+    }
+
+    fn step_output(&self, s: &Step, name: &str, ptr: &str, text: &str, sp: &StepPlan, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let Some((local, _)) = self.plan().outputs.get(&(s.id.clone(), name.to_string())) else { return TokenStream::new() };
+        let Ok(parsed) = expr::parse_expression(text) else { return TokenStream::new() };
+        if sp.streaming {
+            if matches!(&parsed.value, Expr::Response(expr::Source::Body(p)) if p.is_empty()) {
+                return quote!(#local = Some(response.take_jsonl()););
+            }
+        }
+        match scope.value(&parsed.value) {
+            Ok(l) => {
+                let t = l.tokens;
+                quote!(#local = #t.cloned();)
+            }
+            Err(e) => {
+                lower_error(r, ptr, &e);
+                TokenStream::new()
+            }
+        }
+    }
+
+    fn criterion(&self, c: &Criterion, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let cptr = child(&c.ptr, "condition");
+        let context = c.context.as_deref().and_then(|t| expr::parse_expression(t).ok()).map(|p| p.value);
+        let result = match &c.kind {
+            CriterionKind::Simple => match expr::parse_condition(&c.condition) {
+                Ok(p) => scope.condition(&p.value),
+                Err(_) => return quote!(false),
+            },
+            CriterionKind::Regex => match &context {
+                Some(ctx) => scope.regex(ctx, &c.condition),
+                None => return quote!(false),
+            },
+            CriterionKind::JsonPath(_) => match (&context, expr::parse_jsonpath(&c.condition, c.context.as_deref())) {
+                (Some(ctx), Ok(p)) => scope.jsonpath(ctx, &p.value),
+                _ => return quote!(false),
+            },
+            CriterionKind::XPath(_) => return quote!(false),
+        };
+        match result {
+            Ok(t) => t,
+            Err(e) => {
+                lower_error(r, &cptr, &e);
+                quote!(false)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn actions(&self, si: usize, s: &Step, own: &[ActionRef], workflow: &[ActionRef], success: bool, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        let w = self.w;
+        let mut has_retry = false;
+        let blocks: Vec<TokenStream> = own
+            .iter()
+            .chain(workflow)
+            .filter_map(|a| inline_action(a, &self.doc.components))
+            .map(|a| {
+                let conds: Vec<TokenStream> = a.criteria.iter().map(|c| self.criterion(c, scope, r)).collect();
+                let cond = if conds.is_empty() { quote!(true) } else { quote!(#(#conds)&&*) };
+                let texts = a.criteria.iter().map(|c| c.condition.as_str()).collect::<Vec<_>>().join(" && ");
+                let name = &a.name;
+                let (doc, body) = match a.kind {
+                    ActionKind::End => (format!(" {name}: end"), quote!(break;)),
+                    ActionKind::Goto => match (&a.step_id, &a.workflow_id) {
+                        (Some((_, target)), _) => {
+                            let ti = w.steps.iter().position(|x| &x.id == target).unwrap_or(usize::MAX);
+                            let v = format_ident!("{}", type_ident(target));
+                            let reenter = (ti <= si).then(|| quote!(run.reenter(#target).await?;));
+                            (format!(" {name}: goto step `{target}`"), quote! { #reenter step = Step::#v; continue; })
+                        }
+                        (None, Some((ptr, wf))) => {
+                            r.error("E0410", ptr, format!("goto workflow `{wf}` is not generated yet"), Some("split the flow: call the other workflow's function after this one returns".into()));
+                            (format!(" {name}: goto workflow `{wf}`"), quote!(break;))
+                        }
+                        _ => (format!(" {name}: goto"), quote!(break;)),
+                    },
+                    ActionKind::Retry => {
+                        has_retry = true;
+                        let limit = a.retry_limit.unwrap_or(1).min(u64::from(u32::MAX)) as u32;
+                        let after = a.retry_after.unwrap_or(0.0);
+                        let c = counter(&s.id, &a.name);
+                        let step_id = &s.id;
+                        let me = format_ident!("{}", type_ident(&s.id));
+                        let response = quote!(&response);
+                        let _ = me;
+                        (
+                            format!(" {name}: retry after {after} s, at most {limit} times"),
+                            quote! {
+                                if #c < #limit {
+                                    #c += 1;
+                                    run.retry_after(#response, #step_id, #name, #after).await;
+                                    continue;
+                                }
+                                exhausted = Some((#name, #limit));
+                            },
+                        )
+                    }
+                };
+                let doc = if texts.is_empty() { doc } else { format!("{doc} when {texts}") };
+                quote! {
+                    #[doc = #doc]
+                    if #cond { #body }
+                }
+            })
+            .collect();
+        let response = quote!(&response);
+        let exhausted_decl = has_retry.then(|| quote!(let mut exhausted: Option<(&'static str, u32)> = None;));
+        let exhausted_check = has_retry.then(|| quote! {
+            if let Some((action, limit)) = exhausted {
+                return Err(run.retry_limit_reached(#response, action, limit));
+            }
+        });
+        let default = if success {
+            match w.steps.get(si + 1) {
+                Some(next) => {
+                    let v = format_ident!("{}", type_ident(&next.id));
+                    quote!(step = Step::#v;)
+                }
+                None => quote!(break;),
+            }
+        } else {
+            quote!(return Err(run.failed(#response, &failed));)
+        };
+        let _ = rt;
+        quote! {
+            #exhausted_decl
+            #(#blocks)*
+            #exhausted_check
+            #default
+        }
+    }
+
+    /// Path expansion and parameter calls for a step.
+    fn parameters(&self, s: &Step, op: &Operation, scope: &Scope, r: &mut Reporter) -> (TokenStream, Vec<TokenStream>) {
+        let rt = self.rt;
+        let mut path_args = Vec::new();
+        let mut calls = Vec::new();
+        let mut fmt = String::new();
+        let mut rest = op.path.as_str();
+        let all: Vec<Parameter> = self.w.parameters.iter().chain(&s.parameters).filter_map(|p| self.param(p)).collect();
+        // Step parameters override workflow parameters with the same name and location.
+        let effective: Vec<&Parameter> = all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name && q.location == p.location)).map(|(_, p)| p).collect();
+        while let Some(start) = rest.find('{') {
+            fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
+            let Some(end) = rest[start..].find('}') else { break };
+            let name = &rest[start + 1..start + end];
+            fmt.push_str("{}");
+            let value = effective.iter().find(|p| p.location.as_deref() == Some("path") && p.name == name);
+            let arg = match value.map(|p| self.value_tokens(&p.value, &child(&p.ptr, "value"), scope, r)) {
+                Some(v) => quote!(#rt::encode_path_segment(&#rt::__private::required_text(&run, #name, #v)?)),
+                None => quote!(""),
+            };
+            path_args.push(arg);
+            rest = &rest[start + end + 1..];
+        }
+        fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
+        for p in effective.iter().filter(|p| p.location.as_deref() != Some("path")) {
+            let v = self.value_tokens(&p.value, &child(&p.ptr, "value"), scope, r);
+            let name = &p.name;
+            match p.location.as_deref() {
+                Some("query") => calls.push(quote!(.query(#name, #v))),
+                Some("header") => calls.push(quote!(.header(#name, #v))),
+                Some("cookie") => calls.push(quote!(.cookie(#name, #v))),
+                _ => {}
+            }
+        }
+        let path_code = if path_args.is_empty() { quote!(let path = #fmt.to_string();) } else { quote!(let path = format!(#fmt, #(#path_args),*);) };
+        (path_code, calls)
+    }
+
+    fn param(&self, p: &ParamRef) -> Option<Parameter> {
+        match p {
+            ParamRef::Inline(p) => Some(p.clone()),
+            ParamRef::Reusable { name, value, .. } => {
+                let mut base = self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone())?;
+                if let Some((ptr, v)) = value {
+                    base.value = v.clone();
+                    base.ptr = ptr.trim_end_matches("/value").to_string();
+                }
+                Some(base)
+            }
+        }
+    }
+
+    /// Tokens for a parameter or payload value: `impl ParamValue + Serialize`.
+    fn value_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        match v {
+            Value::String(s) => match expr::parse_value(s).map(|p| p.value) {
+                Ok(expr::Value::Expr(e)) => match scope.value(&e) {
+                    Ok(l) => {
+                        let t = l.tokens;
+                        match l.ty {
+                            Ty::String | Ty::Integer | Ty::Number | Ty::Bool | Ty::Json | Ty::Secret => quote!(#t),
+                            Ty::Status => quote!(#t.map(|v| i64::from(*v))),
+                            _ => quote!(#t.map(#rt::__private::json::text_of)),
+                        }
+                    }
+                    Err(e) => {
+                        lower_error(r, ptr, &e);
+                        quote!(None::<String>)
+                    }
+                },
+                Ok(expr::Value::Template(parts)) => self.template(&parts, ptr, scope, r),
+                _ => quote!(#s),
+            },
+            Value::Null => quote!(None::<String>),
+            Value::Bool(b) => quote!(#b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => quote!(#i),
+                (_, Some(f)) => quote!(#f),
+                _ => quote!(None::<String>),
+            },
+            Value::Array(_) | Value::Object(_) => self.json_tokens(v, ptr, scope, r),
+        }
+    }
+
+    fn template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        let mut fmt = String::new();
+        let mut args = Vec::new();
+        for part in parts {
+            match part {
+                TemplatePart::Lit(s) => fmt.push_str(&s.replace('{', "{{").replace('}', "}}")),
+                TemplatePart::Expr(e) => {
+                    fmt.push_str("{}");
+                    match scope.value(e) {
+                        Ok(l) => {
+                            let t = l.tokens;
+                            args.push(quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default()));
+                        }
+                        Err(err) => {
+                            lower_error(r, ptr, &err);
+                            args.push(quote!(""));
+                        }
+                    }
+                }
+            }
+        }
+        quote!(format!(#fmt, #(#args),*))
+    }
+
+    /// A JSON value with expressions at any depth, as `serde_json::Value` tokens.
+    fn json_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        match v {
+            Value::Object(m) => {
+                let entries = m.iter().map(|(k, v)| {
+                    let t = self.json_tokens(v, &child(ptr, k), scope, r);
+                    quote!(#k: #t)
+                });
+                quote!(#rt::__private::serde_json::json!({ #(#entries),* }))
+            }
+            Value::Array(a) => {
+                let items = a.iter().enumerate().map(|(i, v)| self.json_tokens(v, &format!("{ptr}/{i}"), scope, r));
+                quote!(#rt::__private::serde_json::json!([ #(#items),* ]))
+            }
+            Value::String(_) => {
+                let t = self.value_tokens(v, ptr, scope, r);
+                quote!((#t))
+            }
+            Value::Null => quote!(null),
+            Value::Bool(b) => quote!(#b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => quote!(#i),
+                (_, Some(f)) => quote!(#f),
+                _ => quote!(null),
+            },
+        }
+    }
+
+    fn request_body(&self, s: &Step, op: &Operation, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        let Some(b) = &s.request_body else { return TokenStream::new() };
+        let declared = openapi::request_media(self.loaded, op);
+        let ct = b.content_type.clone().or_else(|| declared.first().map(|m| m.content_type.clone())).unwrap_or_else(|| "application/json".into());
+        let Some(payload) = &b.payload else { return TokenStream::new() };
+        let pptr = child(&b.ptr, "payload");
+        let replacements = b.replacements.iter().map(|(rptr, target, value)| {
+            let v = self.value_tokens(value, &child(rptr, "value"), scope, r);
+            quote!(#rt::__private::json::replace(&mut payload, #target, #rt::__private::serde_json::to_value(#v).unwrap_or_default());)
+        });
+        let replacements: Vec<TokenStream> = replacements.collect();
+        match payload {
+            Value::String(text) if !matches!(expr::parse_value(text).map(|p| p.value), Ok(expr::Value::Expr(_))) => {
+                let t = self.value_tokens(payload, &pptr, scope, r);
+                quote!(.body(#ct, #t))
+            }
+            _ => {
+                let t = match payload {
+                    Value::String(_) => {
+                        let t = self.value_tokens(payload, &pptr, scope, r);
+                        quote!(#rt::__private::serde_json::to_value(#t).unwrap_or_default())
+                    }
+                    _ => self.json_tokens(payload, &pptr, scope, r),
+                };
+                let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
+                if replacements.is_empty() {
+                    quote!(.#call(&#t))
+                } else {
+                    quote!(.#call(&{ let mut payload = #t; #(#replacements)* payload }))
+                }
+            }
+        }
+    }
+}
+
+fn counter(step: &str, action: &str) -> syn::Ident {
+    format_ident!("retries_{}_{}", field_ident(step).trim_start_matches("r#"), field_ident(action).trim_start_matches("r#"))
+}
+
+/// Diagnostics of type checking, for `check`.
+pub fn type_check(loaded: &Loaded, doc_idx: usize, diags: &mut Diagnostics) {
+    let _ = document(loaded, doc_idx, &quote!(::arazzo_runtime), diags);
+}
+
+#[allow(dead_code)]
+fn unused(_: Lowered) {}
+
+/// Whether any expression evaluated after the step's call reads the response body.
+fn reads_body(s: &Step, w: &Workflow, components: &Components) -> bool {
+    let criteria = |c: &Criterion| c.condition.contains("$response.body") || c.context.as_deref().is_some_and(|t| t.starts_with("$response.body"));
+    let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+    s.outputs.iter().any(|(_, _, t)| t.contains("$response.body"))
+        || s.success_criteria.iter().any(criteria)
+        || all.filter_map(|a| inline_action(a, components)).any(|a| a.criteria.iter().any(criteria))
+}

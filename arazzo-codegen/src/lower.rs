@@ -1,0 +1,399 @@
+//! Lowering expressions and criteria to Rust tokens, with build-time type checks.
+//!
+//! A value expression lowers to tokens of type `Option<&T>` (None: missing or null) plus its
+//! [`Ty`]; a criterion lowers to a `bool` expression.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::diag::did_you_mean;
+use crate::expr::{CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source};
+use crate::types::{Ty, TypeSpace, ident};
+
+/// A type error found while lowering: code, offset and width in the text (if known), message, help.
+#[derive(Debug, Clone)]
+pub struct LowerError {
+    /// Stable code.
+    pub code: &'static str,
+    /// Where in the condition text (offset, width), when known.
+    pub span: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+fn err(code: &'static str, message: String, help: Option<String>) -> LowerError {
+    LowerError { code, span: None, message, help }
+}
+
+/// What is in scope where an expression is evaluated.
+pub struct Scope<'a> {
+    /// The generated types.
+    pub types: &'a TypeSpace,
+    /// Runtime path tokens.
+    pub rt: &'a TokenStream,
+    /// Workflow inputs: name → (tokens of type `Option<&T>`, type).
+    pub inputs: &'a HashMap<String, (TokenStream, Ty)>,
+    /// Step outputs: (step, name) → (local ident, type of the output).
+    pub step_outputs: &'a HashMap<(String, String), (syn::Ident, Ty)>,
+    /// Outputs of a called workflow (`$outputs.x` in a workflow step): name → (tokens, type).
+    pub called_outputs: Option<&'a HashMap<String, (TokenStream, Ty)>>,
+    /// The response body: (variable, type), when a response is in scope.
+    pub body: Option<(TokenStream, Ty)>,
+    /// Whether a response is in scope (`response` variable).
+    pub response: bool,
+}
+
+/// A lowered value: tokens of type `Option<&T>` and T's type (never `Ty::Option`).
+pub struct Lowered {
+    /// The tokens.
+    pub tokens: TokenStream,
+    /// The value's type.
+    pub ty: Ty,
+    /// Whether the value can be missing or null (so an output of it is an `Option`).
+    pub optional: bool,
+}
+
+impl Scope<'_> {
+    /// Lowers a value expression.
+    pub fn value(&self, e: &Expr) -> Result<Lowered, LowerError> {
+        let (base, ty, optional, path): (TokenStream, Ty, bool, &[Segment]) = match e {
+            Expr::StatusCode if self.response => (quote!(Some(&response.status())), Ty::Status, false, &[]),
+            Expr::Url if self.response => (quote!(Some(response.url())), Ty::String, false, &[]),
+            Expr::Method if self.response => (quote!(Some(response.method())), Ty::String, false, &[]),
+            Expr::Response(Source::Header(h)) if self.response => (quote!(response.header(#h)), Ty::String, true, &[]),
+            Expr::Response(Source::Body(path)) if self.response => match &self.body {
+                Some((var, ty)) => (quote!(#var.as_ref()), ty.clone(), false, path.as_slice()),
+                None => return Err(err("E0403", "the response body is not available here".into(), Some("a JSONL (streamed) body can only be a step output".into()))),
+            },
+            Expr::Inputs { name, path } => match self.inputs.get(name) {
+                Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
+                None => return Err(err("E0302", format!("unknown input `{name}`"), None)),
+            },
+            Expr::Steps { step, name: Some(name), path, .. } => match self.step_outputs.get(&(step.clone(), name.clone())) {
+                Some((local, ty)) => (quote!(#local.as_ref()), ty.unwrapped().clone(), true, path.as_slice()),
+                None => return Err(err("E0304", format!("step `{step}` has no output `{name}`"), None)),
+            },
+            Expr::Outputs { name, path } => match self.called_outputs.and_then(|o| o.get(name)) {
+                Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
+                None => return Err(err("E0405", format!("`$outputs.{name}` is not an output of the workflow this step calls"), None)),
+            },
+            other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
+        };
+        let (tokens, ty, more) = self.navigate(base, ty, path)?;
+        Ok(Lowered { tokens, ty, optional: optional || more })
+    }
+
+    /// Adds navigation to `Option<&T>` tokens. Returns the new tokens, type, and whether a
+    /// segment could be missing.
+    fn navigate(&self, mut tokens: TokenStream, mut ty: Ty, path: &[Segment]) -> Result<(TokenStream, Ty, bool), LowerError> {
+        let mut optional = false;
+        let mut i = 0;
+        while i < path.len() {
+            match ty.clone() {
+                Ty::Json => {
+                    let pointer: String = path[i..].iter().map(|s| format!("/{}", crate::expr::ast::escape_pointer_token(&seg_text(s)))).collect();
+                    tokens = quote!(#tokens.and_then(|v| v.pointer(#pointer)));
+                    return Ok((tokens, Ty::Json, true));
+                }
+                Ty::Struct(name) => {
+                    let key = seg_text(&path[i]);
+                    let fields = self.types.fields(&name).unwrap_or_default();
+                    let Some(f) = fields.iter().find(|f| f.wire == key) else {
+                        let help = did_you_mean(&key, fields.iter().map(|f| f.wire.as_str())).map(|s| format!("did you mean `{s}`?")).or_else(|| {
+                            Some(format!("`{name}` has the fields {}", fields.iter().map(|f| format!("`{}`", f.wire)).collect::<Vec<_>>().join(", ")))
+                        });
+                        return Err(err("E0401", format!("`{name}` has no field `{key}`"), help));
+                    };
+                    let fid = ident(&f.ident);
+                    if let Ty::Option(inner) = &f.ty {
+                        tokens = quote!(#tokens.and_then(|v| v.#fid.as_ref()));
+                        ty = (**inner).clone();
+                        optional = true;
+                    } else {
+                        tokens = quote!(#tokens.map(|v| &v.#fid));
+                        ty = f.ty.clone();
+                    }
+                }
+                Ty::Array(item) => {
+                    let n = match &path[i] {
+                        Segment::Index(n) => *n,
+                        Segment::Key(k) => k.parse::<usize>().map_err(|_| err("E0401", format!("`{k}` is not an index into a list"), Some("use a number, e.g. `#/0`".into())))?,
+                    };
+                    tokens = quote!(#tokens.and_then(|v| v.get(#n)));
+                    ty = (*item).clone();
+                    optional = true;
+                }
+                Ty::Map(item) => {
+                    let key = seg_text(&path[i]);
+                    tokens = quote!(#tokens.and_then(|v| v.get(#key)));
+                    ty = (*item).clone();
+                    optional = true;
+                }
+                Ty::Option(inner) => {
+                    tokens = quote!(#tokens.and_then(|v| v.as_ref()));
+                    ty = (*inner).clone();
+                    continue;
+                }
+                other => {
+                    return Err(err("E0401", format!("cannot navigate to `{}` inside a value of type {}", seg_text(&path[i]), ty_name(&other)), None));
+                }
+            }
+            i += 1;
+        }
+        if let Ty::Option(inner) = ty {
+            return Ok((quote!(#tokens.and_then(|v| v.as_ref())), *inner, true));
+        }
+        Ok((tokens, ty, optional))
+    }
+
+    /// Lowers a simple condition to a `bool` expression.
+    pub fn condition(&self, c: &Condition) -> Result<TokenStream, LowerError> {
+        Ok(match c {
+            Condition::Or(a, b) => {
+                let (a, b) = (self.condition(a)?, self.condition(b)?);
+                quote!((#a || #b))
+            }
+            Condition::And(a, b) => {
+                let (a, b) = (self.condition(a)?, self.condition(b)?);
+                quote!((#a && #b))
+            }
+            Condition::Not(a) => {
+                let a = self.condition(a)?;
+                quote!(!#a)
+            }
+            Condition::Truthy(o) => {
+                let rt = self.rt;
+                let v = self.operand_json(o)?;
+                quote!(#rt::__private::json::truthy(#v.as_ref()))
+            }
+            Condition::Compare { lhs, op, rhs } => self.compare(lhs, *op, rhs)?,
+        })
+    }
+
+    fn operand_span(o: &Operand) -> Option<(usize, usize)> {
+        match o {
+            Operand::Expr { offset, len, .. } => Some((*offset, *len)),
+            Operand::Literal(_) => None,
+        }
+    }
+
+    fn compare(&self, lhs: &Operand, op: CmpOp, rhs: &Operand) -> Result<TokenStream, LowerError> {
+        match (lhs, rhs) {
+            (Operand::Expr { expr, .. }, Operand::Literal(lit)) => {
+                self.compare_value(expr, op, lit).map_err(|mut e| {
+                    e.span = e.span.or(Self::operand_span(lhs));
+                    e
+                })
+            }
+            (Operand::Literal(lit), Operand::Expr { expr, .. }) => self.compare_value(expr, flip(op), lit).map_err(|mut e| {
+                e.span = e.span.or(Self::operand_span(rhs));
+                e
+            }),
+            _ => {
+                let rt = self.rt;
+                let (a, b) = (self.operand_json(lhs)?, self.operand_json(rhs)?);
+                let op = cmp_tokens(rt, op);
+                Ok(quote!(#rt::__private::json::compare(#a.as_ref(), #op, &#b.unwrap_or_default())))
+            }
+        }
+    }
+
+    /// Compares a value expression with a literal, specialised on the static type.
+    pub fn compare_value(&self, e: &Expr, op: CmpOp, lit: &Literal) -> Result<TokenStream, LowerError> {
+        let v = self.value(e)?;
+        self.compare_lowered(&v, op, lit, &e.to_string())
+    }
+
+    /// Compares lowered `Option<&T>` tokens with a literal.
+    pub fn compare_lowered(&self, v: &Lowered, op: CmpOp, lit: &Literal, text: &str) -> Result<TokenStream, LowerError> {
+        let t = &v.tokens;
+        let rt = self.rt;
+        let cmp = |a: TokenStream, b: TokenStream| -> TokenStream {
+            match op {
+                CmpOp::Eq => quote!(#a == #b),
+                CmpOp::Ne => quote!(#a != #b),
+                CmpOp::Lt => quote!(#a < #b),
+                CmpOp::Le => quote!(#a <= #b),
+                CmpOp::Gt => quote!(#a > #b),
+                CmpOp::Ge => quote!(#a >= #b),
+            }
+        };
+        let negate_eq = |eq: TokenStream| if op == CmpOp::Ne { quote!(!#eq) } else { eq };
+        Ok(match (&v.ty, lit) {
+            (_, Literal::Null) => match op {
+                CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Json => negate_eq(quote!(#t.is_none_or(|v| v.is_null()))),
+                CmpOp::Eq => quote!(#t.is_none()),
+                CmpOp::Ne => quote!(#t.is_some()),
+                _ => quote!(false),
+            },
+            (Ty::Enum(name, values), Literal::String(s)) => {
+                let Some(wire) = values.iter().find(|w| w.eq_ignore_ascii_case(s)) else {
+                    let help = match did_you_mean(s, values.iter().map(String::as_str)) {
+                        Some(m) => format!("did you mean '{m}'? `{name}` is one of {}", quoted(values)),
+                        None => format!("`{name}` is one of {}", quoted(values)),
+                    };
+                    return Err(err("E0402", format!("'{s}' is not a value of `{name}`, so `{text}` can never equal it"), Some(help)));
+                };
+                if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                    return Err(err("E0406", format!("`{text}` is an enum; it can only be compared with == or !="), None));
+                }
+                let ty = format_ident!("{}", name);
+                let variant = format_ident!("{}", crate::types::type_ident(wire));
+                negate_eq(quote!(#t == Some(&types::#ty::#variant)))
+            }
+            (Ty::String | Ty::Secret, Literal::String(s)) => match op {
+                CmpOp::Eq | CmpOp::Ne => negate_eq(quote!(#t.is_some_and(|v| v.eq_ignore_ascii_case(#s)))),
+                _ => {
+                    let c = cmp(quote!(v.as_str()), quote!(#s));
+                    quote!(#t.is_some_and(|v| #c))
+                }
+            },
+            (Ty::Status, Literal::Number(n)) => {
+                let Some(code) = n.as_u64().filter(|c| *c < 1000) else {
+                    return Err(err("E0407", format!("`{n}` is not an HTTP status code"), None));
+                };
+                let code = code as u16;
+                cmp(quote!(response.status()), quote!(#code))
+            }
+            (Ty::Integer, Literal::Number(n)) if n.is_i64() => {
+                let n = n.as_i64().unwrap_or_default();
+                let c = cmp(quote!(*v), quote!(#n));
+                if op == CmpOp::Ne { quote!(!#t.is_some_and(|v| *v == #n)) } else { quote!(#t.is_some_and(|v| #c)) }
+            }
+            (Ty::Integer | Ty::Number, Literal::Number(n)) => {
+                let f = n.as_f64().unwrap_or_default();
+                let c = cmp(quote!((*v as f64)), quote!(#f));
+                if op == CmpOp::Ne { quote!(!#t.is_some_and(|v| (*v as f64) == #f)) } else { quote!(#t.is_some_and(|v| #c)) }
+            }
+            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => negate_eq(quote!(#t == Some(&#b))),
+            (Ty::Json, lit) => {
+                let l = literal_json(rt, lit);
+                let op = cmp_tokens(rt, op);
+                quote!(#rt::__private::json::compare(#t, #op, &#l))
+            }
+            (ty, lit) => {
+                let what = match lit {
+                    Literal::String(_) => "a string",
+                    Literal::Number(_) => "a number",
+                    Literal::Bool(_) => "a boolean",
+                    Literal::Null => "null",
+                };
+                return Err(err("E0408", format!("`{text}` is {} but is compared with {what}", ty_name(ty)), Some("compare it with a literal of its own type".into())));
+            }
+        })
+    }
+
+    /// An operand as `Option<serde_json::Value>` tokens (for untyped comparisons).
+    fn operand_json(&self, o: &Operand) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        Ok(match o {
+            Operand::Literal(l) => {
+                let l = literal_json(rt, l);
+                quote!(Some(#l))
+            }
+            Operand::Expr { expr, .. } => {
+                let v = self.value(expr)?;
+                let t = v.tokens;
+                quote!(#t.and_then(|v| #rt::__private::serde_json::to_value(v).ok()))
+            }
+        })
+    }
+
+    /// Lowers a JSONPath criterion evaluated against `context`.
+    pub fn jsonpath(&self, context: &Expr, c: &JsonPathCriterion) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let ctx = self.value(context)?;
+        match c {
+            JsonPathCriterion::Shorthand { path, op, literal } => {
+                let (tokens, ty, more) = self.navigate(ctx.tokens, ctx.ty, path)?;
+                let v = Lowered { tokens, ty, optional: more };
+                let text = format!("{context}{}", crate::expr::ast::pointer_string(path));
+                self.compare_lowered(&v, *op, literal, &text)
+            }
+            JsonPathCriterion::Query { path: Some(path), .. } => {
+                let (tokens, _, _) = self.navigate(ctx.tokens, ctx.ty, path)?;
+                Ok(quote!(#tokens.is_some()))
+            }
+            JsonPathCriterion::Query { text, path: None } => {
+                let t = ctx.tokens;
+                Ok(quote!({
+                    static QUERY: ::std::sync::OnceLock<#rt::__private::JsonPath> = ::std::sync::OnceLock::new();
+                    #rt::__private::json::matches(QUERY.get_or_init(|| #rt::__private::JsonPath::parse(#text).expect("checked at build time")), #t)
+                }))
+            }
+        }
+    }
+
+    /// Lowers a regex criterion evaluated against `context`.
+    pub fn regex(&self, context: &Expr, pattern: &str) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let ctx = self.value(context)?;
+        let t = ctx.tokens;
+        Ok(quote!({
+            static RE: ::std::sync::OnceLock<#rt::__private::Regex> = ::std::sync::OnceLock::new();
+            #t.is_some_and(|v| RE.get_or_init(|| #rt::__private::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::__private::json::text_of(v)))
+        }))
+    }
+}
+
+fn seg_text(s: &Segment) -> String {
+    match s {
+        Segment::Key(k) => k.clone(),
+        Segment::Index(i) => i.to_string(),
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn cmp_tokens(rt: &TokenStream, op: CmpOp) -> TokenStream {
+    let v = format_ident!("{}", format!("{op:?}"));
+    quote!(#rt::__private::json::CmpOp::#v)
+}
+
+fn literal_json(rt: &TokenStream, l: &Literal) -> TokenStream {
+    match l {
+        Literal::Null => quote!(#rt::__private::serde_json::Value::Null),
+        Literal::Bool(b) => quote!(#rt::__private::serde_json::Value::Bool(#b)),
+        Literal::String(s) => quote!(#rt::__private::serde_json::Value::from(#s)),
+        Literal::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => quote!(#rt::__private::serde_json::Value::from(#i)),
+            (None, Some(f)) => quote!(#rt::__private::serde_json::Value::from(#f)),
+            _ => quote!(#rt::__private::serde_json::Value::Null),
+        },
+    }
+}
+
+fn quoted(values: &[String]) -> String {
+    values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// A short name of a type, for messages.
+pub fn ty_name(t: &Ty) -> String {
+    match t {
+        Ty::String => "a string".into(),
+        Ty::Integer => "an integer".into(),
+        Ty::Number => "a number".into(),
+        Ty::Bool => "a boolean".into(),
+        Ty::Json => "untyped JSON".into(),
+        Ty::Struct(n) | Ty::Union(n) => format!("an object (`{n}`)"),
+        Ty::Enum(n, _) => format!("an enum (`{n}`)"),
+        Ty::Array(_) => "a list".into(),
+        Ty::Map(_) => "a map".into(),
+        Ty::Option(t) => ty_name(t),
+        Ty::Stream(_) => "a JSONL stream".into(),
+        Ty::Secret => "a secret".into(),
+        Ty::Status => "a status code".into(),
+    }
+}
