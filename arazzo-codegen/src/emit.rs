@@ -368,7 +368,7 @@ impl Emitter<'_> {
                 enum Step { #(#variants,)* }
 
                 #doc
-                #[allow(clippy::too_many_lines, clippy::needless_continue, unused_mut, unused_variables, unreachable_code)]
+                #[allow(clippy::too_many_lines, clippy::needless_continue, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]
                 #unused
                 pub async fn #fn_name(client: &#rt::Client, inputs: Inputs) -> Result<Outputs, #rt::Error> {
                     let mut run = client.run(#wf_id);
@@ -397,7 +397,8 @@ impl Emitter<'_> {
                 if matches!(ty, Ty::Option(_)) || matches!(local_ty, Ty::Option(_)) {
                     quote!(#local)
                 } else {
-                    quote!(#local.ok_or_else(|| run.invalid_input(format!("output `{}` has no value", #name)))?)
+                    let message = format!("output `{name}` has no value");
+                    quote!(#local.ok_or_else(|| run.invalid_input(#message.to_string()))?)
                 }
             }
             Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
@@ -739,10 +740,22 @@ impl Emitter<'_> {
                 let items = a.iter().enumerate().map(|(i, v)| self.json_tokens(v, &format!("{ptr}/{i}"), scope, r));
                 quote!(#rt::__private::serde_json::json!([ #(#items),* ]))
             }
-            Value::String(_) => {
-                let t = self.value_tokens(v, ptr, scope, r);
-                quote!((#t))
-            }
+            Value::String(text) => match expr::parse_value(text).map(|p| p.value) {
+                Ok(expr::Value::Expr(e)) => match scope.value(&e) {
+                    Ok(l) => {
+                        let t = l.tokens;
+                        quote!((#t))
+                    }
+                    Err(e) => {
+                        lower_error(r, ptr, &e);
+                        quote!(null)
+                    }
+                },
+                _ => {
+                    let t = self.value_tokens(v, ptr, scope, r);
+                    quote!((#t))
+                }
+            },
             Value::Null => quote!(null),
             Value::Bool(b) => quote!(#b),
             Value::Number(n) => match (n.as_i64(), n.as_f64()) {

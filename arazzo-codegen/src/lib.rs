@@ -78,6 +78,7 @@
 //! - Simple conditions compare strings case-insensitively, coerce numeric strings under numeric
 //!   operators, and `null` equals only `null`.
 
+mod builder;
 pub mod diag;
 mod emit;
 pub mod expr;
@@ -92,6 +93,7 @@ pub mod syntax;
 pub mod types;
 pub mod validate;
 
+pub use builder::{Builder, write_if_changed};
 pub use generate::{Generated, generate, module_name};
 
 use std::collections::BTreeMap;

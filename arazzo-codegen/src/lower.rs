@@ -222,10 +222,11 @@ impl Scope<'_> {
                 CmpOp::Ge => quote!(#a >= #b),
             }
         };
-        let negate_eq = |eq: TokenStream| if op == CmpOp::Ne { quote!(!#eq) } else { eq };
+        let negate_eq = |eq: TokenStream| if op == CmpOp::Ne { quote!(!(#eq)) } else { eq };
         Ok(match (&v.ty, lit) {
             (_, Literal::Null) => match op {
                 CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Json => negate_eq(quote!(#t.is_none_or(|v| v.is_null()))),
+                CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Status => quote!(false),
                 CmpOp::Eq => quote!(#t.is_none()),
                 CmpOp::Ne => quote!(#t.is_some()),
                 _ => quote!(false),
@@ -243,7 +244,7 @@ impl Scope<'_> {
                 }
                 let ty = format_ident!("{}", name);
                 let variant = format_ident!("{}", crate::types::type_ident(wire));
-                negate_eq(quote!(#t == Some(&types::#ty::#variant)))
+                cmp(t.clone(), quote!(Some(&types::#ty::#variant)))
             }
             (Ty::String | Ty::Secret, Literal::String(s)) => match op {
                 CmpOp::Eq | CmpOp::Ne => negate_eq(quote!(#t.is_some_and(|v| v.eq_ignore_ascii_case(#s)))),
@@ -269,7 +270,7 @@ impl Scope<'_> {
                 let c = cmp(quote!((*v as f64)), quote!(#f));
                 if op == CmpOp::Ne { quote!(!#t.is_some_and(|v| (*v as f64) == #f)) } else { quote!(#t.is_some_and(|v| #c)) }
             }
-            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => negate_eq(quote!(#t == Some(&#b))),
+            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => cmp(t.clone(), quote!(Some(&#b))),
             (Ty::Json, lit) => {
                 let l = literal_json(rt, lit);
                 let op = cmp_tokens(rt, op);
@@ -311,7 +312,7 @@ impl Scope<'_> {
             JsonPathCriterion::Shorthand { path, op, literal } => {
                 let (tokens, ty, more) = self.navigate(ctx.tokens, ctx.ty, path)?;
                 let v = Lowered { tokens, ty, optional: more };
-                let text = format!("{context}{}", crate::expr::ast::pointer_string(path));
+                let text = format!("{context}#{}", crate::expr::ast::pointer_string(path));
                 self.compare_lowered(&v, *op, literal, &text)
             }
             JsonPathCriterion::Query { path: Some(path), .. } => {

@@ -269,6 +269,10 @@ impl TypeSpace {
 
     /// Tokens naming `ty`, with generated types under `types::`.
     pub fn tokens(&self, ty: &Ty) -> TokenStream {
+        self.tokens_from(ty, true)
+    }
+
+    fn tokens_from(&self, ty: &Ty, outside: bool) -> TokenStream {
         let rt = &self.rt;
         match ty {
             Ty::String => quote!(String),
@@ -280,22 +284,22 @@ impl TypeSpace {
             Ty::Secret => quote!(#rt::Secret),
             Ty::Struct(n) | Ty::Enum(n, _) | Ty::Union(n) => {
                 let i = format_ident!("{}", n);
-                quote!(types::#i)
+                if outside { quote!(types::#i) } else { quote!(#i) }
             }
             Ty::Array(t) => {
-                let t = self.tokens(t);
+                let t = self.tokens_from(t, outside);
                 quote!(Vec<#t>)
             }
             Ty::Map(t) => {
-                let t = self.tokens(t);
+                let t = self.tokens_from(t, outside);
                 quote!(::std::collections::BTreeMap<String, #t>)
             }
             Ty::Option(t) => {
-                let t = self.tokens(t);
+                let t = self.tokens_from(t, outside);
                 quote!(Option<#t>)
             }
             Ty::Stream(t) => {
-                let t = self.tokens(t);
+                let t = self.tokens_from(t, outside);
                 quote!(#rt::JsonlStream<#t>)
             }
         }
@@ -312,7 +316,7 @@ impl TypeSpace {
                     let doc = doc_attr(doc.as_deref());
                     let fields = fields.iter().map(|f| {
                         let fid = ident(&f.ident);
-                        let ty = self.tokens(&f.ty);
+                        let ty = self.tokens_from(&f.ty, false);
                         let fdoc = doc_attr(f.doc.as_deref());
                         let rename = (f.ident.trim_start_matches("r#") != f.wire).then(|| {
                             let w = &f.wire;

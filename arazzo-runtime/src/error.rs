@@ -72,23 +72,27 @@ pub(crate) struct Ctx {
 ///
 /// It never contains a secret: body excerpts have every secret the run sent in a header replaced
 /// by `[redacted]`, and URLs are printed without query string or user info.
-pub struct Error(Box<Inner>);
+pub struct Error(Box<repr::Error>);
 
-struct Inner {
-    kind: ErrorKind,
-    workflow: &'static str,
-    step: Option<&'static str>,
-    operation: Option<&'static str>,
-    attempt: u32,
-    status: Option<u16>,
-    detail: Option<String>,
-    excerpt: Option<String>,
-    source: Option<BoxError>,
+mod repr {
+    /// The fields of [`super::Error`], boxed so that `Result<_, Error>` stays small.
+    #[derive(Debug)]
+    pub(super) struct Error {
+        pub kind: super::ErrorKind,
+        pub workflow: &'static str,
+        pub step: Option<&'static str>,
+        pub operation: Option<&'static str>,
+        pub attempt: u32,
+        pub status: Option<u16>,
+        pub detail: Option<String>,
+        pub excerpt: Option<String>,
+        pub source: Option<super::BoxError>,
+    }
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, ctx: &Ctx) -> Self {
-        Error(Box::new(Inner {
+        Error(Box::new(repr::Error {
             kind,
             workflow: ctx.workflow,
             step: ctx.step,
@@ -171,7 +175,8 @@ impl Error {
         self.0.excerpt.as_deref()
     }
 
-    /// Which attempt of the step failed (1-based; 0 when no request was made).
+    /// Which attempt of the step failed: 1-based, counting transport and Arazzo retries since the
+    /// step was last entered (a `goto` re-entry starts again at 1); 0 when no request was made.
     pub fn attempt(&self) -> u32 {
         self.0.attempt
     }
@@ -188,18 +193,7 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = &*self.0;
-        f.debug_struct("Error")
-            .field("kind", &e.kind)
-            .field("workflow", &e.workflow)
-            .field("step", &e.step)
-            .field("operation", &e.operation)
-            .field("attempt", &e.attempt)
-            .field("status", &e.status)
-            .field("detail", &e.detail)
-            .field("excerpt", &e.excerpt)
-            .field("source", &e.source)
-            .finish()
+        self.0.fmt(f)
     }
 }
 

@@ -243,3 +243,9 @@ mod tests {
         assert!(s.next_item().await.is_none());
     }
 }
+
+impl<T> std::fmt::Debug for JsonlStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonlStream").field("status", &self.status).field("line", &self.line).field("done", &self.done).finish_non_exhaustive()
+    }
+}

@@ -72,6 +72,7 @@ mod response;
 mod retry_after;
 mod run;
 mod secret;
+mod support;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
@@ -90,7 +91,10 @@ pub use secret::Secret;
 /// What generated code names; not a stable API for users.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::support::required_text;
     pub use crate::{Method, ParamValue, Response, Run, StepRequest, encode_path_segment};
+    pub use regex::Regex;
+    pub use serde_json_path::JsonPath;
     pub use futures_util;
     pub use serde;
     pub use serde_json;
@@ -98,5 +102,6 @@ pub mod __private {
     /// JSON helpers for generated code that has no static type for a value.
     pub mod json {
         pub use crate::json::{CmpOp, compare, to_text, truthy};
+        pub use crate::support::{matches, replace, text_of};
     }
 }

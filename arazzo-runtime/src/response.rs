@@ -73,6 +73,20 @@ impl Response {
     pub fn into_jsonl<T: DeserializeOwned>(self) -> JsonlStream<T> {
         JsonlStream::from_response(self)
     }
+
+    /// Like [`Response::into_jsonl`], but leaves the status and headers here, so the response
+    /// can still be named in errors and retry delays after its body was handed out.
+    pub fn take_jsonl<T: DeserializeOwned>(&mut self) -> JsonlStream<T> {
+        JsonlStream::from_response(Response {
+            status: self.status,
+            headers: HeaderMap::new(),
+            method: self.method.clone(),
+            url: self.url.clone(),
+            body: std::mem::take(&mut self.body),
+            stream: self.stream.take(),
+            ctx: self.ctx.clone(),
+        })
+    }
 }
 
 impl std::fmt::Debug for Response {

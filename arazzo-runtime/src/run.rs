@@ -2,8 +2,9 @@
 
 use crate::client::Client;
 use crate::error::{Ctx, Error, ErrorKind};
+use crate::json::to_text;
 use crate::observer::{RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted};
-use crate::param::{ParamValue, form_encode};
+use crate::param::{ParamText, ParamValue, form_encode};
 use crate::response::Response;
 use crate::retry_after;
 use bytes::Bytes;
@@ -22,6 +23,7 @@ pub struct Run {
     used: u32,
     steps: HashMap<&'static str, StepState>,
     secrets: Arc<Vec<String>>,
+    defaults: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Default)]
@@ -46,8 +48,6 @@ pub struct StepRequest {
     url: Result<Url, ErrorKind>,
     query: Vec<(String, String)>,
     headers: HeaderMap,
-    cookies: Vec<String>,
-    cookie_secret: bool,
     body: Option<Bytes>,
     secrets: Vec<String>,
 }
@@ -59,13 +59,18 @@ impl StepRequest {
         }
     }
 
+    /// The text of a present value; a secret is remembered for redaction.
+    fn param(&mut self, value: impl ParamValue) -> Option<ParamText> {
+        let p = value.is_present().then(|| value.to_param())?;
+        if p.secret {
+            self.secrets.push(p.text.clone());
+        }
+        Some(p)
+    }
+
     /// Adds a query parameter (left out when the value is `None` or `null`).
     pub fn query(mut self, name: &str, value: impl ParamValue) -> Self {
-        if value.is_present() {
-            let p = value.to_param();
-            if p.secret {
-                self.secrets.push(p.text.clone());
-            }
+        if let Some(p) = self.param(value) {
             self.query.push((name.to_owned(), p.text));
         }
         self
@@ -73,52 +78,48 @@ impl StepRequest {
 
     /// Adds a header. A [`Secret`](crate::Secret) value is marked sensitive and redacted from errors.
     pub fn header(mut self, name: &str, value: impl ParamValue) -> Self {
-        if !value.is_present() {
-            return self;
+        if let Some(p) = self.param(value) {
+            self.add_header(name, &p);
         }
-        let p = value.to_param();
-        let parsed = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&p.text),
-        );
-        if p.secret {
-            self.secrets.push(p.text);
-        }
-        match parsed {
+        self
+    }
+
+    fn add_header(&mut self, name: &str, p: &ParamText) {
+        match (HeaderName::try_from(name), HeaderValue::try_from(&p.text)) {
             (Ok(name), Ok(mut value)) => {
                 value.set_sensitive(p.secret);
                 self.headers.append(name, value);
             }
             _ => self.fail(ErrorKind::InvalidInput(format!(
-                "header `{name}`: not a valid HTTP header name and value"
+                "header `{name}` is not valid HTTP"
             ))),
         }
-        self
     }
 
     /// Adds a cookie; all cookies go in one `Cookie` header.
     pub fn cookie(mut self, name: &str, value: impl ParamValue) -> Self {
-        if value.is_present() {
-            let p = value.to_param();
-            if p.secret {
-                self.cookie_secret = true;
-                self.secrets.push(p.text.clone());
-            }
-            self.cookies.push(format!("{name}={}", p.text));
+        if let Some(p) = self.param(value) {
+            let old = self.headers.remove(COOKIE);
+            let old = old
+                .as_ref()
+                .and_then(|v| Some((v.to_str().ok()?, v.is_sensitive())));
+            let text = match old {
+                Some((old, _)) => format!("{old}; {name}={}", p.text),
+                None => format!("{name}={}", p.text),
+            };
+            let secret = p.secret || old.is_some_and(|(_, s)| s);
+            self.add_header("cookie", &ParamText { text, secret });
         }
         self
     }
 
     /// Sends `body` as JSON.
-    pub fn json(self, body: &impl serde::Serialize) -> Self {
+    pub fn json(mut self, body: &impl serde::Serialize) -> Self {
         match serde_json::to_vec(body) {
-            Ok(bytes) => self.body("application/json", bytes),
-            Err(e) => {
-                let mut this = self;
-                this.fail(ErrorKind::InvalidInput(format!("request body: {e}")));
-                this
-            }
+            Ok(bytes) => return self.body("application/json", bytes),
+            Err(e) => self.fail(ErrorKind::InvalidInput(format!("request body: {e}"))),
         }
+        self
     }
 
     /// Sends a JSON object as `application/x-www-form-urlencoded` (scalars as text, arrays and
@@ -133,28 +134,22 @@ impl StepRequest {
         let pairs: Vec<String> = map
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    form_encode(k),
-                    form_encode(&crate::json::to_text(v))
-                )
-            })
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(&to_text(v))))
             .collect();
         self.body("application/x-www-form-urlencoded", pairs.join("&"))
     }
 
     /// Sends raw bytes with the given content type.
     pub fn body(mut self, content_type: &str, bytes: impl Into<Bytes>) -> Self {
-        match HeaderValue::from_str(content_type) {
-            Ok(v) => {
-                self.headers.insert(CONTENT_TYPE, v);
-                self.body = Some(bytes.into());
-            }
-            Err(_) => self.fail(ErrorKind::InvalidInput(format!(
-                "content type `{content_type}` is not a valid header value"
-            ))),
-        }
+        self.headers.remove(CONTENT_TYPE);
+        self.add_header(
+            "content-type",
+            &ParamText {
+                text: content_type.into(),
+                secret: false,
+            },
+        );
+        self.body = Some(bytes.into());
         self
     }
 }
@@ -181,13 +176,11 @@ fn display_url(url: &Url) -> String {
     url.to_string()
 }
 
+/// The outcome of one HTTP exchange.
 enum Attempt {
     Done(Box<Response>),
-    /// Try again (only returned when a retry is allowed).
-    Retry {
-        status: Option<u16>,
-        hint: Option<Duration>,
-    },
+    /// Send again (only when allowed), with the status and the server's retry hint.
+    Retry(Option<u16>, Option<Duration>),
     Failed(Error),
 }
 
@@ -199,7 +192,14 @@ impl Run {
             used: 0,
             steps: HashMap::new(),
             secrets: Arc::default(),
+            defaults: Vec::new(),
         }
+    }
+
+    /// The base URL a source description has in its OpenAPI `servers`, used when the client
+    /// sets none for it (generated code calls this; a `ClientBuilder::base_url` always wins).
+    pub fn default_base_url(&mut self, source: &'static str, url: &'static str) {
+        self.defaults.push((source, url));
     }
 
     /// The workflow id.
@@ -217,7 +217,8 @@ impl Run {
         method: Method,
         path: &str,
     ) -> StepRequest {
-        let url = match self.client.base_url(source) {
+        let default = self.defaults.iter().find(|(s, _)| *s == source).map(|(_, u)| *u);
+        let url = match self.client.base_url(source).or(default) {
             None => Err(ErrorKind::Config(format!(
                 "no base URL for source description `{source}`; set one with Client::builder().base_url(\"{source}\", \"https://...\")"
             ))),
@@ -236,8 +237,6 @@ impl Run {
             url,
             query: Vec::new(),
             headers: HeaderMap::new(),
-            cookies: Vec::new(),
-            cookie_secret: false,
             body: None,
             secrets: Vec::new(),
         }
@@ -261,57 +260,59 @@ impl Run {
                 Arc::make_mut(&mut self.secrets).push(secret);
             }
         }
-        let invalid =
-            |run: &Self, kind| Error::new(kind, &run.ctx(req.step, Some(req.operation), 0));
-        let mut url = match std::mem::replace(&mut req.url, Err(ErrorKind::Transport)) {
+        let (step, operation) = (req.step, req.operation);
+        let mut req_url = match std::mem::replace(&mut req.url, Err(ErrorKind::Transport)) {
             Ok(url) => url,
-            Err(kind) => return Err(invalid(self, kind)),
+            Err(kind) => return Err(Error::new(kind, &self.ctx(step, Some(operation), 0))),
         };
         if !req.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&req.query);
+            req_url.query_pairs_mut().extend_pairs(&req.query);
         }
-        if !req.cookies.is_empty() {
-            let Ok(mut v) = HeaderValue::from_str(&req.cookies.join("; ")) else {
-                return Err(invalid(
-                    self,
-                    ErrorKind::InvalidInput("a cookie is not a valid header value".into()),
-                ));
-            };
-            v.set_sensitive(req.cookie_secret);
-            req.headers.insert(COOKIE, v);
-        }
-        let idempotent = matches!(
-            req.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        );
-        let shown_url = display_url(&url);
+        let idempotent = [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ]
+        .contains(&req.method);
+        let shown_url = display_url(&req_url);
+        let request_text = format!("{} {shown_url}", req.method);
+        let observer = Arc::clone(&self.client.inner.observer);
         let mut retries = 0;
         loop {
-            let ctx = self.begin_attempt(req.step, req.operation)?;
-            let (workflow, step, operation, attempt) =
-                (self.workflow, req.step, req.operation, ctx.attempt);
-            let observer = Arc::clone(&self.client.inner.observer);
-            let method = req.method.as_str();
-            observer.step_started(&StepStarted {
+            let ctx = self.begin_attempt(step, operation)?;
+            let (workflow, attempt, method) = (self.workflow, ctx.attempt, req.method.as_str());
+            let url = &shown_url;
+            let event = StepStarted {
                 workflow,
                 step,
                 operation,
                 method,
-                url: &shown_url,
+                url,
                 attempt,
-            });
+            };
+            observer.step_started(&event);
             let started = Instant::now();
             let can_retry = idempotent && retries < self.client.inner.transport_retries;
-            let outcome = self
-                .attempt(&req, url.clone(), &shown_url, ctx, streaming, can_retry)
-                .await;
+            let http = &self.client.inner.http;
+            let mut builder = http.request(req.method.clone(), req_url.clone());
+            builder = builder.headers(req.headers.clone());
+            if let Some(body) = &req.body {
+                builder = builder.body(body.clone());
+            }
+            let outcome = match builder.send().await {
+                Err(_) if can_retry => Attempt::Retry(None, None),
+                Err(e) => Attempt::Failed(Error::transport(e, &ctx, &request_text)),
+                Ok(resp) => read(resp, &req.method, &shown_url, ctx, streaming, can_retry).await,
+            };
             let (status, body) = match &outcome {
                 Attempt::Done(r) => (Some(r.status), &r.body[..]),
-                Attempt::Retry { status, .. } => (*status, &[][..]),
+                Attempt::Retry(status, _) => (*status, &[][..]),
                 Attempt::Failed(e) => (e.status(), &[][..]),
             };
             let elapsed = started.elapsed();
-            observer.step_finished(&StepFinished {
+            let event = StepFinished {
                 workflow,
                 step,
                 operation,
@@ -319,11 +320,12 @@ impl Run {
                 elapsed,
                 attempt,
                 body,
-            });
+            };
+            observer.step_finished(&event);
             match outcome {
                 Attempt::Done(r) => return Ok(*r),
                 Attempt::Failed(e) => return Err(e),
-                Attempt::Retry { hint, .. } => {
+                Attempt::Retry(_, hint) => {
                     let nominal = hint.unwrap_or_else(|| retry_after::backoff(retries));
                     self.wait(step, RetryReason::Transport, attempt, nominal)
                         .await;
@@ -331,82 +333,6 @@ impl Run {
                 }
             }
         }
-    }
-
-    /// One HTTP exchange.
-    async fn attempt(
-        &self,
-        req: &StepRequest,
-        url: Url,
-        shown_url: &str,
-        ctx: Ctx,
-        streaming: bool,
-        can_retry: bool,
-    ) -> Attempt {
-        let request_text = format!("{} {shown_url}", req.method);
-        let mut builder = self
-            .client
-            .inner
-            .http
-            .request(req.method.clone(), url)
-            .headers(req.headers.clone());
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        let resp = match builder.send().await {
-            Ok(resp) => resp,
-            Err(_) if can_retry => {
-                return Attempt::Retry {
-                    status: None,
-                    hint: None,
-                };
-            }
-            Err(e) => return Attempt::Failed(Error::transport(e, &ctx, &request_text)),
-        };
-        let status = resp.status().as_u16();
-        let should_retry = match resp
-            .headers()
-            .get("x-should-retry")
-            .and_then(|v| v.to_str().ok())
-        {
-            Some("false") => false,
-            Some("true") => status >= 400,
-            _ => matches!(status, 408 | 429 | 500..=599),
-        };
-        if should_retry && can_retry {
-            return Attempt::Retry {
-                status: Some(status),
-                hint: retry_after::from_headers(resp.headers()),
-            };
-        }
-        let headers = resp.headers().clone();
-        let (body, stream) = if streaming {
-            (Bytes::new(), Some(resp))
-        } else {
-            match resp.bytes().await {
-                Ok(body) => (body, None),
-                Err(_) if can_retry => {
-                    return Attempt::Retry {
-                        status: Some(status),
-                        hint: None,
-                    };
-                }
-                Err(e) => {
-                    return Attempt::Failed(
-                        Error::transport(e, &ctx, &request_text).with_status(status),
-                    );
-                }
-            }
-        };
-        Attempt::Done(Box::new(Response {
-            status,
-            headers,
-            method: req.method.clone(),
-            url: shown_url.to_owned(),
-            body,
-            stream,
-            ctx,
-        }))
     }
 
     fn ctx(&self, step: &'static str, operation: Option<&'static str>, attempt: u32) -> Ctx {
@@ -419,27 +345,20 @@ impl Run {
         }
     }
 
-    /// Counts one unit of the step budget, or fails when it is used up.
-    fn spend(
-        &mut self,
-        step: &'static str,
-        operation: Option<&'static str>,
-        attempt: u32,
-    ) -> Result<(), Error> {
+    /// Counts one request or re-entry against the step budget.
+    fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
         let budget = self.client.inner.step_budget;
-        if self.used >= budget {
-            return Err(Error::new(
-                ErrorKind::StepBudgetExceeded { budget },
-                &self.ctx(step, operation, attempt),
-            ));
+        if self.used < budget {
+            self.used += 1;
+            return Ok(());
         }
-        self.used += 1;
-        Ok(())
+        let attempt = self.steps.get(step).map_or(0, |s| s.attempts);
+        let kind = ErrorKind::StepBudgetExceeded { budget };
+        Err(Error::new(kind, &self.ctx(step, operation, attempt)))
     }
 
     fn begin_attempt(&mut self, step: &'static str, operation: &'static str) -> Result<Ctx, Error> {
-        let attempts = self.steps.get(step).map_or(0, |s| s.attempts);
-        self.spend(step, Some(operation), attempts)?;
+        self.spend(step, Some(operation))?;
         let state = self.steps.entry(step).or_default();
         state.attempts += 1;
         if state.attempts == 1 {
@@ -460,9 +379,7 @@ impl Run {
             delay,
         };
         self.client.inner.observer.retry_scheduled(&event);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        tokio::time::sleep(delay).await;
     }
 
     /// Waits before an Arazzo `retry` action: the response's `retry-after-ms` or `Retry-After`
@@ -482,8 +399,7 @@ impl Run {
     /// Re-enters a step that already ran (a `goto` loop): counts against the step budget, then
     /// waits until `loop_pacing` has passed since the step's previous start (capped by `max_retry_delay`).
     pub async fn reenter(&mut self, step: &'static str) -> Result<(), Error> {
-        let attempts = self.steps.get(step).map_or(0, |s| s.attempts);
-        self.spend(step, None, attempts)?;
+        self.spend(step, None)?;
         let inner = &self.client.inner;
         let state = self.steps.entry(step).or_default();
         state.entries += 1;
@@ -498,9 +414,7 @@ impl Run {
             iteration: state.entries,
             delay,
         });
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        tokio::time::sleep(delay).await;
         Ok(())
     }
 
@@ -550,6 +464,50 @@ impl std::fmt::Debug for Run {
     }
 }
 
+/// Reads a response: a retryable status (408, 429, 5xx, or `x-should-retry: true`) or a body read
+/// failure becomes `Retry` when a retry is allowed.
+async fn read(
+    resp: reqwest::Response,
+    method: &Method,
+    url: &str,
+    ctx: Ctx,
+    streaming: bool,
+    can_retry: bool,
+) -> Attempt {
+    let status = resp.status().as_u16();
+    let should_retry = match resp.headers().get("x-should-retry").map(|v| v.as_bytes()) {
+        Some(b"false") => false,
+        Some(b"true") => status >= 400,
+        _ => matches!(status, 408 | 429 | 500..=599),
+    };
+    if should_retry && can_retry {
+        return Attempt::Retry(Some(status), retry_after::from_headers(resp.headers()));
+    }
+    let headers = resp.headers().clone();
+    let (body, stream) = if streaming {
+        (Bytes::new(), Some(resp))
+    } else {
+        match resp.bytes().await {
+            Ok(body) => (body, None),
+            Err(_) if can_retry => return Attempt::Retry(Some(status), None),
+            Err(e) => {
+                let err = Error::transport(e, &ctx, &format!("{method} {url}"));
+                return Attempt::Failed(err.with_status(status));
+            }
+        }
+    };
+    let (method, url) = (method.clone(), url.to_owned());
+    Attempt::Done(Box::new(Response {
+        status,
+        headers,
+        method,
+        url,
+        body,
+        stream,
+        ctx,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,10 +529,12 @@ mod tests {
     #[allow(dead_code)]
     fn futures_are_send(run: &mut Run, req: StepRequest, resp: Response) {
         fn is_send<T: Send>(_: &T) {}
+        fn is_unpin<T: Unpin>(_: &T) {}
         is_send(&run.send(req));
         is_send(&run.reenter("s"));
         let mut items = resp.into_jsonl::<serde_json::Value>();
         is_send(&items.next_item());
+        is_unpin(&items);
     }
 
     #[tokio::test(start_paused = true)]

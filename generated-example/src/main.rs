@@ -1,1 +1,152 @@
-fn main() {}
+//! Runs the seed workflows end to end: against an in-process local Message Batches server by
+//! default, or against `--base-url` (for example the real API).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arazzo_runtime::{Client, Observer, Secret, StepFinished};
+use clap::{Parser, ValueEnum};
+use generated_example::generated::{batch_process_and_retrieve_results as batch, cancel_and_confirm_batch as cancel};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(about = "Run the Message Batches seed workflows, compiled from workflows/arazzo/")]
+struct Args {
+    /// Base URL of the Message Batches API; without it a local server is started in-process.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// API key (default: $ANTHROPIC_API_KEY; any value works against the local server).
+    #[arg(long)]
+    api_key: Option<String>,
+    /// Which workflow to run.
+    #[arg(long, value_enum, default_value = "all")]
+    workflow: Which,
+    /// A JSON array of batch requests (default: a small built-in sample).
+    #[arg(long)]
+    requests: Option<PathBuf>,
+    /// Cap on any single wait (retryAfter, Retry-After, loop pacing), in seconds.
+    #[arg(long)]
+    max_retry_delay: Option<f64>,
+    /// Print each workflow's outputs as one JSON object per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    #[value(name = "batch-process-and-retrieve-results")]
+    Batch,
+    #[value(name = "cancel-and-confirm-batch")]
+    Cancel,
+    All,
+}
+
+/// A one-line progress display on stderr: step, HTTP status, batch status, request counts, elapsed.
+struct Progress {
+    start: Instant,
+}
+
+impl Observer for Progress {
+    fn step_finished(&self, e: &StepFinished<'_>) {
+        let body: Value = serde_json::from_slice(e.body).unwrap_or(Value::Null);
+        let status = body.get("processing_status").and_then(Value::as_str).unwrap_or("-");
+        let counts = body.get("request_counts").map(|c| c.to_string()).unwrap_or_default();
+        let http = e.status.map_or_else(|| "-".to_string(), |s| s.to_string());
+        eprintln!("[{:>7.2}s] {} {} -> HTTP {http} {status} {counts}", self.start.elapsed().as_secs_f64(), e.workflow, e.step);
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let requests = match &args.requests {
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str::<Vec<Value>>(&t).map_err(|e| e.to_string())) {
+            Ok(r) => r,
+            Err(e) => return fail(format!("--requests {}: {e}", path.display())),
+        },
+        None => batches_server::sample_requests(3).as_array().cloned().unwrap_or_default(),
+    };
+    let api_key = args.api_key.clone().or_else(|| std::env::var("ANTHROPIC_API_KEY").ok());
+    let max_delay = match args.max_retry_delay.map(Duration::try_from_secs_f64) {
+        Some(Err(e)) => return fail(format!("--max-retry-delay: {e}")),
+        Some(Ok(d)) => Some(d),
+        None => None,
+    };
+    let (base_url, _server, api_key, max_delay, pacing) = match args.base_url.clone() {
+        Some(url) => {
+            let Some(key) = api_key else { return fail("an API key is needed: pass --api-key or set ANTHROPIC_API_KEY") };
+            (url, None, key, max_delay, Duration::from_secs(1))
+        }
+        None => {
+            let server = match batches_server::TestServer::start(batches_server::ServerConfig::default()).await {
+                Ok(s) => s,
+                Err(e) => return fail(format!("cannot start the local server: {e}")),
+            };
+            eprintln!("local Message Batches server on {}", server.base_url());
+            let delay = max_delay.or(Some(Duration::from_millis(200)));
+            (server.base_url(), Some(server), api_key.unwrap_or_else(|| "local-test-key".into()), delay, Duration::from_millis(200))
+        }
+    };
+    let client = Client::builder()
+        .base_url("claudeApi", &base_url)
+        .base_url("messageBatchesApi", &base_url)
+        .max_retry_delay(max_delay)
+        .loop_pacing(pacing)
+        .observer(Arc::new(Progress { start: Instant::now() }))
+        .build();
+    if matches!(args.workflow, Which::Batch | Which::All) {
+        let inputs = batch::batch_process_and_retrieve_results::Inputs { api_key: Secret::new(api_key.clone()), anthropic_version: None, requests: requests.clone() };
+        let out = match batch::batch_process_and_retrieve_results(&client, inputs).await {
+            Ok(o) => o,
+            Err(e) => return fail(e),
+        };
+        let results = match out.results.try_collect().await {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let outputs = json!({
+            "batchId": out.batch_id,
+            "requestCounts": out.request_counts,
+            "resultsUrl": out.results_url,
+            "results": results,
+        });
+        report("batch-process-and-retrieve-results", outputs, args.json);
+    }
+    if matches!(args.workflow, Which::Cancel | Which::All) {
+        let inputs = cancel::cancel_and_confirm_batch::Inputs { api_key: Secret::new(api_key.clone()), requests };
+        let out = match cancel::cancel_and_confirm_batch(&client, inputs).await {
+            Ok(o) => o,
+            Err(e) => return fail(e),
+        };
+        let outputs = json!({
+            "batchId": out.batch_id,
+            "processingStatus": out.processing_status,
+            "requestCounts": out.request_counts,
+        });
+        report("cancel-and-confirm-batch", outputs, args.json);
+    }
+    ExitCode::SUCCESS
+}
+
+fn report(workflow: &str, outputs: Value, as_json: bool) {
+    if as_json {
+        println!("{}", json!({ "workflow": workflow, "outputs": outputs }));
+    } else {
+        println!("{workflow}:");
+        if let Some(map) = outputs.as_object() {
+            for (k, v) in map {
+                match v.as_array() {
+                    Some(items) => println!("  {k}: {} item(s)", items.len()),
+                    None => println!("  {k}: {v}"),
+                }
+            }
+        }
+    }
+}

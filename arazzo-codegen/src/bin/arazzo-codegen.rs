@@ -22,6 +22,20 @@ enum Command {
         #[command(flatten)]
         options: Options,
     },
+    /// Write one formatted Rust file per document into a directory.
+    Generate {
+        /// Arazzo documents (YAML or JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(short = 'o', long = "out-dir")]
+        out_dir: PathBuf,
+        /// Write nothing; exit 1 when a file on disk differs from what would be written.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        options: Options,
+    },
 }
 
 #[derive(clap::Args)]
@@ -47,15 +61,19 @@ impl Options {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let options = match &cli.command {
+        Command::Check { options, .. } | Command::Generate { options, .. } => options,
+    };
+    let settings = match options.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match cli.command {
-        Command::Check { files, options } => {
-            let settings = match options.settings() {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+        Command::Generate { files, out_dir, check, .. } => generate(&files, &out_dir, check, &settings),
+        Command::Check { files, .. } => {
             let mut failed = false;
             for f in &files {
                 let checked = arazzo_codegen::check(f, &settings);
@@ -65,4 +83,36 @@ fn main() -> ExitCode {
             if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
     }
+}
+
+/// The command line that regenerates `file` into `out_dir` (written into the header).
+pub fn regenerate_command(file: &std::path::Path, out_dir: &std::path::Path) -> String {
+    format!("cargo run -p arazzo-codegen -- generate {} -o {}", file.display(), out_dir.display())
+}
+
+fn generate(files: &[PathBuf], out_dir: &std::path::Path, check: bool, settings: &arazzo_codegen::Settings) -> ExitCode {
+    let mut failed = false;
+    for f in files {
+        match arazzo_codegen::generate(f, settings) {
+            Ok(g) => {
+                eprint!("{}", g.checked.render());
+                let text = g.to_file_string(&regenerate_command(f, out_dir));
+                let path = out_dir.join(format!("{}.rs", arazzo_codegen::module_name(f)));
+                if check {
+                    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                        eprintln!("error: {} is stale; run: {}", path.display(), regenerate_command(f, out_dir));
+                        failed = true;
+                    }
+                } else if let Err(e) = arazzo_codegen::write_if_changed(&path, &text) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    failed = true;
+                }
+            }
+            Err(checked) => {
+                eprint!("{}", checked.render());
+                failed = true;
+            }
+        }
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

@@ -106,12 +106,18 @@ pub struct Parsed<T> {
 impl<T> Parsed<T> {
     /// A result without warnings.
     pub fn new(value: T) -> Self {
-        Parsed { value, warnings: Vec::new() }
+        Parsed {
+            value,
+            warnings: Vec::new(),
+        }
     }
 
     /// Transforms the value, keeping the warnings.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
-        Parsed { value: f(self.value), warnings: self.warnings }
+        Parsed {
+            value: f(self.value),
+            warnings: self.warnings,
+        }
     }
 }
 
@@ -133,7 +139,13 @@ pub struct ExprIssue {
 impl ExprIssue {
     /// A finding without help text.
     pub fn new(code: &'static str, offset: usize, len: usize, message: impl Into<String>) -> Self {
-        ExprIssue { offset, len, code, message: message.into(), help: None }
+        ExprIssue {
+            offset,
+            len,
+            code,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds help text.
@@ -151,6 +163,7 @@ impl ExprIssue {
     }
 
     /// Whether the code is a warning (`W…`).
+    #[must_use]
     pub fn is_warning(&self) -> bool {
         self.code.starts_with('W')
     }
@@ -158,7 +171,11 @@ impl ExprIssue {
 
 impl fmt::Display for ExprIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] at byte {}: {}", self.code, self.offset, self.message)?;
+        write!(
+            f,
+            "[{}] at byte {}: {}",
+            self.code, self.offset, self.message
+        )?;
         if let Some(help) = &self.help {
             write!(f, " (help: {help})")?;
         }
@@ -231,6 +248,7 @@ pub enum CmpOp {
 
 impl CmpOp {
     /// The operator as written in a condition.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             CmpOp::Eq => "==",
@@ -311,11 +329,13 @@ pub enum JsonPathCriterion {
 }
 
 /// Escapes one JSON pointer reference token (`~` → `~0`, `/` → `~1`).
+#[must_use]
 pub fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
 /// Renders a path as a JSON pointer (`/a/0`); the empty path renders as the empty string.
+#[must_use]
 pub fn pointer_string(path: &[Segment]) -> String {
     let mut out = String::new();
     for segment in path {
@@ -374,12 +394,23 @@ impl fmt::Display for Expr {
             Expr::Response(source) => write!(f, "$response.{source}"),
             Expr::Inputs { name, path } => write_named(f, "$inputs", Some(name), path),
             Expr::Outputs { name, path } => write_named(f, "$outputs", Some(name), path),
-            Expr::Steps { step, field, name, path } => {
-                write_named(f, &format!("$steps.{step}.{field}"), name.as_deref(), path)
-            }
-            Expr::Workflows { workflow, field, name, path } => {
-                write_named(f, &format!("$workflows.{workflow}.{field}"), name.as_deref(), path)
-            }
+            Expr::Steps {
+                step,
+                field,
+                name,
+                path,
+            } => write_named(f, &format!("$steps.{step}.{field}"), name.as_deref(), path),
+            Expr::Workflows {
+                workflow,
+                field,
+                name,
+                path,
+            } => write_named(
+                f,
+                &format!("$workflows.{workflow}.{field}"),
+                name.as_deref(),
+                path,
+            ),
             Expr::SourceDescriptions { name, rest } => {
                 write!(f, "$sourceDescriptions.{name}")?;
                 match rest {
@@ -395,13 +426,21 @@ impl fmt::Display for Expr {
 impl Expr {
     /// The navigation path of the expression, when it has one (`$response.body`, a named input,
     /// output, step output or workflow input/output).
+    #[must_use]
     pub fn path(&self) -> Option<&[Segment]> {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
             Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
-            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
-                Some(path)
+            Expr::Steps {
+                name: Some(_),
+                path,
+                ..
             }
+            | Expr::Workflows {
+                name: Some(_),
+                path,
+                ..
+            } => Some(path),
             _ => None,
         }
     }
@@ -411,9 +450,16 @@ impl Expr {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
             Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
-            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
-                Some(path)
+            Expr::Steps {
+                name: Some(_),
+                path,
+                ..
             }
+            | Expr::Workflows {
+                name: Some(_),
+                path,
+                ..
+            } => Some(path),
             _ => None,
         }
     }

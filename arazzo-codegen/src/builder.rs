@@ -1,0 +1,96 @@
+//! The build.rs front end.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Settings, generate, module_name};
+
+/// Generates Rust from Arazzo documents in a build script.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     arazzo_codegen::Builder::new()
+///         .document("workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml")
+///         .generate()
+///         .unwrap_or_else(|e| panic!("{e}"));
+/// }
+/// // src/lib.rs
+/// // pub mod cancel { include!(concat!(env!("OUT_DIR"), "/cancel_and_confirm_batch.rs")); }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    documents: Vec<PathBuf>,
+    settings: Settings,
+    out_dir: Option<PathBuf>,
+}
+
+impl Builder {
+    /// A builder with default [`Settings`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a document; its output file is `<out_dir>/<module_name>.rs`.
+    pub fn document(mut self, path: impl Into<PathBuf>) -> Self {
+        self.documents.push(path.into());
+        self
+    }
+
+    /// Uses these settings (source mappings, strictness, runtime path).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Writes into `dir` instead of `$OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Generates every document. Prints `cargo:rerun-if-changed` for each file read and
+    /// `cargo:warning` lines for warnings; returns the rendered diagnostics on errors.
+    pub fn generate(self) -> Result<Vec<PathBuf>, String> {
+        let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
+            Some(d) => d,
+            None => return Err("OUT_DIR is not set: call this from build.rs or set Builder::out_dir".into()),
+        };
+        let mut written = Vec::new();
+        let mut errors = String::new();
+        for doc in &self.documents {
+            match generate(doc, &self.settings) {
+                Ok(g) => {
+                    for f in &g.files_read {
+                        println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(f).display());
+                    }
+                    for d in g.checked.diagnostics.sorted() {
+                        println!("cargo:warning={}", d.one_line());
+                    }
+                    let path = out_dir.join(format!("{}.rs", module_name(doc)));
+                    let text = g.to_file_string(&format!("cargo build (build.rs: arazzo_codegen::Builder on {})", doc.display()));
+                    write_if_changed(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    written.push(path);
+                }
+                Err(checked) => {
+                    for f in &checked.loaded.files {
+                        println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(&f.path).display());
+                    }
+                    errors.push_str(&checked.render());
+                }
+            }
+        }
+        if errors.is_empty() { Ok(written) } else { Err(errors) }
+    }
+}
+
+/// Writes `text` to `path` unless the file already has exactly that content.
+pub fn write_if_changed(path: &Path, text: &str) -> std::io::Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)?;
+    Ok(true)
+}

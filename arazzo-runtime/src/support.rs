@@ -1,0 +1,89 @@
+//! Small helpers generated code calls: values as text, JSON pointer writes, JSONPath matches.
+
+use serde::Serialize;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::error::Error;
+use crate::json::to_text;
+use crate::param::ParamValue;
+use crate::run::Run;
+
+/// The text of a value (strings bare, everything else as compact JSON).
+pub fn text_of<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_value(v).map(|v| to_text(&v)).unwrap_or_default()
+}
+
+/// The text of a required (path) parameter; an error naming it when it has no value.
+pub fn required_text(run: &Run, name: &str, value: impl ParamValue) -> Result<String, Error> {
+    match value.is_present() {
+        true => Ok(value.to_param().text),
+        false => Err(run.invalid_input(format!("path parameter `{name}` has no value (the step output it reads was not set)"))),
+    }
+}
+
+/// Sets the value at a JSON pointer, creating objects on the way; a no-op when an array index
+/// or a scalar is in the way.
+pub fn replace(target: &mut Value, pointer: &str, value: Value) {
+    if pointer.is_empty() {
+        *target = value;
+        return;
+    }
+    let mut cur = target;
+    let tokens: Vec<String> = pointer.trim_start_matches('/').split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let last = i + 1 == tokens.len();
+        cur = match cur {
+            Value::Object(m) => {
+                if last {
+                    m.insert(token.clone(), value);
+                    return;
+                }
+                m.entry(token.clone()).or_insert_with(|| Value::Object(Default::default()))
+            }
+            Value::Array(a) => match token.parse::<usize>().ok().and_then(|n| a.get_mut(n)) {
+                Some(slot) if last => {
+                    *slot = value;
+                    return;
+                }
+                Some(slot) => slot,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+}
+
+/// Whether an RFC 9535 query selects at least one node of the value.
+pub fn matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bool {
+    value.and_then(|v| serde_json::to_value(v).ok()).is_some_and(|v| !query.query(&v).is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn replaces_by_pointer() {
+        let mut v = json!({"a": {"b": 1}, "l": [1, 2]});
+        replace(&mut v, "/a/b", json!(2));
+        replace(&mut v, "/l/1", json!(3));
+        replace(&mut v, "/new/x", json!(true));
+        assert_eq!(v, json!({"a": {"b": 2}, "l": [1, 3], "new": {"x": true}}));
+    }
+
+    #[test]
+    fn jsonpath_matches_non_empty_node_lists() {
+        let q = JsonPath::parse("$.tags[*]").expect("valid");
+        assert!(matches(&q, Some(&json!({"tags": [1]}))));
+        assert!(!matches(&q, Some(&json!({"tags": []}))));
+        assert!(!matches::<Value>(&q, None));
+    }
+
+    #[test]
+    fn text_of_strings_is_bare() {
+        assert_eq!(text_of("x"), "x");
+        assert_eq!(text_of(&json!({"a": 1})), "{\"a\":1}");
+    }
+}
