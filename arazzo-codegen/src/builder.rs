@@ -8,12 +8,10 @@ use crate::{Settings, generate, module_name};
 ///
 /// ```no_run
 /// // build.rs
-/// fn main() {
-///     arazzo_codegen::Builder::new()
-///         .document("workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml")
-///         .generate()
-///         .unwrap_or_else(|e| panic!("{e}"));
-/// }
+/// arazzo_codegen::Builder::new()
+///     .document("workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml")
+///     .generate()
+///     .unwrap_or_else(|e| panic!("{e}"));
 /// // src/lib.rs
 /// // pub mod cancel { include!(concat!(env!("OUT_DIR"), "/cancel_and_confirm_batch.rs")); }
 /// ```

@@ -36,10 +36,13 @@ pub fn document(loaded: &Loaded, doc_idx: usize, rt: &TokenStream, diags: &mut D
     quote! { #types_mod #(#items)* }
 }
 
+/// A workflow input: wire name, field identifier, type, `default`, description.
+type Input = (String, String, Ty, Option<Value>, Option<String>);
+
 /// What planning learns about a workflow before code is emitted.
 struct Plan {
     /// Inputs: wire name → (field ident, type, default value).
-    inputs: Vec<(String, String, Ty, Option<Value>, Option<String>)>,
+    inputs: Vec<Input>,
     /// Per step: resolution, success body type, streaming.
     steps: Vec<StepPlan>,
     /// (step, output) → (local ident, type as declared).
@@ -90,8 +93,8 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
         let mut source = String::new();
         if let Some(Resolution::Operation(op)) = &resolution {
             source = source_name(loaded, doc_idx, op);
-            if let Some((_, media)) = openapi::success_response(loaded, op) {
-                if let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
+            if let Some((_, media)) = openapi::success_response(loaded, op)
+                && let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
                     streaming = m.content_type.contains("jsonl") || m.content_type.contains("ndjson") || m.content_type.contains("json-seq");
                     let hint = format!("{}Response", op.id.as_deref().map(type_ident).unwrap_or_else(|| type_ident(&s.id)));
                     body = Some(match &m.schema {
@@ -99,7 +102,6 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
                         None => Ty::Json,
                     });
                 }
-            }
         }
         steps.push(StepPlan { resolution, body, streaming, source });
     }
@@ -231,7 +233,7 @@ fn always_run(w: &Workflow, components: &Components) -> BTreeSet<usize> {
         .collect()
 }
 
-fn input_tokens(inputs: &[(String, String, Ty, Option<Value>, Option<String>)]) -> HashMap<String, (TokenStream, Ty)> {
+fn input_tokens(inputs: &[Input]) -> HashMap<String, (TokenStream, Ty)> {
     inputs
         .iter()
         .map(|(name, fid, ty, default, _)| {
@@ -312,13 +314,11 @@ impl Emitter<'_> {
         });
         let mut sources: Vec<(String, String)> = Vec::new();
         for sp in &p.steps {
-            if let Some(Resolution::Operation(op)) = &sp.resolution {
-                if let Some(url) = openapi::server_url(self.loaded, op.file) {
-                    if !sources.iter().any(|(n, _)| n == &sp.source) {
+            if let Some(Resolution::Operation(op)) = &sp.resolution
+                && let Some(url) = openapi::server_url(self.loaded, op.file)
+                    && !sources.iter().any(|(n, _)| n == &sp.source) {
                         sources.push((sp.source.clone(), url));
                     }
-                }
-            }
         }
         let servers = sources.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
         let locals = w.steps.iter().flat_map(|s| s.outputs.iter().map(move |(n, ..)| (s.id.clone(), n.clone()))).filter_map(|key| {
@@ -351,6 +351,7 @@ impl Emitter<'_> {
         let unused = if w.steps.is_empty() { quote!(#[allow(unreachable_code)]) } else { TokenStream::new() };
         quote! {
             #doc
+            #[allow(clippy::module_inception)]
             pub mod #m {
                 #[allow(unused_imports)]
                 use super::types;
@@ -483,14 +484,14 @@ impl Emitter<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn step_output(&self, s: &Step, name: &str, ptr: &str, text: &str, sp: &StepPlan, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let Some((local, _)) = self.plan().outputs.get(&(s.id.clone(), name.to_string())) else { return TokenStream::new() };
         let Ok(parsed) = expr::parse_expression(text) else { return TokenStream::new() };
-        if sp.streaming {
-            if matches!(&parsed.value, Expr::Response(expr::Source::Body(p)) if p.is_empty()) {
+        if sp.streaming
+            && matches!(&parsed.value, Expr::Response(expr::Source::Body(p)) if p.is_empty()) {
                 return quote!(#local = Some(response.take_jsonl()););
             }
-        }
         match scope.value(&parsed.value) {
             Ok(l) => {
                 let t = l.tokens;

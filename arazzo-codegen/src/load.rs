@@ -213,11 +213,10 @@ fn load_external_refs(loaded: &mut Loaded, idx: usize, settings: &Settings, diag
         }
         let path = normalize(&base.join(file));
         let known = loaded.index_of(&path).is_some();
-        if let Some(i) = read_file(loaded, &path, settings, diags, Some((idx, ptr))) {
-            if !known {
+        if let Some(i) = read_file(loaded, &path, settings, diags, Some((idx, ptr)))
+            && !known {
                 load_external_refs(loaded, i, settings, diags);
             }
-        }
     }
 }
 

@@ -216,12 +216,11 @@ fn parameter(o: Obj, r: &mut Reporter) -> Option<Parameter> {
     o.check_fields(PARAMETER, "a parameter", r);
     let name = o.string("name", true, "a parameter", r)?;
     let location = o.string("in", false, "a parameter", r);
-    if let Some(l) = &location {
-        if !["path", "query", "header", "cookie"].contains(&l.as_str()) {
+    if let Some(l) = &location
+        && !["path", "query", "header", "cookie"].contains(&l.as_str()) {
             let help = if l == "body" { "`in: body` was removed in Arazzo 1.0.1; use `requestBody`" } else { "use `path`, `query`, `header` or `cookie`" };
             r.error("E0111", &child(o.ptr, "in"), format!("unknown parameter location `{l}`"), Some(help.into()));
         }
-    }
     let Some(value) = o.get("value") else {
         o.missing("value", "a parameter", r);
         return None;
@@ -404,11 +403,10 @@ fn components(o: Obj, r: &mut Reporter) -> Components {
         c.inputs.push((name, p, v.clone()));
     }
     for (name, p, v) in o.entries("parameters", r) {
-        if let Some(po) = Obj::of(v, &p, "a parameter", r) {
-            if let Some(param) = parameter(po, r) {
+        if let Some(po) = Obj::of(v, &p, "a parameter", r)
+            && let Some(param) = parameter(po, r) {
                 c.parameters.push((name, param));
             }
-        }
     }
     for (key, failure) in [("successActions", false), ("failureActions", true)] {
         for (name, p, v) in o.entries(key, r) {

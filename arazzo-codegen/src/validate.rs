@@ -297,16 +297,14 @@ pub fn input_schema<'a>(doc: &'a Document, w: &'a Workflow) -> Option<&'a Value>
 impl Ctx<'_> {
     fn workflow(&self, wi: usize, w: &Workflow, r: &mut Reporter) {
         unique(w.steps.iter().map(|s| (s.id.as_str(), format!("{}/stepId", s.ptr))), "stepId", r);
-        if let Some((ptr, schema)) = &w.inputs {
-            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-                if input_schema(self.doc, w).is_none() {
+        if let Some((ptr, schema)) = &w.inputs
+            && let Some(reference) = schema.get("$ref").and_then(Value::as_str)
+                && input_schema(self.doc, w).is_none() {
                     let names = self.doc.components.inputs.iter().map(|(n, _, _)| n.as_str());
                     let name = reference.rsplit('/').next().unwrap_or(reference);
                     let (code, message, help) = unknown("input component", name, names);
                     r.error(code, &child(ptr, "$ref"), message, help);
                 }
-            }
-        }
         let reach = successors(w, &self.doc.components);
         for a in w.success_actions.iter().chain(&w.failure_actions) {
             self.action_ref(w, None, a, r);
@@ -459,17 +457,15 @@ impl Ctx<'_> {
                 }
             },
         };
-        if let Some((ptr, id)) = &action.step_id {
-            if !w.steps.iter().any(|s| &s.id == id) {
+        if let Some((ptr, id)) = &action.step_id
+            && !w.steps.iter().any(|s| &s.id == id) {
                 let (code, message, help) = unknown("step", id, w.steps.iter().map(|s| s.id.as_str()));
                 r.error(code, ptr, format!("{message} in workflow `{}`", w.id), help);
             }
-        }
-        if let Some((ptr, id)) = &action.workflow_id {
-            if let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
+        if let Some((ptr, id)) = &action.workflow_id
+            && let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
                 r.error(code, ptr, message, help);
             }
-        }
         let reach = successors(w, &self.doc.components);
         for c in &action.criteria {
             self.criterion(w, si, c, &reach, r);
@@ -600,13 +596,12 @@ impl Ctx<'_> {
                     fail("E0303", format!("{message} in `{e}`"), help);
                     return;
                 };
-                if let Some(name) = name {
-                    if !w.steps[xi].outputs.iter().any(|(n, _, _)| n == name) {
+                if let Some(name) = name
+                    && !w.steps[xi].outputs.iter().any(|(n, _, _)| n == name) {
                         let (_, _, help) = unknown("output", name, w.steps[xi].outputs.iter().map(|(n, _, _)| n.as_str()));
                         fail("E0304", format!("step `{step}` has no output `{name}`"), help);
                         return;
                     }
-                }
                 if let Some(si) = si {
                     let own_outputs = place == Place::Response && xi == si;
                     if !own_outputs && !reach[xi].contains(&si) {
@@ -621,19 +616,17 @@ impl Ctx<'_> {
                     fail("E0306", message, help);
                 }
                 Some(x) => {
-                    if let (Some(name), "outputs") = (name, field.as_str()) {
-                        if !x.outputs.iter().any(|(n, _, _)| n == name) {
+                    if let (Some(name), "outputs") = (name, field.as_str())
+                        && !x.outputs.iter().any(|(n, _, _)| n == name) {
                             fail("E0304", format!("workflow `{workflow}` has no output `{name}`"), None);
                         }
-                    }
                 }
             },
-            Expr::SourceDescriptions { name, .. } => {
-                if !self.doc.sources.iter().any(|s| &s.name == name) {
+            Expr::SourceDescriptions { name, .. }
+                if !self.doc.sources.iter().any(|s| &s.name == name) => {
                     let (_, message, help) = unknown("source description", name, self.doc.sources.iter().map(|s| s.name.as_str()));
                     fail("E0306", message, help);
                 }
-            }
             Expr::Components { kind, name } => {
                 let c = &self.doc.components;
                 let names: Vec<&str> = match kind.as_str() {

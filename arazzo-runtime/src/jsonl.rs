@@ -143,6 +143,12 @@ fn decode<T: DeserializeOwned>(
     }))
 }
 
+impl<T> std::fmt::Debug for JsonlStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonlStream").field("status", &self.status).field("line", &self.line).field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,11 +247,5 @@ mod tests {
         assert!(matches!(s.next_item().await, Some(Ok(_))));
         assert!(matches!(s.next_item().await, Some(Err(e)) if e.kind() == &ErrorKind::Transport));
         assert!(s.next_item().await.is_none());
-    }
-}
-
-impl<T> std::fmt::Debug for JsonlStream<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonlStream").field("status", &self.status).field("line", &self.line).field("done", &self.done).finish_non_exhaustive()
     }
 }

@@ -328,6 +328,7 @@ pub mod types {
 /// Create a message batch, wait for it to end, and pull its results.
 ///
 /// Submits a batch of requests, polls retrieveMessageBatch until processing ends, then streams the JSONL results.
+#[allow(clippy::module_inception)]
 pub mod batch_process_and_retrieve_results {
     #[allow(unused_imports)]
     use super::types;

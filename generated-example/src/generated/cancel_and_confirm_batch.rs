@@ -125,6 +125,7 @@ pub mod types {
 /// Create a batch, cancel it, and poll until it finalizes.
 ///
 /// Submits a batch, calls Cancel Message Batch to move it into the canceling state, and then polls Retrieve Message Batch until the processing_status becomes ended.
+#[allow(clippy::module_inception)]
 pub mod cancel_and_confirm_batch {
     #[allow(unused_imports)]
     use super::types;
