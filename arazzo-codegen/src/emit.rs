@@ -103,6 +103,9 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
                     });
                 }
         }
+        if body.is_none() && matches!(resolution, Some(Resolution::Operation(_))) {
+            body = Some(Ty::Json); // No JSON schema: the body is read as untyped JSON.
+        }
         steps.push(StepPlan { resolution, body, streaming, source });
     }
     // Output types, in step order (a step may read outputs of earlier steps).
@@ -807,9 +810,15 @@ fn counter(step: &str, action: &str) -> syn::Ident {
     format_ident!("retries_{}_{}", field_ident(step).trim_start_matches("r#"), field_ident(action).trim_start_matches("r#"))
 }
 
-/// Diagnostics of type checking, for `check`.
+/// Findings of type checking against the schemas, for `check`. Limits of the generator (not
+/// mistakes in the document) are left for `generate` to report.
 pub fn type_check(loaded: &Loaded, doc_idx: usize, diags: &mut Diagnostics) {
-    let _ = document(loaded, doc_idx, &quote!(::arazzo_runtime), diags);
+    const TYPE_ERRORS: &[&str] = &["E0401", "E0402", "E0406", "E0407", "E0408"];
+    let mut found = Diagnostics::default();
+    let _ = document(loaded, doc_idx, &quote!(::arazzo_runtime), &mut found);
+    for d in found.into_iter().filter(|d| TYPE_ERRORS.contains(&d.code)) {
+        diags.push(d);
+    }
 }
 
 #[allow(dead_code)]

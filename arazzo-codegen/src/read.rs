@@ -18,7 +18,8 @@ const STEP: &[&str] = &[
 const PARAMETER: &[&str] = &["name", "in", "value"];
 const BODY: &[&str] = &["contentType", "payload", "replacements"];
 const REPLACEMENT: &[&str] = &["target", "value"];
-const CRITERION: &[&str] = &["context", "condition", "type"];
+// `version` beside `type` is the flat form the 1.0 JSON Schema accepts (OAI issue #336).
+const CRITERION: &[&str] = &["context", "condition", "type", "version"];
 const ACTION: &[&str] = &["name", "type", "workflowId", "stepId", "retryAfter", "retryLimit", "criteria"];
 const COMPONENTS: &[&str] = &["inputs", "parameters", "successActions", "failureActions"];
 

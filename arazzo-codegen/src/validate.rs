@@ -417,7 +417,9 @@ impl Ctx<'_> {
     }
 
     fn operation_params(&self, s: &Step, op: &Operation, supplied: &[(String, String)], r: &mut Reporter) {
-        let declared = openapi::parameters(self.loaded, op);
+        // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
+        let ignored = |d: &openapi::OpParam| d.location == "header" && ["accept", "content-type", "authorization"].contains(&d.name.to_ascii_lowercase().as_str());
+        let declared: Vec<_> = openapi::parameters(self.loaded, op).into_iter().filter(|d| !ignored(d)).collect();
         let api_keys = openapi::api_key_headers(self.loaded, op);
         let same = |a: &str, b: &str, loc: &str| if loc == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
         for d in declared.iter().filter(|d| d.required) {
