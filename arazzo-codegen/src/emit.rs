@@ -124,7 +124,7 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
                             inputs: &input_scope,
                             step_outputs: &outputs,
                             called_outputs: None,
-                            body: sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body), t)),
+                            body: sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)),
                             response: true,
                         };
                         match scope.value(&p.value) {
@@ -423,7 +423,7 @@ impl Emitter<'_> {
             inputs,
             step_outputs: &self.plan().outputs,
             called_outputs: None,
-            body: if response { sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body), t)) } else { None },
+            body: if response { sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)) } else { None },
             response,
         }
     }
@@ -454,10 +454,12 @@ impl Emitter<'_> {
         let body_decl = match (&sp.body, sp.streaming) {
             (Some(ty), false) if reads_body(s, self.w, &self.doc.components) => {
                 let t = self.types.tokens(ty);
-                quote!(let body: Option<#t> = response.json().ok();)
+                quote!(let body: Result<#t, #rt::Error> = response.json();)
             }
             _ => TokenStream::new(),
         };
+        // A successful response whose body does not match its schema is a decode error.
+        let decoded = (!body_decl.is_empty()).then(|| quote!(let body: Result<_, #rt::Error> = Ok(body?);));
         // Criteria.
         let criteria: Vec<(TokenStream, String)> = s.success_criteria.iter().map(|c| (self.criterion(c, &scope, r), c.condition.clone())).collect();
         let success = if criteria.is_empty() {
@@ -480,6 +482,7 @@ impl Emitter<'_> {
             #success
             #(#outputs)*
             if failed.is_empty() {
+                #decoded
                 #on_success
             } else {
                 #on_failure

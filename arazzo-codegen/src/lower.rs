@@ -66,7 +66,7 @@ impl Scope<'_> {
             Expr::Method if self.response => (quote!(Some(response.method())), Ty::String, false, &[]),
             Expr::Response(Source::Header(h)) if self.response => (quote!(response.header(#h)), Ty::String, true, &[]),
             Expr::Response(Source::Body(path)) if self.response => match &self.body {
-                Some((var, ty)) => (quote!(#var.as_ref()), ty.clone(), false, path.as_slice()),
+                Some((var, ty)) => (var.clone(), ty.clone(), false, path.as_slice()),
                 None => return Err(err("E0403", "the response body is not available here".into(), Some("a JSONL (streamed) body can only be a step output".into()))),
             },
             Expr::Inputs { name, path } => match self.inputs.get(name) {

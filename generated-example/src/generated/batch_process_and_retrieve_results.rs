@@ -440,7 +440,8 @@ pub mod batch_process_and_retrieve_results {
                             ),
                         );
                     let response = run.send(request).await?;
-                    let body: Option<types::MessageBatch> = response.json().ok();
+                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
+                        .json();
                     let failed: Vec<&'static str> = [
                         (response.status() == 200u16, "$statusCode == 200"),
                     ]
@@ -448,12 +449,14 @@ pub mod batch_process_and_retrieve_results {
                         .filter(|(ok, _)| !ok)
                         .map(|(_, text)| text)
                         .collect();
-                    submit_batch_batch_id = body.as_ref().map(|v| &v.id).cloned();
+                    submit_batch_batch_id = body.as_ref().ok().map(|v| &v.id).cloned();
                     submit_batch_processing_status = body
                         .as_ref()
+                        .ok()
                         .map(|v| &v.processing_status)
                         .cloned();
                     if failed.is_empty() {
+                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::PollBatchStatus;
                     } else {
                         return Err(run.failed(&response, &failed));
@@ -478,7 +481,8 @@ pub mod batch_process_and_retrieve_results {
                         .header("x-api-key", Some(&inputs.api_key))
                         .header("anthropic-version", Some(&input_anthropic_version));
                     let response = run.send(request).await?;
-                    let body: Option<types::MessageBatch> = response.json().ok();
+                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
+                        .json();
                     let failed: Vec<&'static str> = [
                         (response.status() == 200u16, "$statusCode == 200"),
                     ]
@@ -488,20 +492,24 @@ pub mod batch_process_and_retrieve_results {
                         .collect();
                     poll_batch_status_processing_status = body
                         .as_ref()
+                        .ok()
                         .map(|v| &v.processing_status)
                         .cloned();
                     poll_batch_status_results_url = body
                         .as_ref()
+                        .ok()
                         .and_then(|v| v.results_url.as_ref())
                         .cloned();
                     poll_batch_status_request_counts = body
                         .as_ref()
+                        .ok()
                         .map(|v| &v.request_counts)
                         .cloned();
                     if failed.is_empty() {
+                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         let mut exhausted: Option<(&'static str, u32)> = None;
                         // retryWhileProcessing: retry after 30 s, at most 2880 times when $.processing_status != "ended"
-                        if body.as_ref().map(|v| &v.processing_status)
+                        if body.as_ref().ok().map(|v| &v.processing_status)
                             != Some(&types::ProcessingStatus::Ended)
                         {
                             if retries_poll_batch_status_retry_while_processing < 2880u32
@@ -519,7 +527,7 @@ pub mod batch_process_and_retrieve_results {
                             exhausted = Some(("retryWhileProcessing", 2880u32));
                         }
                         // batchEnded: goto step `retrieveResults` when $.processing_status == "ended"
-                        if body.as_ref().map(|v| &v.processing_status)
+                        if body.as_ref().ok().map(|v| &v.processing_status)
                             == Some(&types::ProcessingStatus::Ended)
                         {
                             step = Step::RetrieveResults;

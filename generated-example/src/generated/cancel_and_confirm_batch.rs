@@ -209,7 +209,8 @@ pub mod cancel_and_confirm_batch {
                             ),
                         );
                     let response = run.send(request).await?;
-                    let body: Option<types::MessageBatch> = response.json().ok();
+                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
+                        .json();
                     let failed: Vec<&'static str> = [
                         (response.status() == 200u16, "$statusCode == 200"),
                     ]
@@ -217,8 +218,9 @@ pub mod cancel_and_confirm_batch {
                         .filter(|(ok, _)| !ok)
                         .map(|(_, text)| text)
                         .collect();
-                    create_batch_batch_id = body.as_ref().map(|v| &v.id).cloned();
+                    create_batch_batch_id = body.as_ref().ok().map(|v| &v.id).cloned();
                     if failed.is_empty() {
+                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::CancelBatch;
                     } else {
                         return Err(run.failed(&response, &failed));
@@ -243,7 +245,8 @@ pub mod cancel_and_confirm_batch {
                         .header("x-api-key", Some(&inputs.api_key))
                         .header("anthropic-version", "2023-06-01");
                     let response = run.send(request).await?;
-                    let body: Option<types::MessageBatch> = response.json().ok();
+                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
+                        .json();
                     let failed: Vec<&'static str> = [
                         (response.status() == 200u16, "$statusCode == 200"),
                     ]
@@ -253,13 +256,16 @@ pub mod cancel_and_confirm_batch {
                         .collect();
                     cancel_batch_processing_status = body
                         .as_ref()
+                        .ok()
                         .map(|v| &v.processing_status)
                         .cloned();
                     cancel_batch_cancel_initiated_at = body
                         .as_ref()
+                        .ok()
                         .and_then(|v| v.cancel_initiated_at.as_ref())
                         .cloned();
                     if failed.is_empty() {
+                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::ConfirmCanceled;
                     } else {
                         return Err(run.failed(&response, &failed));
@@ -284,7 +290,8 @@ pub mod cancel_and_confirm_batch {
                         .header("x-api-key", Some(&inputs.api_key))
                         .header("anthropic-version", "2023-06-01");
                     let response = run.send(request).await?;
-                    let body: Option<types::MessageBatch> = response.json().ok();
+                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
+                        .json();
                     let failed: Vec<&'static str> = [
                         (response.status() == 200u16, "$statusCode == 200"),
                     ]
@@ -294,15 +301,18 @@ pub mod cancel_and_confirm_batch {
                         .collect();
                     confirm_canceled_processing_status = body
                         .as_ref()
+                        .ok()
                         .map(|v| &v.processing_status)
                         .cloned();
                     confirm_canceled_request_counts = body
                         .as_ref()
+                        .ok()
                         .map(|v| &v.request_counts)
                         .cloned();
                     if failed.is_empty() {
+                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         // stillCanceling: goto step `confirmCanceled` when $.processing_status == 'canceling'
-                        if body.as_ref().map(|v| &v.processing_status)
+                        if body.as_ref().ok().map(|v| &v.processing_status)
                             == Some(&types::ProcessingStatus::Canceling)
                         {
                             run.reenter("confirmCanceled").await?;
@@ -310,7 +320,7 @@ pub mod cancel_and_confirm_batch {
                             continue;
                         }
                         // finalized: end when $.processing_status == 'ended'
-                        if body.as_ref().map(|v| &v.processing_status)
+                        if body.as_ref().ok().map(|v| &v.processing_status)
                             == Some(&types::ProcessingStatus::Ended)
                         {
                             break;
