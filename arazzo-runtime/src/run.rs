@@ -379,7 +379,10 @@ impl Run {
             delay,
         };
         self.client.inner.observer.retry_scheduled(&event);
-        tokio::time::sleep(delay).await;
+        // tokio sleeps at least one timer tick (~1 ms) even for zero.
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// Waits before an Arazzo `retry` action: the response's `retry-after-ms` or `Retry-After`
@@ -414,7 +417,10 @@ impl Run {
             iteration: state.entries,
             delay,
         });
-        tokio::time::sleep(delay).await;
+        // tokio sleeps at least one timer tick (~1 ms) even for zero.
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         Ok(())
     }
 
