@@ -466,9 +466,7 @@ impl Emitter<'_> {
             quote!(let failed: Vec<&'static str> = if (200..300).contains(&response.status()) { Vec::new() } else { vec!["status is 2xx"] };)
         } else {
             let checks = criteria.iter().map(|(t, text)| quote!((#t, #text)));
-            quote! {
-                let failed: Vec<&'static str> = [#(#checks),*].into_iter().filter(|(ok, _)| !ok).map(|(_, text)| text).collect();
-            }
+            quote!(let failed = #rt::__private::unmet(&[#(#checks),*]);)
         };
         // Outputs (after every attempt).
         let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
@@ -539,7 +537,6 @@ impl Emitter<'_> {
 
     #[allow(clippy::too_many_arguments)]
     fn actions(&self, si: usize, s: &Step, own: &[ActionRef], workflow: &[ActionRef], success: bool, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
         let w = self.w;
         let mut has_retry = false;
         let blocks: Vec<TokenStream> = own
@@ -572,9 +569,7 @@ impl Emitter<'_> {
                         let after = a.retry_after.unwrap_or(0.0);
                         let c = counter(&s.id, &a.name);
                         let step_id = &s.id;
-                        let me = format_ident!("{}", type_ident(&s.id));
                         let response = quote!(&response);
-                        let _ = me;
                         (
                             format!(" {name}: retry after {after} s, at most {limit} times"),
                             quote! {
@@ -613,7 +608,6 @@ impl Emitter<'_> {
         } else {
             quote!(return Err(run.failed(#response, &failed));)
         };
-        let _ = rt;
         quote! {
             #exhausted_decl
             #(#blocks)*
@@ -823,9 +817,6 @@ pub fn type_check(loaded: &Loaded, doc_idx: usize, diags: &mut Diagnostics) {
         diags.push(d);
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: Lowered) {}
 
 /// Whether any expression evaluated after the step's call reads the response body.
 fn reads_body(s: &Step, w: &Workflow, components: &Components) -> bool {

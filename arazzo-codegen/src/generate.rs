@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 
-use crate::{Checked, Settings, check, emit, load};
+use crate::{Checked, Settings, check, emit};
 
 /// Generated code for one Arazzo document.
 #[derive(Debug, Clone)]
@@ -103,6 +103,3 @@ pub fn module_name(path: &Path) -> String {
     let stem = name.split('.').next().unwrap_or("workflows");
     crate::types::field_ident(stem).trim_start_matches("r#").to_string()
 }
-
-#[allow(dead_code)]
-fn _uses(_: &load::Loaded) {}

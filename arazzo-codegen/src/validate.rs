@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::Settings;
 use crate::diag::{Diagnostics, Severity, did_you_mean};
-use crate::expr::{self, Condition, Expr, ExprIssue, JsonPathCriterion, Operand, TemplatePart};
+use crate::expr::{self, Condition, Expr, ExprIssue, Operand, TemplatePart};
 use crate::load::{Loaded, Resolved};
 use crate::model::*;
 use crate::openapi::{self, Operation};
@@ -115,7 +115,7 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
         .filter(|(_, o)| o.id.as_deref() == Some(op_id))
         .collect();
     match found.len() {
-        1 => Ok(Resolution::Operation(found.into_iter().next().map(|(_, o)| o).expect("one element"))),
+        1 => Ok(Resolution::Operation(found[0].1.clone())),
         0 if remote && !id.starts_with('$') => Ok(Resolution::Unchecked),
         0 => {
             let all: Vec<String> = scope.iter().flat_map(|(_, f)| openapi::operations(loaded, *f)).filter_map(|o| o.id).collect();
@@ -177,8 +177,8 @@ pub fn validate(loaded: &Loaded, doc_idx: usize, settings: &Settings, diags: &mu
     let mut r = loaded.reporter(doc_idx, diags);
     unique(doc.sources.iter().map(|s| (s.name.as_str(), format!("{}/name", s.ptr))), "source description name", &mut r);
     unique(doc.workflows.iter().map(|w| (w.id.as_str(), format!("{}/workflowId", w.ptr))), "workflowId", &mut r);
-    for (i, w) in doc.workflows.iter().enumerate() {
-        ctx.workflow(i, w, &mut r);
+    for w in &doc.workflows {
+        ctx.workflow(w, &mut r);
     }
     depends_on_cycles(doc, &mut r);
 }
@@ -295,7 +295,7 @@ pub fn input_schema<'a>(doc: &'a Document, w: &'a Workflow) -> Option<&'a Value>
 }
 
 impl Ctx<'_> {
-    fn workflow(&self, wi: usize, w: &Workflow, r: &mut Reporter) {
+    fn workflow(&self, w: &Workflow, r: &mut Reporter) {
         unique(w.steps.iter().map(|s| (s.id.as_str(), format!("{}/stepId", s.ptr))), "stepId", r);
         if let Some((ptr, schema)) = &w.inputs
             && let Some(reference) = schema.get("$ref").and_then(Value::as_str)
@@ -307,22 +307,20 @@ impl Ctx<'_> {
                 }
         let reach = successors(w, &self.doc.components);
         for a in w.success_actions.iter().chain(&w.failure_actions) {
-            self.action_ref(w, None, a, r);
+            self.action_ref(w, None, a, &reach, r);
         }
         for (si, s) in w.steps.iter().enumerate() {
-            self.step(wi, w, si, s, &reach, r);
+            self.step(w, si, s, &reach, r);
         }
         for p in &w.parameters {
             self.param_values(w, None, p, &reach, r);
         }
-        for (name, ptr, text) in &w.outputs {
-            let _ = name;
+        for (_, ptr, text) in &w.outputs {
             self.expression(w, None, ptr, text, Place::WorkflowOutput, &reach, r);
         }
     }
 
-    fn step(&self, wi: usize, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
-        let _ = wi;
+    fn step(&self, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
         let resolution = s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
             Ok(res) => Some(res),
             Err((code, message, help)) => {
@@ -373,7 +371,7 @@ impl Ctx<'_> {
             self.criterion(w, Some(si), c, reach, r);
         }
         for a in s.on_success.iter().chain(&s.on_failure) {
-            self.action_ref(w, Some(si), a, r);
+            self.action_ref(w, Some(si), a, reach, r);
         }
         for a in s.on_success.iter().filter_map(|a| inline_action(a, &self.doc.components)) {
             if a.kind == ActionKind::Retry {
@@ -446,7 +444,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn action_ref(&self, w: &Workflow, si: Option<usize>, a: &ActionRef, r: &mut Reporter) {
+    fn action_ref(&self, w: &Workflow, si: Option<usize>, a: &ActionRef, reach: &[BTreeSet<usize>], r: &mut Reporter) {
         let action = match a {
             ActionRef::Inline(a) => a,
             ActionRef::Reusable { ptr, kind, name } => match inline_action(a, &self.doc.components) {
@@ -468,9 +466,8 @@ impl Ctx<'_> {
             && let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
                 r.error(code, ptr, message, help);
             }
-        let reach = successors(w, &self.doc.components);
         for c in &action.criteria {
-            self.criterion(w, si, c, &reach, r);
+            self.criterion(w, si, c, reach, r);
         }
         if let (Some(si), ActionKind::Goto, Some((_, target))) = (si, action.kind, &action.step_id) {
             let target_idx = w.steps.iter().position(|s| &s.id == target);
@@ -512,10 +509,7 @@ impl Ctx<'_> {
                     r.warn("W0305", &child(&c.ptr, "type/version"), format!("unknown JSONPath version `{v}`; evaluated as RFC 9535"), None);
                 }
                 match expr::parse_jsonpath(&c.condition, c.context.as_deref()) {
-                    Ok(parsed) => {
-                        self.issues(&cptr, &parsed.warnings, r);
-                        let _: &JsonPathCriterion = &parsed.value;
-                    }
+                    Ok(parsed) => self.issues(&cptr, &parsed.warnings, r),
                     Err(e) => self.issue(&cptr, &e, r),
                 }
             }

@@ -91,7 +91,7 @@ pub use secret::Secret;
 /// What generated code names; not a stable API for users.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::support::required_text;
+    pub use crate::support::{required_text, unmet};
     pub use crate::{Method, ParamValue, Response, Run, StepRequest, encode_path_segment};
     pub use regex::Regex;
     pub use serde_json_path::JsonPath;

@@ -22,6 +22,11 @@ pub fn required_text(run: &Run, name: &str, value: impl ParamValue) -> Result<St
     }
 }
 
+/// The source texts of the criteria that do not hold, in order.
+pub fn unmet(checks: &[(bool, &'static str)]) -> Vec<&'static str> {
+    checks.iter().filter(|(ok, _)| !ok).map(|(_, text)| *text).collect()
+}
+
 /// Sets the value at a JSON pointer, creating objects on the way; a no-op when an array index
 /// or a scalar is in the way.
 pub fn replace(target: &mut Value, pointer: &str, value: Value) {

@@ -442,13 +442,9 @@ pub mod batch_process_and_retrieve_results {
                     let response = run.send(request).await?;
                     let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
                         .json();
-                    let failed: Vec<&'static str> = [
-                        (response.status() == 200u16, "$statusCode == 200"),
-                    ]
-                        .into_iter()
-                        .filter(|(ok, _)| !ok)
-                        .map(|(_, text)| text)
-                        .collect();
+                    let failed = ::arazzo_runtime::__private::unmet(
+                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    );
                     submit_batch_batch_id = body.as_ref().ok().map(|v| &v.id).cloned();
                     submit_batch_processing_status = body
                         .as_ref()
@@ -483,13 +479,9 @@ pub mod batch_process_and_retrieve_results {
                     let response = run.send(request).await?;
                     let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
                         .json();
-                    let failed: Vec<&'static str> = [
-                        (response.status() == 200u16, "$statusCode == 200"),
-                    ]
-                        .into_iter()
-                        .filter(|(ok, _)| !ok)
-                        .map(|(_, text)| text)
-                        .collect();
+                    let failed = ::arazzo_runtime::__private::unmet(
+                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    );
                     poll_batch_status_processing_status = body
                         .as_ref()
                         .ok()
@@ -562,13 +554,9 @@ pub mod batch_process_and_retrieve_results {
                         .header("x-api-key", Some(&inputs.api_key))
                         .header("anthropic-version", Some(&input_anthropic_version));
                     let mut response = run.send_streaming(request).await?;
-                    let failed: Vec<&'static str> = [
-                        (response.status() == 200u16, "$statusCode == 200"),
-                    ]
-                        .into_iter()
-                        .filter(|(ok, _)| !ok)
-                        .map(|(_, text)| text)
-                        .collect();
+                    let failed = ::arazzo_runtime::__private::unmet(
+                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    );
                     retrieve_results_results = Some(response.take_jsonl());
                     if failed.is_empty() {
                         break;

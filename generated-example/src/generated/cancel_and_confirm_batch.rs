@@ -211,13 +211,9 @@ pub mod cancel_and_confirm_batch {
                     let response = run.send(request).await?;
                     let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
                         .json();
-                    let failed: Vec<&'static str> = [
-                        (response.status() == 200u16, "$statusCode == 200"),
-                    ]
-                        .into_iter()
-                        .filter(|(ok, _)| !ok)
-                        .map(|(_, text)| text)
-                        .collect();
+                    let failed = ::arazzo_runtime::__private::unmet(
+                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    );
                     create_batch_batch_id = body.as_ref().ok().map(|v| &v.id).cloned();
                     if failed.is_empty() {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
@@ -247,13 +243,9 @@ pub mod cancel_and_confirm_batch {
                     let response = run.send(request).await?;
                     let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
                         .json();
-                    let failed: Vec<&'static str> = [
-                        (response.status() == 200u16, "$statusCode == 200"),
-                    ]
-                        .into_iter()
-                        .filter(|(ok, _)| !ok)
-                        .map(|(_, text)| text)
-                        .collect();
+                    let failed = ::arazzo_runtime::__private::unmet(
+                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    );
                     cancel_batch_processing_status = body
                         .as_ref()
                         .ok()
@@ -292,13 +284,9 @@ pub mod cancel_and_confirm_batch {
                     let response = run.send(request).await?;
                     let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
                         .json();
-                    let failed: Vec<&'static str> = [
-                        (response.status() == 200u16, "$statusCode == 200"),
-                    ]
-                        .into_iter()
-                        .filter(|(ok, _)| !ok)
-                        .map(|(_, text)| text)
-                        .collect();
+                    let failed = ::arazzo_runtime::__private::unmet(
+                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    );
                     confirm_canceled_processing_status = body
                         .as_ref()
                         .ok()
