@@ -8,6 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::calls::{self, Callee, WfKey};
 use crate::diag::{Diagnostics, Severity};
 use crate::expr::{self, Expr, TemplatePart};
 use crate::load::Loaded;
@@ -18,22 +19,65 @@ use crate::report::{Part, Reporter, child};
 use crate::types::{Ty, TypeSpace, doc_attr, field_ident, ident, type_ident};
 use crate::validate::{Resolution, input_schema, inline_action, resolve_target};
 
-/// Emits the module body for document `doc_idx`. Type errors go to `diags`.
+/// Emits the module body for document `doc_idx`: one `types` module shared by the document and
+/// the documents whose workflows it runs (nested as modules). Findings go to `diags`.
 pub fn document(loaded: &Loaded, doc_idx: usize, rt: &TokenStream, diags: &mut Diagnostics) -> TokenStream {
-    let doc = &loaded.documents[&doc_idx];
     let mut types = TypeSpace::new(rt.clone());
-    let mut plans = Vec::new();
-    for (wi, w) in doc.workflows.iter().enumerate() {
-        let mut r = loaded.reporter(doc_idx, diags);
-        plans.push(plan(loaded, doc_idx, wi, w, &mut types, &mut r));
+    let (order, called) = calls::plan_order(loaded, doc_idx);
+    let mut plans = HashMap::new();
+    for key in order {
+        let mut r = loaded.reporter(key.0, diags);
+        let p = plan(loaded, key, &plans, &mut types, &mut r);
+        plans.insert(key, p);
     }
-    let mut items = Vec::new();
-    for (wi, w) in doc.workflows.iter().enumerate() {
-        let mut r = loaded.reporter(doc_idx, diags);
-        items.push(Emitter { loaded, doc, rt, types: &types, plans: &plans, wi, w }.workflow(&mut r));
-    }
+    let unit = Unit { loaded, rt, types: &types, plans: &plans, called: &called };
+    let body = unit.document(doc_idx, &mut Vec::new(), diags);
     let types_mod = types.module();
-    quote! { #types_mod #(#items)* }
+    quote! { #types_mod #body }
+}
+
+/// What every document of one generated file shares.
+struct Unit<'a> {
+    loaded: &'a Loaded,
+    rt: &'a TokenStream,
+    types: &'a TypeSpace,
+    plans: &'a HashMap<WfKey, Plan>,
+    /// Workflows that another workflow runs (they get a `run_in` function).
+    called: &'a BTreeSet<WfKey>,
+}
+
+impl Unit<'_> {
+    /// The workflows of document `d`, then a module per Arazzo source whose workflows it runs.
+    fn document(&self, d: usize, stack: &mut Vec<usize>, diags: &mut Diagnostics) -> TokenStream {
+        let doc = &self.loaded.documents[&d];
+        stack.push(d);
+        let mut items = Vec::new();
+        for (wi, w) in doc.workflows.iter().enumerate() {
+            let mut r = self.loaded.reporter(d, diags);
+            items.push(Emitter { unit: self, doc, key: (d, wi), w }.workflow(&mut r));
+        }
+        for (name, file) in calls::nested_sources(self.loaded, d) {
+            if stack.contains(&file) {
+                let ptr = doc.sources.iter().find(|s| s.name == name).map(|s| s.ptr.clone()).unwrap_or_default();
+                let mut r = self.loaded.reporter(d, diags);
+                r.error("E0410", &ptr, format!("the workflows of source `{name}` run workflows of this document: documents that call each other are not generated"), Some("move the workflows that call each other into one document".into()));
+                continue;
+            }
+            let m = calls::source_module(doc, &name);
+            let about = format!(" Workflows of the Arazzo source description `{name}`.");
+            let inner = self.document(file, stack, diags);
+            items.push(quote! {
+                #[doc = #about]
+                pub mod #m {
+                    #[allow(unused_imports)]
+                    use super::types;
+                    #inner
+                }
+            });
+        }
+        stack.pop();
+        quote!(#(#items)*)
+    }
 }
 
 /// A workflow input: wire name, field identifier, type, `default`, description.
@@ -49,21 +93,39 @@ struct Plan {
     outputs: HashMap<(String, String), (syn::Ident, Ty)>,
     /// Workflow outputs: name, pointer, field ident, type, expression.
     workflow_outputs: Vec<(String, String, String, Ty, Option<Expr>)>,
+    /// `dependsOn`: the workflow, and the local holding its outputs.
+    depends_on: Vec<(Callee, syn::Ident)>,
+    /// `$workflows.<id>.outputs.<name>` of the `dependsOn` workflows → (tokens, type).
+    dependencies: HashMap<(String, String), (TokenStream, Ty)>,
+}
+
+/// `$outputs.<name>` of a called workflow: tokens over `outputs: Option<&Outputs>`.
+fn called_outputs(callee: &Plan) -> HashMap<String, (TokenStream, Ty)> {
+    let streams = |ty: &Ty| matches!(ty.unwrapped(), Ty::Stream(_));
+    callee
+        .workflow_outputs
+        .iter()
+        .filter(|(.., ty, _)| !streams(ty))
+        .map(|(name, _, fid, ty, _)| {
+            let id = ident(fid);
+            let tokens = if matches!(ty, Ty::Option(_)) { quote!(outputs.and_then(|o| o.#id.as_ref())) } else { quote!(outputs.map(|o| &o.#id)) };
+            (name.clone(), (tokens, ty.clone()))
+        })
+        .collect()
 }
 
 struct StepPlan {
     resolution: Option<Resolution>,
+    /// The workflow the step runs, for a `workflowId` step.
+    call: Option<Callee>,
     body: Option<Ty>,
     streaming: bool,
     source: String,
 }
 
-fn module_ident(id: &str) -> syn::Ident {
-    ident(&field_ident(id))
-}
-
-fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut TypeSpace, r: &mut Reporter) -> Plan {
+fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, types: &mut TypeSpace, r: &mut Reporter) -> Plan {
     let doc = &loaded.documents[&doc_idx];
+    let w = &doc.workflows[wi];
     let secrets = secret_inputs(loaded, doc_idx, w);
     let mut inputs = Vec::new();
     if let Some(schema) = input_schema(doc, w) {
@@ -106,7 +168,25 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
         if body.is_none() && matches!(resolution, Some(Resolution::Operation(_))) {
             body = Some(Ty::Json); // No JSON schema: the body is read as untyped JSON.
         }
-        steps.push(StepPlan { resolution, body, streaming, source });
+        let call = match &s.target {
+            Some((_, Target::WorkflowId(id))) => calls::callee(loaded, doc_idx, id),
+            _ => None,
+        };
+        steps.push(StepPlan { resolution, call, body, streaming, source });
+    }
+    let mut depends_on = Vec::new();
+    let mut dependencies = HashMap::new();
+    for (_, id) in &w.depends_on {
+        let Some(c) = calls::callee(loaded, doc_idx, id) else { continue };
+        let local = format_ident!("depends_on_{}", field_ident(&c.id).trim_start_matches("r#"));
+        if let Some(p) = plans.get(&c.key) {
+            for (name, _, fid, ty, _) in p.workflow_outputs.iter().filter(|o| !matches!(o.3.unwrapped(), Ty::Stream(_))) {
+                let id = ident(fid);
+                let tokens = if matches!(ty, Ty::Option(_)) { quote!(#local.#id.as_ref()) } else { quote!(Some(&#local.#id)) };
+                dependencies.insert((c.id.clone(), name.clone()), (tokens, ty.clone()));
+            }
+        }
+        depends_on.push((c, local));
     }
     // Output types, in step order (a step may read outputs of earlier steps).
     let input_scope = input_tokens(&inputs);
@@ -115,6 +195,7 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
             let ty = match expr::parse_expression(text) {
                 Ok(p) => {
                     let sp = &steps[si];
+                    let called = sp.call.as_ref().and_then(|c| plans.get(&c.key)).map(called_outputs);
                     if sp.streaming && matches!(p.value, Expr::Response(expr::Source::Body(ref path)) if path.is_empty()) {
                         Ty::Stream(Box::new(sp.body.clone().unwrap_or(Ty::Json)))
                     } else {
@@ -123,14 +204,15 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
                             rt: &TokenStream::new(),
                             inputs: &input_scope,
                             step_outputs: &outputs,
-                            called_outputs: None,
+                            called_outputs: called.as_ref(),
+                            dependencies: &dependencies,
                             body: sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)),
                             response: true,
                         };
                         match scope.value(&p.value) {
                             Ok(l) => output_ty(&l),
                             Err(e) => {
-                                if matches!(sp.resolution, Some(Resolution::Operation(_))) {
+                                if matches!(sp.resolution, Some(Resolution::Operation(_))) || sp.call.is_some() {
                                     lower_error(r, ptr, &e);
                                 }
                                 Ty::Json
@@ -162,7 +244,7 @@ fn plan(loaded: &Loaded, doc_idx: usize, _wi: usize, w: &Workflow, types: &mut T
         let ty = if plain || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
         workflow_outputs.push((name.clone(), ptr.clone(), field_ident(name), ty, e));
     }
-    Plan { inputs, steps, outputs, workflow_outputs }
+    Plan { inputs, steps, outputs, workflow_outputs, depends_on, dependencies }
 }
 
 fn output_ty(l: &Lowered) -> Ty {
@@ -255,25 +337,22 @@ fn input_tokens(inputs: &[Input]) -> HashMap<String, (TokenStream, Ty)> {
 }
 
 struct Emitter<'a> {
-    loaded: &'a Loaded,
+    unit: &'a Unit<'a>,
     doc: &'a Document,
-    rt: &'a TokenStream,
-    types: &'a TypeSpace,
-    plans: &'a [Plan],
-    wi: usize,
+    key: WfKey,
     w: &'a Workflow,
 }
 
 impl Emitter<'_> {
     fn plan(&self) -> &Plan {
-        &self.plans[self.wi]
+        &self.unit.plans[&self.key]
     }
 
     fn workflow(&self, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         let w = self.w;
         let p = self.plan();
-        let m = module_ident(&w.id);
+        let m = calls::workflow_module(&w.id);
         let fn_name = m.clone();
         let wf_id = &w.id;
         let about = [w.summary.as_deref(), w.description.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
@@ -282,7 +361,7 @@ impl Emitter<'_> {
 
         let input_fields = p.inputs.iter().map(|(name, fid, ty, default, d)| {
             let id = ident(fid);
-            let t = self.types.tokens(ty);
+            let t = self.unit.types.tokens(ty);
             let mut text = d.clone().unwrap_or_default();
             if let Some(def) = default {
                 text = format!("{text}\n\nDefault: `{def}`.").trim_start().to_string();
@@ -294,7 +373,7 @@ impl Emitter<'_> {
         });
         let output_fields = p.workflow_outputs.iter().map(|(name, _, fid, ty, e)| {
             let id = ident(fid);
-            let t = self.types.tokens(ty);
+            let t = self.unit.types.tokens(ty);
             let doc = format!(" `{}`", e.as_ref().map(ToString::to_string).unwrap_or_else(|| name.clone()));
             quote! { #[doc = #doc] pub #id: #t, }
         });
@@ -306,7 +385,7 @@ impl Emitter<'_> {
             let Ty::Option(inner) = ty else { return None };
             let local = format_ident!("input_{}", fid.trim_start_matches("r#"));
             let id = ident(fid);
-            let t = self.types.tokens(inner);
+            let t = self.unit.types.tokens(inner);
             let json = default.to_string();
             Some(quote! {
                 let #local: #t = match &inputs.#id {
@@ -318,7 +397,7 @@ impl Emitter<'_> {
         let mut sources: Vec<(String, String)> = Vec::new();
         for sp in &p.steps {
             if let Some(Resolution::Operation(op)) = &sp.resolution
-                && let Some(url) = openapi::server_url(self.loaded, op.file)
+                && let Some(url) = openapi::server_url(self.unit.loaded, op.file)
                     && !sources.iter().any(|(n, _)| n == &sp.source) {
                         sources.push((sp.source.clone(), url));
                     }
@@ -326,7 +405,7 @@ impl Emitter<'_> {
         let servers = sources.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
         let locals = w.steps.iter().flat_map(|s| s.outputs.iter().map(move |(n, ..)| (s.id.clone(), n.clone()))).filter_map(|key| {
             let (local, ty) = p.outputs.get(&key)?;
-            let t = self.types.tokens(ty.unwrapped());
+            let t = self.unit.types.tokens(ty.unwrapped());
             Some(quote!(let mut #local: Option<#t> = None;))
         });
         let retry_counters = w.steps.iter().flat_map(|s| {
@@ -351,7 +430,50 @@ impl Emitter<'_> {
             let value = self.workflow_output(name, ptr, ty, e.as_ref(), r);
             quote!(#id: #value,)
         }).collect::<Vec<_>>();
-        let unused = if w.steps.is_empty() { quote!(#[allow(unreachable_code)]) } else { TokenStream::new() };
+        let depends_on = p.depends_on.iter().map(|(c, local)| {
+            let call = self.run_workflow(c, "dependsOn", quote!(&inputs));
+            quote!(let #local = #call?;)
+        });
+        let body = quote! {
+            #(#servers)*
+            #(#defaults)*
+            #(#depends_on)*
+            #(#locals)*
+            #(#retry_counters)*
+            let mut step = #first;
+            loop {
+                match step {
+                    #(#arms)*
+                }
+            }
+            Ok(Outputs { #(#outputs_init)* })
+        };
+        let allow = quote!(#[allow(clippy::too_many_lines, clippy::needless_continue, clippy::never_loop, clippy::regex_creation_in_loops, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]);
+        // A workflow that others run gets a second entry point that joins the caller's run.
+        let functions = if self.unit.called.contains(&self.key) {
+            quote! {
+                #doc
+                pub async fn #fn_name(client: &#rt::Client, inputs: Inputs) -> Result<Outputs, #rt::Error> {
+                    run_in(client.run(#wf_id), inputs).await
+                }
+
+                /// Runs the workflow inside `run`, the run of a workflow that runs this one: they
+                /// share its step budget.
+                #allow
+                pub(crate) async fn run_in(mut run: #rt::Run, inputs: Inputs) -> Result<Outputs, #rt::Error> {
+                    #body
+                }
+            }
+        } else {
+            quote! {
+                #doc
+                #allow
+                pub async fn #fn_name(client: &#rt::Client, inputs: Inputs) -> Result<Outputs, #rt::Error> {
+                    let mut run = client.run(#wf_id);
+                    #body
+                }
+            }
+        };
         quote! {
             #doc
             #[allow(clippy::module_inception)]
@@ -369,28 +491,19 @@ impl Emitter<'_> {
                 pub struct Outputs { #(#output_fields)* }
 
                 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+                #[allow(clippy::enum_variant_names, dead_code)] // A step after an unconditional `end` is never entered.
                 enum Step { #(#variants,)* }
 
-                #doc
-                #[allow(clippy::too_many_lines, clippy::needless_continue, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]
-                #unused
-                pub async fn #fn_name(client: &#rt::Client, inputs: Inputs) -> Result<Outputs, #rt::Error> {
-                    let mut run = client.run(#wf_id);
-                    #(#servers)*
-                    #(#defaults)*
-                    #(#locals)*
-                    #(#retry_counters)*
-                    let mut step = #first;
-                    loop {
-                        match step {
-                            #(#arms)*
-                        }
-                    }
-                    Ok(Outputs { #(#outputs_init)* })
-                }
+                #functions
             }
             pub use #m::#fn_name;
         }
+    }
+
+    /// A call of another workflow (a future of its `Result<Outputs, Error>`), as part of `step`.
+    fn run_workflow(&self, c: &Callee, step: &str, inputs: TokenStream) -> TokenStream {
+        let (m, id) = (&c.module, &c.id);
+        quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)).await)
     }
 
     fn workflow_output(&self, name: &str, ptr: &str, ty: &Ty, e: Option<&Expr>, r: &mut Reporter) -> TokenStream {
@@ -418,26 +531,30 @@ impl Emitter<'_> {
 
     fn scope<'s>(&'s self, sp: &'s StepPlan, inputs: &'s HashMap<String, (TokenStream, Ty)>, response: bool) -> Scope<'s> {
         Scope {
-            types: self.types,
-            rt: self.rt,
+            types: self.unit.types,
+            rt: self.unit.rt,
             inputs,
             step_outputs: &self.plan().outputs,
             called_outputs: None,
+            dependencies: &self.plan().dependencies,
             body: if response { sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)) } else { None },
             response,
         }
     }
 
     fn step(&self, si: usize, s: &Step, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         let p = self.plan();
         let sp = &p.steps[si];
         let inputs = input_tokens(&p.inputs);
+        if let Some(c) = &sp.call {
+            return self.call_step(si, s, c, r);
+        }
         let Some(Resolution::Operation(op)) = &sp.resolution else {
-            if let Some((ptr, Target::WorkflowId(_))) = &s.target {
-                r.error("E0410", ptr, format!("step `{}` calls a workflow; calling workflows is not generated yet", s.id), Some("call the other workflow's generated function before this one".into()));
-            } else if let Some((ptr, _)) = &s.target {
-                r.error("E0411", ptr, format!("step `{}` has no local operation to generate code for", s.id), Some("map the source description to a local file".into()));
+            if let Some((ptr, target)) = &s.target {
+                let what = if matches!(target, Target::WorkflowId(_)) { "workflow" } else { "operation" };
+                let help = "map the source description to a local copy (see the help on its `url`)";
+                r.error("E0411", ptr, format!("step `{}` runs a remote {what} whose description was not read", s.id), Some(help.into()));
             }
             return quote!(return Err(run.invalid_input("step not generated".into())););
         };
@@ -453,7 +570,7 @@ impl Emitter<'_> {
         let scope = self.scope(sp, &inputs, true);
         let body_decl = match (&sp.body, sp.streaming) {
             (Some(ty), false) if reads_body(s, self.w, &self.doc.components) => {
-                let t = self.types.tokens(ty);
+                let t = self.unit.types.tokens(ty);
                 quote!(let body: Result<#t, #rt::Error> = response.json();)
             }
             _ => TokenStream::new(),
@@ -481,6 +598,47 @@ impl Emitter<'_> {
             #(#outputs)*
             if failed.is_empty() {
                 #decoded
+                #on_success
+            } else {
+                #on_failure
+            }
+        }
+    }
+
+    /// A step that runs another workflow: parameters without `in` are its inputs, `$outputs.<name>`
+    /// its outputs. It fails when the workflow fails or a criterion does not hold.
+    fn call_step(&self, si: usize, s: &Step, c: &Callee, r: &mut Reporter) -> TokenStream {
+        let rt = self.unit.rt;
+        let p = self.plan();
+        let sp = &p.steps[si];
+        let inputs = input_tokens(&p.inputs);
+        let req_scope = self.scope(sp, &inputs, false);
+        let all: Vec<Parameter> = self.w.parameters.iter().chain(&s.parameters).filter_map(|p| self.param(p)).filter(|p| p.location.is_none()).collect();
+        let args = all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name)).map(|(_, p)| {
+            let (name, v) = (&p.name, self.json_tokens(&p.value, &child(&p.ptr, "value"), &req_scope, r));
+            quote!(#name: #v)
+        });
+        let call = self.run_workflow(c, &s.id, quote!(&#rt::__private::serde_json::json!({ #(#args),* })));
+        let called = self.unit.plans.get(&c.key).map(called_outputs);
+        let scope = Scope { called_outputs: called.as_ref(), ..self.scope(sp, &inputs, false) };
+        let criteria: Vec<TokenStream> = s.success_criteria.iter().map(|c| {
+            let (t, text) = (self.criterion(c, &scope, r), &c.condition);
+            quote!((#t, #text))
+        }).collect();
+        let failed = if criteria.is_empty() {
+            quote!(let failed: Vec<&'static str> = Vec::new();)
+        } else {
+            quote!(let failed = if outputs.is_some() { #rt::__private::unmet(&[#(#criteria),*]) } else { Vec::new() };)
+        };
+        let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
+        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, &scope, r);
+        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, &scope, r);
+        quote! {
+            let result = #call;
+            let outputs = result.as_ref().ok();
+            #failed
+            #(#outputs)*
+            if outputs.is_some() && failed.is_empty() {
                 #on_success
             } else {
                 #on_failure
@@ -538,14 +696,20 @@ impl Emitter<'_> {
     #[allow(clippy::too_many_arguments)]
     fn actions(&self, si: usize, s: &Step, own: &[ActionRef], workflow: &[ActionRef], success: bool, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let w = self.w;
+        let callee = |id: &str| calls::callee(self.unit.loaded, self.key.0, id);
+        let calls_workflow = self.plan().steps[si].call.is_some();
+        let step_id = &s.id;
         let mut has_retry = false;
-        let blocks: Vec<TokenStream> = own
-            .iter()
-            .chain(workflow)
-            .filter_map(|a| inline_action(a, &self.doc.components))
+        let mut list: Vec<&Action> = own.iter().chain(workflow).filter_map(|a| inline_action(a, &self.doc.components)).collect();
+        // An action without criteria always runs: the actions after it never do.
+        let unconditional = list.iter().position(|a| a.criteria.is_empty() && a.kind != ActionKind::Retry);
+        if let Some(i) = unconditional {
+            list.truncate(i + 1);
+        }
+        let blocks: Vec<TokenStream> = list
+            .into_iter()
             .map(|a| {
                 let conds: Vec<TokenStream> = a.criteria.iter().map(|c| self.criterion(c, scope, r)).collect();
-                let cond = if conds.is_empty() { quote!(true) } else { quote!(#(#conds)&&*) };
                 let texts = a.criteria.iter().map(|c| c.condition.as_str()).collect::<Vec<_>>().join(" && ");
                 let name = &a.name;
                 let (doc, body) = match a.kind {
@@ -557,9 +721,9 @@ impl Emitter<'_> {
                             let reenter = (ti <= si).then(|| quote!(run.reenter(#target).await?;));
                             (format!(" {name}: goto step `{target}`"), quote! { #reenter step = Step::#v; continue; })
                         }
-                        (None, Some((ptr, wf))) => {
-                            r.error("E0410", ptr, format!("goto workflow `{wf}` is not generated yet"), Some("split the flow: call the other workflow's function after this one returns".into()));
-                            (format!(" {name}: goto workflow `{wf}`"), quote!(break;))
+                        (None, Some((_, wf))) => {
+                            let run = callee(wf).map(|c| self.run_workflow(&c, step_id, quote!(&inputs)));
+                            (format!(" {name}: goto workflow `{wf}`, then end"), quote! { #run?; break; })
                         }
                         _ => (format!(" {name}: goto"), quote!(break;)),
                     },
@@ -568,21 +732,35 @@ impl Emitter<'_> {
                         let limit = a.retry_limit.unwrap_or(1).min(u64::from(u32::MAX)) as u32;
                         let after = a.retry_after.unwrap_or(0.0);
                         let c = counter(&s.id, &a.name);
-                        let step_id = &s.id;
-                        let response = quote!(&response);
+                        let give_up = unconditional.is_none().then(|| quote!(exhausted = Some((#name, #limit));));
+                        let first = a.workflow_id.as_ref().and_then(|(_, wf)| callee(wf)).map(|c| {
+                            let run = self.run_workflow(&c, step_id, quote!(&inputs));
+                            quote!(#run?;)
+                        });
+                        let then = if first.is_some() { " after running the workflow" } else { "" };
+                        let wait = if calls_workflow {
+                            quote!(run.retry_call(#step_id, #name, #after).await;)
+                        } else {
+                            quote!(run.retry_after(&response, #step_id, #name, #after).await;)
+                        };
                         (
-                            format!(" {name}: retry after {after} s, at most {limit} times"),
+                            format!(" {name}: retry{then} after {after} s, at most {limit} times"),
                             quote! {
                                 if #c < #limit {
                                     #c += 1;
-                                    run.retry_after(#response, #step_id, #name, #after).await;
+                                    #first
+                                    #wait
                                     continue;
                                 }
-                                exhausted = Some((#name, #limit));
+                                #give_up
                             },
                         )
                     }
                 };
+                if conds.is_empty() {
+                    return quote! { #[doc = #doc] #body };
+                }
+                let cond = if conds.is_empty() { quote!(true) } else { quote!(#(#conds)&&*) };
                 let doc = if texts.is_empty() { doc } else { format!("{doc} when {texts}") };
                 quote! {
                     #[doc = #doc]
@@ -590,11 +768,14 @@ impl Emitter<'_> {
                 }
             })
             .collect();
-        let response = quote!(&response);
+        if unconditional.is_some() {
+            return quote!(#(#blocks)*);
+        }
         let exhausted_decl = has_retry.then(|| quote!(let mut exhausted: Option<(&'static str, u32)> = None;));
+        let limit_error = if calls_workflow { quote!(run.call_retry_limit_reached(#step_id, action, limit)) } else { quote!(run.retry_limit_reached(&response, action, limit)) };
         let exhausted_check = has_retry.then(|| quote! {
             if let Some((action, limit)) = exhausted {
-                return Err(run.retry_limit_reached(#response, action, limit));
+                return Err(#limit_error);
             }
         });
         let default = if success {
@@ -605,8 +786,10 @@ impl Emitter<'_> {
                 }
                 None => quote!(break;),
             }
+        } else if calls_workflow {
+            quote!(return Err(match result { Err(e) => e, Ok(_) => run.call_failed(#step_id, &failed) });)
         } else {
-            quote!(return Err(run.failed(#response, &failed));)
+            quote!(return Err(run.failed(&response, &failed));)
         };
         quote! {
             #exhausted_decl
@@ -618,7 +801,7 @@ impl Emitter<'_> {
 
     /// Path expansion and parameter calls for a step.
     fn parameters(&self, s: &Step, op: &Operation, scope: &Scope, r: &mut Reporter) -> (TokenStream, Vec<TokenStream>) {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         let mut path_args = Vec::new();
         let mut calls = Vec::new();
         let mut fmt = String::new();
@@ -670,7 +853,7 @@ impl Emitter<'_> {
 
     /// Tokens for a parameter or payload value: `impl ParamValue + Serialize`.
     fn value_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         match v {
             Value::String(s) => match expr::parse_value(s).map(|p| p.value) {
                 Ok(expr::Value::Expr(e)) => match scope.value(&e) {
@@ -702,7 +885,7 @@ impl Emitter<'_> {
     }
 
     fn template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         let mut fmt = String::new();
         let mut args = Vec::new();
         for part in parts {
@@ -728,7 +911,7 @@ impl Emitter<'_> {
 
     /// A JSON value with expressions at any depth, as `serde_json::Value` tokens.
     fn json_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         match v {
             Value::Object(m) => {
                 let entries = m.iter().map(|(k, v)| {
@@ -768,9 +951,9 @@ impl Emitter<'_> {
     }
 
     fn request_body(&self, s: &Step, op: &Operation, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let rt = self.rt;
+        let rt = self.unit.rt;
         let Some(b) = &s.request_body else { return TokenStream::new() };
-        let declared = openapi::request_media(self.loaded, op);
+        let declared = openapi::request_media(self.unit.loaded, op);
         let ct = b.content_type.clone().or_else(|| declared.first().map(|m| m.content_type.clone())).unwrap_or_else(|| "application/json".into());
         let Some(payload) = &b.payload else { return TokenStream::new() };
         let pptr = child(&b.ptr, "payload");
@@ -805,17 +988,6 @@ impl Emitter<'_> {
 
 fn counter(step: &str, action: &str) -> syn::Ident {
     format_ident!("retries_{}_{}", field_ident(step).trim_start_matches("r#"), field_ident(action).trim_start_matches("r#"))
-}
-
-/// Findings of type checking against the schemas, for `check`. Limits of the generator (not
-/// mistakes in the document) are left for `generate` to report.
-pub fn type_check(loaded: &Loaded, doc_idx: usize, diags: &mut Diagnostics) {
-    const TYPE_ERRORS: &[&str] = &["E0401", "E0402", "E0406", "E0407", "E0408"];
-    let mut found = Diagnostics::default();
-    let _ = document(loaded, doc_idx, &quote!(::arazzo_runtime), &mut found);
-    for d in found.into_iter().filter(|d| TYPE_ERRORS.contains(&d.code)) {
-        diags.push(d);
-    }
 }
 
 /// Whether any expression evaluated after the step's call reads the response body.

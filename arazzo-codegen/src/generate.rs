@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 
-use crate::{Checked, Settings, check, emit};
+use crate::{Checked, Settings, analyze};
 
 /// Generated code for one Arazzo document.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ fn comments_in_bodies(code: &str) -> String {
     for line in code.lines() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
-        if trimmed.starts_with("pub async fn ") || trimmed.starts_with("async fn ") {
+        if ["pub async fn ", "pub(crate) async fn ", "async fn "].iter().any(|p| trimmed.starts_with(p)) {
             depth_fn = Some(indent);
         } else if depth_fn.is_some_and(|d| indent == d && trimmed.starts_with('}')) {
             depth_fn = None;
@@ -82,16 +82,8 @@ fn space_out(code: &str) -> String {
 
 /// Checks and compiles the Arazzo document at `path`. On errors, returns every finding.
 pub fn generate(path: &Path, settings: &Settings) -> Result<Generated, Checked> {
-    let mut checked = check(path, settings);
-    if checked.diagnostics.has_errors() {
-        return Err(checked);
-    }
-    let rt: TokenStream = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
-    let root = 0;
-    let tokens = emit::document(&checked.loaded, root, &rt, &mut checked.diagnostics);
-    if checked.diagnostics.has_errors() {
-        return Err(checked);
-    }
+    let (checked, tokens) = analyze(path, settings);
+    let Some(tokens) = tokens else { return Err(checked) };
     let files_read = checked.loaded.files.iter().map(|f| f.path.clone()).collect();
     let sources = checked.loaded.files.iter().map(|f| f.display.clone()).collect();
     Ok(Generated { tokens, files_read, sources, checked })

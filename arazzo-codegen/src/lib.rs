@@ -79,6 +79,7 @@
 //!   operators, and `null` equals only `null`.
 
 mod builder;
+mod calls;
 pub mod diag;
 mod emit;
 pub mod expr;
@@ -160,17 +161,26 @@ pub fn render(loaded: &load::Loaded, diags: &Diagnostics) -> String {
     out
 }
 
-/// Loads and checks an Arazzo document and everything it names.
+/// Loads and checks an Arazzo document and everything it names: every finding `generate` would
+/// report, without writing anything.
 pub fn check(path: &Path, settings: &Settings) -> Checked {
+    analyze(path, settings).0
+}
+
+/// Loads, validates and emits; the tokens when nothing is in error.
+pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<proc_macro2::TokenStream>) {
     let mut diagnostics = Diagnostics::default();
     let loaded = load::load(path, settings, &mut diagnostics);
     let docs: Vec<usize> = loaded.documents.keys().copied().collect();
     for doc in docs {
         validate::validate(&loaded, doc, settings, &mut diagnostics);
     }
+    let mut tokens = None;
     if !diagnostics.has_errors() {
-        // Type checks against the OpenAPI schemas run the emitter and keep only its findings.
-        emit::type_check(&loaded, 0, &mut diagnostics);
+        // Emitting type-checks every expression against the OpenAPI schemas.
+        let rt = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
+        let emitted = emit::document(&loaded, 0, &rt, &mut diagnostics);
+        tokens = (!diagnostics.has_errors()).then_some(emitted);
     }
-    Checked { loaded, diagnostics }
+    (Checked { loaded, diagnostics }, tokens)
 }

@@ -125,7 +125,7 @@ fn resolve_source(
                 "W0103",
                 &url_ptr,
                 Part::Value,
-                format!("source `{name}` is a remote URL; it is not fetched, so steps that use it are not checked"),
+                format!("source `{name}` is a remote URL; it is not fetched, so the steps that use it can be neither checked nor generated"),
                 Some(format!("vendor the file and map it: `Settings::source(\"{name}\", \"path/to/file.yaml\")` or `--source {name}=path/to/file.yaml`")),
             ));
             return Resolved::Remote;
@@ -194,8 +194,8 @@ fn check_openapi(loaded: &Loaded, idx: usize, diags: &mut Diagnostics) {
         r.error("E0120", "/swagger", format!("Swagger {} is not supported", s.as_str().unwrap_or("2.0")), Some("convert the description to OpenAPI 3.0 or 3.1 (for example with swagger2openapi)".into()));
     } else {
         match v.get("openapi").and_then(Value::as_str) {
-            Some(s) if s.starts_with("3.0.") || s.starts_with("3.1.") => {}
-            Some(s) => r.error("E0121", "/openapi", format!("unsupported OpenAPI version `{s}`"), Some("this generator reads OpenAPI 3.0.x and 3.1.x".into())),
+            Some(s) if ["3.0.", "3.1.", "3.2."].iter().any(|v| s.starts_with(v)) => {}
+            Some(s) => r.error("E0121", "/openapi", format!("unsupported OpenAPI version `{s}`"), Some("this generator reads OpenAPI 3.0.x, 3.1.x and 3.2.x".into())),
             None => r.error("E0121", "", "the source description has no `openapi` version field", Some("is this an OpenAPI 3.x document?".into())),
         }
     }

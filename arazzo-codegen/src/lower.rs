@@ -41,6 +41,8 @@ pub struct Scope<'a> {
     pub step_outputs: &'a HashMap<(String, String), (syn::Ident, Ty)>,
     /// Outputs of a called workflow (`$outputs.x` in a workflow step): name → (tokens, type).
     pub called_outputs: Option<&'a HashMap<String, (TokenStream, Ty)>>,
+    /// Outputs of the workflows in `dependsOn`: (workflow, name) → (tokens, type).
+    pub dependencies: &'a HashMap<(String, String), (TokenStream, Ty)>,
     /// The response body: (variable, type), when a response is in scope.
     pub body: Option<(TokenStream, Ty)>,
     /// Whether a response is in scope (`response` variable).
@@ -80,6 +82,13 @@ impl Scope<'_> {
             Expr::Outputs { name, path } => match self.called_outputs.and_then(|o| o.get(name)) {
                 Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
                 None => return Err(err("E0405", format!("`$outputs.{name}` is not an output of the workflow this step calls"), None)),
+            },
+            Expr::Workflows { workflow, field, name: Some(name), path } if field == "outputs" => match self.dependencies.get(&(workflow.clone(), name.clone())) {
+                Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
+                None => {
+                    let help = format!("add `{workflow}` to this workflow's `dependsOn`, so that it runs first");
+                    return Err(err("E0412", format!("`$workflows.{workflow}.outputs.{name}` is only known when `{workflow}` is in `dependsOn`"), Some(help)));
+                }
             },
             other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
         };
@@ -123,7 +132,7 @@ impl Scope<'_> {
                         Segment::Index(n) => *n,
                         Segment::Key(k) => k.parse::<usize>().map_err(|_| err("E0401", format!("`{k}` is not an index into a list"), Some("use a number, e.g. `#/0`".into())))?,
                     };
-                    tokens = quote!(#tokens.and_then(|v| v.get(#n)));
+                    tokens = if n == 0 { quote!(#tokens.and_then(|v| v.first())) } else { quote!(#tokens.and_then(|v| v.get(#n))) };
                     ty = (*item).clone();
                     optional = true;
                 }

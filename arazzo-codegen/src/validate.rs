@@ -305,6 +305,13 @@ impl Ctx<'_> {
                     let (code, message, help) = unknown("input component", name, names);
                     r.error(code, &child(ptr, "$ref"), message, help);
                 }
+        for (ptr, id) in &w.depends_on {
+            if id.starts_with("$sourceDescriptions.")
+                && let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
+                    r.error(code, ptr, message, help);
+                }
+            self.inputs_by_name(w, ptr, id, "`dependsOn`", r);
+        }
         let reach = successors(w, &self.doc.components);
         for a in w.success_actions.iter().chain(&w.failure_actions) {
             self.action_ref(w, None, a, &reach, r);
@@ -356,6 +363,9 @@ impl Ctx<'_> {
         if let Some(op) = op {
             self.operation_params(s, op, &supplied, r);
         }
+        if let (Some((ptr, _)), Some(Some(Resolution::LocalWorkflow(_) | Resolution::ExternalWorkflow(..)))) = (&s.target, &resolution) {
+            self.call_params(w, s, ptr, r);
+        }
         if let Some(b) = &s.request_body {
             if let Some(payload) = &b.payload {
                 self.values(w, Some(si), &child(&b.ptr, "payload"), payload, reach, r);
@@ -393,17 +403,12 @@ impl Ctx<'_> {
     }
 
     fn param<'p>(&'p self, p: &'p ParamRef, r: &mut Reporter) -> Option<&'p Parameter> {
-        match p {
-            ParamRef::Inline(p) => Some(p),
-            ParamRef::Reusable { ptr, name, .. } => {
-                let found = self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p);
-                if found.is_none() {
-                    let (code, message, help) = unknown("parameter component", name, self.doc.components.parameters.iter().map(|(n, _)| n.as_str()));
-                    r.error(code, &child(ptr, "reference"), message, help);
-                }
-                found
-            }
+        let found = self.param_quiet(p);
+        if let (None, ParamRef::Reusable { ptr, name, .. }) = (found, p) {
+            let (code, message, help) = unknown("parameter component", name, self.doc.components.parameters.iter().map(|(n, _)| n.as_str()));
+            r.error(code, &child(ptr, "reference"), message, help);
         }
+        found
     }
 
     fn param_values(&self, w: &Workflow, si: Option<usize>, p: &ParamRef, reach: &[BTreeSet<usize>], r: &mut Reporter) {
@@ -466,6 +471,9 @@ impl Ctx<'_> {
             && let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
                 r.error(code, ptr, message, help);
             }
+        if let Some((ptr, id)) = &action.workflow_id {
+            self.inputs_by_name(w, ptr, id, &format!("a `{:?}` action", action.kind).to_lowercase(), r);
+        }
         for c in &action.criteria {
             self.criterion(w, si, c, reach, r);
         }
@@ -479,6 +487,66 @@ impl Ctx<'_> {
                     Some("arazzo-rs paces re-entries (Client loop pacing) and bounds them (step budget); for a fixed delay use `type: retry` with `retryAfter` and `retryLimit`".into()),
                 );
             }
+        }
+    }
+
+    /// The inputs of the workflow `id` resolves to: (names, required names), when it declares some.
+    fn callee_inputs(&self, id: &str) -> Option<(Vec<String>, Vec<String>)> {
+        let (d, w) = match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.to_string())).ok()? {
+            Resolution::LocalWorkflow(i) => (self.doc, &self.doc.workflows[i]),
+            Resolution::ExternalWorkflow(f, i) => (&self.loaded.documents[&f], &self.loaded.documents[&f].workflows[i]),
+            _ => return None,
+        };
+        let schema = input_schema(d, w)?;
+        let names = schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
+        let required = schema.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+        Some((names, required))
+    }
+
+    /// A step running a workflow passes its parameters without `in` as that workflow's inputs.
+    fn call_params(&self, w: &Workflow, s: &Step, target_ptr: &str, r: &mut Reporter) {
+        let Some((_, Target::WorkflowId(id))) = &s.target else { return };
+        let Some((names, required)) = self.callee_inputs(id) else { return };
+        let mut given = Vec::new();
+        for p in w.parameters.iter().chain(&s.parameters) {
+            let Some(param) = self.param_quiet(p) else { continue };
+            if param.location.is_some() {
+                continue;
+            }
+            given.push(param.name.clone());
+            if !names.contains(&param.name) {
+                let (_, _, help) = unknown("input", &param.name, names.iter().map(String::as_str));
+                r.error("E0320", &child(&param.ptr, "name"), format!("workflow `{id}` has no input `{}`", param.name), help);
+            }
+        }
+        for name in required.iter().filter(|n| !given.contains(n)) {
+            r.error(
+                "E0321",
+                target_ptr,
+                format!("step `{}` does not pass the required input `{name}` of workflow `{id}`", s.id),
+                Some(format!("add `- name: {name}` with a `value` (and no `in`) to the step's parameters")),
+            );
+        }
+    }
+
+    /// A `goto`/`retry` to a workflow and `dependsOn` pass the current inputs by name.
+    fn inputs_by_name(&self, w: &Workflow, ptr: &str, id: &str, via: &str, r: &mut Reporter) {
+        let Some((_, required)) = self.callee_inputs(id) else { return };
+        let own = input_names(self.doc, w).unwrap_or_default();
+        for name in required.iter().filter(|n| !own.contains(n)) {
+            r.error(
+                "E0322",
+                ptr,
+                format!("workflow `{id}` requires the input `{name}`, which workflow `{}` does not have", w.id),
+                Some(format!("{via} passes the inputs of `{}` by name: declare `{name}` in its inputs", w.id)),
+            );
+        }
+    }
+
+    fn param_quiet<'p>(&'p self, p: &'p ParamRef) -> Option<&'p Parameter> {
+        match p {
+            ParamRef::Inline(p) => Some(p),
+            ParamRef::Reusable { name, .. } => self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p),
         }
     }
 

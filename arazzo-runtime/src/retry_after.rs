@@ -15,7 +15,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-fn seconds_to_duration(seconds: f64) -> Option<Duration> {
+pub(crate) fn seconds_to_duration(seconds: f64) -> Option<Duration> {
     if seconds.is_finite() && seconds >= 0.0 {
         Duration::try_from_secs_f64(seconds).ok()
     } else {

@@ -12,6 +12,7 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -20,7 +21,8 @@ use tokio::time::Instant;
 pub struct Run {
     client: Client,
     workflow: &'static str,
-    used: u32,
+    /// Requests, re-entries and workflow calls so far, shared with nested runs.
+    used: Arc<AtomicU32>,
     steps: HashMap<&'static str, StepState>,
     secrets: Arc<Vec<String>>,
     defaults: Vec<(&'static str, &'static str)>,
@@ -189,7 +191,7 @@ impl Run {
         Run {
             client,
             workflow,
-            used: 0,
+            used: Arc::default(),
             steps: HashMap::new(),
             secrets: Arc::default(),
             defaults: Vec::new(),
@@ -348,8 +350,10 @@ impl Run {
     /// Counts one request or re-entry against the step budget.
     fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
         let budget = self.client.inner.step_budget;
-        if self.used < budget {
-            self.used += 1;
+        let spent = self.used.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+            (used < budget).then_some(used + 1)
+        });
+        if spent.is_ok() {
             return Ok(());
         }
         let attempt = self.steps.get(step).map_or(0, |s| s.attempts);
@@ -424,6 +428,63 @@ impl Run {
         Ok(())
     }
 
+    /// Starts the nested run of a workflow that step `step` calls (or that a `goto`, a `retry`
+    /// or `dependsOn` runs). It shares this run's step budget and counts one against it, so
+    /// workflows that call each other stay bounded.
+    pub fn call(&mut self, step: &'static str, workflow: &'static str) -> Result<Run, Error> {
+        self.spend(step, None)?;
+        Ok(Run {
+            client: self.client.clone(),
+            workflow,
+            used: Arc::clone(&self.used),
+            steps: HashMap::new(),
+            secrets: Arc::clone(&self.secrets),
+            defaults: Vec::new(),
+        })
+    }
+
+    /// The inputs of a called workflow, converted from `value` (a JSON object of its inputs by
+    /// name); an error naming the step and the workflow when they do not fit.
+    pub fn call_inputs<T: serde::de::DeserializeOwned>(
+        &self,
+        step: &'static str,
+        workflow: &'static str,
+        value: &impl serde::Serialize,
+    ) -> Result<T, Error> {
+        let converted = serde_json::to_value(value).and_then(serde_json::from_value);
+        converted.map_err(|e| {
+            let what = format!("the inputs of workflow `{workflow}` do not fit its schema: {e}");
+            Error::new(ErrorKind::InvalidInput(what), &self.ctx(step, None, 0))
+        })
+    }
+
+    /// The error of a workflow-calling step whose criteria failed.
+    pub fn call_failed(&self, step: &'static str, criteria: &[&'static str]) -> Error {
+        let kind = ErrorKind::CriteriaFailed {
+            criteria: criteria.to_vec(),
+        };
+        Error::new(kind, &self.ctx(step, None, 0))
+    }
+
+    /// Waits before a `retry` of a workflow-calling step (`seconds`, capped by `max_retry_delay`).
+    pub async fn retry_call(&mut self, step: &'static str, action: &'static str, seconds: f64) {
+        let nominal = retry_after::seconds_to_duration(seconds).unwrap_or_default();
+        let attempt = self.steps.get(step).map_or(0, |s| s.attempts);
+        self.wait(step, RetryReason::Action(action), attempt, nominal)
+            .await;
+    }
+
+    /// The error of a workflow-calling step whose retry action `action` was used `limit` times.
+    pub fn call_retry_limit_reached(
+        &self,
+        step: &'static str,
+        action: &'static str,
+        limit: u32,
+    ) -> Error {
+        let kind = ErrorKind::RetryLimitReached { action, limit };
+        Error::new(kind, &self.ctx(step, None, 0))
+    }
+
     fn response_error(&self, resp: &Response, kind: ErrorKind) -> Error {
         let ctx = Ctx {
             secrets: Arc::clone(&self.secrets),
@@ -465,7 +526,7 @@ impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Run")
             .field("workflow", &self.workflow)
-            .field("requests_and_reentries", &self.used)
+            .field("requests_and_reentries", &self.used.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }

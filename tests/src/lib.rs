@@ -1,1 +1,5 @@
-//! Integration tests live in `tests/`; this crate has no library code of its own.
+//! Integration tests live in `tests/`. The library holds the code generated from the corpus
+//! documents ([`corpus`]), so that it is compiled with the workspace, and the API-shape tests
+//! call it.
+
+pub mod corpus;

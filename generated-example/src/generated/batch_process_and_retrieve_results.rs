@@ -371,6 +371,7 @@ pub mod batch_process_and_retrieve_results {
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
     enum Step {
         SubmitBatch,
         PollBatchStatus,
@@ -383,6 +384,8 @@ pub mod batch_process_and_retrieve_results {
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
+        clippy::never_loop,
+        clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
         unreachable_code,

@@ -158,6 +158,7 @@ pub mod cancel_and_confirm_batch {
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
     enum Step {
         CreateBatch,
         CancelBatch,
@@ -170,6 +171,8 @@ pub mod cancel_and_confirm_batch {
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
+        clippy::never_loop,
+        clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
         unreachable_code,
