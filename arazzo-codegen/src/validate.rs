@@ -490,6 +490,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// A workflow of another document that `w` lists in `dependsOn`, by its id.
+    fn dependency(&self, w: &Workflow, id: &str) -> Option<&Workflow> {
+        w.depends_on.iter().find_map(|(_, dep)| match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(dep.clone())).ok()? {
+            Resolution::ExternalWorkflow(f, i) => Some(&self.loaded.documents[&f].workflows[i]).filter(|x| x.id == id),
+            _ => None,
+        })
+    }
+
     /// The inputs of the workflow `id` resolves to: (names, required names), when it declares some.
     fn callee_inputs(&self, id: &str) -> Option<(Vec<String>, Vec<String>)> {
         let (d, w) = match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.to_string())).ok()? {
@@ -674,7 +682,7 @@ impl Ctx<'_> {
                     }
                 }
             }
-            Expr::Workflows { workflow, field, name, .. } => match self.doc.workflows.iter().find(|x| &x.id == workflow) {
+            Expr::Workflows { workflow, field, name, .. } => match self.doc.workflows.iter().find(|x| &x.id == workflow).or_else(|| self.dependency(w, workflow)) {
                 None => {
                     let (_, message, help) = unknown("workflow", workflow, self.doc.workflows.iter().map(|x| x.id.as_str()));
                     fail("E0306", message, help);
