@@ -50,7 +50,21 @@
 //! | E0317 | `dependsOn` cycle |
 //! | E0318 | a parameter of an operation step has no `in` |
 //! | E0319 | a required OpenAPI parameter is not supplied |
-//! | E04xx | type errors against the OpenAPI schemas (see [`types`]) |
+//! | E0320 | a step passes an input the workflow it runs does not declare |
+//! | E0321 | a step does not pass a required input of the workflow it runs |
+//! | E0322 | a `goto`/`retry` to a workflow or `dependsOn` needs an input this workflow lacks |
+//! | E0401 | a JSON pointer names a field the schema does not have |
+//! | E0402 | an enum compared with a literal outside the enum |
+//! | E0403 | a streamed (JSONL) body read where only a step output can take it |
+//! | E0404 | an expression that has no value where it is used |
+//! | E0405 | `$outputs.x` that the called workflow does not have |
+//! | E0406 | an enum compared with `<`, `<=`, `>` or `>=` |
+//! | E0407 | `$statusCode` compared with a number that is no HTTP status |
+//! | E0408 | a value compared with a literal of another type |
+//! | E0409 | a workflow output that is not `$steps.<id>.outputs.<name>` or `$inputs.<name>` |
+//! | E0410 | two Arazzo documents that run each other's workflows |
+//! | E0411 | a step of a remote source description that was not read |
+//! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
 //! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
 //! | W0102 | a field that has no effect on this action type |
 //! | W0103 | remote source description, not fetched |
@@ -73,6 +87,16 @@
 //!   `retry` in `onSuccess` is accepted (warning W0302; an error with [`Settings::strict`]).
 //! - `goto` to a step that already ran is a loop, bounded by the client's step budget and paced
 //!   by its loop pacing. `end` returns the outputs whose steps have run.
+//! - A step with `workflowId` runs that workflow (of this document, or of an Arazzo source
+//!   description, whose module is nested in the generated file) with its parameters without
+//!   `in` as inputs; `$outputs.x` reads its outputs. It fails when that workflow fails (the
+//!   error is passed on if no `onFailure` action matches) or a criterion does not hold.
+//!   A `goto` to a workflow runs it, passing this workflow's inputs by name, then ends this
+//!   one; a `retry` naming a workflow runs it before the retry. `dependsOn` workflows run
+//!   first, in order, with this workflow's inputs by name; `$workflows.x.outputs.y` reads them.
+//!   Nested runs share the caller's step budget, so recursion through workflows is bounded.
+//! - A transport error (no response, after the client's transport retries) ends the workflow
+//!   with that error: criteria and actions need a response to be evaluated.
 //! - JSONPath `PATH OP LITERAL` (both seeds) means "the single value at PATH compared with
 //!   LITERAL" (warning W0203, naming the portable simple criterion).
 //! - Simple conditions compare strings case-insensitively, coerce numeric strings under numeric

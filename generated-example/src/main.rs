@@ -29,7 +29,8 @@ struct Args {
     /// Cap on any single wait (retryAfter, Retry-After, loop pacing), in seconds.
     #[arg(long)]
     max_retry_delay: Option<f64>,
-    /// Print each workflow's outputs as one JSON object per line on stdout.
+    /// Print each workflow's outputs as one JSON object per line on stdout, keyed by the Arazzo
+    /// output names (the batch workflow's line first when both run).
     #[arg(long)]
     json: bool,
 }
@@ -137,7 +138,7 @@ async fn main() -> ExitCode {
 
 fn report(workflow: &str, outputs: Value, as_json: bool) {
     if as_json {
-        println!("{}", json!({ "workflow": workflow, "outputs": outputs }));
+        println!("{outputs}");
     } else {
         println!("{workflow}:");
         if let Some(map) = outputs.as_object() {
