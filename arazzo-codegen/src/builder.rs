@@ -70,8 +70,8 @@ impl Builder {
                     written.push(path);
                 }
                 Err(checked) => {
-                    for f in &checked.loaded.files {
-                        println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(&f.path).display());
+                    for f in checked.loaded.paths_read() {
+                        println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(f).display());
                     }
                     errors.push_str(&checked.render());
                 }

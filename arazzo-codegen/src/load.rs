@@ -46,6 +46,8 @@ pub struct Loaded {
     pub documents: BTreeMap<usize, Document>,
     /// For each (Arazzo file index, source name): what it resolved to.
     pub sources: BTreeMap<(usize, String), Resolved>,
+    /// Files read that are not valid YAML or JSON: (path as opened, display path, text).
+    pub unparsed: Vec<(PathBuf, String, String)>,
 }
 
 impl Loaded {
@@ -67,7 +69,13 @@ impl Loaded {
 
     /// The text of each file by display name, for rendering diagnostics.
     pub fn text_of(&self, display: &str) -> Option<&str> {
-        self.files.iter().find(|f| f.display == display).map(|f| f.text.as_str())
+        let unparsed = self.unparsed.iter().map(|(_, d, t)| (d, t));
+        self.files.iter().map(|f| (&f.display, &f.text)).chain(unparsed).find(|(d, _)| *d == display).map(|(_, t)| t.as_str())
+    }
+
+    /// Every file read, as opened, including those that did not parse: what a build must watch.
+    pub fn paths_read(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|f| f.path.as_path()).chain(self.unparsed.iter().map(|(p, _, _)| p.as_path()))
     }
 }
 
@@ -174,13 +182,14 @@ fn read_file(loaded: &mut Loaded, path: &Path, settings: &Settings, diags: &mut 
                 severity: Severity::Error,
                 code: "E0002",
                 message: format!("invalid YAML/JSON: {}", e.message),
-                file: display,
+                file: display.clone(),
                 line: e.pos.line,
                 column: e.pos.column,
                 width: 1,
                 pointer: String::new(),
                 help: Some("fix the syntax at this position".into()),
             });
+            loaded.unparsed.push((path.to_path_buf(), display, text));
             None
         }
     }

@@ -37,11 +37,16 @@ pub fn workflows(input: TokenStream) -> TokenStream {
         }
         Err(checked) => {
             let errors = checked.diagnostics.sorted().into_iter().filter(|d| d.is_error()).map(|d| {
-                let message = d.one_line();
+                // rustc prefixes `error: `; the rest is the rustc-like rendering with the source line.
+                let rendered = d.render(checked.loaded.text_of(&d.file));
+                let message = match rendered.split_once('\n') {
+                    Some((_, rest)) => format!("{} [{}]\n{}", d.message, d.code, rest.trim_end()),
+                    None => d.one_line(),
+                };
                 quote::quote_spanned!(lit.span()=> compile_error!(#message);)
             });
-            let includes = checked.loaded.files.iter().map(|f| {
-                let abs = base.join(&f.path).to_string_lossy().into_owned();
+            let includes = checked.loaded.paths_read().map(|f| {
+                let abs = base.join(f).to_string_lossy().into_owned();
                 quote!(const _: &str = include_str!(#abs);)
             });
             quote!(#(#errors)* #(#includes)*).into()
