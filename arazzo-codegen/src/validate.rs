@@ -347,6 +347,8 @@ impl Ctx<'_> {
             if let Some(loc) = &param.location {
                 supplied.push((param.name.clone(), loc.clone()));
             } else if !is_workflow_step && s.parameters.iter().any(|q| std::ptr::eq(q, p)) {
+                // Counted as supplied wherever it may belong, so E0319 does not repeat this error.
+                supplied.extend(["path", "query", "header", "cookie"].map(|l| (param.name.clone(), l.to_string())));
                 r.report(
                     Severity::Error,
                     "E0318",

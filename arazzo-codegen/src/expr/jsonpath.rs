@@ -178,7 +178,10 @@ fn query_error(condition: &str, position: usize, message: &str) -> ExprIssue {
              `$response.body#/status == 'done'`",
         );
     }
-    issue
+    issue.with_help(
+        "an RFC 9535 query starts at `$` and continues with `.name`, `['name']`, `[0]`, `[*]`, `..` \
+         or a filter `[?@.name == 'value']`",
+    )
 }
 
 fn has_comparison(text: &str) -> bool {
