@@ -17,4 +17,5 @@ fn ui() {
     }
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/*.rs");
+    t.pass("ui/pass/*.rs");
 }
