@@ -123,7 +123,8 @@ fn resolve_source(
     let url_ptr = format!("{ptr}/url");
     let mapped = settings.sources.get(name).or_else(|| settings.sources.get(url));
     let target = match mapped {
-        Some(p) => settings.base_dir.join(p),
+        // Relative to `base_dir`, like every other path, so headers and diagnostics name it the same way.
+        Some(p) => p.strip_prefix(&settings.base_dir).ok().filter(|_| p.is_absolute()).unwrap_or(p).to_path_buf(),
         None if url.starts_with("http://") || url.starts_with("https://") => {
             let f = &loaded.files[from];
             diags.push(locate(
