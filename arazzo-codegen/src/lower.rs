@@ -330,9 +330,12 @@ impl Scope<'_> {
             }
             JsonPathCriterion::Query { text, path: None } => {
                 let t = ctx.tokens;
+                // DESIGN §3: a root filter over an object tests the object itself.
+                let root_filter = text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
+                let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
                 Ok(quote!({
                     static QUERY: ::std::sync::OnceLock<#rt::__private::JsonPath> = ::std::sync::OnceLock::new();
-                    #rt::__private::json::matches(QUERY.get_or_init(|| #rt::__private::JsonPath::parse(#text).expect("checked at build time")), #t)
+                    #rt::__private::json::#matches(QUERY.get_or_init(|| #rt::__private::JsonPath::parse(#text).expect("checked at build time")), #t)
                 }))
             }
         }

@@ -64,6 +64,15 @@ pub fn matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bo
     value.and_then(|v| serde_json::to_value(v).ok()).is_some_and(|v| !query.query(&v).is_empty())
 }
 
+/// Like [`matches`] for a query that starts with a root filter (`$[?…]`): an object is
+/// tested itself, as the only element of a list, not member by member.
+pub fn filter_matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bool {
+    value.and_then(|v| serde_json::to_value(v).ok()).is_some_and(|v| {
+        let v = if v.is_object() { Value::Array(vec![v]) } else { v };
+        !query.query(&v).is_empty()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +93,20 @@ mod tests {
         assert!(matches(&q, Some(&json!({"tags": [1]}))));
         assert!(!matches(&q, Some(&json!({"tags": []}))));
         assert!(!matches::<Value>(&q, None));
+    }
+
+    #[test]
+    fn a_root_filter_tests_an_object_itself() {
+        let q = JsonPath::parse("$[?@.access_token != null]").expect("valid");
+        assert!(filter_matches(&q, Some(&json!({"access_token": "t"}))));
+        assert!(!filter_matches(&q, Some(&json!({"access_token": null}))));
+        // RFC 9535: an absent member is Nothing, and Nothing != null.
+        assert!(filter_matches(&q, Some(&json!({}))));
+        // An array is filtered element by element, as RFC 9535 says.
+        assert!(filter_matches(&q, Some(&json!([{"access_token": "t"}]))));
+        assert!(!filter_matches(&q, Some(&json!([{"access_token": null}]))));
+        // Plain `matches` keeps RFC 9535's reading: the members of the object are filtered.
+        assert!(matches(&q, Some(&json!({"access_token": null, "x": 1}))));
     }
 
     #[test]

@@ -380,7 +380,7 @@ pub mod events_crud {
                                     static QUERY: ::std::sync::OnceLock<
                                         ::arazzo_runtime::__private::JsonPath,
                                     > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::matches(
+                                    ::arazzo_runtime::__private::json::filter_matches(
                                         QUERY
                                             .get_or_init(|| {
                                                 ::arazzo_runtime::__private::JsonPath::parse(
@@ -489,7 +489,7 @@ pub mod events_crud {
                                     static QUERY: ::std::sync::OnceLock<
                                         ::arazzo_runtime::__private::JsonPath,
                                     > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::matches(
+                                    ::arazzo_runtime::__private::json::filter_matches(
                                         QUERY
                                             .get_or_init(|| {
                                                 ::arazzo_runtime::__private::JsonPath::parse(

@@ -149,7 +149,7 @@ pub mod refresh_token_flow {
                                     static QUERY: ::std::sync::OnceLock<
                                         ::arazzo_runtime::__private::JsonPath,
                                     > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::matches(
+                                    ::arazzo_runtime::__private::json::filter_matches(
                                         QUERY
                                             .get_or_init(|| {
                                                 ::arazzo_runtime::__private::JsonPath::parse(
@@ -293,7 +293,7 @@ pub mod client_credentials_flow {
                                     static QUERY: ::std::sync::OnceLock<
                                         ::arazzo_runtime::__private::JsonPath,
                                     > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::matches(
+                                    ::arazzo_runtime::__private::json::filter_matches(
                                         QUERY
                                             .get_or_init(|| {
                                                 ::arazzo_runtime::__private::JsonPath::parse(
