@@ -9,7 +9,7 @@ use quote::quote;
 
 use crate::load::Loaded;
 use crate::model::{Document, Target, Workflow};
-use crate::types::{field_ident, ident};
+use crate::names::{Names, ident};
 use crate::validate::{Resolution, inline_action, resolve_target};
 
 /// A workflow: (document index, workflow index).
@@ -25,17 +25,28 @@ pub struct Callee {
     pub module: TokenStream,
 }
 
-/// The module of a workflow inside its document's module. `types` is taken by the schema types.
-pub fn workflow_module(id: &str) -> syn::Ident {
-    let name = field_ident(id);
-    ident(if name == "types" { "types_workflow" } else { &name })
+/// The module of a workflow inside its document's module (its function has the same name).
+pub fn workflow_module(doc: &Document, id: &str) -> syn::Ident {
+    let names = module_names(doc);
+    let i = doc.workflows.iter().position(|w| w.id == id).unwrap_or(names.len() - 1);
+    ident(&names[i])
 }
 
 /// The module that holds the workflows of source description `name` of `doc`.
 pub fn source_module(doc: &Document, name: &str) -> syn::Ident {
-    let base = field_ident(name);
-    let taken = base == "types" || doc.workflows.iter().any(|w| workflow_module(&w.id) == base.as_str());
-    ident(&if taken { format!("{}_source", base.trim_start_matches("r#")) } else { base })
+    let names = module_names(doc);
+    let i = doc.sources.iter().position(|s| s.name == name).map_or(names.len() - 1, |i| doc.workflows.len() + i);
+    ident(&names[i])
+}
+
+/// Distinct names for the items of a document's module: its workflows, then its sources, then
+/// a fallback. `types` holds the schema types; `run_in` is the function that joins a run.
+fn module_names(doc: &Document) -> Vec<String> {
+    let mut names = Names::reserving(&["types", "run_in"]);
+    let mut out: Vec<String> = doc.workflows.iter().map(|w| names.snake(&w.id)).collect();
+    out.extend(doc.sources.iter().map(|s| names.snake(&s.name)));
+    out.push(names.snake("unknown"));
+    out
 }
 
 /// Resolves `id` (plain, or `$sourceDescriptions.<name>.<id>`) as written in document `doc`.
@@ -44,13 +55,13 @@ pub fn callee(loaded: &Loaded, doc: usize, id: &str) -> Option<Callee> {
     match resolution {
         Resolution::LocalWorkflow(i) => {
             let w = &loaded.documents[&doc].workflows[i];
-            let m = workflow_module(&w.id);
+            let m = workflow_module(&loaded.documents[&doc], &w.id);
             Some(Callee { key: (doc, i), id: w.id.clone(), module: quote!(super::#m) })
         }
         Resolution::ExternalWorkflow(file, i) => {
             let source = id.strip_prefix("$sourceDescriptions.")?.split_once('.')?.0;
             let w = &loaded.documents[&file].workflows[i];
-            let (s, m) = (source_module(&loaded.documents[&doc], source), workflow_module(&w.id));
+            let (s, m) = (source_module(&loaded.documents[&doc], source), workflow_module(&loaded.documents[&file], &w.id));
             Some(Callee { key: (file, i), id: w.id.clone(), module: quote!(super::#s::#m) })
         }
         _ => None,

@@ -1,9 +1,8 @@
 //! Emitting one Arazzo document as Rust tokens: types, then per workflow an `Inputs` struct,
 //! an `Outputs` struct and an `async fn` whose steps are the arms of a `match` in a loop.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -14,9 +13,10 @@ use crate::expr::{self, Expr, TemplatePart};
 use crate::load::Loaded;
 use crate::lower::{LowerError, Lowered, Scope};
 use crate::model::*;
+use crate::names::Names;
 use crate::openapi::{self, Operation};
 use crate::report::{Part, Reporter, child};
-use crate::types::{Ty, TypeSpace, doc_attr, field_ident, ident, type_ident};
+use crate::types::{Ty, TypeSpace, doc_attr, ident};
 use crate::validate::{Resolution, input_schema, inline_action, resolve_target};
 
 /// Emits the module body for document `doc_idx`: one `types` module shared by the document and
@@ -80,13 +80,31 @@ impl Unit<'_> {
     }
 }
 
-/// A workflow input: wire name, field identifier, type, `default`, description.
-type Input = (String, String, Ty, Option<Value>, Option<String>);
+/// A workflow input.
+struct Input {
+    name: String,
+    /// Its field of `Inputs`.
+    field: String,
+    ty: Ty,
+    default: Option<Value>,
+    doc: Option<String>,
+    /// The local holding the value with its `default` applied, for an optional input that has one.
+    local: Option<syn::Ident>,
+}
+
+/// Locals and closure parameters the generated function bodies use; allocated names avoid them.
+const BODY_NAMES: &[&str] = &[
+    "action", "body", "client", "e", "exhausted", "failed", "inputs", "limit", "o", "outputs", "path", "payload", "request",
+    "response", "result", "run", "step", "v",
+];
 
 /// What planning learns about a workflow before code is emitted.
 struct Plan {
-    /// Inputs: wire name → (field ident, type, default value).
     inputs: Vec<Input>,
+    /// The variant of `Step` for each step.
+    variants: Vec<syn::Ident>,
+    /// The counter of each retry action: (step, action) → local.
+    counters: BTreeMap<(String, String), syn::Ident>,
     /// Per step: resolution, success body type, streaming.
     steps: Vec<StepPlan>,
     /// (step, output) → (local ident, type as declared).
@@ -128,11 +146,13 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     let w = &doc.workflows[wi];
     let secrets = secret_inputs(loaded, doc_idx, w);
     let mut inputs = Vec::new();
+    let mut locals = Names::reserving(BODY_NAMES);
     if let Some(schema) = input_schema(doc, w) {
+        let mut fields = Names::default();
         let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (name, prop) in props {
-                let hint = format!("{}{}", w.id.to_upper_camel_case(), type_ident(name));
+                let hint = format!("{} {name}", w.id);
                 let mut ty = types.inline(loaded, prop, &hint);
                 if secrets.contains(name) && ty == Ty::String {
                     ty = Ty::Secret;
@@ -142,7 +162,8 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                     ty = Ty::Option(Box::new(ty));
                 }
                 let doc = prop.get("description").and_then(Value::as_str).map(str::to_string);
-                inputs.push((name.clone(), field_ident(name), ty, default, doc));
+                let local = (default.is_some() && matches!(ty, Ty::Option(_))).then(|| ident(&locals.snake(&format!("input {name}"))));
+                inputs.push(Input { name: name.clone(), field: fields.snake(name), ty, default, doc, local });
             }
         }
     }
@@ -158,7 +179,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
             if let Some((_, media)) = openapi::success_response(loaded, op)
                 && let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
                     streaming = m.content_type.contains("jsonl") || m.content_type.contains("ndjson") || m.content_type.contains("json-seq");
-                    let hint = format!("{}Response", op.id.as_deref().map(type_ident).unwrap_or_else(|| type_ident(&s.id)));
+                    let hint = format!("{} response", op.id.as_deref().unwrap_or(&s.id));
                     body = Some(match &m.schema {
                         Some((f, p)) => types.schema(loaded, *f, p, &hint),
                         None => Ty::Json,
@@ -178,7 +199,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     let mut dependencies = HashMap::new();
     for (_, id) in &w.depends_on {
         let Some(c) = calls::callee(loaded, doc_idx, id) else { continue };
-        let local = format_ident!("depends_on_{}", field_ident(&c.id).trim_start_matches("r#"));
+        let local = ident(&locals.snake(&format!("depends on {}", c.id)));
         if let Some(p) = plans.get(&c.key) {
             for (name, _, fid, ty, _) in p.workflow_outputs.iter().filter(|o| !matches!(o.3.unwrapped(), Ty::Stream(_))) {
                 let id = ident(fid);
@@ -222,12 +243,13 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                 }
                 Err(_) => Ty::Json,
             };
-            let local = format_ident!("{}_{}", field_ident(&s.id).trim_start_matches("r#"), field_ident(name).trim_start_matches("r#"));
+            let local = ident(&locals.snake(&format!("{} {name}", s.id)));
             outputs.insert((s.id.clone(), name.clone()), (local, ty));
         }
     }
     let always = always_run(w, &doc.components);
     let mut workflow_outputs = Vec::new();
+    let mut fields = Names::default();
     for (name, ptr, text) in &w.outputs {
         let e = expr::parse_expression(text).ok().map(|p| p.value);
         let (ty, plain) = match &e {
@@ -237,14 +259,27 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                 (if path.is_empty() { ty } else { Ty::Json }, idx.is_some_and(|i| always.contains(&i)) && path.is_empty())
             }
             Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
-                (inputs.iter().find(|(n, ..)| n == input).map(|(_, _, t, ..)| t.clone()).unwrap_or(Ty::Json), true)
+                (inputs.iter().find(|i| &i.name == input).map(|i| i.ty.clone()).unwrap_or(Ty::Json), true)
             }
             _ => (Ty::Json, false),
         };
         let ty = if plain || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
-        workflow_outputs.push((name.clone(), ptr.clone(), field_ident(name), ty, e));
+        workflow_outputs.push((name.clone(), ptr.clone(), fields.snake(name), ty, e));
     }
-    Plan { inputs, steps, outputs, workflow_outputs, depends_on, dependencies }
+    let mut variants = Names::default();
+    let variants = w.steps.iter().map(|s| ident(&variants.camel(&s.id))).collect();
+    let mut counters = BTreeMap::new();
+    for s in &w.steps {
+        let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+        for a in all.filter_map(|a| inline_action(a, &doc.components)).filter(|a| a.kind == ActionKind::Retry) {
+            let key = (s.id.clone(), a.name.clone());
+            if !counters.contains_key(&key) {
+                let local = ident(&locals.snake(&format!("retries {} {}", s.id, a.name)));
+                counters.insert(key, local);
+            }
+        }
+    }
+    Plan { inputs, variants, counters, steps, outputs, workflow_outputs, depends_on, dependencies }
 }
 
 fn output_ty(l: &Lowered) -> Ty {
@@ -321,17 +356,14 @@ fn always_run(w: &Workflow, components: &Components) -> BTreeSet<usize> {
 fn input_tokens(inputs: &[Input]) -> HashMap<String, (TokenStream, Ty)> {
     inputs
         .iter()
-        .map(|(name, fid, ty, default, _)| {
-            let id = ident(fid);
-            let tokens = match (ty, default) {
-                (Ty::Option(inner), Some(_)) => {
-                    let local = format_ident!("input_{}", fid.trim_start_matches("r#"));
-                    return (name.clone(), (quote!(Some(&#local)), (**inner).clone()));
-                }
+        .map(|i| {
+            let id = ident(&i.field);
+            let tokens = match (&i.ty, &i.local) {
+                (Ty::Option(inner), Some(local)) => return (i.name.clone(), (quote!(Some(&#local)), (**inner).clone())),
                 (Ty::Option(_), None) => quote!(inputs.#id.as_ref()),
                 _ => quote!(Some(&inputs.#id)),
             };
-            (name.clone(), (tokens, ty.clone()))
+            (i.name.clone(), (tokens, i.ty.clone()))
         })
         .collect()
 }
@@ -352,17 +384,17 @@ impl Emitter<'_> {
         let rt = self.unit.rt;
         let w = self.w;
         let p = self.plan();
-        let m = calls::workflow_module(&w.id);
+        let m = calls::workflow_module(self.doc, &w.id);
         let fn_name = m.clone();
         let wf_id = &w.id;
         let about = [w.summary.as_deref(), w.description.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
         let doc = doc_attr(Some(about.as_str()).filter(|s| !s.is_empty()));
         let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
 
-        let input_fields = p.inputs.iter().map(|(name, fid, ty, default, d)| {
+        let input_fields = p.inputs.iter().map(|Input { name, field: fid, ty, default, doc, .. }| {
             let id = ident(fid);
             let t = self.unit.types.tokens(ty);
-            let mut text = d.clone().unwrap_or_default();
+            let mut text = doc.clone().unwrap_or_default();
             if let Some(def) = default {
                 text = format!("{text}\n\nDefault: `{def}`.").trim_start().to_string();
             }
@@ -380,11 +412,10 @@ impl Emitter<'_> {
         let streams = p.workflow_outputs.iter().any(|(.., ty, _)| matches!(ty.unwrapped(), Ty::Stream(_)));
         let output_derive = if streams { quote!(#[derive(Debug)]) } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
 
-        let defaults = p.inputs.iter().filter_map(|(_, fid, ty, default, _)| {
-            let default = default.as_ref()?;
+        let defaults = p.inputs.iter().filter_map(|Input { field, ty, default, local, .. }| {
+            let (default, local) = (default.as_ref()?, local.as_ref()?);
             let Ty::Option(inner) = ty else { return None };
-            let local = format_ident!("input_{}", fid.trim_start_matches("r#"));
-            let id = ident(fid);
+            let id = ident(field);
             let t = self.unit.types.tokens(inner);
             let json = default.to_string();
             Some(quote! {
@@ -408,16 +439,8 @@ impl Emitter<'_> {
             let t = self.unit.types.tokens(ty.unwrapped());
             Some(quote!(let mut #local: Option<#t> = None;))
         });
-        let retry_counters = w.steps.iter().flat_map(|s| {
-            let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
-            all.filter_map(|a| inline_action(a, &self.doc.components)).filter(|a| a.kind == ActionKind::Retry).map(|a| counter(&s.id, &a.name)).collect::<Vec<_>>()
-        });
-        let retry_counters: BTreeSet<String> = retry_counters.map(|i| i.to_string()).collect();
-        let retry_counters = retry_counters.iter().map(|c| {
-            let c = format_ident!("{}", c);
-            quote!(let mut #c: u32 = 0;)
-        });
-        let variants: Vec<syn::Ident> = w.steps.iter().map(|s| format_ident!("{}", type_ident(&s.id))).collect();
+        let retry_counters = p.counters.values().map(|c| quote!(let mut #c: u32 = 0;));
+        let variants = &p.variants;
         let arms = w.steps.iter().enumerate().map(|(si, s)| {
             let v = &variants[si];
             let body = self.step(si, s, r);
@@ -519,8 +542,15 @@ impl Emitter<'_> {
                 }
             }
             Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
-                let fid = ident(&field_ident(input));
-                quote!(inputs.#fid.clone())
+                let Some(i) = p.inputs.iter().find(|i| &i.name == input) else { return quote!(Default::default()) };
+                match &i.local {
+                    // The input's `default` applies to the output too.
+                    Some(local) => quote!(Some(#local.clone())),
+                    None => {
+                        let fid = ident(&i.field);
+                        quote!(inputs.#fid.clone())
+                    }
+                }
             }
             _ => {
                 r.error("E0409", ptr, format!("workflow output `{name}` must be `$steps.<id>.outputs.<name>` or `$inputs.<name>`"), Some("add a step output for the value and refer to it".into()));
@@ -717,7 +747,7 @@ impl Emitter<'_> {
                     ActionKind::Goto => match (&a.step_id, &a.workflow_id) {
                         (Some((_, target)), _) => {
                             let ti = w.steps.iter().position(|x| &x.id == target).unwrap_or(usize::MAX);
-                            let v = format_ident!("{}", type_ident(target));
+                            let Some(v) = self.plan().variants.get(ti) else { return quote!() };
                             let reenter = (ti <= si).then(|| quote!(run.reenter(#target).await?;));
                             (format!(" {name}: goto step `{target}`"), quote! { #reenter step = Step::#v; continue; })
                         }
@@ -731,7 +761,7 @@ impl Emitter<'_> {
                         has_retry = true;
                         let limit = a.retry_limit.unwrap_or(1).min(u64::from(u32::MAX)) as u32;
                         let after = a.retry_after.unwrap_or(0.0);
-                        let c = counter(&s.id, &a.name);
+                        let c = &self.plan().counters[&(s.id.clone(), a.name.clone())];
                         let give_up = unconditional.is_none().then(|| quote!(exhausted = Some((#name, #limit));));
                         let first = a.workflow_id.as_ref().and_then(|(_, wf)| callee(wf)).map(|c| {
                             let run = self.run_workflow(&c, step_id, quote!(&inputs));
@@ -779,11 +809,8 @@ impl Emitter<'_> {
             }
         });
         let default = if success {
-            match w.steps.get(si + 1) {
-                Some(next) => {
-                    let v = format_ident!("{}", type_ident(&next.id));
-                    quote!(step = Step::#v;)
-                }
+            match self.plan().variants.get(si + 1) {
+                Some(v) => quote!(step = Step::#v;),
                 None => quote!(break;),
             }
         } else if calls_workflow {
@@ -986,9 +1013,6 @@ impl Emitter<'_> {
     }
 }
 
-fn counter(step: &str, action: &str) -> syn::Ident {
-    format_ident!("retries_{}_{}", field_ident(step).trim_start_matches("r#"), field_ident(action).trim_start_matches("r#"))
-}
 
 /// Whether any expression evaluated after the step's call reads the response body.
 fn reads_body(s: &Step, w: &Workflow, components: &Components) -> bool {

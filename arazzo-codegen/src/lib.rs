@@ -111,6 +111,7 @@ mod generate;
 pub mod load;
 mod lower;
 pub mod model;
+mod names;
 pub mod openapi;
 pub mod read;
 pub mod report;

@@ -118,13 +118,21 @@ impl Scope<'_> {
                         return Err(err("E0401", format!("`{name}` has no field `{key}`"), help));
                     };
                     let fid = ident(&f.ident);
-                    if let Ty::Option(inner) = &f.ty {
-                        tokens = quote!(#tokens.and_then(|v| v.#fid.as_ref()));
-                        ty = (**inner).clone();
-                        optional = true;
-                    } else {
-                        tokens = quote!(#tokens.map(|v| &v.#fid));
-                        ty = f.ty.clone();
+                    match (&f.ty, f.boxed) {
+                        (Ty::Option(inner), boxed) => {
+                            let as_ref = if boxed { quote!(as_deref) } else { quote!(as_ref) };
+                            tokens = quote!(#tokens.and_then(|v| v.#fid.#as_ref()));
+                            ty = (**inner).clone();
+                            optional = true;
+                        }
+                        (_, true) => {
+                            tokens = quote!(#tokens.map(|v| &*v.#fid));
+                            ty = f.ty.clone();
+                        }
+                        (_, false) => {
+                            tokens = quote!(#tokens.map(|v| &v.#fid));
+                            ty = f.ty.clone();
+                        }
                     }
                 }
                 Ty::Array(item) => {
@@ -251,8 +259,8 @@ impl Scope<'_> {
                 if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
                     return Err(err("E0406", format!("`{text}` is an enum; it can only be compared with == or !="), None));
                 }
-                let ty = format_ident!("{}", name);
-                let variant = format_ident!("{}", crate::types::type_ident(wire));
+                let ty = ident(name);
+                let variant = ident(self.types.enum_variant(name, wire).unwrap_or("Unknown"));
                 cmp(t.clone(), quote!(Some(&types::#ty::#variant)))
             }
             (Ty::String | Ty::Secret, Literal::String(s)) => match op {

@@ -5,14 +5,14 @@
 //! an internally tagged enum, and anything else stays `serde_json::Value`. Names come from the
 //! component names (`MessageBatch`) or from the place a schema is used (`ParentField`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use serde_json::Value;
 
 use crate::load::Loaded;
+use crate::names::Names;
 use crate::openapi::{deref, value_at};
 use crate::report::child;
 
@@ -70,89 +70,76 @@ pub struct Field {
     pub ty: Ty,
     /// Doc text.
     pub doc: Option<String>,
+    /// Held in a `Box`: the field's struct contains this one (a recursive schema).
+    pub boxed: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Def {
     Struct { doc: Option<String>, fields: Vec<Field> },
-    Enum { doc: Option<String>, values: Vec<String> },
-    Union { doc: Option<String>, tag: String, variants: Vec<(String, String)> },
+    /// (wire value, variant) pairs; `Unknown` is the catch-all.
+    Enum { doc: Option<String>, values: Vec<(String, String)> },
+    /// (tag value, variant, struct) triples; `Unknown` is the catch-all.
+    Union { doc: Option<String>, tag: String, variants: Vec<(String, String, String)> },
 }
+
+/// Names that code inside `mod types` uses unqualified; a schema of that name is renamed.
+const PRELUDE: &[&str] = &["Box", "From", "Option", "Self", "String", "Vec"];
 
 /// The types generated for one document, in a deterministic order.
 #[derive(Debug, Default)]
 pub struct TypeSpace {
     defs: BTreeMap<String, Def>,
     by_schema: HashMap<(usize, String), Ty>,
+    names: Names,
+    /// Schemas being built: a `$ref` back to one of them is a cycle.
+    building: HashSet<(usize, String)>,
+    /// Structs and unions being built: a field of one of these types needs a `Box`.
+    open: Vec<String>,
     rt: TokenStream,
 }
 
-/// Rust identifier for a wire name (snake case, keywords made raw).
-pub fn field_ident(wire: &str) -> String {
-    let mut s = wire.to_snake_case();
-    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
-        s = format!("f_{s}");
-    }
-    if syn::parse_str::<syn::Ident>(&s).is_err() {
-        s = format!("r#{s}");
-        if syn::parse_str::<syn::Ident>(&s).is_err() {
-            s = format!("{}_", s.trim_start_matches("r#"));
-        }
-    }
-    s
-}
-
-/// Rust type name for a wire name.
-pub fn type_ident(wire: &str) -> String {
-    let s = wire.to_upper_camel_case();
-    match s.chars().next() {
-        None => "Unnamed".into(),
-        Some(c) if c.is_ascii_digit() => format!("T{s}"),
-        _ if s == "Self" => "Self_".into(),
-        _ => s,
-    }
-}
-
-/// `syn::Ident` from identifier text that may be raw (`r#type`).
-pub fn ident(text: &str) -> syn::Ident {
-    match text.strip_prefix("r#") {
-        Some(raw) => syn::Ident::new_raw(raw, proc_macro2::Span::call_site()),
-        None => format_ident!("{}", text),
-    }
-}
+pub use crate::names::{field_ident, ident, type_ident};
 
 impl TypeSpace {
     /// An empty space whose code names the runtime at `rt` (e.g. `::arazzo_runtime`).
     pub fn new(rt: TokenStream) -> Self {
-        TypeSpace { rt, ..Default::default() }
+        TypeSpace { rt, names: Names::reserving(PRELUDE), ..Default::default() }
     }
 
     /// The type of the schema at (file, ptr); `hint` names it when it has no component name.
     pub fn schema(&mut self, loaded: &Loaded, file: usize, ptr: &str, hint: &str) -> Ty {
         let Some((file, ptr)) = deref(loaded, file, ptr) else { return Ty::Json };
-        if let Some(t) = self.by_schema.get(&(file, ptr.clone())) {
+        let key = (file, ptr.clone());
+        if let Some(t) = self.by_schema.get(&key) {
             return t.clone();
         }
+        if self.building.contains(&key) {
+            return Ty::Json; // A cycle through no struct (a list of itself): no Rust type is finite.
+        }
         let Some(schema) = value_at(loaded, file, &ptr).cloned() else { return Ty::Json };
-        let name = component_name(&ptr).map_or_else(|| type_ident(hint), type_ident);
+        let name = component_name(&ptr).unwrap_or(hint).to_string();
+        self.building.insert(key.clone());
         let ty = self.build(loaded, file, &ptr, &schema, &name);
-        self.by_schema.insert((file, ptr), ty.clone());
+        self.building.remove(&key);
+        self.by_schema.insert(key, ty.clone());
         ty
     }
 
     /// The type of an inline schema value that lives outside any loaded file (workflow inputs).
     pub fn inline(&mut self, loaded: &Loaded, schema: &Value, hint: &str) -> Ty {
-        self.build(loaded, usize::MAX, "", schema, &type_ident(hint))
+        self.build(loaded, usize::MAX, "", schema, hint)
     }
 
     fn sub(&mut self, loaded: &Loaded, file: usize, ptr: &str, schema: &Value, hint: &str) -> Ty {
         if file == usize::MAX {
             // Inline schemas (workflow inputs) have no file: no `$ref`s to follow.
-            return self.build(loaded, file, ptr, schema, &type_ident(hint));
+            return self.build(loaded, file, ptr, schema, hint);
         }
         self.schema(loaded, file, ptr, hint)
     }
 
+    /// The type of schema `s`; `name` (a wire name) names the struct, enum or union it defines.
     fn build(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str) -> Ty {
         let types: Vec<&str> = match s.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
@@ -169,9 +156,17 @@ impl TypeSpace {
             match non_null.as_slice() {
                 ["string"] => match s.get("enum").and_then(Value::as_array) {
                     Some(values) if !values.is_empty() && values.iter().all(Value::is_string) => {
-                        let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_string).collect();
-                        self.define(name, Def::Enum { doc: doc_of(s), values: values.clone() });
-                        Ty::Enum(name.to_string(), values)
+                        let name = self.type_name(name);
+                        let mut variants = Names::reserving(&["Unknown"]);
+                        let mut wires: Vec<String> = Vec::new();
+                        for v in values.iter().filter_map(Value::as_str) {
+                            if !wires.iter().any(|w| w == v) {
+                                wires.push(v.to_string());
+                            }
+                        }
+                        let pairs = wires.iter().map(|w| (w.clone(), variants.camel(w))).collect();
+                        self.define(&name, Def::Enum { doc: doc_of(s), values: pairs });
+                        Ty::Enum(name, wires)
                     }
                     _ if s.get("format").and_then(Value::as_str) == Some("password") => Ty::Secret,
                     _ => Ty::String,
@@ -181,7 +176,7 @@ impl TypeSpace {
                 ["boolean"] => Ty::Bool,
                 ["array"] => {
                     let item = match s.get("items") {
-                        Some(items) => self.sub(loaded, file, &child(ptr, "items"), items, &format!("{name}Item")),
+                        Some(items) => self.sub(loaded, file, &child(ptr, "items"), items, &format!("{name} item")),
                         None => Ty::Json,
                     };
                     Ty::Array(Box::new(item))
@@ -189,7 +184,7 @@ impl TypeSpace {
                 ["object"] | [] if s.get("properties").is_some() => self.object(loaded, file, ptr, s, name),
                 ["object"] => match s.get("additionalProperties") {
                     Some(ap @ Value::Object(_)) => {
-                        Ty::Map(Box::new(self.sub(loaded, file, &child(ptr, "additionalProperties"), ap, &format!("{name}Value"))))
+                        Ty::Map(Box::new(self.sub(loaded, file, &child(ptr, "additionalProperties"), ap, &format!("{name} value"))))
                     }
                     _ => Ty::Json,
                 },
@@ -216,27 +211,62 @@ impl TypeSpace {
     fn union(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str) -> Option<Ty> {
         let tag = s.pointer("/discriminator/propertyName")?.as_str()?.to_string();
         let list = s.get("oneOf")?.as_array()?;
-        let mut variants = Vec::new();
+        let mut wires = Vec::new();
         for i in 0..list.len() {
-            let vptr = format!("{}/{i}", child(ptr, "oneOf"));
-            let (vf, vp) = deref(loaded, file, &vptr)?;
+            let (vf, vp) = deref(loaded, file, &format!("{}/{i}", child(ptr, "oneOf")))?;
             let schema = value_at(loaded, vf, &vp)?;
             let wire = schema.pointer(&format!("/properties/{tag}/const")).and_then(Value::as_str).or_else(|| {
                 schema.pointer(&format!("/properties/{tag}/enum/0")).and_then(Value::as_str)
             })?;
-            let Ty::Struct(sname) = self.schema(loaded, file, &vptr, &format!("{name}{}", type_ident(wire))) else { return None };
-            variants.push((wire.to_string(), sname));
+            if schema.pointer(&format!("/properties/{tag}")).is_some_and(|p| p.get("$ref").is_some()) {
+                return None;
+            }
+            wires.push(wire.to_string());
         }
-        self.define(name, Def::Union { doc: doc_of(s), tag, variants });
-        Some(Ty::Union(name.to_string()))
+        let name = self.type_name(name);
+        self.define(&name, Def::Union { doc: doc_of(s), tag: tag.clone(), variants: Vec::new() });
+        let cached = file != usize::MAX;
+        if cached {
+            self.by_schema.insert((file, ptr.to_string()), Ty::Union(name.clone()));
+        }
+        self.open.push(name.clone());
+        let mut names = Names::reserving(&["Unknown"]);
+        let mut variants = Vec::new();
+        for (i, wire) in wires.into_iter().enumerate() {
+            let vptr = format!("{}/{i}", child(ptr, "oneOf"));
+            let ty = self.schema(loaded, file, &vptr, &format!("{name} {wire}"));
+            let Ty::Struct(sname) = ty else {
+                // Not an object: no tagged variant can hold it, so the union stays untyped.
+                self.open.pop();
+                self.defs.remove(&name);
+                if cached {
+                    self.by_schema.remove(&(file, ptr.to_string()));
+                }
+                return None;
+            };
+            variants.push((wire.clone(), names.camel(&wire), sname));
+        }
+        self.open.pop();
+        self.define(&name, Def::Union { doc: doc_of(s), tag, variants });
+        Some(Ty::Union(name))
+    }
+
+    /// A type name for `wire`, distinct from every other type and from the prelude names the
+    /// generated code uses (`String` becomes `StringType`).
+    fn type_name(&mut self, wire: &str) -> String {
+        let base = type_ident(wire);
+        if PRELUDE.contains(&base.as_str()) { self.names.unique(format!("{base}Type")) } else { self.names.unique(base) }
     }
 
     fn object(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str) -> Ty {
         // Reserve the name first so recursive schemas terminate.
-        self.define(name, Def::Struct { doc: doc_of(s), fields: Vec::new() });
+        let name = self.type_name(name);
+        self.define(&name, Def::Struct { doc: doc_of(s), fields: Vec::new() });
         if file != usize::MAX {
-            self.by_schema.insert((file, ptr.to_string()), Ty::Struct(name.to_string()));
+            self.by_schema.insert((file, ptr.to_string()), Ty::Struct(name.clone()));
         }
+        self.open.push(name.clone());
+        let mut idents = Names::default();
         let required: Vec<&str> = s.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let mut fields = Vec::new();
         let props_ptr = child(ptr, "properties");
@@ -245,18 +275,28 @@ impl TypeSpace {
                 if prop.get("const").is_some() {
                     continue; // A constant carries no information (and is the tag of unions).
                 }
-                let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name}{}", type_ident(wire)));
+                let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name} {wire}"));
                 let ty = if required.contains(&wire.as_str()) || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
+                let boxed = matches!(ty.unwrapped(), Ty::Struct(n) | Ty::Union(n) if self.open.contains(n));
                 let resolved_doc = if file == usize::MAX { None } else { deref(loaded, file, &child(&props_ptr, wire)).and_then(|(f, p)| value_at(loaded, f, &p)).and_then(doc_of) };
-                fields.push(Field { wire: wire.clone(), ident: field_ident(wire), ty, doc: doc_of(prop).or(resolved_doc) });
+                fields.push(Field { wire: wire.clone(), ident: idents.snake(wire), ty, doc: doc_of(prop).or(resolved_doc), boxed });
             }
         }
-        self.define(name, Def::Struct { doc: doc_of(s), fields });
-        Ty::Struct(name.to_string())
+        self.open.pop();
+        self.define(&name, Def::Struct { doc: doc_of(s), fields });
+        Ty::Struct(name)
     }
 
     fn define(&mut self, name: &str, def: Def) {
         self.defs.insert(name.to_string(), def);
+    }
+
+    /// The variant of enum `name` for wire value `wire`.
+    pub fn enum_variant(&self, name: &str, wire: &str) -> Option<&str> {
+        match self.defs.get(name) {
+            Some(Def::Enum { values, .. }) => values.iter().find(|(w, _)| w == wire).map(|(_, v)| v.as_str()),
+            _ => None,
+        }
     }
 
     /// Fields of a generated struct.
@@ -272,6 +312,20 @@ impl TypeSpace {
         self.tokens_from(ty, true)
     }
 
+    /// `Box<T>` or `Option<Box<T>>` for a recursive field inside `mod types`.
+    fn boxed_tokens(&self, ty: &Ty) -> TokenStream {
+        match ty {
+            Ty::Option(inner) => {
+                let t = self.boxed_tokens(inner);
+                quote!(Option<#t>)
+            }
+            t => {
+                let t = self.tokens_from(t, false);
+                quote!(Box<#t>)
+            }
+        }
+    }
+
     fn tokens_from(&self, ty: &Ty, outside: bool) -> TokenStream {
         let rt = &self.rt;
         match ty {
@@ -283,7 +337,7 @@ impl TypeSpace {
             Ty::Json => quote!(#rt::__private::serde_json::Value),
             Ty::Secret => quote!(#rt::Secret),
             Ty::Struct(n) | Ty::Enum(n, _) | Ty::Union(n) => {
-                let i = format_ident!("{}", n);
+                let i = ident(n);
                 if outside { quote!(types::#i) } else { quote!(#i) }
             }
             Ty::Array(t) => {
@@ -310,13 +364,13 @@ impl TypeSpace {
         let rt = &self.rt;
         let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
         let items = self.defs.iter().map(|(name, def)| {
-            let id = format_ident!("{}", name);
+            let id = ident(name);
             match def {
                 Def::Struct { doc, fields } => {
                     let doc = doc_attr(doc.as_deref());
                     let fields = fields.iter().map(|f| {
                         let fid = ident(&f.ident);
-                        let ty = self.tokens_from(&f.ty, false);
+                        let ty = if f.boxed { self.boxed_tokens(&f.ty) } else { self.tokens_from(&f.ty, false) };
                         let fdoc = doc_attr(f.doc.as_deref());
                         let rename = (f.ident.trim_start_matches("r#") != f.wire).then(|| {
                             let w = &f.wire;
@@ -335,9 +389,9 @@ impl TypeSpace {
                 Def::Enum { doc, values } => enum_tokens(rt, &id, doc.as_deref(), values),
                 Def::Union { doc, tag, variants } => {
                     let doc = doc_attr(doc.as_deref());
-                    let vs = variants.iter().map(|(wire, sname)| {
-                        let v = format_ident!("{}", type_ident(wire));
-                        let s = format_ident!("{}", sname);
+                    let vs = variants.iter().map(|(wire, variant, sname)| {
+                        let v = ident(variant);
+                        let s = ident(sname);
                         quote! { #[serde(rename = #wire)] #v(#s), }
                     });
                     quote! {
@@ -363,9 +417,10 @@ impl TypeSpace {
     }
 }
 
-fn enum_tokens(rt: &TokenStream, id: &syn::Ident, doc: Option<&str>, values: &[String]) -> TokenStream {
+fn enum_tokens(rt: &TokenStream, id: &syn::Ident, doc: Option<&str>, pairs: &[(String, String)]) -> TokenStream {
     let doc = doc_attr(doc);
-    let idents: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", type_ident(v))).collect();
+    let values: Vec<&str> = pairs.iter().map(|(w, _)| w.as_str()).collect();
+    let idents: Vec<syn::Ident> = pairs.iter().map(|(_, v)| ident(v)).collect();
     let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
     let docs = values.iter().map(|v| format!(" `{v}`"));
     quote! {
