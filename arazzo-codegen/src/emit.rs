@@ -1,6 +1,7 @@
 //! Emitting one Arazzo document as Rust tokens: types, then per workflow an `Inputs` struct,
 //! an `Outputs` struct and an `async fn` whose steps are the arms of a `match` in a loop.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proc_macro2::TokenStream;
@@ -54,7 +55,7 @@ impl Unit<'_> {
         let mut items = Vec::new();
         for (wi, w) in doc.workflows.iter().enumerate() {
             let mut r = self.loaded.reporter(d, diags);
-            items.push(Emitter { unit: self, doc, key: (d, wi), w }.workflow(&mut r));
+            items.push(Emitter { unit: self, doc, key: (d, wi), w, workflow_actions: RefCell::default() }.workflow(&mut r));
         }
         for (name, file) in calls::nested_sources(self.loaded, d) {
             if stack.contains(&file) {
@@ -253,15 +254,18 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     for (name, ptr, text) in &w.outputs {
         let e = expr::parse_expression(text).ok().map(|p| p.value);
         let (ty, plain) = match &e {
-            Some(Expr::Steps { step, name: Some(out), path, .. }) => {
+            Some(Expr::Steps { step, name: Some(out), path, .. }) if path.is_empty() => {
                 let ty = outputs.get(&(step.clone(), out.clone())).map(|(_, t)| t.clone()).unwrap_or(Ty::Json);
                 let idx = w.steps.iter().position(|s| &s.id == step);
-                (if path.is_empty() { ty } else { Ty::Json }, idx.is_some_and(|i| always.contains(&i)) && path.is_empty())
+                (ty, idx.is_some_and(|i| always.contains(&i)))
             }
             Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
                 (inputs.iter().find(|i| &i.name == input).map(|i| i.ty.clone()).unwrap_or(Ty::Json), true)
             }
-            _ => (Ty::Json, false),
+            // Anything else (a pointer into a step output, a `$workflows` output) is looked up
+            // when the workflow returns, and may be missing.
+            Some(e) => (outputs_scope(types, &TokenStream::new(), &input_scope, &outputs, &dependencies).value(e).map_or(Ty::Json, |l| l.ty), false),
+            None => (Ty::Json, false),
         };
         let ty = if plain || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
         workflow_outputs.push((name.clone(), ptr.clone(), fields.snake(name), ty, e));
@@ -271,7 +275,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     let mut counters = BTreeMap::new();
     for s in &w.steps {
         let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
-        for a in all.filter_map(|a| inline_action(a, &doc.components)).filter(|a| a.kind == ActionKind::Retry) {
+        for a in all.filter_map(|a| inline_action(a, &doc.components)).filter(|a| a.kind == ActionKind::Retry && a.retry_limit != Some(0)) {
             let key = (s.id.clone(), a.name.clone());
             if !counters.contains_key(&key) {
                 let local = ident(&locals.snake(&format!("retries {} {}", s.id, a.name)));
@@ -280,6 +284,17 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         }
     }
     Plan { inputs, variants, counters, steps, outputs, workflow_outputs, depends_on, dependencies }
+}
+
+/// What a workflow output can read: inputs, step outputs, `dependsOn` outputs; no response.
+fn outputs_scope<'s>(
+    types: &'s TypeSpace,
+    rt: &'s TokenStream,
+    inputs: &'s HashMap<String, (TokenStream, Ty)>,
+    outputs: &'s HashMap<(String, String), (syn::Ident, Ty)>,
+    dependencies: &'s HashMap<(String, String), (TokenStream, Ty)>,
+) -> Scope<'s> {
+    Scope { types, rt, inputs, step_outputs: outputs, called_outputs: None, dependencies, body: None, response: false }
 }
 
 fn output_ty(l: &Lowered) -> Ty {
@@ -373,6 +388,9 @@ struct Emitter<'a> {
     doc: &'a Document,
     key: WfKey,
     w: &'a Workflow,
+    /// Workflow-level actions by pointer: `None` once they applied to a step, else the errors
+    /// that kept them from every step so far.
+    workflow_actions: RefCell<BTreeMap<String, Option<Diagnostics>>>,
 }
 
 impl Emitter<'_> {
@@ -418,9 +436,10 @@ impl Emitter<'_> {
             let id = ident(field);
             let t = self.unit.types.tokens(inner);
             let json = default.to_string();
+            let value = if is_copy(inner) { quote!(*v) } else { quote!(v.clone()) };
             Some(quote! {
                 let #local: #t = match &inputs.#id {
-                    Some(v) => v.clone(),
+                    Some(v) => #value,
                     None => #rt::__private::serde_json::from_str(#json).map_err(|e| run.invalid_input(format!("default of `{}`: {e}", stringify!(#id))))?,
                 };
             })
@@ -434,6 +453,10 @@ impl Emitter<'_> {
                     }
         }
         let servers = sources.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
+        let redactions = p.inputs.iter().filter(|i| i.ty.unwrapped() == &Ty::Secret).map(|i| {
+            let id = ident(&i.field);
+            if matches!(i.ty, Ty::Option(_)) { quote!(run.redact(inputs.#id.as_ref());) } else { quote!(run.redact(&inputs.#id);) }
+        });
         let locals = w.steps.iter().flat_map(|s| s.outputs.iter().map(move |(n, ..)| (s.id.clone(), n.clone()))).filter_map(|key| {
             let (local, ty) = p.outputs.get(&key)?;
             let t = self.unit.types.tokens(ty.unwrapped());
@@ -447,11 +470,17 @@ impl Emitter<'_> {
             let d = format!(" Step `{}`{}", s.id, s.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
             quote! { #[doc = #d] Step::#v => { #body } }
         }).collect::<Vec<_>>();
+        for unfit in std::mem::take(&mut *self.workflow_actions.borrow_mut()).into_values().flatten() {
+            r.diags.extend(unfit);
+        }
         let first = variants.first().map(|v| quote!(Step::#v)).unwrap_or_else(|| quote!(return Err(run.invalid_input("the workflow has no steps".into()))));
-        let outputs_init = p.workflow_outputs.iter().map(|(name, ptr, fid, ty, e)| {
+        let outputs_init = p.workflow_outputs.iter().enumerate().map(|(i, (name, ptr, fid, ty, e))| {
             let id = ident(fid);
-            let value = self.workflow_output(name, ptr, ty, e.as_ref(), r);
-            quote!(#id: #value,)
+            // A step output that a later workflow output also returns is cloned, not moved.
+            let later = |o: &(String, String, String, Ty, Option<Expr>)| step_output_of(&o.4) == step_output_of(e);
+            let shared = step_output_of(e).is_some() && p.workflow_outputs[i + 1..].iter().any(later);
+            let value = self.workflow_output(name, ptr, ty, e.as_ref(), shared, r);
+            if value.to_string() == id.to_string() { quote!(#id,) } else { quote!(#id: #value,) }
         }).collect::<Vec<_>>();
         let depends_on = p.depends_on.iter().map(|(c, local)| {
             let call = self.run_workflow(c, "dependsOn", quote!(&inputs));
@@ -459,6 +488,7 @@ impl Emitter<'_> {
         });
         let body = quote! {
             #(#servers)*
+            #(#redactions)*
             #(#defaults)*
             #(#depends_on)*
             #(#locals)*
@@ -529,11 +559,12 @@ impl Emitter<'_> {
         quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)).await)
     }
 
-    fn workflow_output(&self, name: &str, ptr: &str, ty: &Ty, e: Option<&Expr>, r: &mut Reporter) -> TokenStream {
+    fn workflow_output(&self, name: &str, ptr: &str, ty: &Ty, e: Option<&Expr>, shared: bool, r: &mut Reporter) -> TokenStream {
         let p = self.plan();
         match e {
             Some(Expr::Steps { step, name: Some(out), path, .. }) if path.is_empty() => {
                 let Some((local, local_ty)) = p.outputs.get(&(step.clone(), out.clone())) else { return quote!(Default::default()) };
+                let local = if shared { quote!(#local.clone()) } else { quote!(#local) };
                 if matches!(ty, Ty::Option(_)) || matches!(local_ty, Ty::Option(_)) {
                     quote!(#local)
                 } else {
@@ -545,6 +576,7 @@ impl Emitter<'_> {
                 let Some(i) = p.inputs.iter().find(|i| &i.name == input) else { return quote!(Default::default()) };
                 match &i.local {
                     // The input's `default` applies to the output too.
+                    Some(local) if is_copy(i.ty.unwrapped()) => quote!(Some(#local)),
                     Some(local) => quote!(Some(#local.clone())),
                     None => {
                         let fid = ident(&i.field);
@@ -552,10 +584,17 @@ impl Emitter<'_> {
                     }
                 }
             }
-            _ => {
-                r.error("E0409", ptr, format!("workflow output `{name}` must be `$steps.<id>.outputs.<name>` or `$inputs.<name>`"), Some("add a step output for the value and refer to it".into()));
-                quote!(Default::default())
+            Some(e) => {
+                let inputs = input_tokens(&p.inputs);
+                match outputs_scope(self.unit.types, self.unit.rt, &inputs, &p.outputs, &p.dependencies).value(e) {
+                    Ok(l) => l.owned(),
+                    Err(err) => {
+                        lower_error(r, ptr, &err);
+                        quote!(None)
+                    }
+                }
             }
+            None => quote!(Default::default()), // Reported by validation.
         }
     }
 
@@ -686,8 +725,8 @@ impl Emitter<'_> {
             }
         match scope.value(&parsed.value) {
             Ok(l) => {
-                let t = l.tokens;
-                quote!(#local = #t.cloned();)
+                let t = l.owned();
+                quote!(#local = #t;)
             }
             Err(e) => {
                 lower_error(r, ptr, &e);
@@ -730,16 +769,36 @@ impl Emitter<'_> {
         let calls_workflow = self.plan().steps[si].call.is_some();
         let step_id = &s.id;
         let mut has_retry = false;
-        let mut list: Vec<&Action> = own.iter().chain(workflow).filter_map(|a| inline_action(a, &self.doc.components)).collect();
+        let components = &self.doc.components;
+        let mut list: Vec<(&Action, Vec<TokenStream>)> = own
+            .iter()
+            .filter_map(|a| inline_action(a, components))
+            .map(|a| (a, a.criteria.iter().map(|c| self.criterion(c, scope, r)).collect()))
+            .collect();
+        for a in workflow.iter().filter_map(|a| inline_action(a, components)) {
+            let mut found = Diagnostics::default();
+            let mut scratch = Reporter { file: r.file, tree: r.tree, diags: &mut found };
+            let conds = a.criteria.iter().map(|c| self.criterion(c, scope, &mut scratch)).collect();
+            let mut seen = self.workflow_actions.borrow_mut();
+            if found.has_errors() {
+                // Criteria that cannot hold for this step (a field its response does not have,
+                // the `$statusCode` of a step that runs a workflow) leave the action out here;
+                // they are reported only if they fit no step at all.
+                seen.entry(a.ptr.clone()).or_insert(Some(found));
+                continue;
+            }
+            seen.insert(a.ptr.clone(), None);
+            r.diags.extend(found);
+            list.push((a, conds));
+        }
         // An action without criteria always runs: the actions after it never do.
-        let unconditional = list.iter().position(|a| a.criteria.is_empty() && a.kind != ActionKind::Retry);
+        let unconditional = list.iter().position(|(a, _)| a.criteria.is_empty() && a.kind != ActionKind::Retry);
         if let Some(i) = unconditional {
             list.truncate(i + 1);
         }
         let blocks: Vec<TokenStream> = list
             .into_iter()
-            .map(|a| {
-                let conds: Vec<TokenStream> = a.criteria.iter().map(|c| self.criterion(c, scope, r)).collect();
+            .map(|(a, conds)| {
                 let texts = a.criteria.iter().map(|c| c.condition.as_str()).collect::<Vec<_>>().join(" && ");
                 let name = &a.name;
                 let (doc, body) = match a.kind {
@@ -761,8 +820,15 @@ impl Emitter<'_> {
                         has_retry = true;
                         let limit = a.retry_limit.unwrap_or(1).min(u64::from(u32::MAX)) as u32;
                         let after = a.retry_after.unwrap_or(0.0);
-                        let c = &self.plan().counters[&(s.id.clone(), a.name.clone())];
                         let give_up = unconditional.is_none().then(|| quote!(exhausted = Some((#name, #limit));));
+                        let Some(c) = self.plan().counters.get(&(s.id.clone(), a.name.clone())) else {
+                            // `retryLimit: 0`: the step is never retried.
+                            return match (give_up, conds.is_empty()) {
+                                (None, _) => TokenStream::new(),
+                                (Some(g), true) => g,
+                                (Some(g), false) => quote!(if #(#conds)&&* { #g }),
+                            };
+                        };
                         let first = a.workflow_id.as_ref().and_then(|(_, wf)| callee(wf)).map(|c| {
                             let run = self.run_workflow(&c, step_id, quote!(&inputs));
                             quote!(#run?;)
@@ -773,28 +839,24 @@ impl Emitter<'_> {
                         } else {
                             quote!(run.retry_after(&response, #step_id, #name, #after).await;)
                         };
-                        (
-                            format!(" {name}: retry{then} after {after} s, at most {limit} times"),
-                            quote! {
-                                if #c < #limit {
-                                    #c += 1;
-                                    #first
-                                    #wait
-                                    continue;
-                                }
-                                #give_up
-                            },
-                        )
+                        let doc = format!(" {name}: retry{then} after {after} s, at most {limit} times");
+                        let retry = quote! { #c += 1; #first #wait continue; };
+                        if give_up.is_none() {
+                            // Nothing follows the retry: one `if` holds the criteria and the count.
+                            let doc = if texts.is_empty() { doc } else { format!("{doc} when {texts}") };
+                            return quote!(#[doc = #doc] if #(#conds &&)* #c < #limit { #retry });
+                        }
+                        (doc, quote! { if #c < #limit { #retry } #give_up })
                     }
                 };
                 if conds.is_empty() {
-                    return quote! { #[doc = #doc] #body };
+                    // A block: rustc accepts a doc attribute on it, not on an expression statement.
+                    return quote! { #[doc = #doc] { #body } };
                 }
-                let cond = if conds.is_empty() { quote!(true) } else { quote!(#(#conds)&&*) };
                 let doc = if texts.is_empty() { doc } else { format!("{doc} when {texts}") };
                 quote! {
                     #[doc = #doc]
-                    if #cond { #body }
+                    if #(#conds)&&* { #body }
                 }
             })
             .collect();
@@ -915,6 +977,7 @@ impl Emitter<'_> {
         let rt = self.unit.rt;
         let mut fmt = String::new();
         let mut args = Vec::new();
+        let mut secret = false;
         for part in parts {
             match part {
                 TemplatePart::Lit(s) => fmt.push_str(&s.replace('{', "{{").replace('}', "}}")),
@@ -922,8 +985,14 @@ impl Emitter<'_> {
                     fmt.push_str("{}");
                     match scope.value(e) {
                         Ok(l) => {
-                            let t = l.tokens;
-                            args.push(quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default()));
+                            secret |= l.ty == Ty::Secret;
+                            args.push(match crate::lower::some_arg(&l.tokens) {
+                                Some(v) => quote!(#rt::__private::json::text_of(#v)),
+                                None => {
+                                    let t = l.tokens;
+                                    quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
+                                }
+                            });
                         }
                         Err(err) => {
                             lower_error(r, ptr, &err);
@@ -933,7 +1002,9 @@ impl Emitter<'_> {
                 }
             }
         }
-        quote!(format!(#fmt, #(#args),*))
+        let text = quote!(format!(#fmt, #(#args),*));
+        // Text made with a secret is a secret: sent as a sensitive header, redacted from errors.
+        if secret { quote!(#rt::Secret::new(#text)) } else { text }
     }
 
     /// A JSON value with expressions at any depth, as `serde_json::Value` tokens.
@@ -991,6 +1062,10 @@ impl Emitter<'_> {
         let replacements: Vec<TokenStream> = replacements.collect();
         match payload {
             Value::String(text) if !matches!(expr::parse_value(text).map(|p| p.value), Ok(expr::Value::Expr(_))) => {
+                if let Some((rptr, ..)) = b.replacements.first() {
+                    let help = "write the payload as YAML/JSON instead of a string, or put the values in the string as `{$...}` templates";
+                    r.warn("W0306", rptr, "`replacements` apply to a JSON payload; this payload is a string, so they are not applied", Some(help.into()));
+                }
                 let t = self.value_tokens(payload, &pptr, scope, r);
                 quote!(.body(#ct, #t))
             }
@@ -1000,7 +1075,11 @@ impl Emitter<'_> {
                         let t = self.value_tokens(payload, &pptr, scope, r);
                         quote!(#rt::__private::serde_json::to_value(#t).unwrap_or_default())
                     }
-                    _ => self.json_tokens(payload, &pptr, scope, r),
+                    Value::Object(_) | Value::Array(_) => self.json_tokens(payload, &pptr, scope, r),
+                    _ => {
+                        let t = self.json_tokens(payload, &pptr, scope, r);
+                        quote!(#rt::__private::serde_json::json!(#t))
+                    }
                 };
                 let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
                 if replacements.is_empty() {
@@ -1013,6 +1092,19 @@ impl Emitter<'_> {
     }
 }
 
+
+/// Whether values of `ty` are `Copy` (cloning them is clippy's `clone_on_copy`).
+fn is_copy(ty: &Ty) -> bool {
+    matches!(ty, Ty::Integer | Ty::Number | Ty::Bool | Ty::Status)
+}
+
+/// The step output a workflow output returns as is: (step, output).
+fn step_output_of(e: &Option<Expr>) -> Option<(&str, &str)> {
+    match e {
+        Some(Expr::Steps { step, name: Some(out), path, .. }) if path.is_empty() => Some((step, out)),
+        _ => None,
+    }
+}
 
 /// Whether any expression evaluated after the step's call reads the response body.
 fn reads_body(s: &Step, w: &Workflow, components: &Components) -> bool {

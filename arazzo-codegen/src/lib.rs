@@ -61,7 +61,6 @@
 //! | E0406 | an enum compared with `<`, `<=`, `>` or `>=` |
 //! | E0407 | `$statusCode` compared with a number that is no HTTP status |
 //! | E0408 | a value compared with a literal of another type |
-//! | E0409 | a workflow output that is not `$steps.<id>.outputs.<name>` or `$inputs.<name>` |
 //! | E0410 | two Arazzo documents that run each other's workflows |
 //! | E0411 | a step of a remote source description that was not read |
 //! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
@@ -74,6 +73,7 @@
 //! | W0303 | a parameter the operation does not declare |
 //! | W0304 | a goto loop with no delay and no bound of its own |
 //! | W0305 | unknown JSONPath version |
+//! | W0306 | `replacements` on a string payload (not applied) |
 //!
 //! # Semantics decided where the spec is silent
 //!
@@ -105,6 +105,7 @@
 mod builder;
 mod calls;
 pub mod diag;
+mod docs;
 mod emit;
 pub mod expr;
 mod generate;

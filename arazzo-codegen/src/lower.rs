@@ -9,7 +9,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::diag::did_you_mean;
-use crate::expr::{CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source};
+use crate::expr::{CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, dotted_name};
 use crate::types::{Ty, TypeSpace, ident};
 
 /// A type error found while lowering: code, offset and width in the text (if known), message, help.
@@ -49,6 +49,13 @@ pub struct Scope<'a> {
     pub response: bool,
 }
 
+/// `x` when `tokens` are `Some(x)`: a value that is always present.
+pub fn some_arg(tokens: &TokenStream) -> Option<TokenStream> {
+    let call = syn::parse2::<syn::ExprCall>(tokens.clone()).ok()?;
+    let is_some = matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident("Some"));
+    (is_some && call.args.len() == 1).then(|| quote::ToTokens::to_token_stream(&call.args[0]))
+}
+
 /// A lowered value: tokens of type `Option<&T>` and T's type (never `Ty::Option`).
 pub struct Lowered {
     /// The tokens.
@@ -57,6 +64,20 @@ pub struct Lowered {
     pub ty: Ty,
     /// Whether the value can be missing or null (so an output of it is an `Option`).
     pub optional: bool,
+    /// Whether the tokens are an `Option<&str>` (a header, `$url`, `$method`), not `Option<&String>`.
+    pub str_ref: bool,
+}
+
+impl Lowered {
+    /// Tokens of the owned value, an `Option<T>`.
+    pub fn owned(&self) -> TokenStream {
+        let t = &self.tokens;
+        match (some_arg(t), self.str_ref) {
+            (Some(v), true) => quote!(Some(#v.to_owned())),
+            (None, true) => quote!(#t.map(str::to_owned)),
+            (_, false) => quote!(#t.cloned()),
+        }
+    }
 }
 
 impl Scope<'_> {
@@ -71,34 +92,49 @@ impl Scope<'_> {
                 Some((var, ty)) => (var.clone(), ty.clone(), false, path.as_slice()),
                 None => return Err(err("E0403", "the response body is not available here".into(), Some("a JSONL (streamed) body can only be a step output".into()))),
             },
-            Expr::Inputs { name, path } => match self.inputs.get(name) {
-                Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
+            Expr::Inputs { name, path } => match dotted_name(name, path, |n| self.inputs.contains_key(n)) {
+                Some((name, path)) => {
+                    let (t, ty) = &self.inputs[&name];
+                    (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
+                }
                 None => return Err(err("E0302", format!("unknown input `{name}`"), None)),
             },
-            Expr::Steps { step, name: Some(name), path, .. } => match self.step_outputs.get(&(step.clone(), name.clone())) {
-                Some((local, ty)) => (quote!(#local.as_ref()), ty.unwrapped().clone(), true, path.as_slice()),
+            Expr::Steps { step, name: Some(name), path, .. } => match dotted_name(name, path, |n| self.step_outputs.contains_key(&(step.clone(), n.to_string()))) {
+                Some((name, path)) => {
+                    let (local, ty) = &self.step_outputs[&(step.clone(), name)];
+                    (quote!(#local.as_ref()), ty.unwrapped().clone(), true, path)
+                }
                 None => return Err(err("E0304", format!("step `{step}` has no output `{name}`"), None)),
             },
-            Expr::Outputs { name, path } => match self.called_outputs.and_then(|o| o.get(name)) {
-                Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
+            Expr::Outputs { name, path } => match self.called_outputs.and_then(|o| dotted_name(name, path, |n| o.contains_key(n)).map(|(n, p)| (&o[&n], p))) {
+                Some(((t, ty), path)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path),
                 None => return Err(err("E0405", format!("`$outputs.{name}` is not an output of the workflow this step calls"), None)),
             },
-            Expr::Workflows { workflow, field, name: Some(name), path } if field == "outputs" => match self.dependencies.get(&(workflow.clone(), name.clone())) {
-                Some((t, ty)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path.as_slice()),
+            Expr::Workflows { workflow, field, name: Some(name), path } if field == "outputs" => match dotted_name(name, path, |n| self.dependencies.contains_key(&(workflow.clone(), n.to_string()))) {
+                Some((name, path)) => {
+                    let (t, ty) = &self.dependencies[&(workflow.clone(), name)];
+                    (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
+                }
                 None => {
                     let help = format!("add `{workflow}` to this workflow's `dependsOn`, so that it runs first");
                     return Err(err("E0412", format!("`$workflows.{workflow}.outputs.{name}` is only known when `{workflow}` is in `dependsOn`"), Some(help)));
                 }
             },
+            Expr::Request(_) => {
+                let help = "refer to what the request was built from instead (the `$inputs` or `$steps` value of the parameter or payload)";
+                return Err(err("E0404", format!("`{e}`: arazzo-rs does not read back the request it sent"), Some(help.into())));
+            }
             other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
         };
-        let (tokens, ty, more) = self.navigate(base, ty, path)?;
-        Ok(Lowered { tokens, ty, optional: optional || more })
+        let str_ref = matches!(e, Expr::Url | Expr::Method | Expr::Response(Source::Header(_)));
+        let (tokens, ty, more, tag) = self.navigate(base, ty, path)?;
+        Ok(Lowered { tokens, ty, optional: optional || more, str_ref: str_ref || tag })
     }
 
     /// Adds navigation to `Option<&T>` tokens. Returns the new tokens, type, and whether a
     /// segment could be missing.
-    fn navigate(&self, mut tokens: TokenStream, mut ty: Ty, path: &[Segment]) -> Result<(TokenStream, Ty, bool), LowerError> {
+    /// Also returns whether the value is a union's tag (tokens of `Option<&str>`).
+    fn navigate(&self, mut tokens: TokenStream, mut ty: Ty, path: &[Segment]) -> Result<(TokenStream, Ty, bool, bool), LowerError> {
         let mut optional = false;
         let mut i = 0;
         while i < path.len() {
@@ -106,7 +142,7 @@ impl Scope<'_> {
                 Ty::Json => {
                     let pointer: String = path[i..].iter().map(|s| format!("/{}", crate::expr::ast::escape_pointer_token(&seg_text(s)))).collect();
                     tokens = quote!(#tokens.and_then(|v| v.pointer(#pointer)));
-                    return Ok((tokens, Ty::Json, true));
+                    return Ok((tokens, Ty::Json, true, false));
                 }
                 Ty::Struct(name) => {
                     let key = seg_text(&path[i]);
@@ -155,6 +191,16 @@ impl Scope<'_> {
                     ty = (*inner).clone();
                     continue;
                 }
+                Ty::Union(name) => {
+                    let key = seg_text(&path[i]);
+                    let (tokens_u, ty_u, is_tag) = self.union_member(&name, &key, tokens)?;
+                    if is_tag && i + 1 == path.len() {
+                        return Ok((tokens_u, Ty::String, false, true));
+                    }
+                    tokens = tokens_u;
+                    ty = ty_u;
+                    optional = true;
+                }
                 other => {
                     return Err(err("E0401", format!("cannot navigate to `{}` inside a value of type {}", seg_text(&path[i]), ty_name(&other)), None));
                 }
@@ -162,9 +208,49 @@ impl Scope<'_> {
             i += 1;
         }
         if let Ty::Option(inner) = ty {
-            return Ok((quote!(#tokens.and_then(|v| v.as_ref())), *inner, true));
+            return Ok((quote!(#tokens.and_then(|v| v.as_ref())), *inner, true, false));
         }
-        Ok((tokens, ty, optional))
+        Ok((tokens, ty, optional, false))
+    }
+
+    /// A member of a tagged union: its tag (`Option<&str>`), or a field that the variants that
+    /// have it agree on (`None` for the other variants). Returns the tokens, the type and
+    /// whether it is the tag.
+    fn union_member(&self, name: &str, key: &str, tokens: TokenStream) -> Result<(TokenStream, Ty, bool), LowerError> {
+        let Some((tag, variants)) = self.types.union_variants(name) else { return Err(err("E0401", format!("cannot navigate inside `{name}`"), None)) };
+        let ty = ident(name);
+        if key == tag {
+            let arms = variants.iter().map(|(wire, v, _)| {
+                let v = ident(v);
+                quote!(types::#ty::#v(_) => #wire,)
+            });
+            return Ok((quote!(#tokens.map(|v| match v { #(#arms)* types::#ty::Unknown => "" })), Ty::String, true));
+        }
+        let mut found: Vec<(&str, crate::types::Field)> = Vec::new();
+        for (_, v, sname) in variants {
+            if let Some(f) = self.types.fields(sname).and_then(|fs| fs.iter().find(|f| f.wire == key)) {
+                found.push((v, f.clone()));
+            }
+        }
+        let Some((_, first)) = found.first() else {
+            let help = format!("`{name}` is one of {}, by `{tag}`; no variant has a field `{key}`", variants.iter().map(|(_, _, s)| format!("`{s}`")).collect::<Vec<_>>().join(", "));
+            return Err(err("E0401", format!("no variant of `{name}` has a field `{key}`"), Some(help)));
+        };
+        let field_ty = first.ty.unwrapped().clone();
+        if found.iter().any(|(_, f)| f.ty.unwrapped() != &field_ty) {
+            return Err(err("E0401", format!("the variants of `{name}` disagree on the type of `{key}`"), Some("compare the field through a step output of one variant".into())));
+        }
+        let arms = found.iter().map(|(v, f)| {
+            let (v, fid) = (ident(v), ident(&f.ident));
+            let get = match (&f.ty, f.boxed) {
+                (Ty::Option(_), true) => quote!(x.#fid.as_deref()),
+                (Ty::Option(_), false) => quote!(x.#fid.as_ref()),
+                (_, true) => quote!(Some(&*x.#fid)),
+                (_, false) => quote!(Some(&x.#fid)),
+            };
+            quote!(types::#ty::#v(x) => #get,)
+        });
+        Ok((quote!(#tokens.and_then(|v| match v { #(#arms)* _ => None })), field_ty, false))
     }
 
     /// Lowers a simple condition to a `bool` expression.
@@ -239,10 +325,13 @@ impl Scope<'_> {
                 CmpOp::Ge => quote!(#a >= #b),
             }
         };
-        let negate_eq = |eq: TokenStream| if op == CmpOp::Ne { quote!(!(#eq)) } else { eq };
+        // `a == b` holds when the value is present and equal; `a != b` is its negation, which
+        // clippy prefers spelled `is_none_or(!=)`.
+        let eq_or_ne = |eq: TokenStream, ne: TokenStream| if op == CmpOp::Ne { quote!(#t.is_none_or(|v| #ne)) } else { quote!(#t.is_some_and(|v| #eq)) };
         Ok(match (&v.ty, lit) {
             (_, Literal::Null) => match op {
-                CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Json => negate_eq(quote!(#t.is_none_or(|v| v.is_null()))),
+                CmpOp::Eq if v.ty == Ty::Json => quote!(#t.is_none_or(|v| v.is_null())),
+                CmpOp::Ne if v.ty == Ty::Json => quote!(#t.is_some_and(|v| !v.is_null())),
                 CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Status => quote!(false),
                 CmpOp::Eq => quote!(#t.is_none()),
                 CmpOp::Ne => quote!(#t.is_some()),
@@ -263,13 +352,17 @@ impl Scope<'_> {
                 let variant = ident(self.types.enum_variant(name, wire).unwrap_or("Unknown"));
                 cmp(t.clone(), quote!(Some(&types::#ty::#variant)))
             }
-            (Ty::String | Ty::Secret, Literal::String(s)) => match op {
-                CmpOp::Eq | CmpOp::Ne => negate_eq(quote!(#t.is_some_and(|v| v.eq_ignore_ascii_case(#s)))),
-                _ => {
-                    let c = cmp(quote!(v.as_str()), quote!(#s));
-                    quote!(#t.is_some_and(|v| #c))
+            (Ty::String | Ty::Secret, Literal::String(s)) => {
+                // `v` is a `&String`, a `&str` (headers, `$url`) or a `&Secret`.
+                let text = if v.ty == Ty::Secret { quote!(v.expose()) } else { quote!(v) };
+                match op {
+                    CmpOp::Eq | CmpOp::Ne => eq_or_ne(quote!(#text.eq_ignore_ascii_case(#s)), quote!(!#text.eq_ignore_ascii_case(#s))),
+                    _ => {
+                        let c = cmp(quote!(AsRef::<str>::as_ref(#text)), quote!(#s));
+                        quote!(#t.is_some_and(|v| #c))
+                    }
                 }
-            },
+            }
             (Ty::Status, Literal::Number(n)) => {
                 let Some(code) = n.as_u64().filter(|c| *c < 1000) else {
                     return Err(err("E0407", format!("`{n}` is not an HTTP status code"), None));
@@ -280,12 +373,25 @@ impl Scope<'_> {
             (Ty::Integer, Literal::Number(n)) if n.is_i64() => {
                 let n = n.as_i64().unwrap_or_default();
                 let c = cmp(quote!(*v), quote!(#n));
-                if op == CmpOp::Ne { quote!(!#t.is_some_and(|v| *v == #n)) } else { quote!(#t.is_some_and(|v| #c)) }
+                if op == CmpOp::Ne { eq_or_ne(quote!(), quote!(*v != #n)) } else { quote!(#t.is_some_and(|v| #c)) }
             }
             (Ty::Integer | Ty::Number, Literal::Number(n)) => {
                 let f = n.as_f64().unwrap_or_default();
-                let c = cmp(quote!((*v as f64)), quote!(#f));
-                if op == CmpOp::Ne { quote!(!#t.is_some_and(|v| (*v as f64) == #f)) } else { quote!(#t.is_some_and(|v| #c)) }
+                let x = if v.ty == Ty::Number { quote!(*v) } else { quote!((*v as f64)) };
+                let c = cmp(x.clone(), quote!(#f));
+                if op == CmpOp::Ne { eq_or_ne(quote!(), quote!(#x != #f)) } else { quote!(#t.is_some_and(|v| #c)) }
+            }
+            (Ty::String, Literal::Number(n)) => {
+                // DESIGN §3: a numeric string is compared as a number (a header such as
+                // `X-Rate-Limit-Remaining`); text that is not a number matches nothing.
+                let f = n.as_f64().unwrap_or_default();
+                let number = quote!(#t.and_then(|v| v.trim().parse::<f64>().ok()));
+                if op == CmpOp::Ne {
+                    quote!(#number.is_none_or(|v| v != #f))
+                } else {
+                    let c = cmp(quote!(v), quote!(#f));
+                    quote!(#number.is_some_and(|v| #c))
+                }
             }
             (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => cmp(t.clone(), quote!(Some(&#b))),
             (Ty::Json, lit) => {
@@ -327,13 +433,13 @@ impl Scope<'_> {
         let ctx = self.value(context)?;
         match c {
             JsonPathCriterion::Shorthand { path, op, literal } => {
-                let (tokens, ty, more) = self.navigate(ctx.tokens, ctx.ty, path)?;
-                let v = Lowered { tokens, ty, optional: more };
+                let (tokens, ty, more, tag) = self.navigate(ctx.tokens, ctx.ty, path)?;
+                let v = Lowered { tokens, ty, optional: more, str_ref: tag };
                 let text = format!("{context}#{}", crate::expr::ast::pointer_string(path));
                 self.compare_lowered(&v, *op, literal, &text)
             }
             JsonPathCriterion::Query { path: Some(path), .. } => {
-                let (tokens, _, _) = self.navigate(ctx.tokens, ctx.ty, path)?;
+                let (tokens, ..) = self.navigate(ctx.tokens, ctx.ty, path)?;
                 Ok(quote!(#tokens.is_some()))
             }
             JsonPathCriterion::Query { text, path: None } => {

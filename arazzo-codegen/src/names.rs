@@ -4,10 +4,11 @@
 use std::collections::HashSet;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
+use unicode_normalization::UnicodeNormalization;
 
 /// Identifier text in snake case for a wire name (`petName` → `pet_name`, `type` → `r#type`).
 pub fn field_ident(wire: &str) -> String {
-    let mut s = xid_only(&wire.to_snake_case(), '_');
+    let mut s = xid_only(&nfkc(wire).to_snake_case(), '_');
     if s.is_empty() {
         s = "unnamed".into();
     } else if !s.starts_with(unicode_ident::is_xid_start) {
@@ -24,7 +25,7 @@ pub fn field_ident(wire: &str) -> String {
 
 /// Identifier text in upper camel case for a wire name (`in_progress` → `InProgress`).
 pub fn type_ident(wire: &str) -> String {
-    let s = xid_only(&wire.to_upper_camel_case(), '_');
+    let s = xid_only(&nfkc(wire).to_upper_camel_case(), '_');
     match s.chars().next() {
         None => "Unnamed".into(),
         Some(c) if !unicode_ident::is_xid_start(c) => format!("T{s}"),
@@ -40,6 +41,11 @@ pub fn ident(text: &str) -> syn::Ident {
         Some(raw) => syn::Ident::new_raw(raw, span),
         None => syn::Ident::new(text, span),
     }
+}
+
+/// NFKC, as rustc normalizes identifiers: `µs` becomes `μs`, `x²` becomes `x2`.
+fn nfkc(wire: &str) -> String {
+    wire.nfkc().collect()
 }
 
 /// Drops characters that cannot continue an identifier and squeezes runs of `sep`.
@@ -82,6 +88,11 @@ impl Names {
         self.unique(type_ident(wire))
     }
 
+    /// Frees `text` again.
+    pub fn release(&mut self, text: &str) {
+        self.taken.remove(text.trim_start_matches("r#"));
+    }
+
     /// `text` itself when free, else `text` with the first free number appended.
     pub fn unique(&mut self, text: String) -> String {
         let bare = text.trim_start_matches("r#");
@@ -89,9 +100,10 @@ impl Names {
             return text;
         }
         let camel = bare.starts_with(|c: char| c.is_uppercase());
-        let sep = if camel && !bare.ends_with(|c: char| c.is_ascii_digit()) { "" } else { "_" };
+        let stem = Some(bare.trim_end_matches('_')).filter(|s| !s.is_empty()).unwrap_or(bare);
+        let sep = if camel && !stem.ends_with(|c: char| c.is_ascii_digit()) { "" } else { "_" };
         (2..)
-            .map(|n| format!("{bare}{sep}{n}"))
+            .map(|n| format!("{stem}{sep}{n}"))
             .find(|candidate| self.taken.insert(candidate.clone()))
             .expect("some number is free")
     }
@@ -103,7 +115,7 @@ mod tests {
 
     #[test]
     fn every_wire_name_gives_a_valid_identifier() {
-        for wire in ["type", "self", "Self", "gen", "try", "async", "1st", "pet.name", "名前", "café", "🐶", "x²", "_", "", "r#", "a__b"] {
+        for wire in ["type", "self", "Self", "gen", "try", "async", "1st", "pet.name", "名前", "café", "🐶", "x²", "µ", "_", "", "r#", "a__b"] {
             let f = field_ident(wire);
             let t = type_ident(wire);
             ident(&f);
@@ -114,7 +126,8 @@ mod tests {
         assert_eq!(field_ident("gen"), "r#gen");
         assert_eq!(field_ident("self"), "self_");
         assert_eq!(field_ident("1st"), "f_1st");
-        assert_eq!(field_ident("x²"), "x");
+        assert_eq!(field_ident("x²"), "x2");
+        assert_eq!(field_ident("latency_µs"), "latency_μs");
         assert_eq!(field_ident("🐶"), "unnamed");
         assert_eq!(field_ident("名前"), "名前");
         assert_eq!(type_ident("in_progress"), "InProgress");
@@ -133,5 +146,9 @@ mod tests {
         assert_eq!(names.camel("1"), "T1_2");
         assert_eq!(names.snake("type"), "r#type");
         assert_eq!(names.snake("type"), "type_2");
+        assert_eq!(names.camel("Self"), "Self_");
+        assert_eq!(names.camel("Self"), "Self2");
+        assert_eq!(names.snake("self"), "self_");
+        assert_eq!(names.snake("self"), "self_2");
     }
 }

@@ -60,7 +60,7 @@ impl Ty {
 }
 
 /// A struct field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     /// Name on the wire.
     pub wire: String,
@@ -74,7 +74,7 @@ pub struct Field {
     pub boxed: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Def {
     Struct { doc: Option<String>, fields: Vec<Field> },
     /// (wire value, variant) pairs; `Unknown` is the catch-all.
@@ -99,6 +99,7 @@ pub struct TypeSpace {
     rt: TokenStream,
 }
 
+pub use crate::docs::doc_attr;
 pub use crate::names::{field_ident, ident, type_ident};
 
 impl TypeSpace {
@@ -152,11 +153,21 @@ impl TypeSpace {
             return Ty::Option(Box::new(t));
         } else if let Some(t) = self.union(loaded, file, ptr, s, name) {
             t
+        } else if let Some(list) = s.get("allOf").and_then(Value::as_array) {
+            if list.len() == 1 && s.get("properties").is_none() {
+                // `allOf: [$ref]`, the usual way to add a description to a reference.
+                self.sub(loaded, file, &format!("{}/0", child(ptr, "allOf")), &list[0], name)
+            } else {
+                match object_parts(loaded, file, ptr, s, 0) {
+                    Some(parts) => self.object(loaded, file, ptr, s, name, &parts),
+                    None => Ty::Json, // A member that is not an object: no struct holds them all.
+                }
+            }
         } else {
             match non_null.as_slice() {
                 ["string"] => match s.get("enum").and_then(Value::as_array) {
                     Some(values) if !values.is_empty() && values.iter().all(Value::is_string) => {
-                        let name = self.type_name(name);
+                        let (base, name) = self.type_name(name);
                         let mut variants = Names::reserving(&["Unknown"]);
                         let mut wires: Vec<String> = Vec::new();
                         for v in values.iter().filter_map(Value::as_str) {
@@ -165,8 +176,7 @@ impl TypeSpace {
                             }
                         }
                         let pairs = wires.iter().map(|w| (w.clone(), variants.camel(w))).collect();
-                        self.define(&name, Def::Enum { doc: doc_of(s), values: pairs });
-                        Ty::Enum(name, wires)
+                        Ty::Enum(self.finish(&base, name, Def::Enum { doc: doc_of(s), values: pairs }), wires)
                     }
                     _ if s.get("format").and_then(Value::as_str) == Some("password") => Ty::Secret,
                     _ => Ty::String,
@@ -181,7 +191,7 @@ impl TypeSpace {
                     };
                     Ty::Array(Box::new(item))
                 }
-                ["object"] | [] if s.get("properties").is_some() => self.object(loaded, file, ptr, s, name),
+                ["object"] | [] if s.get("properties").is_some() => self.object(loaded, file, ptr, s, name, &[(file, ptr.to_string(), s.clone())]),
                 ["object"] => match s.get("additionalProperties") {
                     Some(ap @ Value::Object(_)) => {
                         Ty::Map(Box::new(self.sub(loaded, file, &child(ptr, "additionalProperties"), ap, &format!("{name} value"))))
@@ -223,7 +233,7 @@ impl TypeSpace {
             }
             wires.push(wire.to_string());
         }
-        let name = self.type_name(name);
+        let (base, name) = self.type_name(name);
         self.define(&name, Def::Union { doc: doc_of(s), tag: tag.clone(), variants: Vec::new() });
         let cached = file != usize::MAX;
         if cached {
@@ -247,32 +257,50 @@ impl TypeSpace {
             variants.push((wire.clone(), names.camel(&wire), sname));
         }
         self.open.pop();
-        self.define(&name, Def::Union { doc: doc_of(s), tag, variants });
-        Some(Ty::Union(name))
+        Some(Ty::Union(self.finish(&base, name, Def::Union { doc: doc_of(s), tag, variants })))
     }
 
     /// A type name for `wire`, distinct from every other type and from the prelude names the
-    /// generated code uses (`String` becomes `StringType`).
-    fn type_name(&mut self, wire: &str) -> String {
-        let base = type_ident(wire);
-        if PRELUDE.contains(&base.as_str()) { self.names.unique(format!("{base}Type")) } else { self.names.unique(base) }
+    /// generated code uses (`String` becomes `StringType`): (the name if it were free, the name).
+    fn type_name(&mut self, wire: &str) -> (String, String) {
+        let mut base = type_ident(wire);
+        if PRELUDE.contains(&base.as_str()) {
+            base.push_str("Type");
+        }
+        let name = self.names.unique(base.clone());
+        (base, name)
     }
 
-    fn object(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str) -> Ty {
+    /// Defines `name`; or, when `base` already names the same type (the schema is repeated in
+    /// another file), drops `name` and returns `base`.
+    fn finish(&mut self, base: &str, name: String, def: Def) -> String {
+        if name != base && self.defs.get(base) == Some(&def) {
+            self.defs.remove(&name);
+            self.names.release(&name);
+            return base.to_string();
+        }
+        self.define(&name, def);
+        name
+    }
+
+    /// A struct for schema `s` at (file, ptr), with the properties of `parts` (its `allOf`
+    /// members, then itself).
+    fn object(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str, parts: &[Part]) -> Ty {
         // Reserve the name first so recursive schemas terminate.
-        let name = self.type_name(name);
+        let (base, name) = self.type_name(name);
         self.define(&name, Def::Struct { doc: doc_of(s), fields: Vec::new() });
         if file != usize::MAX {
             self.by_schema.insert((file, ptr.to_string()), Ty::Struct(name.clone()));
         }
         self.open.push(name.clone());
         let mut idents = Names::default();
-        let required: Vec<&str> = s.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-        let mut fields = Vec::new();
-        let props_ptr = child(ptr, "properties");
-        if let Some(props) = s.get("properties").and_then(Value::as_object) {
+        let required: Vec<&str> = parts.iter().flat_map(|(_, _, p)| p.get("required").and_then(Value::as_array)).flatten().filter_map(Value::as_str).collect();
+        let mut fields: Vec<Field> = Vec::new();
+        for (file, ptr, part) in parts {
+            let (file, props_ptr) = (*file, child(ptr, "properties"));
+            let Some(props) = part.get("properties").and_then(Value::as_object) else { continue };
             for (wire, prop) in props {
-                if prop.get("const").is_some() {
+                if prop.get("const").is_some() || fields.iter().any(|f| &f.wire == wire) {
                     continue; // A constant carries no information (and is the tag of unions).
                 }
                 let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name} {wire}"));
@@ -283,8 +311,7 @@ impl TypeSpace {
             }
         }
         self.open.pop();
-        self.define(&name, Def::Struct { doc: doc_of(s), fields });
-        Ty::Struct(name)
+        Ty::Struct(self.finish(&base, name, Def::Struct { doc: doc_of(s), fields }))
     }
 
     fn define(&mut self, name: &str, def: Def) {
@@ -295,6 +322,14 @@ impl TypeSpace {
     pub fn enum_variant(&self, name: &str, wire: &str) -> Option<&str> {
         match self.defs.get(name) {
             Some(Def::Enum { values, .. }) => values.iter().find(|(w, _)| w == wire).map(|(_, v)| v.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The tag and the (tag value, variant, struct) triples of a generated union.
+    pub fn union_variants(&self, name: &str) -> Option<(&str, &[(String, String, String)])> {
+        match self.defs.get(name) {
+            Some(Def::Union { tag, variants, .. }) => Some((tag, variants)),
             _ => None,
         }
     }
@@ -394,14 +429,18 @@ impl TypeSpace {
                         let s = ident(sname);
                         quote! { #[serde(rename = #wire)] #v(#s), }
                     });
+                    // serde matches the catch-all by its own name too: it must differ from every tag.
+                    let other = ["Unknown", "", "unknown variant"].into_iter().find(|o| variants.iter().all(|(w, ..)| w != o)).unwrap_or_default();
+                    let other = if other == "Unknown" { quote!(#[serde(other)]) } else { quote!(#[serde(other, rename = #other)]) };
                     quote! {
                         #doc
                         #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
                         #[serde(crate = #serde_path, tag = #tag)]
+                        #[allow(clippy::large_enum_variant)] // Boxing would change the API for a size hint.
                         pub enum #id {
                             #(#vs)*
                             /// A variant this client does not know yet.
-                            #[serde(other)]
+                            #other
                             Unknown,
                         }
                     }
@@ -466,17 +505,35 @@ fn enum_tokens(rt: &TokenStream, id: &syn::Ident, doc: Option<&str>, pairs: &[(S
     }
 }
 
+/// A schema that is part of an object: (file, pointer, schema).
+type Part = (usize, String, Value);
+
+/// The parts of an `allOf` object: its members (their own members first), then itself; `None`
+/// when a member is not an object.
+fn object_parts(loaded: &Loaded, file: usize, ptr: &str, s: &Value, depth: usize) -> Option<Vec<Part>> {
+    let mut parts = Vec::new();
+    for (i, member) in s.get("allOf").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let mptr = format!("{}/{i}", child(ptr, "allOf"));
+        let (mf, mp, m) = if file == usize::MAX {
+            (file, mptr, member.clone()) // Inline schemas (workflow inputs) have no `$ref`s to follow.
+        } else {
+            let (mf, mp) = deref(loaded, file, &mptr)?;
+            (mf, mp.clone(), value_at(loaded, mf, &mp)?.clone())
+        };
+        let object = m.get("properties").is_some() || m.get("allOf").is_some() || m.get("type").and_then(Value::as_str) == Some("object");
+        if !object || m.get("$ref").is_some() || depth > 32 {
+            return None;
+        }
+        parts.extend(object_parts(loaded, mf, &mp, &m, depth + 1)?);
+    }
+    parts.push((file, ptr.to_string(), s.clone()));
+    Some(parts)
+}
+
 fn component_name(ptr: &str) -> Option<&str> {
     ptr.strip_prefix("/components/schemas/").filter(|n| !n.contains('/')).or_else(|| ptr.strip_prefix("/definitions/").filter(|n| !n.contains('/')))
 }
 
 fn doc_of(s: &Value) -> Option<String> {
     s.get("description").or_else(|| s.get("title")).and_then(Value::as_str).map(str::to_string)
-}
-
-/// `#[doc = ...]` lines for a text, one attribute per line.
-pub fn doc_attr(text: Option<&str>) -> TokenStream {
-    let Some(text) = text else { return TokenStream::new() };
-    let lines = text.trim_end().lines().map(|l| format!(" {}", l.trim_end()));
-    quote! { #( #[doc = #lines] )* }
 }

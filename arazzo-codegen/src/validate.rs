@@ -654,9 +654,9 @@ impl Ctx<'_> {
                 let why = if place == Place::Request { "the request has not been sent yet" } else { "workflow outputs are read after the steps" };
                 fail("E0301", format!("`{e}` is not available here: {why}"), Some("read the value in a step's `outputs` and refer to it as `$steps.<id>.outputs.<name>`".into()));
             }
-            Expr::Inputs { name, .. } => {
+            Expr::Inputs { name, path } => {
                 if let Some(names) = input_names(self.doc, w) {
-                    if !names.contains(name) {
+                    if expr::dotted_name(name, path, |n| names.iter().any(|x| x == n)).is_none() {
                         let (_, _, help) = unknown("input", name, names.iter().map(String::as_str));
                         fail("E0302", format!("input `{name}` is not declared in the inputs of workflow `{}`", w.id), help);
                     }
@@ -664,14 +664,14 @@ impl Ctx<'_> {
                     fail("E0302", format!("workflow `{}` declares no inputs, but `{e}` reads one", w.id), Some("declare it under the workflow's `inputs.properties`".into()));
                 }
             }
-            Expr::Steps { step, name, .. } => {
+            Expr::Steps { step, name, path, .. } => {
                 let Some(xi) = w.steps.iter().position(|s| &s.id == step) else {
                     let (_, message, help) = unknown("step", step, w.steps.iter().map(|s| s.id.as_str()));
                     fail("E0303", format!("{message} in `{e}`"), help);
                     return;
                 };
                 if let Some(name) = name
-                    && !w.steps[xi].outputs.iter().any(|(n, _, _)| n == name) {
+                    && expr::dotted_name(name, path, |n| w.steps[xi].outputs.iter().any(|(o, _, _)| o == n)).is_none() {
                         let (_, _, help) = unknown("output", name, w.steps[xi].outputs.iter().map(|(n, _, _)| n.as_str()));
                         fail("E0304", format!("step `{step}` has no output `{name}`"), help);
                         return;
@@ -684,14 +684,14 @@ impl Ctx<'_> {
                     }
                 }
             }
-            Expr::Workflows { workflow, field, name, .. } => match self.doc.workflows.iter().find(|x| &x.id == workflow).or_else(|| self.dependency(w, workflow)) {
+            Expr::Workflows { workflow, field, name, path } => match self.doc.workflows.iter().find(|x| &x.id == workflow).or_else(|| self.dependency(w, workflow)) {
                 None => {
                     let (_, message, help) = unknown("workflow", workflow, self.doc.workflows.iter().map(|x| x.id.as_str()));
                     fail("E0306", message, help);
                 }
                 Some(x) => {
                     if let (Some(name), "outputs") = (name, field.as_str())
-                        && !x.outputs.iter().any(|(n, _, _)| n == name) {
+                        && expr::dotted_name(name, path, |n| x.outputs.iter().any(|(o, _, _)| o == n)).is_none() {
                             fail("E0304", format!("workflow `{workflow}` has no output `{name}`"), None);
                         }
                 }

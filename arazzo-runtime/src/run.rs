@@ -7,6 +7,7 @@ use crate::observer::{RetryReason, RetryScheduled, StepFinished, StepReentered, 
 use crate::param::{ParamText, ParamValue, form_encode};
 use crate::response::Response;
 use crate::retry_after;
+use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
@@ -195,6 +196,16 @@ impl Run {
             steps: HashMap::new(),
             secrets: Arc::default(),
             defaults: Vec::new(),
+        }
+    }
+
+    /// Redacts `secret` from every error of this run, wherever it shows up (a body that echoes
+    /// a token, a header value built from it), even before it is sent.
+    pub fn redact<'a>(&mut self, secret: impl Into<Option<&'a Secret>>) {
+        if let Some(text) = secret.into().map(Secret::expose).filter(|t| !t.is_empty())
+            && !self.secrets.iter().any(|s| s == text)
+        {
+            Arc::make_mut(&mut self.secrets).push(text.to_owned());
         }
     }
 

@@ -328,6 +328,23 @@ pub enum JsonPathCriterion {
     },
 }
 
+/// Arazzo names may contain dots (`$steps.read.outputs.pet.name` reads output `pet.name`): the
+/// name `known` accepts, joining as few of the `.` keys after it as needed, and the path left.
+pub fn dotted_name<'p>(name: &str, path: &'p [Segment], known: impl Fn(&str) -> bool) -> Option<(String, &'p [Segment])> {
+    let mut joined = name.to_string();
+    if known(&joined) {
+        return Some((joined, path));
+    }
+    for (i, segment) in path.iter().enumerate() {
+        let Segment::Key(key) = segment else { return None };
+        joined = format!("{joined}.{key}");
+        if known(&joined) {
+            return Some((joined, &path[i + 1..]));
+        }
+    }
+    None
+}
+
 /// Escapes one JSON pointer reference token (`~` → `~0`, `/` → `~1`).
 #[must_use]
 pub fn escape_pointer_token(token: &str) -> String {

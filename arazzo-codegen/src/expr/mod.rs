@@ -23,7 +23,7 @@ pub mod runtime;
 pub mod template;
 
 pub use ast::{
-    CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Parsed, Segment,
+    dotted_name, CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Parsed, Segment,
     Source, TemplatePart, Value, ValueKind,
 };
 pub use condition::parse_condition;

@@ -188,6 +188,7 @@ pub mod types {
         ::arazzo_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::arazzo_runtime::__private::serde", tag = "type")]
+    #[allow(clippy::large_enum_variant)]
     pub enum MessageBatchResult {
         #[serde(rename = "succeeded")]
         Succeeded(SucceededResult),
@@ -398,6 +399,7 @@ pub mod batch_process_and_retrieve_results {
     ) -> Result<Outputs, ::arazzo_runtime::Error> {
         let mut run = client.run("batch-process-and-retrieve-results");
         run.default_base_url("claudeApi", "https://api.anthropic.com");
+        run.redact(&inputs.api_key);
         let input_anthropic_version: String = match &inputs.anthropic_version {
             Some(v) => v.clone(),
             None => {

@@ -185,6 +185,7 @@ pub mod cancel_and_confirm_batch {
     ) -> Result<Outputs, ::arazzo_runtime::Error> {
         let mut run = client.run("cancel-and-confirm-batch");
         run.default_base_url("messageBatchesApi", "https://api.anthropic.com");
+        run.redact(&inputs.api_key);
         let mut create_batch_batch_id: Option<String> = None;
         let mut cancel_batch_processing_status: Option<types::ProcessingStatus> = None;
         let mut cancel_batch_cancel_initiated_at: Option<String> = None;

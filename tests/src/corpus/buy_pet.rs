@@ -61,6 +61,7 @@ pub mod buy_pet {
     ) -> Result<Outputs, ::arazzo_runtime::Error> {
         let mut run = client.run("buyPet");
         run.default_base_url("petStore", "https://api.example.com/v1");
+        run.redact(inputs.token.as_ref());
         let mut find_pet_pet: Option<::arazzo_runtime::__private::serde_json::Value> = None;
         let mut find_pet_name: Option<::arazzo_runtime::__private::serde_json::Value> = None;
         let mut order_pet_order_id: Option<
@@ -87,10 +88,12 @@ pub mod buy_pet {
                         )
                         .header(
                             "Authorization",
-                            format!(
-                                "Bearer {}", inputs.token.as_ref()
-                                .map(::arazzo_runtime::__private::json::text_of)
-                                .unwrap_or_default()
+                            ::arazzo_runtime::Secret::new(
+                                format!(
+                                    "Bearer {}", inputs.token.as_ref()
+                                    .map(::arazzo_runtime::__private::json::text_of)
+                                    .unwrap_or_default()
+                                ),
                             ),
                         );
                     let response = run.send(request).await?;
@@ -170,10 +173,12 @@ pub mod buy_pet {
                         )
                         .header(
                             "Authorization",
-                            format!(
-                                "Bearer {}", inputs.token.as_ref()
-                                .map(::arazzo_runtime::__private::json::text_of)
-                                .unwrap_or_default()
+                            ::arazzo_runtime::Secret::new(
+                                format!(
+                                    "Bearer {}", inputs.token.as_ref()
+                                    .map(::arazzo_runtime::__private::json::text_of)
+                                    .unwrap_or_default()
+                                ),
                             ),
                         )
                         .json(
@@ -225,7 +230,9 @@ pub mod buy_pet {
                     if failed.is_empty() {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         // done: end
-                        break;
+                        {
+                            break;
+                        }
                     } else {
                         return Err(run.failed(&response, &failed));
                     }
@@ -243,10 +250,12 @@ pub mod buy_pet {
                         )
                         .header(
                             "Authorization",
-                            format!(
-                                "Bearer {}", inputs.token.as_ref()
-                                .map(::arazzo_runtime::__private::json::text_of)
-                                .unwrap_or_default()
+                            ::arazzo_runtime::Secret::new(
+                                format!(
+                                    "Bearer {}", inputs.token.as_ref()
+                                    .map(::arazzo_runtime::__private::json::text_of)
+                                    .unwrap_or_default()
+                                ),
                             ),
                         );
                     let response = run.send(request).await?;

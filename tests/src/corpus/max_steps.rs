@@ -72,8 +72,10 @@ pub mod infinite {
                         step = Step::WithNested;
                     } else {
                         // continue: goto step `with-nested`
-                        step = Step::WithNested;
-                        continue;
+                        {
+                            step = Step::WithNested;
+                            continue;
+                        }
                     }
                 }
                 // Step `with-nested`: With nested workflow
@@ -96,8 +98,10 @@ pub mod infinite {
                         step = Step::Ping;
                     } else {
                         // continue: goto step `ping`
-                        step = Step::Ping;
-                        continue;
+                        {
+                            step = Step::Ping;
+                            continue;
+                        }
                     }
                 }
                 // Step `ping`: Ping the API
@@ -123,9 +127,11 @@ pub mod infinite {
                         break;
                     } else {
                         // infinite-loop: goto step `ping`
-                        run.reenter("ping").await?;
-                        step = Step::Ping;
-                        continue;
+                        {
+                            run.reenter("ping").await?;
+                            step = Step::Ping;
+                            continue;
+                        }
                     }
                 }
             }
@@ -211,8 +217,10 @@ pub mod nested_workflow {
                         step = Step::Step2;
                     } else {
                         // next-step: goto step `step-2`
-                        step = Step::Step2;
-                        continue;
+                        {
+                            step = Step::Step2;
+                            continue;
+                        }
                     }
                 }
                 // Step `step-2`: Step 2
@@ -238,7 +246,9 @@ pub mod nested_workflow {
                         break;
                     } else {
                         // end: end
-                        break;
+                        {
+                            break;
+                        }
                     }
                 }
             }

@@ -444,11 +444,11 @@ pub mod authorization_code_flow {
                         &[
                             (response.status() == 200u16, "$statusCode == 200"),
                             (
-                                !(body
+                                body
                                     .as_ref()
                                     .ok()
                                     .and_then(|v| v.pointer("/access_token"))
-                                    .is_none_or(|v| v.is_null())),
+                                    .is_some_and(|v| !v.is_null()),
                                 "$response.body#/access_token != null",
                             ),
                         ],
@@ -494,11 +494,11 @@ pub mod authorization_code_flow {
                         &[
                             (response.status() == 200u16, "$statusCode == 200"),
                             (
-                                !(body
+                                body
                                     .as_ref()
                                     .ok()
                                     .and_then(|v| v.pointer("/access_token"))
-                                    .is_none_or(|v| v.is_null())),
+                                    .is_some_and(|v| !v.is_null()),
                                 "$response.body#/access_token != null",
                             ),
                         ],

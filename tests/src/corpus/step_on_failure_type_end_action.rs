@@ -294,8 +294,10 @@ pub mod client_registration {
                             break;
                         }
                         // step-onFailure-action-goto: goto step `create-client`
-                        step = Step::CreateClient;
-                        continue;
+                        {
+                            step = Step::CreateClient;
+                            continue;
+                        }
                     }
                 }
                 // Step `create-client`
