@@ -1,0 +1,303 @@
+//! Torture fixtures (`tests/workflows/torture/`): valid Arazzo documents with OpenAPI
+//! descriptions that stress names, schemas, expressions and control flow. Each is expanded by
+//! the proc-macro under `#![deny(warnings)]` (clippy runs on it in CI too); the tests build
+//! the inputs, check that the futures are `Send`, and run the smaller ones over loopback.
+//!
+//! - `names`, `schemas`, `flow`: the main fixtures.
+//! - one document per construct that the checker once refused or the generator crashed on
+//!   (recursive schemas, `²` in a name, allOf, unions, dotted names, ...).
+//! - `unsupported-request-in-output`: refused, with a diagnostic that says what to do.
+
+#![deny(warnings)]
+
+mod common;
+
+use arazzo_runtime::{Client, ErrorKind, Secret};
+use common::{Server, client, json_reply};
+use serde_json::json;
+
+fn send<T: Send>(_: T) {}
+
+macro_rules! fixtures {
+    ($($module:ident: $file:literal;)*) => {
+        $(mod $module {
+            arazzo_macros::workflows!($file);
+        })*
+    };
+}
+
+fixtures! {
+    names: "workflows/torture/names.arazzo.yaml";
+    schemas: "workflows/torture/schemas.arazzo.yaml";
+    flow: "workflows/torture/flow.arazzo.yaml";
+    recursive_array: "workflows/torture/recursive-array.arazzo.yaml";
+    recursive_map: "workflows/torture/recursive-map.arazzo.yaml";
+    recursive_anyof_null: "workflows/torture/recursive-anyof-null.arazzo.yaml";
+    superscript_name: "workflows/torture/superscript-name.arazzo.yaml";
+    type_name_collision_doc: "workflows/torture/type-name-collision.arazzo.yaml";
+    allof_properties_doc: "workflows/torture/allof-properties.arazzo.yaml";
+    union_navigation_doc: "workflows/torture/union-navigation.arazzo.yaml";
+    header_numeric_compare_doc: "workflows/torture/header-numeric-compare.arazzo.yaml";
+    pointer_space: "workflows/torture/pointer-space.arazzo.yaml";
+    dotted_output: "workflows/torture/dotted-output.arazzo.yaml";
+    workflow_output_pointer_doc: "workflows/torture/workflow-output-pointer.arazzo.yaml";
+    workflow_action_field_doc: "workflows/torture/workflow-action-field.arazzo.yaml";
+    workflow_action_status_call_step_doc: "workflows/torture/workflow-action-status-call-step.arazzo.yaml";
+}
+
+fn api(server: &Server) -> Client {
+    client(&["api"], &server.url, 50)
+}
+
+#[test]
+fn names_inputs_and_send() {
+    use names::*;
+    let client = Client::new();
+    // The `get-pet` workflow's inputs have names that collide after snake_case (`self`/`Self`,
+    // `pet.name`/`pet name`/`pet-name`/`petName`, `🐶`/`🐱`/`_`): built from JSON by wire name.
+    let inputs: get_pet::Inputs = serde_json::from_value(json!({
+        "client": "c", "type": "t", "inputs": "i", "run": "r", "step": "s", "response": "resp",
+        "body": "b", "path": "p", "request": "req", "failed": "f", "result": "res",
+        "outputs": "o", "exhausted": "e", "payload": "pl", "self": "s1", "Self": "s2",
+        "crate": "c", "super": "s", "async": "a", "move": "m", "fn": "f", "r#": "r", "gen": "g",
+        "try": "t", "1st": 1, "pet.name": "a", "pet name": "b", "pet-name": "c", "petName": "d",
+        "名前": "n", "café": "c", "🐶": "d", "🐱": "c", "_": "u"
+    }))
+    .expect("inputs from JSON");
+    send(get_pet(&client, inputs));
+    send(types_workflow::types_workflow(
+        &client,
+        types_workflow::Inputs {},
+    ));
+    send(self_(&client, self_::Inputs {}));
+    send(crate_(&client, crate_::Inputs {}));
+    send(super_(&client, super_::Inputs {}));
+    send(r#async(&client, r#async::Inputs {}));
+    send(r#move(&client, r#move::Inputs {}));
+    send(r#fn(&client, r#fn::Inputs {}));
+    send(r(&client, r::Inputs {}));
+    send(r#gen(&client, r#gen::Inputs {}));
+    send(f_1st_workflow(&client, f_1st_workflow::Inputs {}));
+    send(pet_name(&client, pet_name::Inputs {}));
+    send(名前(&client, 名前::Inputs {}));
+    send(run_in_2(&client, run_in_2::Inputs {}));
+    send(caller(&client, caller::Inputs {}));
+    send(dep(&client, dep::Inputs {}));
+    send(locals(
+        &client,
+        locals::Inputs {
+            x: Some("x".into()),
+        },
+    ));
+    send(std_names(&client, std_names::Inputs {}));
+    send(hint_collisions(&client, hint_collisions::Inputs {}));
+}
+
+#[test]
+fn schemas_inputs_and_send() {
+    use schemas::*;
+    let client = Client::new();
+    let inputs = every_schema::Inputs {
+        id: 42,
+        name: Some("Rex".into()),
+        ratio: Some(0.25),
+        limit: Some(3),
+        verbose: Some(true),
+        config: Some(types::EverySchemaConfig {
+            depth: Some(1),
+            mode: Some(types::EverySchemaConfigMode::Slow),
+        }),
+        tags: Some(vec!["a".into()]),
+        mode: Some(types::EverySchemaMode::Fast),
+        nickname: None,
+        password: Some(Secret::new("pw")),
+        email: Some("a@example.com".into()),
+        matrix: Some(vec![vec![1, 2], vec![3]]),
+        lookup: Some([("k".to_string(), 1)].into_iter().collect()),
+        untyped: Some(json!({"any": ["thing"]})),
+    };
+    send(every_schema(&client, inputs));
+}
+
+#[test]
+fn flow_inputs_and_send() {
+    use flow::*;
+    let client = Client::new();
+    send(login(
+        &client,
+        login::Inputs {
+            user: "u".into(),
+            password: Secret::new("p"),
+        },
+    ));
+    send(place_order(
+        &client,
+        place_order::Inputs {
+            user: "u".into(),
+            password: Secret::new("p"),
+            api_key: Secret::new("k"),
+            customer: "c".into(),
+            trace: Some(1),
+            quantity: None,
+            express: Some(true),
+            discount: None,
+        },
+    ));
+    send(order_flow(
+        &client,
+        order_flow::Inputs {
+            user: "u".into(),
+            password: "p".into(),
+            api_key: Secret::new("k"),
+            customer: "c".into(),
+            trace: None,
+        },
+    ));
+    send(chain_a(
+        &client,
+        chain_a::Inputs {
+            api_key: Secret::new("k"),
+        },
+    ));
+    send(chain_b(
+        &client,
+        chain_b::Inputs {
+            api_key: Secret::new("k"),
+        },
+    ));
+    send(chain_c(
+        &client,
+        chain_c::Inputs {
+            api_key: Secret::new("k"),
+        },
+    ));
+    send(bodies(
+        &client,
+        bodies::Inputs {
+            pet_id: Some("p".into()),
+            coupon: None,
+            quantity: Some(2),
+        },
+    ));
+}
+
+#[test]
+fn recursive_schemas_and_odd_names_compile() {
+    let client = Client::new();
+    send(recursive_array::recursive_array(&client, recursive_array::recursive_array::Inputs {}));
+    send(recursive_map::recursive_map(&client, recursive_map::recursive_map::Inputs {}));
+    send(recursive_anyof_null::recursive_anyof_null(&client, recursive_anyof_null::recursive_anyof_null::Inputs {}));
+    send(superscript_name::superscript_name(&client, superscript_name::superscript_name::Inputs {}));
+}
+
+#[tokio::test]
+async fn schemas_whose_names_collide_get_distinct_types() {
+    use type_name_collision_doc::*;
+    let server = Server::start(|r| {
+        json_reply(200, match r.path.as_str() {
+            "/e" => json!({"inner": {"x": "x1"}}),
+            _ => json!({"a": "a1", "b": 2, "id": "i1", "code": 7, "y": 3}),
+        })
+    })
+    .await;
+
+    let out = type_name_collision(&api(&server), type_name_collision::Inputs {}).await.expect("runs");
+
+    assert_eq!(server.lines(), ["GET /a", "GET /b", "GET /c", "GET /d", "GET /e", "GET /f"]);
+    assert_eq!((out.a.as_deref(), out.b, out.id.as_deref(), out.code), (Some("a1"), Some(2), Some("i1"), Some(7)));
+    assert_eq!((out.x.as_deref(), out.y), (Some("x1"), Some(3)));
+}
+
+#[tokio::test]
+async fn all_of_members_and_own_properties_make_one_struct() {
+    use allof_properties_doc::*;
+    let server = Server::start(|_| json_reply(200, json!({"name": "Rex", "bark": true}))).await;
+
+    let out = allof_properties(&api(&server), allof_properties::Inputs {}).await.expect("runs");
+
+    assert_eq!(out.name, "Rex");
+    let dog = types::Dog { name: "Rex".into(), bark: Some(true) };
+    assert_eq!(serde_json::to_value(&dog).expect("serializes"), json!({"name": "Rex", "bark": true}));
+}
+
+#[tokio::test]
+async fn a_pointer_into_a_union_reads_the_tag_and_the_fields_of_the_variants() {
+    use union_navigation_doc::*;
+    let circle = Server::start(|_| json_reply(200, json!({"kind": "circle", "radius": 1.5}))).await;
+    let out = union_navigation(&api(&circle), union_navigation::Inputs {}).await.expect("a circle");
+    assert_eq!(out.radius, Some(1.5));
+
+    let square = Server::start(|_| json_reply(200, json!({"kind": "square", "side": 2}))).await;
+    let err = union_navigation(&api(&square), union_navigation::Inputs {}).await.expect_err("not a circle");
+    assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$response.body#/kind == 'circle'"] });
+}
+
+#[tokio::test]
+async fn a_numeric_header_compares_as_a_number() {
+    use header_numeric_compare_doc::*;
+    for (remaining, passes) in [("12", true), ("0", false), ("many", false)] {
+        let server = Server::start(move |_| {
+            let (status, mut headers, body) = json_reply(200, json!({"items": []}));
+            headers.push(("x-rate-limit-remaining", remaining.to_owned()));
+            (status, headers, body)
+        })
+        .await;
+        let result = header_numeric_compare(&api(&server), header_numeric_compare::Inputs {}).await;
+        assert_eq!(result.is_ok(), passes, "X-Rate-Limit-Remaining: {remaining}");
+    }
+}
+
+#[tokio::test]
+async fn names_with_dots_and_pointers_with_spaces() {
+    let server = Server::start(|_| json_reply(200, json!({"name": "Rex", "pet name": "Rex"}))).await;
+
+    let out = pointer_space::pointer_space(&api(&server), pointer_space::pointer_space::Inputs {}).await.expect("runs");
+    assert_eq!(out.pet_name.as_deref(), Some("Rex"));
+
+    let inputs = dotted_output::dotted_output::Inputs { owner_name: Some("Ann".into()) };
+    let out = dotted_output::dotted_output(&api(&server), inputs).await.expect("runs");
+    assert_eq!((out.pet_name.as_deref(), out.owner_name.as_deref()), (Some("Rex"), Some("Ann")));
+}
+
+#[tokio::test]
+async fn a_workflow_output_points_into_a_step_output() {
+    use workflow_output_pointer_doc::*;
+    let server = Server::start(|_| json_reply(200, json!({"items": [{"sku": "s-1"}, {"sku": "s-2"}]}))).await;
+    let out = workflow_output_pointer(&api(&server), workflow_output_pointer::Inputs {}).await.expect("runs");
+    assert_eq!(out.first_sku.as_deref(), Some("s-1"));
+
+    let empty = Server::start(|_| json_reply(200, json!({"items": []}))).await;
+    let out = workflow_output_pointer(&api(&empty), workflow_output_pointer::Inputs {}).await.expect("runs");
+    assert_eq!(out.first_sku, None);
+}
+
+#[tokio::test]
+async fn workflow_level_actions_apply_to_the_steps_they_fit() {
+    use workflow_action_field_doc::*;
+    // `end-when-shipped` fits the order step only: a shipped order ends the workflow there.
+    let shipped = Server::start(|_| json_reply(200, json!({"status": "shipped", "qty": 1}))).await;
+    workflow_action_field(&api(&shipped), workflow_action_field::Inputs {}).await.expect("runs");
+    assert_eq!(shipped.lines(), ["GET /orders"]);
+
+    let open = Server::start(|_| json_reply(200, json!({"status": "open", "qty": 1}))).await;
+    workflow_action_field(&api(&open), workflow_action_field::Inputs {}).await.expect("runs");
+    assert_eq!(open.lines(), ["GET /orders", "GET /lines"]);
+
+    // `$statusCode == 503` retries the HTTP step, not the step that runs a workflow.
+    use workflow_action_status_call_step_doc::*;
+    let first = common::counter();
+    let busy_once = Server::start(move |_| if first() == 0 { json_reply(503, json!({})) } else { json_reply(200, json!({})) }).await;
+    outer(&api(&busy_once), outer::Inputs {}).await.expect("retried once, then runs inner");
+    assert_eq!(busy_once.lines(), ["GET /orders/o2", "GET /orders/o2", "GET /orders/o1"]);
+}
+
+#[test]
+fn request_values_in_outputs_are_refused_with_a_hint() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let settings = arazzo_codegen::Settings { base_dir: dir.to_path_buf(), ..Default::default() };
+    let checked = arazzo_codegen::check(std::path::Path::new("workflows/torture/unsupported-request-in-output.arazzo.yaml"), &settings);
+    let rendered = checked.render();
+    assert!(checked.diagnostics.has_errors(), "{rendered}");
+    assert!(rendered.contains("error[E0404]: `$request.header.X-Request-ID`: arazzo-rs does not read back the request it sent"), "{rendered}");
+    assert!(rendered.contains("help: refer to what the request was built from instead"), "{rendered}");
+}
