@@ -158,7 +158,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                 if secrets.contains(name) && ty == Ty::String {
                     ty = Ty::Secret;
                 }
-                let default = prop.get("default").cloned();
+                let default = prop.get("default").filter(|d| !d.is_null()).cloned();
                 if !required.contains(&name.as_str()) && !matches!(ty, Ty::Option(_)) {
                     ty = Ty::Option(Box::new(ty));
                 }
@@ -277,10 +277,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
         for a in all.filter_map(|a| inline_action(a, &doc.components)).filter(|a| a.kind == ActionKind::Retry && a.retry_limit != Some(0)) {
             let key = (s.id.clone(), a.name.clone());
-            if !counters.contains_key(&key) {
-                let local = ident(&locals.snake(&format!("retries {} {}", s.id, a.name)));
-                counters.insert(key, local);
-            }
+            counters.entry(key).or_insert_with(|| ident(&locals.snake(&format!("retries {} {}", s.id, a.name))));
         }
     }
     Plan { inputs, variants, counters, steps, outputs, workflow_outputs, depends_on, dependencies }
@@ -480,7 +477,7 @@ impl Emitter<'_> {
             let later = |o: &(String, String, String, Ty, Option<Expr>)| step_output_of(&o.4) == step_output_of(e);
             let shared = step_output_of(e).is_some() && p.workflow_outputs[i + 1..].iter().any(later);
             let value = self.workflow_output(name, ptr, ty, e.as_ref(), shared, r);
-            if value.to_string() == id.to_string() { quote!(#id,) } else { quote!(#id: #value,) }
+            if id == value.to_string() { quote!(#id,) } else { quote!(#id: #value,) }
         }).collect::<Vec<_>>();
         let depends_on = p.depends_on.iter().map(|(c, local)| {
             let call = self.run_workflow(c, "dependsOn", quote!(&inputs));

@@ -79,9 +79,12 @@ enum Def {
     Struct { doc: Option<String>, fields: Vec<Field> },
     /// (wire value, variant) pairs; `Unknown` is the catch-all.
     Enum { doc: Option<String>, values: Vec<(String, String)> },
-    /// (tag value, variant, struct) triples; `Unknown` is the catch-all.
-    Union { doc: Option<String>, tag: String, variants: Vec<(String, String, String)> },
+    /// `Unknown` is the catch-all.
+    Union { doc: Option<String>, tag: String, variants: Vec<UnionVariant> },
 }
+
+/// A variant of a tagged union: (tag value, variant, struct).
+pub type UnionVariant = (String, String, String);
 
 /// Names that code inside `mod types` uses unqualified; a schema of that name is renamed.
 const PRELUDE: &[&str] = &["Box", "From", "Option", "Self", "String", "Vec"];
@@ -300,11 +303,14 @@ impl TypeSpace {
             let (file, props_ptr) = (*file, child(ptr, "properties"));
             let Some(props) = part.get("properties").and_then(Value::as_object) else { continue };
             for (wire, prop) in props {
-                if prop.get("const").is_some() || fields.iter().any(|f| &f.wire == wire) {
+                let single_value = prop.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
+                if prop.get("const").is_some() || single_value || fields.iter().any(|f| &f.wire == wire) {
                     continue; // A constant carries no information (and is the tag of unions).
                 }
                 let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name} {wire}"));
-                let ty = if required.contains(&wire.as_str()) || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
+                // A readOnly/writeOnly property is absent in one direction even when required.
+                let one_way = ["readOnly", "writeOnly"].iter().any(|k| prop.get(*k) == Some(&Value::Bool(true)));
+                let ty = if (required.contains(&wire.as_str()) && !one_way) || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
                 let boxed = matches!(ty.unwrapped(), Ty::Struct(n) | Ty::Union(n) if self.open.contains(n));
                 let resolved_doc = if file == usize::MAX { None } else { deref(loaded, file, &child(&props_ptr, wire)).and_then(|(f, p)| value_at(loaded, f, &p)).and_then(doc_of) };
                 fields.push(Field { wire: wire.clone(), ident: idents.snake(wire), ty, doc: doc_of(prop).or(resolved_doc), boxed });
@@ -327,7 +333,7 @@ impl TypeSpace {
     }
 
     /// The tag and the (tag value, variant, struct) triples of a generated union.
-    pub fn union_variants(&self, name: &str) -> Option<(&str, &[(String, String, String)])> {
+    pub fn union_variants(&self, name: &str) -> Option<(&str, &[UnionVariant])> {
         match self.defs.get(name) {
             Some(Def::Union { tag, variants, .. }) => Some((tag, variants)),
             _ => None,

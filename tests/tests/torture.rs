@@ -43,6 +43,7 @@ fixtures! {
     workflow_output_pointer_doc: "workflows/torture/workflow-output-pointer.arazzo.yaml";
     workflow_action_field_doc: "workflows/torture/workflow-action-field.arazzo.yaml";
     workflow_action_status_call_step_doc: "workflows/torture/workflow-action-status-call-step.arazzo.yaml";
+    schema_edges: "workflows/torture/schema-edges.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -289,6 +290,23 @@ async fn workflow_level_actions_apply_to_the_steps_they_fit() {
     let busy_once = Server::start(move |_| if first() == 0 { json_reply(503, json!({})) } else { json_reply(200, json!({})) }).await;
     outer(&api(&busy_once), outer::Inputs {}).await.expect("retried once, then runs inner");
     assert_eq!(busy_once.lines(), ["GET /orders/o2", "GET /orders/o2", "GET /orders/o1"]);
+}
+
+#[tokio::test]
+async fn responses_may_omit_write_only_fields_and_one_value_enum_tags_select_variants() {
+    use schema_edges::user_and_pet;
+    let server = Server::start(|r| match r.path.as_str() {
+        "/users/u1" => json_reply(200, json!({"name": "Ann"})),
+        _ => json_reply(200, json!({"petType": "cat", "lives": 9})),
+    })
+    .await;
+    // `user` defaults to null: no default value is applied; `pet` defaults to `p1`, in outputs too.
+    let inputs = user_and_pet::Inputs { user: Some("u1".into()), pet: None };
+
+    let out = user_and_pet(&api(&server), inputs).await.expect("runs");
+
+    assert_eq!(server.lines(), ["GET /users/u1", "GET /pets/p1"]);
+    assert_eq!((out.name.as_str(), out.lives, out.pet.as_deref()), ("Ann", Some(9), Some("p1")));
 }
 
 #[test]
