@@ -653,8 +653,9 @@ impl Emitter<'_> {
         };
         // Outputs (after every attempt).
         let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
-        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, &scope, r);
-        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, &scope, r);
+        let declared = !body_decl.is_empty();
+        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, declared, &scope, r);
+        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, declared, &scope, r);
         quote! {
             #path_code
             let request = run.request(#step_id, #op_id, #source, #rt::Method::#method, &path) #(#params)* #body_code;
@@ -697,8 +698,8 @@ impl Emitter<'_> {
             quote!(let failed = if outputs.is_some() { #rt::__private::unmet(&[#(#criteria),*]) } else { Vec::new() };)
         };
         let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
-        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, &scope, r);
-        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, &scope, r);
+        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, false, &scope, r);
+        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, false, &scope, r);
         quote! {
             let result = #call;
             let outputs = result.as_ref().ok();
@@ -760,7 +761,8 @@ impl Emitter<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn actions(&self, si: usize, s: &Step, own: &[ActionRef], workflow: &[ActionRef], success: bool, scope: &Scope, r: &mut Reporter) -> TokenStream {
+    /// The action lists of a step; `body` tells whether the step declared a decoded `body`.
+    fn actions(&self, si: usize, s: &Step, own: &[ActionRef], workflow: &[ActionRef], success: bool, body: bool, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let w = self.w;
         let callee = |id: &str| calls::callee(self.unit.loaded, self.key.0, id);
         let calls_workflow = self.plan().steps[si].call.is_some();
@@ -874,6 +876,8 @@ impl Emitter<'_> {
             }
         } else if calls_workflow {
             quote!(return Err(match result { Err(e) => e, Ok(_) => run.call_failed(#step_id, &failed) });)
+        } else if body {
+            quote!(return Err(run.failed_decoding(&response, &failed, body));)
         } else {
             quote!(return Err(run.failed(&response, &failed));)
         };
@@ -1004,6 +1008,44 @@ impl Emitter<'_> {
         if secret { quote!(#rt::Secret::new(#text)) } else { text }
     }
 
+    /// The text of a JSON document with `{$...}` templates (the Arazzo spec's own payload style):
+    /// a value inside a string literal is escaped, one outside is written as JSON.
+    fn json_template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.unit.rt;
+        let mut fmt = String::new();
+        let mut args = Vec::new();
+        let (mut in_string, mut escaped) = (false, false);
+        for part in parts {
+            match part {
+                TemplatePart::Lit(s) => {
+                    for c in s.chars() {
+                        match c {
+                            _ if escaped => escaped = false,
+                            '\\' if in_string => escaped = true,
+                            '"' => in_string = !in_string,
+                            _ => {}
+                        }
+                    }
+                    fmt.push_str(&s.replace('{', "{{").replace('}', "}}"));
+                }
+                TemplatePart::Expr(e) => {
+                    fmt.push_str("{}");
+                    match scope.value(e) {
+                        Ok(l) => {
+                            let t = l.tokens;
+                            args.push(quote!(#rt::__private::json::json_text(#t, #in_string)));
+                        }
+                        Err(err) => {
+                            lower_error(r, ptr, &err);
+                            args.push(quote!(""));
+                        }
+                    }
+                }
+            }
+        }
+        quote!(format!(#fmt, #(#args),*))
+    }
+
     /// A JSON value with expressions at any depth, as `serde_json::Value` tokens.
     fn json_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let rt = self.unit.rt;
@@ -1063,7 +1105,10 @@ impl Emitter<'_> {
                     let help = "write the payload as YAML/JSON instead of a string, or put the values in the string as `{$...}` templates";
                     r.warn("W0306", rptr, "`replacements` apply to a JSON payload; this payload is a string, so they are not applied", Some(help.into()));
                 }
-                let t = self.value_tokens(payload, &pptr, scope, r);
+                let t = match expr::parse_value(text).map(|p| p.value) {
+                    Ok(expr::Value::Template(parts)) if ct.contains("json") => self.json_template(&parts, &pptr, scope, r),
+                    _ => self.value_tokens(payload, &pptr, scope, r),
+                };
                 quote!(.body(#ct, #t))
             }
             _ => {

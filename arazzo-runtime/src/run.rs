@@ -516,6 +516,15 @@ impl Run {
         )
     }
 
+    /// Like [`failed`](Self::failed), for a step that decoded its body: a 2xx body that does not
+    /// fit its schema explains the failed criteria better than they do, so that error wins.
+    pub fn failed_decoding<T>(&self, resp: &Response, criteria: &[&'static str], body: Result<T, Error>) -> Error {
+        match body {
+            Err(e) if (200..300).contains(&resp.status()) => e,
+            _ => self.failed(resp, criteria),
+        }
+    }
+
     /// The error of a step whose retry action `action` was used `limit` times.
     pub fn retry_limit_reached(&self, resp: &Response, action: &'static str, limit: u32) -> Error {
         self.response_error(resp, ErrorKind::RetryLimitReached { action, limit })

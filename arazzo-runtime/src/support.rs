@@ -14,6 +14,23 @@ pub fn text_of<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_value(v).map(|v| to_text(&v)).unwrap_or_default()
 }
 
+/// A value inside the text of a JSON document: escaped as string content inside a JSON string
+/// literal (`"id": "{$inputs.id}"`), as JSON elsewhere (`"n": {$inputs.n}`); JSON for `None`.
+pub fn json_text<T: Serialize + ?Sized>(v: Option<&T>, in_string: bool) -> String {
+    let value = v.and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Value::Null);
+    match (in_string, &value) {
+        (true, Value::String(s)) => escape_json_content(s),
+        (true, Value::Null) => String::new(),
+        (true, other) => escape_json_content(&other.to_string()),
+        (false, other) => other.to_string(),
+    }
+}
+
+fn escape_json_content(s: &str) -> String {
+    let quoted = Value::String(s.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
 /// The text of a required (path) parameter; an error naming it when it has no value.
 pub fn required_text(run: &Run, name: &str, value: impl ParamValue) -> Result<String, Error> {
     match value.is_present() {
@@ -107,6 +124,18 @@ mod tests {
         assert!(!filter_matches(&q, Some(&json!([{"access_token": null}]))));
         // Plain `matches` keeps RFC 9535's reading: the members of the object are filtered.
         assert!(matches(&q, Some(&json!({"access_token": null, "x": 1}))));
+    }
+
+    #[test]
+    fn json_text_escapes_inside_strings_and_serializes_outside() {
+        let quote = "say \"hi\"\n";
+        assert_eq!(json_text(Some(quote), true), r#"say \"hi\"\n"#);
+        assert_eq!(json_text(Some(quote), false), r#""say \"hi\"\n""#);
+        assert_eq!(json_text(Some(&2), false), "2");
+        assert_eq!(json_text(Some(&2), true), "2");
+        assert_eq!(json_text::<i64>(None, false), "null");
+        assert_eq!(json_text::<i64>(None, true), "");
+        assert_eq!(json_text(Some(&json!({"a": "b"})), true), r#"{\"a\":\"b\"}"#);
     }
 
     #[test]

@@ -219,6 +219,12 @@ async fn all_of_members_and_own_properties_make_one_struct() {
     assert_eq!(out.name, "Rex");
     let dog = types::Dog { name: "Rex".into(), bark: Some(true) };
     assert_eq!(serde_json::to_value(&dog).expect("serializes"), json!({"name": "Rex", "bark": true}));
+
+    // A 200 without the required `name`: the criterion on it cannot hold, and the error says why.
+    let nameless = Server::start(|_| json_reply(200, json!({"bark": true}))).await;
+    let err = allof_properties(&api(&nameless), allof_properties::Inputs {}).await.expect_err("no name");
+    assert_eq!(err.kind(), &ErrorKind::Decode);
+    assert!(err.to_string().contains("missing field `name`"), "{err}");
 }
 
 #[tokio::test]
@@ -307,6 +313,28 @@ async fn responses_may_omit_write_only_fields_and_one_value_enum_tags_select_var
 
     assert_eq!(server.lines(), ["GET /users/u1", "GET /pets/p1"]);
     assert_eq!((out.name.as_str(), out.lives, out.pet.as_deref()), ("Ann", Some(9), Some("p1")));
+}
+
+#[tokio::test]
+async fn payloads_reach_the_wire_as_valid_json() {
+    use flow::bodies;
+    let server = Server::start(|_| json_reply(200, json!({"petOrder": {"status": "placed"}, "sku": "s", "qty": 1}))).await;
+    // A quote in a value that a JSON-text template puts inside a string literal.
+    let inputs = bodies::Inputs { pet_id: Some("p\"1".into()), coupon: None, quantity: Some(2) };
+
+    let out = bodies(&client(&["flowApi"], &server.url, 50), inputs).await.expect("runs");
+
+    assert_eq!(out.echo, Some(json!("placed")));
+    let requests = server.requests();
+    let bodies: Vec<&str> = requests.iter().map(|r| r.body.as_str()).collect();
+    let order: serde_json::Value = serde_json::from_str(bodies[0]).expect("the templated JSON text is JSON");
+    assert_eq!(order["petOrder"], json!({"petId": "p\"1", "couponCode": "", "quantity": 2, "status": "placed", "complete": false}));
+    assert_eq!(bodies[1], r#""p\"1""#, "a whole-value payload is sent as JSON");
+    assert_eq!(bodies[2], "42");
+    assert_eq!(requests[3].json(), json!([1, "", 2, null, {"a": [null]}]));
+    assert_eq!(requests[4].line(), "GET /orders/order-p%221/lines/1");
+    assert_eq!(bodies[5], "null");
+    assert_eq!(bodies[6], r#"{"a": 1}"#, "replacements do not apply to a string payload (W0306)");
 }
 
 #[test]

@@ -460,7 +460,7 @@ pub mod batch_process_and_retrieve_results {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::PollBatchStatus;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `pollBatchStatus`: Poll the batch status. While processing_status is not "ended", retry this step after a delay; once ended, proceed to retrieve the results.
@@ -537,7 +537,7 @@ pub mod batch_process_and_retrieve_results {
                         }
                         step = Step::RetrieveResults;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `retrieveResults`: Stream the completed batch results as a JSONL file once the batch has ended.

@@ -223,7 +223,7 @@ pub mod cancel_and_confirm_batch {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::CancelBatch;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `cancelBatch`: Initiate cancellation of the batch. The batch enters a canceling state while in-progress, non-interruptible requests are allowed to finish.
@@ -264,7 +264,7 @@ pub mod cancel_and_confirm_batch {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::ConfirmCanceled;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `confirmCanceled`: Poll the batch status until it leaves the canceling state and reaches ended. Branch back to poll again while the batch is still canceling.
@@ -319,7 +319,7 @@ pub mod cancel_and_confirm_batch {
                         }
                         break;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }

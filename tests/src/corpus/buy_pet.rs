@@ -153,7 +153,7 @@ pub mod buy_pet {
                                 run.retry_limit_reached(&response, action, limit),
                             );
                         }
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `orderPet`
@@ -234,7 +234,7 @@ pub mod buy_pet {
                             break;
                         }
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `neverReached`

@@ -133,7 +133,7 @@ pub mod search_menu_items {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         break;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }

@@ -214,7 +214,7 @@ pub mod get_museum_hours {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::BuyTicket;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `buy-ticket`: Buy a ticket for the museum by calling an external workflow from another Arazzo file.
@@ -338,7 +338,7 @@ pub mod events_crud {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::CreateEvent;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `create-event`: Create a new special event.
@@ -405,7 +405,7 @@ pub mod events_crud {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::GetEventById;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `get-event-by-id`: Get the details of the event that was created in the previous step.
@@ -513,7 +513,7 @@ pub mod events_crud {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::DeleteEvent;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `delete-event`: Delete the event that was updated in the previous step.
@@ -654,7 +654,7 @@ pub mod tickets_from_museum_api {
                             let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                             break;
                         } else {
-                            return Err(run.failed(&response, &failed));
+                            return Err(run.failed_decoding(&response, &failed, body));
                         }
                     }
                 }

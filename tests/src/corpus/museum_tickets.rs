@@ -184,7 +184,7 @@ pub mod get_museum_tickets {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         break;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }

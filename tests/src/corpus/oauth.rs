@@ -183,7 +183,7 @@ pub mod refresh_token_flow {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         break;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }
@@ -317,7 +317,7 @@ pub mod client_credentials_flow {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         break;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }
@@ -462,7 +462,7 @@ pub mod authorization_code_flow {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         step = Step::GetAccessToken;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `get-access-token`: This is where you get the token
@@ -522,7 +522,7 @@ pub mod authorization_code_flow {
                         let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                         break;
                     } else {
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }

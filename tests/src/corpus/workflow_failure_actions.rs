@@ -174,7 +174,7 @@ pub mod get_menu_items {
                                 run.retry_limit_reached(&response, action, limit),
                             );
                         }
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
                 // Step `get-menu-items-2`: List menu items by resolving request details with listMenuItems operationId from Cafe API description.
@@ -279,7 +279,7 @@ pub mod get_menu_items {
                                 run.retry_limit_reached(&response, action, limit),
                             );
                         }
-                        return Err(run.failed(&response, &failed));
+                        return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
             }
@@ -384,7 +384,7 @@ pub mod menu_from_cafe_api {
                             let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
                             break;
                         } else {
-                            return Err(run.failed(&response, &failed));
+                            return Err(run.failed_decoding(&response, &failed, body));
                         }
                     }
                 }
