@@ -565,8 +565,7 @@ impl Emitter<'_> {
                 if matches!(ty, Ty::Option(_)) || matches!(local_ty, Ty::Option(_)) {
                     quote!(#local)
                 } else {
-                    let message = format!("output `{name}` has no value");
-                    quote!(#local.ok_or_else(|| run.invalid_input(#message.to_string()))?)
+                    quote!(#local.ok_or_else(|| run.output_missing(#name))?)
                 }
             }
             Some(Expr::Inputs { name: input, path }) if path.is_empty() => {

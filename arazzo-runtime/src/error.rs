@@ -52,6 +52,12 @@ pub enum ErrorKind {
     /// An input of the workflow is not usable.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A workflow output has no value: the step output it returns was missing or null.
+    #[error("workflow output `{output}` has no value (the response did not have it)")]
+    OutputMissing {
+        /// The output's name, as in the Arazzo document.
+        output: &'static str,
+    },
     /// The client is not configured for this request.
     #[error("configuration error: {0}")]
     Config(String),
@@ -300,6 +306,13 @@ mod tests {
             attempt: 2,
             secrets: Arc::default(),
         }
+    }
+
+    #[test]
+    fn a_missing_output_is_named() {
+        let ctx = Ctx { workflow: "w", ..Ctx::default() };
+        let e = Error::new(ErrorKind::OutputMissing { output: "batchId" }, &ctx);
+        assert_eq!(e.to_string(), "workflow `w`: workflow output `batchId` has no value (the response did not have it)");
     }
 
     #[test]

@@ -530,6 +530,11 @@ impl Run {
         self.response_error(resp, ErrorKind::RetryLimitReached { action, limit })
     }
 
+    /// The error of a workflow output whose value is missing.
+    pub fn output_missing(&self, output: &'static str) -> Error {
+        Error::new(ErrorKind::OutputMissing { output }, &Ctx { workflow: self.workflow, ..Ctx::default() })
+    }
+
     /// An error about the workflow's inputs.
     pub fn invalid_input(&self, what: String) -> Error {
         Error::new(

@@ -573,18 +573,12 @@ pub mod batch_process_and_retrieve_results {
         }
         Ok(Outputs {
             batch_id: submit_batch_batch_id
-                .ok_or_else(|| {
-                    run.invalid_input("output `batchId` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("batchId"))?,
             request_counts: poll_batch_status_request_counts
-                .ok_or_else(|| {
-                    run.invalid_input("output `requestCounts` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("requestCounts"))?,
             results_url: poll_batch_status_results_url,
             results: retrieve_results_results
-                .ok_or_else(|| {
-                    run.invalid_input("output `results` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("results"))?,
         })
     }
 }

@@ -326,20 +326,11 @@ pub mod cancel_and_confirm_batch {
         }
         Ok(Outputs {
             batch_id: create_batch_batch_id
-                .ok_or_else(|| {
-                    run.invalid_input("output `batchId` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("batchId"))?,
             processing_status: confirm_canceled_processing_status
-                .ok_or_else(|| {
-                    run
-                        .invalid_input(
-                            "output `processingStatus` has no value".to_string(),
-                        )
-                })?,
+                .ok_or_else(|| run.output_missing("processingStatus"))?,
             request_counts: confirm_canceled_request_counts
-                .ok_or_else(|| {
-                    run.invalid_input("output `requestCounts` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("requestCounts"))?,
         })
     }
 }

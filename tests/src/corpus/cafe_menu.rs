@@ -139,14 +139,9 @@ pub mod search_menu_items {
             }
         }
         Ok(Outputs {
-            total: search_menu_total
-                .ok_or_else(|| {
-                    run.invalid_input("output `total` has no value".to_string())
-                })?,
+            total: search_menu_total.ok_or_else(|| run.output_missing("total"))?,
             step_full_body: search_menu_full_body
-                .ok_or_else(|| {
-                    run.invalid_input("output `stepFullBody` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("stepFullBody"))?,
         })
     }
 }

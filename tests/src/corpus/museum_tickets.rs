@@ -191,13 +191,9 @@ pub mod get_museum_tickets {
         }
         Ok(Outputs {
             ticket_id: buy_tickets_ticket_id
-                .ok_or_else(|| {
-                    run.invalid_input("output `ticketId` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("ticketId"))?,
             step_full_body: buy_tickets_full_body
-                .ok_or_else(|| {
-                    run.invalid_input("output `stepFullBody` has no value".to_string())
-                })?,
+                .ok_or_else(|| run.output_missing("stepFullBody"))?,
         })
     }
 }

@@ -390,17 +390,9 @@ pub mod menu_from_cafe_api {
                 }
             }
             Ok(Outputs {
-                total: search_menu_total
-                    .ok_or_else(|| {
-                        run.invalid_input("output `total` has no value".to_string())
-                    })?,
+                total: search_menu_total.ok_or_else(|| run.output_missing("total"))?,
                 step_full_body: search_menu_full_body
-                    .ok_or_else(|| {
-                        run
-                            .invalid_input(
-                                "output `stepFullBody` has no value".to_string(),
-                            )
-                    })?,
+                    .ok_or_else(|| run.output_missing("stepFullBody"))?,
             })
         }
     }
