@@ -80,8 +80,11 @@
 //! - A step succeeds when all `successCriteria` hold; without criteria, on any 2xx status.
 //! - After success, the first `onSuccess` action whose criteria hold runs; none: the next step.
 //!   After failure, the first matching `onFailure` action runs; none: the workflow fails with
-//!   an error naming the step, the status and each failed criterion's text. Workflow-level
-//!   actions are consulted after the step's own list.
+//!   an error naming the step, the status and each failed criterion's text (or, for a 2xx
+//!   response whose body does not fit its schema, that decode error). Workflow-level actions
+//!   are consulted after the step's own list, for the steps their criteria fit (a field that a
+//!   step's response does not have, a `$statusCode` of a step that runs a workflow: not that
+//!   step); criteria that fit no step are errors.
 //! - `retry` waits `retryAfter` seconds (a `Retry-After` header wins) and runs the step again, at
 //!   most `retryLimit` times (absent: 1); then the later actions of the list are tried.
 //!   `retry` in `onSuccess` is accepted (warning W0302; an error with [`Settings::strict`]).
@@ -100,7 +103,21 @@
 //! - JSONPath `PATH OP LITERAL` (both seeds) means "the single value at PATH compared with
 //!   LITERAL" (warning W0203, naming the portable simple criterion).
 //! - Simple conditions compare strings case-insensitively, coerce numeric strings under numeric
-//!   operators, and `null` equals only `null`.
+//!   operators (a header compared with a number), and `null` equals only `null`.
+//! - A JSONPath query that starts with a root filter (`$[?@.x == 1]`) tests an object context
+//!   itself, as the only element of a list; other queries follow RFC 9535.
+//! - Names may contain dots: `$steps.s.outputs.pet.name` reads output `pet.name` when the step
+//!   has one; a whole-value expression's JSON pointer may contain spaces.
+//! - A payload written as JSON text with `{$...}` templates gets each value escaped inside a
+//!   string literal and written as JSON outside one.
+//!
+//! # Limits
+//!
+//! - `$request.*` is not read back (E0404 says what to write instead); `xpath` criteria are
+//!   refused (E0206); remote source descriptions are not fetched (W0103: map them to files).
+//! - Schemas become types where Rust can say it: objects (with `allOf` merged), string enums,
+//!   `oneOf` with a discriminator whose tags are `const` or one-value enums; anything else
+//!   (other unions, a schema that is a list of itself) stays `serde_json::Value`.
 
 mod builder;
 mod calls;
