@@ -473,9 +473,9 @@ impl Emitter<'_> {
         let first = variants.first().map(|v| quote!(Step::#v)).unwrap_or_else(|| quote!(return Err(run.invalid_input("the workflow has no steps".into()))));
         let outputs_init = p.workflow_outputs.iter().enumerate().map(|(i, (name, ptr, fid, ty, e))| {
             let id = ident(fid);
-            // A step output that a later workflow output also returns is cloned, not moved.
-            let later = |o: &(String, String, String, Ty, Option<Expr>)| step_output_of(&o.4) == step_output_of(e);
-            let shared = step_output_of(e).is_some() && p.workflow_outputs[i + 1..].iter().any(later);
+            // A step output that a later workflow output also reads is cloned, not moved.
+            let read = |e: &Option<Expr>| if let Some(Expr::Steps { step, name, .. }) = e { Some((step.clone(), name.clone())) } else { None };
+            let shared = step_output_of(e).is_some() && p.workflow_outputs[i + 1..].iter().any(|o| read(&o.4) == read(e));
             let value = self.workflow_output(name, ptr, ty, e.as_ref(), shared, r);
             if id == value.to_string() { quote!(#id,) } else { quote!(#id: #value,) }
         }).collect::<Vec<_>>();
@@ -975,34 +975,17 @@ impl Emitter<'_> {
 
     fn template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let rt = self.unit.rt;
-        let mut fmt = String::new();
-        let mut args = Vec::new();
         let mut secret = false;
-        for part in parts {
-            match part {
-                TemplatePart::Lit(s) => fmt.push_str(&s.replace('{', "{{").replace('}', "}}")),
-                TemplatePart::Expr(e) => {
-                    fmt.push_str("{}");
-                    match scope.value(e) {
-                        Ok(l) => {
-                            secret |= l.ty == Ty::Secret;
-                            args.push(match crate::lower::some_arg(&l.tokens) {
-                                Some(v) => quote!(#rt::__private::json::text_of(#v)),
-                                None => {
-                                    let t = l.tokens;
-                                    quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
-                                }
-                            });
-                        }
-                        Err(err) => {
-                            lower_error(r, ptr, &err);
-                            args.push(quote!(""));
-                        }
-                    }
+        let text = self.format_template(parts, ptr, scope, r, |l, _| {
+            secret |= l.ty == Ty::Secret;
+            match crate::lower::some_arg(&l.tokens) {
+                Some(v) => quote!(#rt::__private::json::text_of(#v)),
+                None => {
+                    let t = l.tokens;
+                    quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
                 }
             }
-        }
-        let text = quote!(format!(#fmt, #(#args),*));
+        });
         // Text made with a secret is a secret: sent as a sensitive header, redacted from errors.
         if secret { quote!(#rt::Secret::new(#text)) } else { text }
     }
@@ -1011,6 +994,15 @@ impl Emitter<'_> {
     /// a value inside a string literal is escaped, one outside is written as JSON.
     fn json_template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let rt = self.unit.rt;
+        self.format_template(parts, ptr, scope, r, |l, in_string| {
+            let t = l.tokens;
+            quote!(#rt::__private::json::json_text(#t, #in_string))
+        })
+    }
+
+    /// `format!` tokens for a template; `arg` renders each value, told whether the text before it
+    /// leaves a JSON string literal open.
+    fn format_template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter, mut arg: impl FnMut(Lowered, bool) -> TokenStream) -> TokenStream {
         let mut fmt = String::new();
         let mut args = Vec::new();
         let (mut in_string, mut escaped) = (false, false);
@@ -1030,10 +1022,7 @@ impl Emitter<'_> {
                 TemplatePart::Expr(e) => {
                     fmt.push_str("{}");
                     match scope.value(e) {
-                        Ok(l) => {
-                            let t = l.tokens;
-                            args.push(quote!(#rt::__private::json::json_text(#t, #in_string)));
-                        }
+                        Ok(l) => args.push(arg(l, in_string)),
                         Err(err) => {
                             lower_error(r, ptr, &err);
                             args.push(quote!(""));

@@ -272,6 +272,7 @@ async fn a_workflow_output_points_into_a_step_output() {
     let server = Server::start(|_| json_reply(200, json!({"items": [{"sku": "s-1"}, {"sku": "s-2"}]}))).await;
     let out = workflow_output_pointer(&api(&server), workflow_output_pointer::Inputs {}).await.expect("runs");
     assert_eq!(out.first_sku.as_deref(), Some("s-1"));
+    assert_eq!(out.items.map(|items| items.len()), Some(2));
 
     let empty = Server::start(|_| json_reply(200, json!({"items": []}))).await;
     let out = workflow_output_pointer(&api(&empty), workflow_output_pointer::Inputs {}).await.expect("runs");
