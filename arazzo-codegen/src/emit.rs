@@ -221,6 +221,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                     if sp.streaming && matches!(p.value, Expr::Response(expr::Source::Body(ref path)) if path.is_empty()) {
                         Ty::Stream(Box::new(sp.body.clone().unwrap_or(Ty::Json)))
                     } else {
+                        let sent = effective_parameters(w, s, &doc.components);
                         let scope = Scope {
                             types,
                             rt: &TokenStream::new(),
@@ -230,6 +231,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                             dependencies: &dependencies,
                             body: sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)),
                             response: true,
+                            request: sp.call.is_none().then_some(sent.as_slice()),
                         };
                         match scope.value(&p.value) {
                             Ok(l) => output_ty(&l),
@@ -283,6 +285,27 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     Plan { inputs, variants, counters, steps, outputs, workflow_outputs, depends_on, dependencies }
 }
 
+/// The parameters a step sends: the workflow's, then its own, which override those of the
+/// same name and location; reusable ones resolved.
+fn effective_parameters(w: &Workflow, s: &Step, components: &Components) -> Vec<Parameter> {
+    let all: Vec<Parameter> = w.parameters.iter().chain(&s.parameters).filter_map(|p| resolve_parameter(p, components)).collect();
+    all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name && q.location == p.location)).map(|(_, p)| p.clone()).collect()
+}
+
+fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
+    match p {
+        ParamRef::Inline(p) => Some(p.clone()),
+        ParamRef::Reusable { name, value, .. } => {
+            let mut base = components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone())?;
+            if let Some((ptr, v)) = value {
+                base.value = v.clone();
+                base.ptr = ptr.trim_end_matches("/value").to_string();
+            }
+            Some(base)
+        }
+    }
+}
+
 /// What a workflow output can read: inputs, step outputs, `dependsOn` outputs; no response.
 fn outputs_scope<'s>(
     types: &'s TypeSpace,
@@ -291,7 +314,7 @@ fn outputs_scope<'s>(
     outputs: &'s HashMap<(String, String), (syn::Ident, Ty)>,
     dependencies: &'s HashMap<(String, String), (TokenStream, Ty)>,
 ) -> Scope<'s> {
-    Scope { types, rt, inputs, step_outputs: outputs, called_outputs: None, dependencies, body: None, response: false }
+    Scope { types, rt, inputs, step_outputs: outputs, called_outputs: None, dependencies, body: None, response: false, request: None }
 }
 
 fn output_ty(l: &Lowered) -> Ty {
@@ -604,6 +627,7 @@ impl Emitter<'_> {
             dependencies: &self.plan().dependencies,
             body: if response { sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)) } else { None },
             response,
+            request: None,
         }
     }
 
@@ -632,7 +656,8 @@ impl Emitter<'_> {
         let source = &sp.source;
         let send = if sp.streaming { quote!(send_streaming) } else { quote!(send) };
         let mutability = if sp.streaming { quote!(mut) } else { TokenStream::new() };
-        let scope = self.scope(sp, &inputs, true);
+        let sent = effective_parameters(self.w, s, &self.doc.components);
+        let scope = Scope { request: Some(&sent), ..self.scope(sp, &inputs, true) };
         let body_decl = match (&sp.body, sp.streaming) {
             (Some(ty), false) if reads_body(s, self.w, &self.doc.components) => {
                 let t = self.unit.types.tokens(ty);
@@ -679,7 +704,7 @@ impl Emitter<'_> {
         let sp = &p.steps[si];
         let inputs = input_tokens(&p.inputs);
         let req_scope = self.scope(sp, &inputs, false);
-        let all: Vec<Parameter> = self.w.parameters.iter().chain(&s.parameters).filter_map(|p| self.param(p)).filter(|p| p.location.is_none()).collect();
+        let all: Vec<Parameter> = self.w.parameters.iter().chain(&s.parameters).filter_map(|p| resolve_parameter(p, &self.doc.components)).filter(|p| p.location.is_none()).collect();
         let args = all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name)).map(|(_, p)| {
             let (name, v) = (&p.name, self.json_tokens(&p.value, &child(&p.ptr, "value"), &req_scope, r));
             quote!(#name: #v)
@@ -895,9 +920,7 @@ impl Emitter<'_> {
         let mut calls = Vec::new();
         let mut fmt = String::new();
         let mut rest = op.path.as_str();
-        let all: Vec<Parameter> = self.w.parameters.iter().chain(&s.parameters).filter_map(|p| self.param(p)).collect();
-        // Step parameters override workflow parameters with the same name and location.
-        let effective: Vec<&Parameter> = all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name && q.location == p.location)).map(|(_, p)| p).collect();
+        let effective = effective_parameters(self.w, s, &self.doc.components);
         while let Some(start) = rest.find('{') {
             fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
             let Some(end) = rest[start..].find('}') else { break };
@@ -924,20 +947,6 @@ impl Emitter<'_> {
         }
         let path_code = if path_args.is_empty() { quote!(let path = #fmt.to_string();) } else { quote!(let path = format!(#fmt, #(#path_args),*);) };
         (path_code, calls)
-    }
-
-    fn param(&self, p: &ParamRef) -> Option<Parameter> {
-        match p {
-            ParamRef::Inline(p) => Some(p.clone()),
-            ParamRef::Reusable { name, value, .. } => {
-                let mut base = self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone())?;
-                if let Some((ptr, v)) = value {
-                    base.value = v.clone();
-                    base.ptr = ptr.trim_end_matches("/value").to_string();
-                }
-                Some(base)
-            }
-        }
     }
 
     /// Tokens for a parameter or payload value: `impl ParamValue + Serialize`.
@@ -976,7 +985,7 @@ impl Emitter<'_> {
     fn template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let rt = self.unit.rt;
         let mut secret = false;
-        let text = self.format_template(parts, ptr, scope, r, |l, _| {
+        let (text, errors) = scope.format_template(parts, |l, _| {
             secret |= l.ty == Ty::Secret;
             match crate::lower::some_arg(&l.tokens) {
                 Some(v) => quote!(#rt::__private::json::text_of(#v)),
@@ -986,6 +995,9 @@ impl Emitter<'_> {
                 }
             }
         });
+        for e in &errors {
+            lower_error(r, ptr, e);
+        }
         // Text made with a secret is a secret: sent as a sensitive header, redacted from errors.
         if secret { quote!(#rt::Secret::new(#text)) } else { text }
     }
@@ -994,44 +1006,14 @@ impl Emitter<'_> {
     /// a value inside a string literal is escaped, one outside is written as JSON.
     fn json_template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let rt = self.unit.rt;
-        self.format_template(parts, ptr, scope, r, |l, in_string| {
+        let (text, errors) = scope.format_template(parts, |l, in_string| {
             let t = l.tokens;
             quote!(#rt::__private::json::json_text(#t, #in_string))
-        })
-    }
-
-    /// `format!` tokens for a template; `arg` renders each value, told whether the text before it
-    /// leaves a JSON string literal open.
-    fn format_template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter, mut arg: impl FnMut(Lowered, bool) -> TokenStream) -> TokenStream {
-        let mut fmt = String::new();
-        let mut args = Vec::new();
-        let (mut in_string, mut escaped) = (false, false);
-        for part in parts {
-            match part {
-                TemplatePart::Lit(s) => {
-                    for c in s.chars() {
-                        match c {
-                            _ if escaped => escaped = false,
-                            '\\' if in_string => escaped = true,
-                            '"' => in_string = !in_string,
-                            _ => {}
-                        }
-                    }
-                    fmt.push_str(&s.replace('{', "{{").replace('}', "}}"));
-                }
-                TemplatePart::Expr(e) => {
-                    fmt.push_str("{}");
-                    match scope.value(e) {
-                        Ok(l) => args.push(arg(l, in_string)),
-                        Err(err) => {
-                            lower_error(r, ptr, &err);
-                            args.push(quote!(""));
-                        }
-                    }
-                }
-            }
+        });
+        for e in &errors {
+            lower_error(r, ptr, e);
         }
-        quote!(format!(#fmt, #(#args),*))
+        text
     }
 
     /// A JSON value with expressions at any depth, as `serde_json::Value` tokens.

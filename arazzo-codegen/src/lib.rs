@@ -108,12 +108,14 @@
 //!   itself, as the only element of a list; other queries follow RFC 9535.
 //! - Names may contain dots: `$steps.s.outputs.pet.name` reads output `pet.name` when the step
 //!   has one; a whole-value expression's JSON pointer may contain spaces.
+//! - `$request.header|query|path.NAME` in a step's criteria and outputs is the value of the
+//!   parameter the step sent (header names case-insensitive).
 //! - A payload written as JSON text with `{$...}` templates gets each value escaped inside a
 //!   string literal and written as JSON outside one.
 //!
 //! # Limits
 //!
-//! - `$request.*` is not read back (E0404 says what to write instead); `xpath` criteria are
+//! - `$request.body` is not read back (E0404 says what to write instead); `xpath` criteria are
 //!   refused (E0206); remote source descriptions are not fetched (W0103: map them to files).
 //! - Schemas become types where Rust can say it: objects (with `allOf` merged), string enums,
 //!   `oneOf` with a discriminator whose tags are `const` or one-value enums; anything else

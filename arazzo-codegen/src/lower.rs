@@ -9,7 +9,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::diag::did_you_mean;
-use crate::expr::{CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, dotted_name};
+use crate::expr::{CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart, dotted_name};
+use crate::model::Parameter;
 use crate::types::{Ty, TypeSpace, ident};
 
 /// A type error found while lowering: code, offset and width in the text (if known), message, help.
@@ -47,6 +48,8 @@ pub struct Scope<'a> {
     pub body: Option<(TokenStream, Ty)>,
     /// Whether a response is in scope (`response` variable).
     pub response: bool,
+    /// The parameters the step sent, for `$request.header|query|path.*` after the response.
+    pub request: Option<&'a [Parameter]>,
 }
 
 /// `x` when `tokens` are `Some(x)`: a value that is always present.
@@ -120,15 +123,92 @@ impl Scope<'_> {
                     return Err(err("E0412", format!("`$workflows.{workflow}.outputs.{name}` is only known when `{workflow}` is in `dependsOn`"), Some(help)));
                 }
             },
-            Expr::Request(_) => {
-                let help = "refer to what the request was built from instead (the `$inputs` or `$steps` value of the parameter or payload)";
-                return Err(err("E0404", format!("`{e}`: arazzo-rs does not read back the request it sent"), Some(help.into())));
-            }
+            Expr::Request(source) => return self.request_value(e, source),
             other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
         };
         let str_ref = matches!(e, Expr::Url | Expr::Method | Expr::Response(Source::Header(_)));
         let (tokens, ty, more, tag) = self.navigate(base, ty, path)?;
         Ok(Lowered { tokens, ty, optional: optional || more, str_ref: str_ref || tag })
+    }
+
+    /// `$request.header|query|path.NAME`: the value of the parameter the step sent, lowered
+    /// again (it reads only inputs and earlier outputs, which the step has not changed).
+    fn request_value(&self, e: &Expr, source: &Source) -> Result<Lowered, LowerError> {
+        let (location, name) = match source {
+            Source::Header(n) => ("header", n),
+            Source::Query(n) => ("query", n),
+            Source::Path(n) => ("path", n),
+            Source::Body(_) => {
+                let help = "refer to what the payload was built from instead (its `$inputs` or `$steps` values)";
+                return Err(err("E0404", format!("`{e}`: arazzo-rs does not read back the request body it sent"), Some(help.into())));
+            }
+        };
+        let Some(params) = self.request else {
+            return Err(err("E0404", format!("`{e}` cannot be used here"), Some("`$request` is known in the outputs and criteria of a step that sends a request".into())));
+        };
+        let same = |p: &&Parameter| p.location.as_deref() == Some(location) && if location == "header" { p.name.eq_ignore_ascii_case(name) } else { &p.name == name };
+        let Some(p) = params.iter().rev().find(same) else {
+            let sent: Vec<String> = params.iter().filter(|p| p.location.as_deref() == Some(location)).map(|p| format!("`{}`", p.name)).collect();
+            let help = if sent.is_empty() { format!("`$request` reads back the step's `parameters`; it has no {location} parameter") } else { format!("the step sends {}", sent.join(", ")) };
+            return Err(err("E0404", format!("`{e}`: the step sends no {location} parameter `{name}`"), Some(help)));
+        };
+        let request_free = Scope { request: None, body: None, response: false, ..*self };
+        let text = |s: String| Lowered { tokens: quote!(Some(#s)), ty: Ty::String, optional: false, str_ref: true };
+        Ok(match &p.value {
+            serde_json::Value::String(s) => match crate::expr::parse_value(s).map(|p| p.value) {
+                Ok(crate::expr::Value::Expr(inner)) => request_free.value(&inner)?,
+                Ok(crate::expr::Value::Template(parts)) => {
+                    let rt = self.rt;
+                    let mut secret = false;
+                    let (t, errors) = request_free.format_template(&parts, |l, _| {
+                        secret |= l.ty == Ty::Secret;
+                        let t = l.tokens;
+                        quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
+                    });
+                    if let Some(e) = errors.into_iter().next() {
+                        return Err(e);
+                    }
+                    let (tokens, ty) = if secret { (quote!(Some(&#rt::Secret::new(#t))), Ty::Secret) } else { (quote!(Some(&#t)), Ty::String) };
+                    Lowered { tokens, ty, optional: false, str_ref: false }
+                }
+                _ => text(s.clone()),
+            },
+            other => text(other.to_string()),
+        })
+    }
+
+    /// `format!` tokens for a template, and the errors of its parts; `arg` renders each value,
+    /// told whether the text before it leaves a JSON string literal open.
+    pub fn format_template(&self, parts: &[TemplatePart], mut arg: impl FnMut(Lowered, bool) -> TokenStream) -> (TokenStream, Vec<LowerError>) {
+        let mut fmt = String::new();
+        let (mut args, mut errors) = (Vec::new(), Vec::new());
+        let (mut in_string, mut escaped) = (false, false);
+        for part in parts {
+            match part {
+                TemplatePart::Lit(s) => {
+                    for c in s.chars() {
+                        match c {
+                            _ if escaped => escaped = false,
+                            '\\' if in_string => escaped = true,
+                            '"' => in_string = !in_string,
+                            _ => {}
+                        }
+                    }
+                    fmt.push_str(&s.replace('{', "{{").replace('}', "}}"));
+                }
+                TemplatePart::Expr(e) => {
+                    fmt.push_str("{}");
+                    match self.value(e) {
+                        Ok(l) => args.push(arg(l, in_string)),
+                        Err(e) => {
+                            errors.push(e);
+                            args.push(quote!(""));
+                        }
+                    }
+                }
+            }
+        }
+        (quote!(format!(#fmt, #(#args),*)), errors)
     }
 
     /// Adds navigation to `Option<&T>` tokens. Returns the new tokens, type, and whether a
