@@ -104,7 +104,7 @@ struct Plan {
     inputs: Vec<Input>,
     /// The variant of `Step` for each step.
     variants: Vec<syn::Ident>,
-    /// The counter of each retry action: (step, action) → local.
+    /// The counter of each retry action: (step, action pointer) → local.
     counters: BTreeMap<(String, String), syn::Ident>,
     /// Per step: resolution, success body type, streaming.
     steps: Vec<StepPlan>,
@@ -276,9 +276,9 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     let variants = w.steps.iter().map(|s| ident(&variants.camel(&s.id))).collect();
     let mut counters = BTreeMap::new();
     for s in &w.steps {
-        let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
-        for a in all.filter_map(|a| inline_action(a, &doc.components)).filter(|a| a.kind == ActionKind::Retry && a.retry_limit != Some(0)) {
-            let key = (s.id.clone(), a.name.clone());
+        let actions = step_actions(s, w, &doc.components);
+        for a in actions.into_iter().filter(|a| a.kind == ActionKind::Retry && a.retry_limit != Some(0)) {
+            let key = (s.id.clone(), a.ptr.clone());
             counters.entry(key).or_insert_with(|| ident(&locals.snake(&format!("retries {} {}", s.id, a.name))));
         }
     }
@@ -798,7 +798,9 @@ impl Emitter<'_> {
             .filter_map(|a| inline_action(a, components))
             .map(|a| (a, a.criteria.iter().map(|c| self.criterion(c, scope, r)).collect()))
             .collect();
-        for a in workflow.iter().filter_map(|a| inline_action(a, components)) {
+        // A step's action overrides the workflow's action of the same name.
+        let own_names: Vec<&str> = list.iter().map(|(a, _)| a.name.as_str()).collect();
+        for a in workflow.iter().filter_map(|a| inline_action(a, components)).filter(|a| !own_names.contains(&a.name.as_str())) {
             let mut found = Diagnostics::default();
             let mut scratch = Reporter { file: r.file, tree: r.tree, diags: &mut found };
             let conds = a.criteria.iter().map(|c| self.criterion(c, scope, &mut scratch)).collect();
@@ -844,7 +846,7 @@ impl Emitter<'_> {
                         let limit = a.retry_limit.unwrap_or(1).min(u64::from(u32::MAX)) as u32;
                         let after = a.retry_after.unwrap_or(0.0);
                         let give_up = unconditional.is_none().then(|| quote!(exhausted = Some((#name, #limit));));
-                        let Some(c) = self.plan().counters.get(&(s.id.clone(), a.name.clone())) else {
+                        let Some(c) = self.plan().counters.get(&(s.id.clone(), a.ptr.clone())) else {
                             // `retryLimit: 0`: the step is never retried.
                             return match (give_up, conds.is_empty()) {
                                 (None, _) => TokenStream::new(),
@@ -1016,6 +1018,34 @@ impl Emitter<'_> {
         text
     }
 
+    /// `serde_json::Value` tokens for a payload or replacement value: one expression gives its
+    /// value as JSON (an object stays an object; absent: null), anything else is built with
+    /// `json!` with expressions at any depth.
+    fn json_value(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
+        let rt = self.unit.rt;
+        if let Value::String(text) = v
+            && let Ok(expr::Value::Expr(e)) = expr::parse_value(text).map(|p| p.value)
+        {
+            return match scope.value(&e) {
+                Ok(l) => {
+                    let t = l.tokens;
+                    quote!(#rt::__private::serde_json::to_value(#t).unwrap_or_default())
+                }
+                Err(err) => {
+                    lower_error(r, ptr, &err);
+                    quote!(#rt::__private::serde_json::Value::Null)
+                }
+            };
+        }
+        match v {
+            Value::Object(_) | Value::Array(_) => self.json_tokens(v, ptr, scope, r),
+            _ => {
+                let t = self.json_tokens(v, ptr, scope, r);
+                quote!(#rt::__private::serde_json::json!(#t))
+            }
+        }
+    }
+
     /// A JSON value with expressions at any depth, as `serde_json::Value` tokens.
     fn json_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let rt = self.unit.rt;
@@ -1065,8 +1095,8 @@ impl Emitter<'_> {
         let Some(payload) = &b.payload else { return TokenStream::new() };
         let pptr = child(&b.ptr, "payload");
         let replacements = b.replacements.iter().map(|(rptr, target, value)| {
-            let v = self.value_tokens(value, &child(rptr, "value"), scope, r);
-            quote!(#rt::__private::json::replace(&mut payload, #target, #rt::__private::serde_json::to_value(#v).unwrap_or_default());)
+            let v = self.json_value(value, &child(rptr, "value"), scope, r);
+            quote!(#rt::__private::json::replace(&mut payload, #target, #v);)
         });
         let replacements: Vec<TokenStream> = replacements.collect();
         match payload {
@@ -1082,17 +1112,7 @@ impl Emitter<'_> {
                 quote!(.body(#ct, #t))
             }
             _ => {
-                let t = match payload {
-                    Value::String(_) => {
-                        let t = self.value_tokens(payload, &pptr, scope, r);
-                        quote!(#rt::__private::serde_json::to_value(#t).unwrap_or_default())
-                    }
-                    Value::Object(_) | Value::Array(_) => self.json_tokens(payload, &pptr, scope, r),
-                    _ => {
-                        let t = self.json_tokens(payload, &pptr, scope, r);
-                        quote!(#rt::__private::serde_json::json!(#t))
-                    }
-                };
+                let t = self.json_value(payload, &pptr, scope, r);
                 let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
                 if replacements.is_empty() {
                     quote!(.#call(&#t))
@@ -1104,6 +1124,18 @@ impl Emitter<'_> {
     }
 }
 
+
+/// Every action a step can take: its own, then the workflow's that it does not override.
+fn step_actions<'w>(s: &'w Step, w: &'w Workflow, components: &'w Components) -> Vec<&'w Action> {
+    let mut all = Vec::new();
+    for (own, workflow) in [(&s.on_success, &w.success_actions), (&s.on_failure, &w.failure_actions)] {
+        let mine: Vec<&Action> = own.iter().filter_map(|a| inline_action(a, components)).collect();
+        let theirs: Vec<&Action> = workflow.iter().filter_map(|a| inline_action(a, components)).filter(|a| !mine.iter().any(|m| m.name == a.name)).collect();
+        all.extend(mine);
+        all.extend(theirs);
+    }
+    all
+}
 
 /// Whether values of `ty` are `Copy` (cloning them is clippy's `clone_on_copy`).
 fn is_copy(ty: &Ty) -> bool {

@@ -45,6 +45,7 @@ fixtures! {
     workflow_action_status_call_step_doc: "workflows/torture/workflow-action-status-call-step.arazzo.yaml";
     schema_edges: "workflows/torture/schema-edges.arazzo.yaml";
     request_in_output_doc: "workflows/torture/request-in-output.arazzo.yaml";
+    actions_and_payloads: "workflows/torture/actions-and-payloads.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -350,6 +351,69 @@ async fn request_values_read_back_what_the_step_sent() {
     assert_eq!((out.request_id.as_str(), out.order_id.as_str(), out.trace.as_str()), ("req-o1", "o1", "7"));
     let err = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o2".into() }).await.expect_err("criterion");
     assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$request.path.orderId == 'o1'"] });
+}
+
+#[tokio::test]
+async fn retry_actions_that_share_a_name_keep_their_own_counts() {
+    use actions_and_payloads::same_name_retries;
+    let n = common::counter();
+    // 503 once (the first `again` allows 1 retry), then 429 three times (the second allows 3).
+    let server = Server::start(move |_| match n() {
+        0 => json_reply(503, json!({})),
+        1..=3 => json_reply(429, json!({})),
+        _ => json_reply(200, json!({"count": 3})),
+    })
+    .await;
+
+    let out = same_name_retries(&api(&server), same_name_retries::Inputs {}).await.expect("both retries suffice");
+
+    assert_eq!(server.lines().len(), 5);
+    assert_eq!(out.count, Some(3));
+}
+
+#[tokio::test]
+async fn a_step_action_overrides_the_workflow_action_of_the_same_name() {
+    use actions_and_payloads::overrides;
+    // Step `s` replaces the workflow's `handle: end` by a conditional goto that does not match;
+    // step `next` has no `handle` of its own, so the workflow's `end` applies there.
+    let server = Server::start(|_| json_reply(200, json!({"status": "x"}))).await;
+    overrides(&api(&server), overrides::Inputs {}).await.expect("runs");
+    assert_eq!(server.lines(), ["GET /items/s", "GET /items/next"]);
+
+    // A 500 on `s`: its `recover` (retry on 503) replaces the workflow's `recover` goto; nothing
+    // matches, so the workflow fails instead of going to `fallback`.
+    let failing = Server::start(|r| if r.path == "/items/s" { json_reply(500, json!({})) } else { json_reply(200, json!({})) }).await;
+    let err = overrides(&api(&failing), overrides::Inputs {}).await.expect_err("no action matches");
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(failing.lines(), ["GET /items/s"]);
+}
+
+#[tokio::test]
+async fn a_payload_that_is_one_expression_is_sent_as_its_json_value() {
+    use actions_and_payloads::whole_payloads;
+    let server = Server::start(|r| {
+        if r.path.starts_with("/items") { json_reply(200, json!({"nested": {"a": {"b": {"c": "C"}}}, "tags": ["t1"]})) } else { json_reply(200, json!({})) }
+    })
+    .await;
+    let inputs = serde_json::from_value(json!({"obj": {"k": "v"}, "n": 3, "flag": true, "list": [1, 2]})).expect("inputs");
+
+    whole_payloads(&api(&server), inputs).await.expect("runs");
+
+    let bodies: Vec<serde_json::Value> = server.requests().iter().filter(|r| r.path == "/echo").map(common::Recorded::json).collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({"k": "v"}),
+            json!(3),
+            json!(true),
+            json!([1, 2]),
+            json!({"k": "v"}),
+            json!({"wrap": {"k": "v"}, "l": [1, 2]}),
+            json!({"a": {"b": {"c": "C"}}}),
+            json!(["t1"]),
+            json!({"a": {"b": {"c": {"k": "v"}}}}),
+        ]
+    );
 }
 
 #[test]

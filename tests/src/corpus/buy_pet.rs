@@ -190,14 +190,11 @@ pub mod buy_pet {
                                 ::arazzo_runtime::__private::json::replace(
                                     &mut payload,
                                     "/note",
-                                    ::arazzo_runtime::__private::serde_json::to_value(
-                                            format!(
-                                                "a gift for {}", inputs.pet_id.as_ref()
-                                                .map(::arazzo_runtime::__private::json::text_of)
-                                                .unwrap_or_default()
-                                            ),
-                                        )
-                                        .unwrap_or_default(),
+                                    ::arazzo_runtime::__private::serde_json::json!(
+                                        (format!("a gift for {}", inputs.pet_id.as_ref()
+                                        .map(::arazzo_runtime::__private::json::text_of)
+                                        .unwrap_or_default()))
+                                    ),
                                 );
                                 payload
                             },

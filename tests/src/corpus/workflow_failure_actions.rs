@@ -97,8 +97,8 @@ pub mod get_menu_items {
         let mut get_menu_items_menu_items: Option<types::MenuItemList> = None;
         let mut get_menu_items_2_menu_items: Option<types::MenuItemList> = None;
         let mut retries_get_menu_items_repeated_failure_action_1: u32 = 0;
-        let mut retries_get_menu_items_2_not_executed_retry: u32 = 0;
         let mut retries_get_menu_items_2_repeated_failure_action_1: u32 = 0;
+        let mut retries_get_menu_items_2_not_executed_retry: u32 = 0;
         let mut retries_get_menu_items_2_step_on_failure_action: u32 = 0;
         let mut step = Step::GetMenuItems;
         loop {
