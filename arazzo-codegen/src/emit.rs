@@ -447,6 +447,8 @@ impl Emitter<'_> {
             let doc = format!(" `{}`", e.as_ref().map(ToString::to_string).unwrap_or_else(|| name.clone()));
             quote! { #[doc = #doc] pub #id: #t, }
         });
+        let inputs_complex = crate::types::complex_types(p.inputs.iter().map(|i| &i.ty));
+        let outputs_complex = crate::types::complex_types(p.workflow_outputs.iter().map(|o| &o.3));
         let streams = p.workflow_outputs.iter().any(|(.., ty, _)| matches!(ty.unwrapped(), Ty::Stream(_)));
         let output_derive = if streams { quote!(#[derive(Debug)]) } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
 
@@ -521,7 +523,7 @@ impl Emitter<'_> {
             }
             Ok(Outputs { #(#outputs_init)* })
         };
-        let allow = quote!(#[allow(clippy::too_many_lines, clippy::needless_continue, clippy::never_loop, clippy::regex_creation_in_loops, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]);
+        let allow = quote!(#[allow(clippy::too_many_lines, clippy::needless_continue, clippy::never_loop, clippy::regex_creation_in_loops, clippy::type_complexity, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]);
         // A workflow that others run gets a second entry point that joins the caller's run.
         let functions = if self.unit.called.contains(&self.key) {
             quote! {
@@ -557,10 +559,12 @@ impl Emitter<'_> {
                 /// Inputs of the workflow.
                 #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
                 #[serde(crate = #serde_path)]
+                #inputs_complex
                 pub struct Inputs { #(#input_fields)* }
 
                 /// Outputs of the workflow.
                 #output_derive
+                #outputs_complex
                 pub struct Outputs { #(#output_fields)* }
 
                 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -166,6 +166,14 @@ impl TypeSpace {
                     None => Ty::Json, // A member that is not an object: no struct holds them all.
                 }
             }
+        } else if let (Some(c), []) = (s.get("const"), non_null.as_slice()) {
+            match c {
+                Value::String(_) => Ty::String,
+                Value::Bool(_) => Ty::Bool,
+                Value::Number(n) if n.is_i64() => Ty::Integer,
+                Value::Number(_) => Ty::Number,
+                _ => Ty::Json,
+            }
         } else {
             match non_null.as_slice() {
                 ["string"] => match s.get("enum").and_then(Value::as_array) {
@@ -228,9 +236,8 @@ impl TypeSpace {
         for i in 0..list.len() {
             let (vf, vp) = deref(loaded, file, &format!("{}/{i}", child(ptr, "oneOf")))?;
             let schema = value_at(loaded, vf, &vp)?;
-            let wire = schema.pointer(&format!("/properties/{tag}/const")).and_then(Value::as_str).or_else(|| {
-                schema.pointer(&format!("/properties/{tag}/enum/0")).and_then(Value::as_str)
-            })?;
+            let one_value = schema.pointer(&format!("/properties/{tag}/enum")).and_then(Value::as_array).filter(|e| e.len() == 1);
+            let wire = schema.pointer(&format!("/properties/{tag}/const")).or_else(|| one_value?.first()).and_then(Value::as_str)?;
             if schema.pointer(&format!("/properties/{tag}")).is_some_and(|p| p.get("$ref").is_some()) {
                 return None;
             }
@@ -303,14 +310,16 @@ impl TypeSpace {
             let (file, props_ptr) = (*file, child(ptr, "properties"));
             let Some(props) = part.get("properties").and_then(Value::as_object) else { continue };
             for (wire, prop) in props {
-                let single_value = prop.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
-                if prop.get("const").is_some() || single_value || fields.iter().any(|f| &f.wire == wire) {
-                    continue; // A constant carries no information (and is the tag of unions).
+                if fields.iter().any(|f| &f.wire == wire) {
+                    continue; // Defined by an earlier `allOf` part.
                 }
+                // A constant may be the tag of a union, which serde takes out before the variant
+                // reads its fields: it is optional even when required.
+                let constant = prop.get("const").is_some() || prop.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
                 let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name} {wire}"));
                 // A readOnly/writeOnly property is absent in one direction even when required.
                 let one_way = ["readOnly", "writeOnly"].iter().any(|k| prop.get(*k) == Some(&Value::Bool(true)));
-                let ty = if (required.contains(&wire.as_str()) && !one_way) || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
+                let ty = if (required.contains(&wire.as_str()) && !one_way && !constant) || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
                 let boxed = matches!(ty.unwrapped(), Ty::Struct(n) | Ty::Union(n) if self.open.contains(n));
                 let resolved_doc = if file == usize::MAX { None } else { deref(loaded, file, &child(&props_ptr, wire)).and_then(|(f, p)| value_at(loaded, f, &p)).and_then(doc_of) };
                 fields.push(Field { wire: wire.clone(), ident: idents.snake(wire), ty, doc: doc_of(prop).or(resolved_doc), boxed });
@@ -407,9 +416,9 @@ impl TypeSpace {
         let items = self.defs.iter().map(|(name, def)| {
             let id = ident(name);
             match def {
-                Def::Struct { doc, fields } => {
+                Def::Struct { doc, fields: defs } => {
                     let doc = doc_attr(doc.as_deref());
-                    let fields = fields.iter().map(|f| {
+                    let fields = defs.iter().map(|f| {
                         let fid = ident(&f.ident);
                         let ty = if f.boxed { self.boxed_tokens(&f.ty) } else { self.tokens_from(&f.ty, false) };
                         let fdoc = doc_attr(f.doc.as_deref());
@@ -420,10 +429,12 @@ impl TypeSpace {
                         let default = matches!(f.ty, Ty::Option(_)).then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
                         quote! { #fdoc #rename #default pub #fid: #ty, }
                     });
+                    let complex = complex_types(defs.iter().map(|f| &f.ty));
                     quote! {
                         #doc
                         #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
                         #[serde(crate = #serde_path)]
+                        #complex
                         pub struct #id { #(#fields)* }
                     }
                 }
@@ -534,6 +545,18 @@ fn object_parts(loaded: &Loaded, file: usize, ptr: &str, s: &Value, depth: usize
     }
     parts.push((file, ptr.to_string(), s.clone()));
     Some(parts)
+}
+
+/// `#[allow(clippy::type_complexity)]` when one of `tys` nests containers three deep
+/// (`Option<BTreeMap<String, Vec<..>>>`): the generated code spells such types out in full.
+pub fn complex_types<'t>(tys: impl IntoIterator<Item = &'t Ty>) -> TokenStream {
+    fn depth(ty: &Ty) -> usize {
+        match ty {
+            Ty::Option(t) | Ty::Array(t) | Ty::Map(t) | Ty::Stream(t) => 1 + depth(t),
+            _ => 0,
+        }
+    }
+    if tys.into_iter().any(|t| depth(t) >= 3) { quote!(#[allow(clippy::type_complexity)]) } else { TokenStream::new() }
 }
 
 fn component_name(ptr: &str) -> Option<&str> {

@@ -16,6 +16,9 @@ pub mod types {
     pub struct MessageBatch {
         /// Unique, opaque identifier of the batch, prefixed msgbatch_.
         pub id: String,
+        /// Object type; always message_batch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
         /// Processing stage the batch is in.
         pub processing_status: ProcessingStatus,
         /// Number of requests in the batch by status.
@@ -173,6 +176,7 @@ pub mod cancel_and_confirm_batch {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
+        clippy::type_complexity,
         unused_mut,
         unused_variables,
         unreachable_code,

@@ -49,6 +49,7 @@ pub mod buy_pet {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
+        clippy::type_complexity,
         unused_mut,
         unused_variables,
         unreachable_code,

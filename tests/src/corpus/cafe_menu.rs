@@ -13,6 +13,9 @@ pub mod types {
     )]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct MenuItemList {
+        /// Entity name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub object: Option<String>,
         pub page: Page,
         pub items: Vec<::arazzo_runtime::__private::serde_json::Value>,
     }
@@ -87,6 +90,7 @@ pub mod search_menu_items {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
+        clippy::type_complexity,
         unused_mut,
         unused_variables,
         unreachable_code,

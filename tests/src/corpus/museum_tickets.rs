@@ -128,6 +128,7 @@ pub mod get_museum_tickets {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
+        clippy::type_complexity,
         unused_mut,
         unused_variables,
         unreachable_code,
