@@ -19,6 +19,7 @@ fn markdown(text: &str) -> Vec<String> {
     let mut fence: Option<String> = None; // The opening fence of the code block we are in.
     let mut indented_code = false;
     let mut list_indent: Option<usize> = None;
+    let mut in_quote = false;
     for raw in text.lines() {
         let line = raw.trim_end().replace('\t', "    ");
         let trimmed = line.trim_start();
@@ -47,6 +48,14 @@ fn markdown(text: &str) -> Vec<String> {
         }
         if trimmed.is_empty() {
             out.push(String::new());
+            in_quote = false;
+            continue;
+        }
+        if trimmed.starts_with('>') {
+            in_quote = true;
+        } else if in_quote {
+            // A lazy continuation of a block quote gets its `>` marker.
+            out.push(format!("> {}", prose(trimmed)));
             continue;
         }
         let after_blank = out.last().is_none_or(String::is_empty);
@@ -64,7 +73,8 @@ fn markdown(text: &str) -> Vec<String> {
             continue;
         }
         match list_indent {
-            Some(need) if !after_blank && indent < need => out.push(format!("{}{trimmed}", " ".repeat(need))),
+            // A continuation line of a list item is indented exactly under its text.
+            Some(need) if !after_blank && indent != need => out.push(format!("{}{trimmed}", " ".repeat(need))),
             Some(need) if after_blank && indent < need => {
                 list_indent = None;
                 out.push(line);
@@ -117,10 +127,12 @@ fn is_link_bracket(before: &str, c: char, after: &str) -> bool {
     if c == '[' {
         let Some(close) = after.find(']') else { return false };
         let next = &after[close + 1..];
-        next.starts_with('(') || next.starts_with('[') || next.starts_with(':')
+        // `[ref]: url` defines a link only at the start of a line (not inside a list item).
+        next.starts_with('(') || next.starts_with('[') || (next.starts_with(':') && before.trim().is_empty())
     } else {
         let Some(open) = before.rfind('[') else { return false };
-        !before[..open].ends_with('\\') && (after.starts_with('(') || after.starts_with('[') || after.starts_with(':'))
+        let definition = after.starts_with(':') && before[..open].trim().is_empty();
+        !before[..open].ends_with('\\') && (after.starts_with('(') || after.starts_with('[') || definition)
     }
 }
 
@@ -175,6 +187,14 @@ mod tests {
         assert_eq!(md("a [Pet] object"), "a \\[Pet\\] object");
         assert_eq!(md("`[x]` and `https://x.y`"), "`[x]` and `https://x.y`");
         assert_eq!(md("[ref]: https://r.s"), "[ref]: <https://r.s>");
+    }
+
+    #[test]
+    fn quotes_and_list_items_are_well_formed() {
+        assert_eq!(md("> A quote\nthat continues lazily."), "> A quote\n> that continues lazily.");
+        assert_eq!(md("- item\n      overindented"), "- item\n  overindented");
+        assert_eq!(md("- a\n\tb"), "- a\n  b");
+        assert_eq!(md("- [x]: https://example.com"), "- \\[x\\]: <https://example.com>");
     }
 
     #[test]

@@ -335,18 +335,20 @@ fn source_name(loaded: &Loaded, doc_idx: usize, op: &Operation) -> String {
         .unwrap_or_default()
 }
 
-/// Inputs sent in an auth header (x-api-key, Authorization or an apiKey scheme header).
+/// Inputs sent as credentials: an `x-api-key` or `Authorization` header, or the parameter of an
+/// `apiKey` security scheme.
 fn secret_inputs(loaded: &Loaded, doc_idx: usize, w: &Workflow) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in &w.steps {
         let api_keys = match s.target.as_ref().and_then(|(_, t)| resolve_target(loaded, doc_idx, t).ok()) {
-            Some(Resolution::Operation(op)) => openapi::api_key_headers(loaded, &op),
+            Some(Resolution::Operation(op)) => openapi::api_keys(loaded, &op),
             _ => Vec::new(),
         };
         for p in w.parameters.iter().chain(&s.parameters) {
             let ParamRef::Inline(p) = p else { continue };
             let auth = p.location.as_deref() == Some("header")
-                && (p.name.eq_ignore_ascii_case("x-api-key") || p.name.eq_ignore_ascii_case("authorization") || api_keys.iter().any(|k| k.eq_ignore_ascii_case(&p.name)));
+                && (p.name.eq_ignore_ascii_case("x-api-key") || p.name.eq_ignore_ascii_case("authorization"))
+                || api_keys.iter().any(|(l, k)| p.location.as_deref() == Some(l) && k.eq_ignore_ascii_case(&p.name));
             if !auth {
                 continue;
             }

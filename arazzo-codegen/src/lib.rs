@@ -103,7 +103,8 @@
 //! - JSONPath `PATH OP LITERAL` (both seeds) means "the single value at PATH compared with
 //!   LITERAL" (warning W0203, naming the portable simple criterion).
 //! - Simple conditions compare strings case-insensitively, coerce numeric strings under numeric
-//!   operators (a header compared with a number), and `null` equals only `null`.
+//!   operators (a header compared with a number), compare `true`/`false` text with booleans,
+//!   and `null` equals only `null`.
 //! - A JSONPath query that starts with a root filter (`$[?@.x == 1]`) tests an object context
 //!   itself, as the only element of a list; other queries follow RFC 9535.
 //! - Names may contain dots: `$steps.s.outputs.pet.name` reads output `pet.name` when the step

@@ -474,6 +474,11 @@ impl Scope<'_> {
                 }
             }
             (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => cmp(t.clone(), quote!(Some(&#b))),
+            // A header is text: `true`/`false` in any case equals the boolean.
+            (Ty::String, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
+                let word = if *b { "true" } else { "false" };
+                eq_or_ne(quote!(v.trim().eq_ignore_ascii_case(#word)), quote!(!v.trim().eq_ignore_ascii_case(#word)))
+            }
             (Ty::Json, lit) => {
                 let l = literal_json(rt, lit);
                 let op = cmp_tokens(rt, op);

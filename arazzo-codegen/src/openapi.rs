@@ -62,8 +62,8 @@ pub fn resolve_ref(loaded: &Loaded, file: usize, reference: &str) -> Option<(usi
     Some((target, ptr))
 }
 
-fn decode_fragment(frag: &str) -> String {
-    // Fragments may be percent-encoded (`%7B`).
+/// A URI fragment with its `%XX` escapes decoded (`%7B` is `{`).
+pub fn decode_fragment(frag: &str) -> String {
     let bytes = frag.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -147,14 +147,14 @@ pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
     out
 }
 
-/// Header names of `apiKey` security schemes that apply to the operation.
-pub fn api_key_headers(loaded: &Loaded, op: &Operation) -> Vec<String> {
+/// The `apiKey` security schemes of the operation's file: (location, parameter name).
+pub fn api_keys(loaded: &Loaded, op: &Operation) -> Vec<(String, String)> {
     let root = &loaded.file(op.file).tree.value;
     let Some(schemes) = root.pointer("/components/securitySchemes").and_then(Value::as_object) else { return Vec::new() };
     schemes
         .values()
-        .filter(|s| s.get("type").and_then(Value::as_str) == Some("apiKey") && s.get("in").and_then(Value::as_str) == Some("header"))
-        .filter_map(|s| s.get("name").and_then(Value::as_str).map(str::to_string))
+        .filter(|s| s.get("type").and_then(Value::as_str) == Some("apiKey"))
+        .filter_map(|s| Some((s.get("in")?.as_str()?.to_string(), s.get("name")?.as_str()?.to_string())))
         .collect()
 }
 

@@ -478,7 +478,7 @@ fn enum_tokens(rt: &TokenStream, id: &syn::Ident, doc: Option<&str>, pairs: &[(S
     let values: Vec<&str> = pairs.iter().map(|(w, _)| w.as_str()).collect();
     let idents: Vec<syn::Ident> = pairs.iter().map(|(_, v)| ident(v)).collect();
     let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
-    let docs = values.iter().map(|v| format!(" `{v}`"));
+    let docs = values.iter().map(|v| format!(" `{}`", v.escape_debug()));
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]

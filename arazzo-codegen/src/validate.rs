@@ -103,8 +103,11 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
             (Some(f), _) => (vec![(source.to_string(), f)], op),
             (None, _) => return Ok(Resolution::Unchecked),
         }
-    } else if let Some((source, op)) = id.split_once('.').filter(|(s, _)| files.iter().any(|(n, _)| n == s)) {
-        // Redocly's `source.operationId` form.
+    } else if let Some((source, op)) = id.split_once('.').filter(|(s, op)| {
+        // Redocly's `source.operationId` form, unless the whole id is an operationId (`pets.list`).
+        let has = |f: &usize, op: &str| openapi::operations(loaded, *f).iter().any(|o| o.id.as_deref() == Some(op));
+        files.iter().any(|(n, f)| n == s && has(f, op)) && !files.iter().any(|(_, f)| has(f, id))
+    }) {
         (files.iter().filter(|(n, _)| n == source).cloned().collect(), op)
     } else {
         (files.clone(), id)
@@ -142,7 +145,9 @@ fn resolve_operation_path(loaded: &Loaded, doc: usize, path: &str) -> Result<Res
         return Err(("E0314", format!("operationPath `{path}` is not of the form `{{$sourceDescriptions.<name>.url}}#<pointer>`"), help));
     };
     let Some(file) = source_file(loaded, doc, source)?.0 else { return Ok(Resolution::Unchecked) };
-    match openapi::operation_at(loaded, file, pointer) {
+    // A URI fragment may percent-encode what the pointer holds (`~1pets~1%7Bid%7D`).
+    let decoded = openapi::decode_fragment(pointer);
+    match openapi::operation_at(loaded, file, &decoded) {
         Some(op) => Ok(Resolution::Operation(op)),
         None => Err((
             "E0315",
@@ -425,7 +430,7 @@ impl Ctx<'_> {
         // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
         let ignored = |d: &openapi::OpParam| d.location == "header" && ["accept", "content-type", "authorization"].contains(&d.name.to_ascii_lowercase().as_str());
         let declared: Vec<_> = openapi::parameters(self.loaded, op).into_iter().filter(|d| !ignored(d)).collect();
-        let api_keys = openapi::api_key_headers(self.loaded, op);
+        let api_keys = openapi::api_keys(self.loaded, op);
         let same = |a: &str, b: &str, loc: &str| if loc == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
         for d in declared.iter().filter(|d| d.required) {
             if !supplied.iter().any(|(n, l)| l == &d.location && same(n, &d.name, l)) {
@@ -442,7 +447,7 @@ impl Ctx<'_> {
             let ParamRef::Inline(p) = p else { continue };
             let Some(loc) = &p.location else { continue };
             let known = declared.iter().any(|d| &d.location == loc && same(&d.name, &p.name, loc))
-                || (loc == "header" && api_keys.iter().any(|k| k.eq_ignore_ascii_case(&p.name)));
+                || api_keys.iter().any(|(l, k)| l == loc && same(k, &p.name, loc));
             if !known {
                 let names: Vec<&str> = declared.iter().filter(|d| &d.location == loc).map(|d| d.name.as_str()).collect();
                 let help = did_you_mean(&p.name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));

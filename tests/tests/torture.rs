@@ -6,6 +6,9 @@
 //! - `names`, `schemas`, `flow`: the main fixtures.
 //! - one document per construct that the checker once refused or the generator crashed on
 //!   (recursive schemas, `²` in a name, allOf, unions, dotted names, ...).
+//! - `openapi/`: OpenAPI details (constant and one-value-enum properties, `pets.list`
+//!   operationIds, percent-encoded operationPaths, boolean headers, containers nested three
+//!   deep, Markdown descriptions that trip rustdoc and clippy, a union tag with two values).
 //! - `unsupported-request-body`: refused, with diagnostics that say what to do.
 
 #![deny(warnings)]
@@ -46,6 +49,13 @@ fixtures! {
     schema_edges: "workflows/torture/schema-edges.arazzo.yaml";
     request_in_output_doc: "workflows/torture/request-in-output.arazzo.yaml";
     actions_and_payloads: "workflows/torture/actions-and-payloads.arazzo.yaml";
+    constant_properties: "workflows/torture/openapi/constant-properties.arazzo.yaml";
+    dotted_operation_id: "workflows/torture/openapi/dotted-operation-id.arazzo.yaml";
+    percent_encoded_path: "workflows/torture/openapi/percent-encoded-path.arazzo.yaml";
+    boolean_header: "workflows/torture/openapi/boolean-header.arazzo.yaml";
+    nested_containers: "workflows/torture/openapi/nested-containers.arazzo.yaml";
+    markdown_descriptions: "workflows/torture/openapi/markdown-descriptions.arazzo.yaml";
+    multi_value_tag: "workflows/torture/openapi/multi-value-tag.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -414,6 +424,24 @@ async fn a_payload_that_is_one_expression_is_sent_as_its_json_value() {
             json!({"a": {"b": {"c": {"k": "v"}}}}),
         ]
     );
+}
+
+#[tokio::test]
+async fn constant_properties_and_boolean_headers_are_read() {
+    let thing = Server::start(|_| json_reply(200, json!({"kind": "thing", "only": "single"}))).await;
+    let out = constant_properties::r#const(&api(&thing), constant_properties::r#const::Inputs {}).await.expect("`kind` is read");
+    assert_eq!(out, constant_properties::r#const::Outputs {});
+
+    for (value, passes) in [("true", true), ("TRUE", true), ("false", false), ("", false)] {
+        let server = Server::start(move |_| {
+            let (status, mut headers, body) = json_reply(200, json!({}));
+            headers.push(("x-enabled", value.to_owned()));
+            (status, headers, body)
+        })
+        .await;
+        let result = boolean_header::hdr(&api(&server), boolean_header::hdr::Inputs {}).await;
+        assert_eq!(result.is_ok(), passes, "X-Enabled: {value:?}");
+    }
 }
 
 #[test]
