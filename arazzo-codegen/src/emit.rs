@@ -943,9 +943,18 @@ impl Emitter<'_> {
             rest = &rest[start + end + 1..];
         }
         fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
+        let declared = openapi::parameters(self.unit.loaded, op);
         for p in effective.iter().filter(|p| p.location.as_deref() != Some("path")) {
-            let v = self.value_tokens(&p.value, &child(&p.ptr, "value"), scope, r);
             let name = &p.name;
+            // A list for a query parameter: one pair per item, or comma-separated.
+            if p.location.as_deref() == Some("query")
+                && let Some(l) = self.list_value(&p.value, scope)
+            {
+                let explode = declared.iter().find(|d| d.location == "query" && &d.name == name).is_none_or(|d| d.explode);
+                calls.push(quote!(.query_list(#name, #l, #explode)));
+                continue;
+            }
+            let v = self.value_tokens(&p.value, &child(&p.ptr, "value"), scope, r);
             match p.location.as_deref() {
                 Some("query") => calls.push(quote!(.query(#name, #v))),
                 Some("header") => calls.push(quote!(.header(#name, #v))),
@@ -955,6 +964,14 @@ impl Emitter<'_> {
         }
         let path_code = if path_args.is_empty() { quote!(let path = #fmt.to_string();) } else { quote!(let path = format!(#fmt, #(#path_args),*);) };
         (path_code, calls)
+    }
+
+    /// The tokens of a value that is one expression of a list type (or untyped JSON, which may
+    /// be a list).
+    fn list_value(&self, v: &Value, scope: &Scope) -> Option<TokenStream> {
+        let Ok(expr::Value::Expr(e)) = expr::parse_value(v.as_str()?).map(|p| p.value) else { return None };
+        let l = scope.value(&e).ok()?;
+        matches!(l.ty, Ty::Array(_) | Ty::Json).then_some(l.tokens)
     }
 
     /// Tokens for a parameter or payload value: `impl ParamValue + Serialize`.

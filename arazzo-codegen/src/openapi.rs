@@ -46,6 +46,8 @@ pub struct OpParam {
     pub required: bool,
     /// `schema`, resolved, with its file.
     pub schema: Option<(usize, Value)>,
+    /// Whether a list goes as one pair per item (`explode`, by default true for `style: form`).
+    pub explode: bool,
 }
 
 /// Resolves a `$ref` string seen in file `file` to (file, pointer).
@@ -141,7 +143,9 @@ pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
             let schema = deref(loaded, f, &child(&p, "schema")).and_then(|(sf, sp)| value_at(loaded, sf, &sp).map(|s| (sf, s.clone())));
             let required = location == "path" || v.get("required").and_then(Value::as_bool).unwrap_or(false);
             out.retain(|o| !(o.name == name && o.location == location));
-            out.push(OpParam { name: name.to_string(), location: location.to_string(), required, schema });
+            let form = v.get("style").and_then(Value::as_str).is_none_or(|s| s == "form");
+            let explode = v.get("explode").and_then(Value::as_bool).unwrap_or(form);
+            out.push(OpParam { name: name.to_string(), location: location.to_string(), required, schema, explode });
         }
     }
     out

@@ -79,6 +79,28 @@ impl StepRequest {
         self
     }
 
+    /// Adds a query parameter whose value may be a list (OpenAPI `style: form`): with `explode`,
+    /// one pair per item (`ids=1&ids=2`), without, one comma-separated value (`ids=1,2`). Any
+    /// other value is sent like [`query`](Self::query).
+    pub fn query_list(mut self, name: &str, value: impl serde::Serialize, explode: bool) -> Self {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::Array(items)) => {
+                let texts = items.iter().filter(|v| !v.is_null()).map(to_text);
+                if explode {
+                    self.query.extend(texts.map(|t| (name.to_owned(), t)));
+                } else {
+                    self.query.push((name.to_owned(), texts.collect::<Vec<_>>().join(",")));
+                }
+                self
+            }
+            Ok(other) => self.query(name, other),
+            Err(e) => {
+                self.fail(ErrorKind::InvalidInput(format!("query parameter `{name}`: {e}")));
+                self
+            }
+        }
+    }
+
     /// Adds a header. A [`Secret`](crate::Secret) value is marked sensitive and redacted from errors.
     pub fn header(mut self, name: &str, value: impl ParamValue) -> Self {
         if let Some(p) = self.param(value) {
@@ -134,8 +156,13 @@ impl StepRequest {
             ));
             return self;
         };
+        // A list is one pair per item (`style: form`, `explode: true`, OpenAPI's default).
         let pairs: Vec<String> = map
             .iter()
+            .flat_map(|(k, v)| match v {
+                serde_json::Value::Array(items) => items.iter().map(|item| (k, item)).collect(),
+                _ => vec![(k, v)],
+            })
             .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(&to_text(v))))
             .collect();

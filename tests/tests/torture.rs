@@ -56,6 +56,7 @@ fixtures! {
     nested_containers: "workflows/torture/openapi/nested-containers.arazzo.yaml";
     markdown_descriptions: "workflows/torture/openapi/markdown-descriptions.arazzo.yaml";
     multi_value_tag: "workflows/torture/openapi/multi-value-tag.arazzo.yaml";
+    list_parameters: "workflows/torture/list-parameters.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -442,6 +443,19 @@ async fn constant_properties_and_boolean_headers_are_read() {
         let result = boolean_header::hdr(&api(&server), boolean_header::hdr::Inputs {}).await;
         assert_eq!(result.is_ok(), passes, "X-Enabled: {value:?}");
     }
+}
+
+#[tokio::test]
+async fn lists_go_as_one_pair_per_item_unless_explode_is_false() {
+    use list_parameters::lists;
+    let server = Server::start(|_| json_reply(200, json!({}))).await;
+    let inputs = lists::Inputs { ids: Some(vec![1, 2]), csv: Some(vec!["a".into(), "b".into()]) };
+
+    lists(&api(&server), inputs).await.expect("runs");
+
+    let requests = server.requests();
+    assert_eq!(requests[0].query.as_deref(), Some("ids=1&ids=2&csv=a%2Cb"));
+    assert_eq!(requests[1].body, "tag=a&tag=b&name=x");
 }
 
 #[test]
