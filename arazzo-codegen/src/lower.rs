@@ -88,7 +88,7 @@ impl Scope<'_> {
     pub fn value(&self, e: &Expr) -> Result<Lowered, LowerError> {
         let (base, ty, optional, path): (TokenStream, Ty, bool, &[Segment]) = match e {
             Expr::StatusCode if self.response => (quote!(Some(&response.status())), Ty::Status, false, &[]),
-            Expr::Url if self.response => (quote!(Some(response.url())), Ty::String, false, &[]),
+            Expr::Url if self.response => (quote!(Some(response.request_url())), Ty::String, false, &[]),
             Expr::Method if self.response => (quote!(Some(response.method())), Ty::String, false, &[]),
             Expr::Response(Source::Header(h)) if self.response => (quote!(response.header(#h)), Ty::String, true, &[]),
             Expr::Response(Source::Body(path)) if self.response => match &self.body {

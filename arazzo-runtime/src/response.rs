@@ -14,6 +14,8 @@ pub struct Response {
     pub(crate) method: Method,
     /// Without query string or user info.
     pub(crate) url: String,
+    /// As sent: with the query string, without user info.
+    pub(crate) request_url: String,
     pub(crate) body: Bytes,
     pub(crate) stream: Option<reqwest::Response>,
     pub(crate) ctx: Ctx,
@@ -30,9 +32,14 @@ impl Response {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The request URL, without query string.
+    /// The request URL, without query string (what errors and logs show).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The request URL as sent, query string included (Arazzo's `$url`); never user info.
+    pub fn request_url(&self) -> &str {
+        &self.request_url
     }
 
     /// The request method.
@@ -82,6 +89,7 @@ impl Response {
             headers: HeaderMap::new(),
             method: self.method.clone(),
             url: self.url.clone(),
+            request_url: self.request_url.clone(),
             body: std::mem::take(&mut self.body),
             stream: self.stream.take(),
             ctx: self.ctx.clone(),

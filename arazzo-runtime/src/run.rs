@@ -196,6 +196,14 @@ impl std::fmt::Debug for StepRequest {
     }
 }
 
+/// A URL as sent, without the user info that may hold a password.
+fn without_user_info(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    url.to_string()
+}
+
 /// A URL fit for logs and errors: no query string, fragment or user info.
 fn display_url(url: &Url) -> String {
     let mut url = url.clone();
@@ -363,7 +371,10 @@ impl Run {
             };
             observer.step_finished(&event);
             match outcome {
-                Attempt::Done(r) => return Ok(*r),
+                Attempt::Done(mut r) => {
+                    r.request_url = without_user_info(&req_url);
+                    return Ok(*r);
+                }
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Retry(_, hint) => {
                     let nominal = hint.unwrap_or_else(|| retry_after::backoff(retries));
@@ -620,6 +631,7 @@ async fn read(
         status,
         headers,
         method,
+        request_url: url.clone(),
         url,
         body,
         stream,

@@ -359,7 +359,8 @@ async fn request_values_read_back_what_the_step_sent() {
     let out = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o1".into() }).await.expect("runs");
 
     assert_eq!(server.requests()[0].header("x-request-id"), Some("req-o1"));
-    assert_eq!((out.request_id.as_str(), out.order_id.as_str(), out.trace.as_str()), ("req-o1", "o1", "7"));
+    assert_eq!((out.request_id.as_str(), out.order_id.as_str(), out.trace.as_str(), out.verbose.as_str()), ("req-o1", "o1", "7", "yes"));
+    assert_eq!(out.url, format!("{}/orders/o1?verbose=yes", server.url));
     let err = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o2".into() }).await.expect_err("criterion");
     assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$request.path.orderId == 'o1'"] });
 }
