@@ -33,6 +33,9 @@ pub struct Operation {
     pub method: String,
     /// `operationId`, if any.
     pub id: Option<String>,
+    /// Where the operation object is defined: (file, pointer); elsewhere than `ptr` when its
+    /// Path Item is a `$ref`.
+    pub def: (usize, String),
 }
 
 /// A parameter an operation declares.
@@ -107,18 +110,22 @@ pub fn value_at<'a>(loaded: &'a Loaded, file: usize, ptr: &str) -> Option<&'a Va
 pub fn operations(loaded: &Loaded, file: usize) -> Vec<Operation> {
     let mut out = Vec::new();
     let Some(paths) = loaded.file(file).tree.value.get("paths").and_then(Value::as_object) else { return out };
-    for (path, item) in paths {
-        let Some(item) = item.as_object() else { continue };
+    for path in paths.keys() {
+        let item_ptr = format!("/paths/{}", escape_token(path));
+        // A Path Item may be a `$ref` (to another file, or elsewhere in this one).
+        let Some((item_file, item_at)) = deref(loaded, file, &item_ptr) else { continue };
+        let Some(item) = value_at(loaded, item_file, &item_at).and_then(Value::as_object) else { continue };
         for (method, op) in item {
             if !METHODS.contains(&method.as_str()) {
                 continue;
             }
             out.push(Operation {
                 file,
-                ptr: format!("/paths/{}/{method}", escape_token(path)),
+                ptr: format!("{item_ptr}/{method}"),
                 path: path.clone(),
                 method: method.clone(),
                 id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
+                def: (item_file, format!("{item_at}/{method}")),
             });
         }
     }
@@ -132,12 +139,13 @@ pub fn operation_at(loaded: &Loaded, file: usize, ptr: &str) -> Option<Operation
 
 /// Parameters of an operation, path-level ones included (operation-level ones win).
 pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
-    let item_ptr = op.ptr.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+    let (file, op_ptr) = &op.def;
+    let item_ptr = op_ptr.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
     let mut out: Vec<OpParam> = Vec::new();
-    for ptr in [child(&item_ptr, "parameters"), child(&op.ptr, "parameters")] {
-        let Some(list) = value_at(loaded, op.file, &ptr).and_then(Value::as_array) else { continue };
+    for ptr in [child(&item_ptr, "parameters"), child(op_ptr, "parameters")] {
+        let Some(list) = value_at(loaded, *file, &ptr).and_then(Value::as_array) else { continue };
         for i in 0..list.len() {
-            let Some((f, p)) = deref(loaded, op.file, &format!("{ptr}/{i}")) else { continue };
+            let Some((f, p)) = deref(loaded, *file, &format!("{ptr}/{i}")) else { continue };
             let Some(v) = value_at(loaded, f, &p) else { continue };
             let (Some(name), Some(location)) = (v.get("name").and_then(Value::as_str), v.get("in").and_then(Value::as_str)) else { continue };
             let schema = deref(loaded, f, &child(&p, "schema")).and_then(|(sf, sp)| value_at(loaded, sf, &sp).map(|s| (sf, s.clone())));
@@ -181,7 +189,7 @@ fn media(loaded: &Loaded, file: usize, content_ptr: &str) -> Vec<Media> {
 
 /// The request body media types of an operation.
 pub fn request_media(loaded: &Loaded, op: &Operation) -> Vec<Media> {
-    match deref(loaded, op.file, &child(&op.ptr, "requestBody")) {
+    match deref(loaded, op.def.0, &child(&op.def.1, "requestBody")) {
         Some((f, p)) => media(loaded, f, &child(&p, "content")),
         None => Vec::new(),
     }
@@ -189,15 +197,27 @@ pub fn request_media(loaded: &Loaded, op: &Operation) -> Vec<Media> {
 
 /// The first 2xx response (or `2XX`, or `default`) and its media types.
 pub fn success_response(loaded: &Loaded, op: &Operation) -> Option<(String, Vec<Media>)> {
-    let responses_ptr = child(&op.ptr, "responses");
-    let responses = value_at(loaded, op.file, &responses_ptr)?.as_object()?;
-    let key = responses
+    let (file, op_ptr) = (op.def.0, &op.def.1);
+    let responses_ptr = child(op_ptr, "responses");
+    let responses = value_at(loaded, file, &responses_ptr)?.as_object()?;
+    let success: Vec<&String> = responses
         .keys()
-        .find(|k| k.starts_with('2') && k.len() == 3 && k.bytes().all(|b| b.is_ascii_digit()))
-        .or_else(|| responses.keys().find(|k| k.eq_ignore_ascii_case("2XX")))
-        .or_else(|| responses.keys().find(|k| *k == "default"))?;
-    let (f, p) = deref(loaded, op.file, &child(&responses_ptr, key))?;
-    Some((key.clone(), media(loaded, f, &child(&p, "content"))))
+        .filter(|k| (k.starts_with('2') && k.len() == 3 && k.bytes().all(|b| b.is_ascii_digit())) || k.eq_ignore_ascii_case("2XX"))
+        .collect();
+    let key = success.first().copied().or_else(|| responses.keys().find(|k| *k == "default"))?;
+    let media_of = |key: &str| {
+        let (f, p) = deref(loaded, file, &child(&responses_ptr, key))?;
+        Some(media(loaded, f, &child(&p, "content")))
+    };
+    let json_schema = |media: &[Media]| media.iter().find(|m| m.content_type.contains("json")).and_then(|m| m.schema.clone());
+    let mut first = media_of(key)?;
+    // Success responses with different JSON bodies (a 200 and a 201): no one type fits them all.
+    let schema = json_schema(&first);
+    let differs = success.iter().skip(1).filter_map(|k| media_of(k)).any(|m| json_schema(&m).is_some_and(|s| Some(s) != schema));
+    if differs {
+        first.iter_mut().filter(|m| m.content_type.contains("json")).for_each(|m| m.schema = None);
+    }
+    Some((key.clone(), first))
 }
 
 /// `servers[0].url` of a description, with server variables replaced by their defaults.

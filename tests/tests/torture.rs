@@ -8,7 +8,8 @@
 //!   (recursive schemas, `²` in a name, allOf, unions, dotted names, ...).
 //! - `openapi/`: OpenAPI details (constant and one-value-enum properties, `pets.list`
 //!   operationIds, percent-encoded operationPaths, boolean headers, containers nested three
-//!   deep, Markdown descriptions that trip rustdoc and clippy, a union tag with two values).
+//!   deep, Markdown descriptions that trip rustdoc and clippy, a union tag with two values,
+//!   Path Items by `$ref`, a 200 and a 201 with different bodies).
 //! - `unsupported-request-body`: refused, with diagnostics that say what to do.
 
 #![deny(warnings)]
@@ -57,6 +58,8 @@ fixtures! {
     markdown_descriptions: "workflows/torture/openapi/markdown-descriptions.arazzo.yaml";
     multi_value_tag: "workflows/torture/openapi/multi-value-tag.arazzo.yaml";
     list_parameters: "workflows/torture/list-parameters.arazzo.yaml";
+    path_item_ref: "workflows/torture/openapi/path-item-ref.arazzo.yaml";
+    two_success_responses: "workflows/torture/openapi/two-success-responses.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -457,6 +460,22 @@ async fn lists_go_as_one_pair_per_item_unless_explode_is_false() {
     let requests = server.requests();
     assert_eq!(requests[0].query.as_deref(), Some("ids=1&ids=2&csv=a%2Cb"));
     assert_eq!(requests[1].body, "tag=a&tag=b&name=x");
+}
+
+#[tokio::test]
+async fn path_items_by_ref_and_two_success_bodies() {
+    let server = Server::start(|r| match r.path.as_str() {
+        "/jobs" => json_reply(201, json!({"created": "2026-12-02"})),
+        _ => json_reply(200, json!([])),
+    })
+    .await;
+
+    path_item_ref::things(&api(&server), path_item_ref::things::Inputs {}).await.expect("runs");
+    let out = two_success_responses::create(&api(&server), two_success_responses::create::Inputs {}).await.expect("runs");
+
+    // The 200 and the 201 have different schemas: the body is untyped JSON.
+    assert_eq!(out, two_success_responses::create::Outputs {});
+    assert_eq!(server.lines(), ["GET /things", "GET /local", "POST /jobs"]);
 }
 
 #[test]
