@@ -60,6 +60,7 @@ fixtures! {
     list_parameters: "workflows/torture/list-parameters.arazzo.yaml";
     path_item_ref: "workflows/torture/openapi/path-item-ref.arazzo.yaml";
     two_success_responses: "workflows/torture/openapi/two-success-responses.arazzo.yaml";
+    dotted_ids: "workflows/torture/dotted-ids.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -476,6 +477,16 @@ async fn path_items_by_ref_and_two_success_bodies() {
     // The 200 and the 201 have different schemas: the body is untyped JSON.
     assert_eq!(out, two_success_responses::create::Outputs {});
     assert_eq!(server.lines(), ["GET /things", "GET /local", "POST /jobs"]);
+}
+
+#[tokio::test]
+async fn ids_with_dots_are_referred_to_whole() {
+    use dotted_ids::v1_after;
+    let server = Server::start(|r| json_reply(200, json!({"id": r.path.trim_start_matches("/items/").to_owned() + "1"}))).await;
+
+    v1_after(&api(&server), v1_after::Inputs {}).await.expect("runs");
+
+    assert_eq!(server.lines(), ["GET /items/x", "GET /items/x1"]);
 }
 
 #[test]

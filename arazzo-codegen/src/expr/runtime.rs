@@ -246,6 +246,24 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// An id that may contain dots (`v1.get-item`): everything up to the first `.FIELD` (one
+    /// of `fields`) that ends a word; a plain id when there is none, so that a misspelt field
+    /// is still reported as such.
+    fn dotted_id(&mut self, what: &str, fields: &[&str]) -> Result<String, ExprIssue> {
+        let rest = self.rest();
+        let region = rest.find(|c: char| !is_id_char(c) && c != '.').unwrap_or(rest.len());
+        let words: Vec<&str> = rest[..region].split('.').collect();
+        let field_at = words.iter().enumerate().skip(1).find(|(_, w)| fields.contains(w)).map(|(i, _)| i);
+        match field_at {
+            Some(i) if i > 1 && words[..i].iter().all(|w| !w.is_empty()) => {
+                let id = words[..i].join(".");
+                self.pos += id.len();
+                Ok(id)
+            }
+            _ => Ok(self.id(what)?.to_string()),
+        }
+    }
+
     fn expression(&mut self) -> Result<Expr, ExprIssue> {
         if !self.eat('$') {
             return Err(self.unexpected("a runtime expression starting with `$`"));
@@ -366,7 +384,7 @@ impl<'a> Cursor<'a> {
 
     fn steps(&mut self) -> Result<Expr, ExprIssue> {
         self.expect_dot("a step id")?;
-        let step = self.id("a step id")?.to_string();
+        let step = self.dotted_id("a step id", &["outputs"])?;
         self.expect_dot("`outputs`")?;
         let field_at = self.pos;
         let field = self.take_while(is_id_char);
@@ -400,7 +418,7 @@ impl<'a> Cursor<'a> {
 
     fn workflows(&mut self) -> Result<Expr, ExprIssue> {
         self.expect_dot("a workflow id")?;
-        let workflow = self.id("a workflow id")?.to_string();
+        let workflow = self.dotted_id("a workflow id", &["inputs", "outputs"])?;
         self.expect_dot("`inputs` or `outputs`")?;
         let field_at = self.pos;
         let field = self.take_while(is_id_char);
@@ -919,6 +937,20 @@ mod tests {
             parsed.value,
             Expr::Response(Source::Body(vec![key("data"), key("0")]))
         );
+    }
+
+    #[test]
+    fn step_and_workflow_ids_may_contain_dots() {
+        assert_eq!(
+            ok("$steps.a.b.outputs.x"),
+            Expr::Steps { step: "a.b".into(), field: "outputs".into(), name: Some("x".into()), path: Vec::new() }
+        );
+        assert_eq!(
+            ok("$workflows.v1.get-item.outputs.status"),
+            Expr::Workflows { workflow: "v1.get-item".into(), field: "outputs".into(), name: Some("status".into()), path: Vec::new() }
+        );
+        // Without a `.outputs` further on, the first word is the id, and the misspelt field says so.
+        assert!(err("$steps.a.output.x").to_string().contains("a step exposes only `outputs`"));
     }
 
     #[test]
