@@ -139,6 +139,8 @@ struct StepPlan {
     call: Option<Callee>,
     body: Option<Ty>,
     streaming: bool,
+    /// The success body is text (`text/plain`, no JSON media type): read as a `String`.
+    text: bool,
     source: String,
 }
 
@@ -174,11 +176,16 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         let resolution = s.target.as_ref().and_then(|(_, t)| resolve_target(loaded, doc_idx, t).ok());
         let mut body = None;
         let mut streaming = false;
+        let mut text = false;
         let mut source = String::new();
         if let Some(Resolution::Operation(op)) = &resolution {
             source = source_name(loaded, doc_idx, op);
-            if let Some((_, media)) = openapi::success_response(loaded, op)
-                && let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
+            let media = openapi::success_response(loaded, op).map(|(_, m)| m).unwrap_or_default();
+            if !media.iter().any(|m| m.content_type.contains("json")) && media.iter().any(|m| m.content_type.starts_with("text/")) {
+                text = true;
+                body = Some(Ty::String);
+            }
+            if let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
                     streaming = m.content_type.contains("jsonl") || m.content_type.contains("ndjson") || m.content_type.contains("json-seq");
                     let hint = format!("{} response", op.id.as_deref().unwrap_or(&s.id));
                     body = Some(match &m.schema {
@@ -194,7 +201,7 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
             Some((_, Target::WorkflowId(id))) => calls::callee(loaded, doc_idx, id),
             _ => None,
         };
-        steps.push(StepPlan { resolution, call, body, streaming, source });
+        steps.push(StepPlan { resolution, call, body, streaming, text, source });
     }
     let mut depends_on = Vec::new();
     let mut dependencies = HashMap::new();
@@ -665,6 +672,9 @@ impl Emitter<'_> {
         let sent = effective_parameters(self.w, s, &self.doc.components);
         let scope = Scope { request: Some(&sent), ..self.scope(sp, &inputs, true) };
         let body_decl = match (&sp.body, sp.streaming) {
+            (Some(_), false) if sp.text && reads_body(s, self.w, &self.doc.components) => {
+                quote!(let body: Result<String, #rt::Error> = Ok(response.text());)
+            }
             (Some(ty), false) if reads_body(s, self.w, &self.doc.components) => {
                 let t = self.unit.types.tokens(ty);
                 quote!(let body: Result<#t, #rt::Error> = response.json();)

@@ -254,7 +254,10 @@ impl Scope<'_> {
                 Ty::Array(item) => {
                     let n = match &path[i] {
                         Segment::Index(n) => *n,
-                        Segment::Key(k) => k.parse::<usize>().map_err(|_| err("E0401", format!("`{k}` is not an index into a list"), Some("use a number, e.g. `#/0`".into())))?,
+                        Segment::Key(k) => k.parse::<usize>().map_err(|_| {
+                            let help = if k == "length" || k == "size" { "a list has no such member; to test its length, use a JSONPath criterion such as `$[?length(@.items) > 0]`" } else { "use a number, e.g. `#/0`" };
+                            err("E0401", format!("`{k}` is not an index into a list"), Some(help.into()))
+                        })?,
                     };
                     tokens = if n == 0 { quote!(#tokens.and_then(|v| v.first())) } else { quote!(#tokens.and_then(|v| v.get(#n))) };
                     ty = (*item).clone();

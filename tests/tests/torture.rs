@@ -61,6 +61,7 @@ fixtures! {
     path_item_ref: "workflows/torture/openapi/path-item-ref.arazzo.yaml";
     two_success_responses: "workflows/torture/openapi/two-success-responses.arazzo.yaml";
     dotted_ids: "workflows/torture/dotted-ids.arazzo.yaml";
+    text_body: "workflows/torture/openapi/text-body.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -487,6 +488,16 @@ async fn ids_with_dots_are_referred_to_whole() {
     v1_after(&api(&server), v1_after::Inputs {}).await.expect("runs");
 
     assert_eq!(server.lines(), ["GET /items/x", "GET /items/x1"]);
+}
+
+#[tokio::test]
+async fn a_text_body_is_read_as_a_string() {
+    use text_body::ping;
+    for (text, passes) in [("pong 42", true), ("{\"not\": \"pong\"}", false)] {
+        let server = Server::start(move |_| (200, vec![("content-type", "text/plain".to_owned())], text.to_owned())).await;
+        let result = ping(&api(&server), ping::Inputs {}).await;
+        assert_eq!(result.as_ref().ok().map(|o| o.reply.as_str()), passes.then_some(text), "{result:?}");
+    }
 }
 
 #[test]
