@@ -479,9 +479,11 @@ impl Emitter<'_> {
         for sp in &p.steps {
             if let Some(Resolution::Operation(op)) = &sp.resolution
                 && let Some(url) = openapi::server_url(self.unit.loaded, op.file)
-                    && !sources.iter().any(|(n, _)| n == &sp.source) {
-                        sources.push((sp.source.clone(), url));
-                    }
+                && !sources.iter().any(|(n, _)| n == &sp.source)
+            {
+                let Some(url) = self.absolute_server_url(&sp.source, url, r) else { continue };
+                sources.push((sp.source.clone(), url));
+            }
         }
         let servers = sources.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
         let redactions = p.inputs.iter().filter(|i| i.ty.unwrapped() == &Ty::Secret).map(|i| {
@@ -584,6 +586,22 @@ impl Emitter<'_> {
             }
             pub use #m::#fn_name;
         }
+    }
+
+    /// A relative server URL (`/api/v3`) is relative to where the description lives: resolved
+    /// against the source description's URL when that is http(s); otherwise there is no
+    /// default and the client must be given one (W0104).
+    fn absolute_server_url(&self, source: &str, url: String, r: &mut Reporter) -> Option<String> {
+        if url.contains("://") {
+            return Some(url);
+        }
+        let desc = self.doc.sources.iter().find(|s| s.name == source)?;
+        if desc.url.starts_with("http://") || desc.url.starts_with("https://") {
+            return Some(join_url(&desc.url, &url));
+        }
+        let help = format!("give the client a base URL: `Client::builder().base_url(\"{source}\", \"https://…\")`");
+        r.warn("W0104", &child(&desc.ptr, "url"), format!("the server URL `{url}` of source `{source}` is relative to a local file: it has no default"), Some(help));
+        None
     }
 
     /// A call of another workflow (a future of its `Result<Outputs, Error>`), as part of `step`.
@@ -1170,6 +1188,20 @@ fn step_actions<'w>(s: &'w Step, w: &'w Workflow, components: &'w Components) ->
     all
 }
 
+/// `rel`, a relative URL, resolved against `base` (RFC 3986 §5.2, for the forms servers use).
+fn join_url(base: &str, rel: &str) -> String {
+    let path_at = base.find("://").map_or(0, |i| i + 3);
+    let origin_end = base[path_at..].find('/').map_or(base.len(), |i| path_at + i);
+    if rel.starts_with('/') {
+        return format!("{}{rel}", &base[..origin_end]);
+    }
+    let dir = match base.rfind('/') {
+        Some(i) if i >= origin_end => &base[..=i],
+        _ => return format!("{base}/{}", rel.trim_start_matches("./")),
+    };
+    format!("{dir}{}", rel.trim_start_matches("./"))
+}
+
 /// Whether values of `ty` are `Copy` (cloning them is clippy's `clone_on_copy`).
 fn is_copy(ty: &Ty) -> bool {
     matches!(ty, Ty::Integer | Ty::Number | Ty::Bool | Ty::Status)
@@ -1190,4 +1222,18 @@ fn reads_body(s: &Step, w: &Workflow, components: &Components) -> bool {
     s.outputs.iter().any(|(_, _, t)| t.contains("$response.body"))
         || s.success_criteria.iter().any(criteria)
         || all.filter_map(|a| inline_action(a, components)).any(|a| a.criteria.iter().any(criteria))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_url;
+
+    #[test]
+    fn relative_server_urls_resolve_against_the_description_url() {
+        let base = "https://api.example.com/specs/openapi.yaml";
+        assert_eq!(join_url(base, "/api/v3"), "https://api.example.com/api/v3");
+        assert_eq!(join_url(base, "v3"), "https://api.example.com/specs/v3");
+        assert_eq!(join_url(base, "./v3"), "https://api.example.com/specs/v3");
+        assert_eq!(join_url("https://api.example.com", "v3"), "https://api.example.com/v3");
+    }
 }

@@ -501,6 +501,20 @@ async fn a_text_body_is_read_as_a_string() {
 }
 
 #[test]
+fn relative_server_urls_resolve_against_the_description_url_or_warn() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/torture/openapi");
+    let settings = arazzo_codegen::Settings { base_dir: dir, ..Default::default() }
+        .source("https://api.example.com/specs/openapi.yaml", "relative-server-remote.openapi.yaml");
+    let generated = arazzo_codegen::generate(std::path::Path::new("relative-server.arazzo.yaml"), &settings).expect("generates");
+
+    let code = generated.to_file_string("regenerate");
+    assert!(code.contains(r#"run.default_base_url("remote", "https://api.example.com/api/v3");"#), "{code}");
+    assert!(!code.contains(r#"default_base_url("local""#), "{code}");
+    let warnings = generated.checked.render();
+    assert!(warnings.contains("warning[W0104]: the server URL `/api/v3` of source `local` is relative to a local file"), "{warnings}");
+}
+
+#[test]
 fn a_request_body_or_an_unsent_parameter_is_refused_with_a_hint() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let settings = arazzo_codegen::Settings { base_dir: dir.to_path_buf(), ..Default::default() };
