@@ -1165,6 +1165,10 @@ impl Emitter<'_> {
             _ => {
                 let t = self.json_value(payload, &pptr, scope, r);
                 let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
+                if !ct.contains("json") && !ct.contains("x-www-form-urlencoded") && matches!(payload, Value::Object(_) | Value::Array(_)) {
+                    let help = "arazzo-rs encodes JSON and form payloads; for other content types write the payload as a string";
+                    r.warn("W0307", &pptr, format!("this payload is sent as JSON (`application/json`), not as `{ct}`"), Some(help.into()));
+                }
                 if replacements.is_empty() {
                     quote!(.#call(&#t))
                 } else {

@@ -75,6 +75,7 @@
 //! | W0304 | a goto loop with no delay and no bound of its own |
 //! | W0305 | unknown JSONPath version |
 //! | W0306 | `replacements` on a string payload (not applied) |
+//! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
 //!
 //! # Semantics decided where the spec is silent
 //!
