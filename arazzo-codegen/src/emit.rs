@@ -671,7 +671,9 @@ impl Emitter<'_> {
             return self.call_step(si, s, c, r);
         }
         let Some(Resolution::Operation(op)) = &sp.resolution else {
-            if let Some((ptr, target)) = &s.target {
+            // Unresolved targets and unreadable files were reported when validating.
+            let broken = self.unit.loaded.sources.iter().any(|((d, _), res)| *d == self.key.0 && *res == crate::load::Resolved::Broken);
+            if let (Some((ptr, target)), Some(Resolution::Unchecked), false) = (&s.target, &sp.resolution, broken) {
                 let what = if matches!(target, Target::WorkflowId(_)) { "workflow" } else { "operation" };
                 let help = "map the source description to a local copy (see the help on its `url`)";
                 r.error("E0411", ptr, format!("step `{}` runs a remote {what} whose description was not read", s.id), Some(help.into()));

@@ -223,12 +223,21 @@ pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<proc
     for doc in docs {
         validate::validate(&loaded, doc, settings, &mut diagnostics);
     }
-    let mut tokens = None;
-    if !diagnostics.has_errors() {
-        // Emitting type-checks every expression against the OpenAPI schemas.
-        let rt = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
-        let emitted = emit::document(&loaded, 0, &rt, &mut diagnostics);
-        tokens = (!diagnostics.has_errors()).then_some(emitted);
+    if !loaded.documents.contains_key(&0) {
+        return (Checked { loaded, diagnostics }, None); // The root document did not load.
     }
+    // Emitting type-checks every expression against the OpenAPI schemas. It runs even when
+    // validation found errors, so that all mistakes come out at once; its findings on a line
+    // that already has an error are knock-on effects and are dropped.
+    let rt = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
+    let mut typed = Diagnostics::default();
+    let emitted = emit::document(&loaded, 0, &rt, &mut typed);
+    let errors: Vec<(String, u32)> = diagnostics.sorted().iter().filter(|d| d.is_error()).map(|d| (d.file.clone(), d.line)).collect();
+    for d in typed.sorted() {
+        if !errors.contains(&(d.file.clone(), d.line)) {
+            diagnostics.push(d.clone());
+        }
+    }
+    let tokens = (!diagnostics.has_errors()).then_some(emitted);
     (Checked { loaded, diagnostics }, tokens)
 }
