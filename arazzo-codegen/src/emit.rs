@@ -815,6 +815,14 @@ impl Emitter<'_> {
             Ok(t) => t,
             Err(e) => {
                 lower_error(r, &cptr, &e);
+                // Every other leaf of `a || b && c` with a mistake of its own is reported too.
+                if let (CriterionKind::Simple, Ok(p)) = (&c.kind, expr::parse_condition(&c.condition)) {
+                    for leaf in leaves(&p.value) {
+                        if let Err(more) = scope.condition(leaf) {
+                            lower_error(r, &cptr, &more);
+                        }
+                    }
+                }
                 quote!(false)
             }
         }
@@ -1206,6 +1214,15 @@ fn join_url(base: &str, rel: &str) -> String {
         _ => return format!("{base}/{}", rel.trim_start_matches("./")),
     };
     format!("{dir}{}", rel.trim_start_matches("./"))
+}
+
+/// The comparisons and operands of a condition, left to right.
+fn leaves(c: &expr::Condition) -> Vec<&expr::Condition> {
+    match c {
+        expr::Condition::Or(a, b) | expr::Condition::And(a, b) => [leaves(a), leaves(b)].concat(),
+        expr::Condition::Not(a) => leaves(a),
+        leaf => vec![leaf],
+    }
 }
 
 /// Whether values of `ty` are `Copy` (cloning them is clippy's `clone_on_copy`).

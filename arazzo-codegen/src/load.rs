@@ -157,22 +157,34 @@ fn read_file(loaded: &mut Loaded, path: &Path, settings: &Settings, diags: &mut 
         return Some(i);
     }
     let display = display_path(path);
-    let text = match std::fs::read_to_string(settings.base_dir.join(path)) {
-        Ok(t) => t,
-        Err(e) => {
-            let message = format!("cannot read `{display}`: {e}");
-            let help = Some("check the path; relative paths resolve against the file that names them".to_string());
-            let d = match &cause {
-                Some((from, ptr)) => {
-                    let f = &loaded.files[*from];
-                    locate(&f.display, &f.tree, Severity::Error, "E0001", ptr, Part::Value, message, help)
-                }
-                None => Diagnostic { severity: Severity::Error, code: "E0001", message, file: display, line: 1, column: 1, width: 1, pointer: String::new(), help },
-            };
-            diags.push(d);
-            return None;
+    let full = settings.base_dir.join(path);
+    let (message, help) = match std::fs::read(&full).map(String::from_utf8) {
+        // A UTF-8 byte order mark is allowed (YAML 1.2 §5.2) and carries nothing.
+        Ok(Ok(t)) => return parse_file(loaded, path, display, t.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(t), diags),
+        Ok(Err(e)) => {
+            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            (format!("`{display}` is not UTF-8 text (an invalid byte on line {line})"), "save the file as UTF-8")
         }
+        Err(e) if cause.is_some() => (format!("cannot read `{display}`: {e}"), "check the path; relative paths resolve against the file that names them"),
+        Err(e) => (
+            format!("cannot read `{display}` (looked for `{}`): {e}", std::path::absolute(&full).unwrap_or(full.clone()).display()),
+            "check the path; it is relative to the crate root (CARGO_MANIFEST_DIR) in build.rs and the macro, to the current directory in the CLI",
+        ),
     };
+    let help = Some(help.to_string());
+    let d = match &cause {
+        Some((from, ptr)) => {
+            let f = &loaded.files[*from];
+            locate(&f.display, &f.tree, Severity::Error, "E0001", ptr, Part::Value, message, help)
+        }
+        None => Diagnostic { severity: Severity::Error, code: "E0001", message, file: display, line: 1, column: 1, width: 1, pointer: String::new(), help },
+    };
+    diags.push(d);
+    None
+}
+
+/// Parses the text of a file read from `path`; an unparseable file is kept for rebuild tracking.
+fn parse_file(loaded: &mut Loaded, path: &Path, display: String, text: String, diags: &mut Diagnostics) -> Option<usize> {
     match syntax::parse(&text) {
         Ok(tree) => {
             loaded.files.push(SourceFile { path: path.to_path_buf(), display, text, tree });

@@ -285,7 +285,8 @@ impl Scope<'_> {
                     optional = true;
                 }
                 other => {
-                    return Err(err("E0401", format!("cannot navigate to `{}` inside a value of type {}", seg_text(&path[i]), ty_name(&other)), None));
+                    let help = "only objects and lists have members; read the value itself, without the pointer";
+                    return Err(err("E0401", format!("cannot navigate to `{}` inside {}", seg_text(&path[i]), ty_name(&other)), Some(help.into())));
                 }
             }
             i += 1;
@@ -379,6 +380,13 @@ impl Scope<'_> {
                 e.span = e.span.or(Self::operand_span(rhs));
                 e
             }),
+            (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. }) if !self.comparable(x, y)? => {
+                let (tx, ty) = (self.value(x)?.ty, self.value(y)?.ty);
+                let message = format!("`{x}` is {} but is compared with `{y}`, which is {}", ty_name(&tx), ty_name(&ty));
+                let mut e = err("E0408", message, Some("compare values of the same kind".into()));
+                e.span = Self::operand_span(lhs);
+                Err(e)
+            }
             _ => {
                 let rt = self.rt;
                 let (a, b) = (self.operand_json(lhs)?, self.operand_json(rhs)?);
@@ -386,6 +394,22 @@ impl Scope<'_> {
                 Ok(quote!(#rt::__private::json::compare(#a.as_ref(), #op, &#b.unwrap_or_default())))
             }
         }
+    }
+
+    /// Whether two typed values can be equal: an enum is text, never a number or a boolean,
+    /// and a number is never a boolean (text and numbers may meet: numeric strings).
+    fn comparable(&self, x: &Expr, y: &Expr) -> Result<bool, LowerError> {
+        let kind = |t: &Ty| match t {
+            Ty::Enum(..) => Some("enum"),
+            Ty::Integer | Ty::Number | Ty::Status => Some("number"),
+            Ty::Bool => Some("bool"),
+            _ => None,
+        };
+        let (a, b) = (self.value(x)?.ty, self.value(y)?.ty);
+        Ok(match (kind(&a), kind(&b)) {
+            (Some(k), Some(l)) => k == l,
+            _ => true,
+        })
     }
 
     /// Compares a value expression with a literal, specialised on the static type.

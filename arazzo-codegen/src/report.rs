@@ -112,7 +112,12 @@ impl<'v> Obj<'v> {
         match value {
             Value::Object(map) => Some(Obj { ptr, map }),
             other => {
-                r.error("E0103", ptr, format!("{what} must be a mapping, found {}", type_name(other)), None);
+                let help = if ptr.is_empty() {
+                    "an Arazzo document is a mapping that starts with `arazzo: 1.0.1`, then `info`, `sourceDescriptions` and `workflows`".to_string()
+                } else {
+                    "write it as `key: value` lines, indented under its name".to_string()
+                };
+                r.error("E0103", ptr, format!("{what} must be a mapping, found {}", type_name(other)), Some(help));
                 None
             }
         }
@@ -189,7 +194,7 @@ impl<'v> Obj<'v> {
             self.ptr,
             Part::Key,
             format!("{what} is missing the required field `{key}`"),
-            Some(format!("add `{key}:` to this {what}")),
+            Some(format!("add `{key}:` to this {}", what.trim_start_matches("the ").trim_start_matches("an ").trim_start_matches("a "))),
         );
     }
 }
