@@ -534,7 +534,7 @@ impl Emitter<'_> {
             }
             Ok(Outputs { #(#outputs_init)* })
         };
-        let allow = quote!(#[allow(clippy::too_many_lines, clippy::needless_continue, clippy::never_loop, clippy::regex_creation_in_loops, clippy::type_complexity, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]);
+        let allow = quote!(#[allow(clippy::too_many_lines, clippy::needless_continue, clippy::never_loop, clippy::regex_creation_in_loops, clippy::type_complexity, clippy::nonminimal_bool, unused_mut, unused_variables, unreachable_code, unused_doc_comments, unused_assignments)]);
         // A workflow that others run gets a second entry point that joins the caller's run.
         let functions = if self.unit.called.contains(&self.key) {
             quote! {

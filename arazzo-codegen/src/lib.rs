@@ -104,11 +104,13 @@
 //!   with that error: criteria and actions need a response to be evaluated.
 //! - JSONPath `PATH OP LITERAL` (both seeds) means "the single value at PATH compared with
 //!   LITERAL" (warning W0203, naming the portable simple criterion).
-//! - Simple conditions compare strings case-insensitively, coerce numeric strings under numeric
+//! - Simple conditions compare and order strings case-insensitively, coerce numeric strings under numeric
 //!   operators (a header compared with a number), compare `true`/`false` text with booleans,
 //!   and `null` equals only `null`.
 //! - A JSONPath query that starts with a root filter (`$[?@.x == 1]`) tests an object context
-//!   itself, as the only element of a list; other queries follow RFC 9535.
+//!   itself, as the only element of a list; other queries follow RFC 9535 and read the response
+//!   as received (not its typed form). A JSON null context, for JSONPath and regex criteria, is
+//!   no value, like an absent one.
 //! - Names may contain dots: `$steps.s.outputs.pet.name` reads output `pet.name` when the step
 //!   has one; a whole-value expression's JSON pointer may contain spaces.
 //! - `$request.header|query|path.NAME` in a step's criteria and outputs is the value of the

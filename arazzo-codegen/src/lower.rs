@@ -465,7 +465,9 @@ impl Scope<'_> {
                 match op {
                     CmpOp::Eq | CmpOp::Ne => eq_or_ne(quote!(#text.eq_ignore_ascii_case(#s)), quote!(!#text.eq_ignore_ascii_case(#s))),
                     _ => {
-                        let c = cmp(quote!(AsRef::<str>::as_ref(#text)), quote!(#s));
+                        // Ordering is case-insensitive too: both sides lower-cased.
+                        let lower = s.to_lowercase();
+                        let c = cmp(quote!(AsRef::<str>::as_ref(#text).to_lowercase().as_str()), quote!(#lower));
                         quote!(#t.is_some_and(|v| #c))
                     }
                 }
@@ -551,11 +553,24 @@ impl Scope<'_> {
                 self.compare_lowered(&v, *op, literal, &text)
             }
             JsonPathCriterion::Query { path: Some(path), .. } => {
-                let (tokens, ..) = self.navigate(ctx.tokens, ctx.ty, path)?;
+                // A JSON null context is no value, as an absent one; a null member it selects is
+                // a node all the same (RFC 9535).
+                let t = ctx.tokens;
+                let t = if ctx.ty == Ty::Json { quote!(#t.filter(|v| !v.is_null())) } else { t };
+                let (tokens, ..) = self.navigate(t, ctx.ty, path)?;
                 Ok(quote!(#tokens.is_some()))
             }
             JsonPathCriterion::Query { text, path: None } => {
-                let t = ctx.tokens;
+                // A query runs on the response as received, not on its typed (re-serialized)
+                // form, which drops members the schema does not name and absent optionals.
+                let t = match context {
+                    Expr::Response(Source::Body(path)) if self.response && self.body.is_some() && path.is_empty() => quote!(response.json_value().as_ref()),
+                    Expr::Response(Source::Body(path)) if self.response && self.body.is_some() => {
+                        let ptr = crate::expr::ast::pointer_string(path);
+                        quote!(response.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
+                    }
+                    _ => ctx.tokens,
+                };
                 // DESIGN §3: a root filter over an object tests the object itself.
                 let root_filter = text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
                 let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
@@ -572,6 +587,8 @@ impl Scope<'_> {
         let rt = self.rt;
         let ctx = self.value(context)?;
         let t = ctx.tokens;
+        // A JSON null context is no value, as an absent one.
+        let t = if ctx.ty == Ty::Json { quote!(#t.filter(|v| !v.is_null())) } else { t };
         Ok(quote!({
             static RE: ::std::sync::OnceLock<#rt::__private::Regex> = ::std::sync::OnceLock::new();
             #t.is_some_and(|v| RE.get_or_init(|| #rt::__private::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::__private::json::text_of(v)))

@@ -54,6 +54,8 @@ fn equals(a: Option<&Value>, b: &Value) -> bool {
     let a = a.unwrap_or(&Value::Null);
     match (a, b) {
         (Value::String(x), Value::String(y)) => x == y || x.to_lowercase() == y.to_lowercase(),
+        // Text `true`/`false` (a header, a string field) equals the boolean, in any case.
+        (Value::String(s), Value::Bool(b)) | (Value::Bool(b), Value::String(s)) => s.trim().eq_ignore_ascii_case(if *b { "true" } else { "false" }),
         (Value::Number(_) | Value::String(_), Value::Number(_) | Value::String(_)) => {
             order(Some(a), b) == Some(Ordering::Equal)
         }
@@ -63,11 +65,8 @@ fn equals(a: Option<&Value>, b: &Value) -> bool {
 
 fn order(a: Option<&Value>, b: &Value) -> Option<Ordering> {
     match (a?, b) {
-        (Value::String(x), Value::String(y)) => Some(if equals(a, b) {
-            Ordering::Equal
-        } else {
-            x.cmp(y)
-        }),
+        // Case-insensitive, like equality (Arazzo: "String comparisons MUST be case insensitive").
+        (Value::String(x), Value::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
         (Value::Number(x), Value::Number(y)) => number_cmp(x, y),
         (Value::String(s), Value::Number(n)) => number_cmp(&coerce(s)?, n),
         (Value::Number(n), Value::String(s)) => number_cmp(n, &coerce(s)?),
@@ -111,7 +110,8 @@ mod tests {
             [T, F, F, T, F, T]
         );
         assert_eq!(row(Some(json!("ÉTÉ")), json!("été")), [T, F, F, T, F, T]);
-        assert_eq!(row(Some(json!("B")), json!("a")), [F, T, T, T, F, F]);
+        assert_eq!(row(Some(json!("B")), json!("a")), [F, T, F, F, T, T]);
+        assert_eq!(row(Some(json!("alpha")), json!("Zeta")), [F, T, T, T, F, F]);
         assert_eq!(row(Some(json!("a")), json!("b")), [F, T, T, T, F, F]);
         assert_eq!(row(Some(json!("3")), json!(3)), [T, F, F, T, F, T]);
         assert_eq!(row(Some(json!(3)), json!("3.0")), [T, F, F, T, F, T]);
@@ -125,7 +125,9 @@ mod tests {
         assert_eq!(row(Some(json!(null)), json!("")), [F, T, F, F, F, F]);
         assert_eq!(row(Some(json!(0)), json!(null)), [F, T, F, F, F, F]);
         assert_eq!(row(Some(json!(true)), json!(true)), [T, F, F, F, F, F]);
-        assert_eq!(row(Some(json!(true)), json!("true")), [F, T, F, F, F, F]);
+        assert_eq!(row(Some(json!(true)), json!("true")), [T, F, F, F, F, F]);
+        assert_eq!(row(Some(json!("FALSE")), json!(false)), [T, F, F, F, F, F]);
+        assert_eq!(row(Some(json!("yes")), json!(true)), [F, T, F, F, F, F]);
         assert_eq!(
             row(Some(json!({"a": 1})), json!({"a": 1})),
             [T, F, F, F, F, F]

@@ -77,14 +77,15 @@ pub fn replace(target: &mut Value, pointer: &str, value: Value) {
 }
 
 /// Whether an RFC 9535 query selects at least one node of the value.
+/// A JSON null context is no value, as an absent one.
 pub fn matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bool {
-    value.and_then(|v| serde_json::to_value(v).ok()).is_some_and(|v| !query.query(&v).is_empty())
+    value.and_then(|v| serde_json::to_value(v).ok()).filter(|v| !v.is_null()).is_some_and(|v| !query.query(&v).is_empty())
 }
 
 /// Like [`matches`] for a query that starts with a root filter (`$[?…]`): an object is
 /// tested itself, as the only element of a list, not member by member.
 pub fn filter_matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bool {
-    value.and_then(|v| serde_json::to_value(v).ok()).is_some_and(|v| {
+    value.and_then(|v| serde_json::to_value(v).ok()).filter(|v| !v.is_null()).is_some_and(|v| {
         let v = if v.is_object() { Value::Array(vec![v]) } else { v };
         !query.query(&v).is_empty()
     })
@@ -110,6 +111,8 @@ mod tests {
         assert!(matches(&q, Some(&json!({"tags": [1]}))));
         assert!(!matches(&q, Some(&json!({"tags": []}))));
         assert!(!matches::<Value>(&q, None));
+        // A null context is no value.
+        assert!(!matches(&JsonPath::parse("$").expect("valid"), Some(&Value::Null)));
     }
 
     #[test]

@@ -62,6 +62,7 @@ fixtures! {
     two_success_responses: "workflows/torture/openapi/two-success-responses.arazzo.yaml";
     dotted_ids: "workflows/torture/dotted-ids.arazzo.yaml";
     text_body: "workflows/torture/openapi/text-body.arazzo.yaml";
+    criteria: "workflows/torture/criteria.arazzo.yaml";
 }
 
 fn api(server: &Server) -> Client {
@@ -512,6 +513,26 @@ fn relative_server_urls_resolve_against_the_description_url_or_warn() {
     assert!(!code.contains(r#"default_base_url("local""#), "{code}");
     let warnings = generated.checked.render();
     assert!(warnings.contains("warning[W0104]: the server URL `/api/v3` of source `local` is relative to a local file"), "{warnings}");
+}
+
+#[tokio::test]
+async fn criteria_follow_the_spec_and_the_documented_decisions() {
+    use criteria::*;
+    async fn passes<F: std::future::Future<Output = Result<O, arazzo_runtime::Error>>, O>(body: serde_json::Value, run: impl FnOnce(Client) -> F) -> bool {
+        let server = Server::start(move |_| json_reply(200, body.clone())).await;
+        run(api(&server)).await.is_ok()
+    }
+    // Ordering of strings is case-insensitive, typed or not ("B" > "a").
+    assert!(passes(json!({"s": "B"}), |c| async move { typed_order(&c, typed_order::Inputs {}).await }).await);
+    assert!(!passes(json!({"s": "zz"}), |c| async move { typed_order(&c, typed_order::Inputs {}).await }).await);
+    assert!(passes(json!({"s": "B", "flag": "TRUE"}), |c| async move { untyped_order_and_bool(&c, untyped_order_and_bool::Inputs {}).await }).await);
+    assert!(!passes(json!({"s": "B", "flag": "no"}), |c| async move { untyped_order_and_bool(&c, untyped_order_and_bool::Inputs {}).await }).await);
+    // `extra` is not in the schema: the query sees the response as received.
+    assert!(passes(json!({"extra": 1}), |c| async move { jsonpath_raw(&c, jsonpath_raw::Inputs {}).await }).await);
+    assert!(!passes(json!({"extra": 2}), |c| async move { jsonpath_raw(&c, jsonpath_raw::Inputs {}).await }).await);
+    // A null context is no value; a present one is.
+    assert!(!passes(json!({"missing": null}), |c| async move { null_context(&c, null_context::Inputs {}).await }).await);
+    assert!(passes(json!({"missing": 0}), |c| async move { null_context(&c, null_context::Inputs {}).await }).await);
 }
 
 #[test]

@@ -177,6 +177,7 @@ pub mod cancel_and_confirm_batch {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,

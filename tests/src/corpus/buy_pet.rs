@@ -50,6 +50,7 @@ pub mod buy_pet {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
@@ -116,7 +117,7 @@ pub mod buy_pet {
                                                 ::arazzo_runtime::__private::JsonPath::parse("$.tags[*]")
                                                     .expect("checked at build time")
                                             }),
-                                        body.as_ref().ok(),
+                                        response.json_value().as_ref(),
                                     )
                                 },
                                 "$.tags[*]",

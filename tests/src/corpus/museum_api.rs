@@ -170,6 +170,7 @@ pub mod get_museum_hours {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
@@ -289,6 +290,7 @@ pub mod events_crud {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
@@ -390,7 +392,7 @@ pub mod events_crud {
                                                     )
                                                     .expect("checked at build time")
                                             }),
-                                        body.as_ref().ok(),
+                                        response.json_value().as_ref(),
                                     )
                                 },
                                 "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
@@ -499,7 +501,7 @@ pub mod events_crud {
                                                     )
                                                     .expect("checked at build time")
                                             }),
-                                        body.as_ref().ok(),
+                                        response.json_value().as_ref(),
                                     )
                                 },
                                 "$[?@.name == 'Orca Identification and Analysis']",
@@ -602,6 +604,7 @@ pub mod tickets_from_museum_api {
             clippy::never_loop,
             clippy::regex_creation_in_loops,
             clippy::type_complexity,
+            clippy::nonminimal_bool,
             unused_mut,
             unused_variables,
             unreachable_code,

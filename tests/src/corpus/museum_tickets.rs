@@ -129,6 +129,7 @@ pub mod get_museum_tickets {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,

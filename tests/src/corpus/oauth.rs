@@ -59,6 +59,7 @@ pub mod refresh_token_flow {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
@@ -158,7 +159,7 @@ pub mod refresh_token_flow {
                                                     )
                                                     .expect("checked at build time")
                                             }),
-                                        body.as_ref().ok(),
+                                        response.json_value().as_ref(),
                                     )
                                 },
                                 "$[?@.access_token != null]",
@@ -246,6 +247,7 @@ pub mod client_credentials_flow {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
@@ -303,7 +305,7 @@ pub mod client_credentials_flow {
                                                     )
                                                     .expect("checked at build time")
                                             }),
-                                        body.as_ref().ok(),
+                                        response.json_value().as_ref(),
                                     )
                                 },
                                 "$[?@.access_token != null]",
@@ -396,6 +398,7 @@ pub mod authorization_code_flow {
         clippy::never_loop,
         clippy::regex_creation_in_loops,
         clippy::type_complexity,
+        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
