@@ -796,6 +796,11 @@ impl Emitter<'_> {
     fn criterion(&self, c: &Criterion, scope: &Scope, r: &mut Reporter) -> TokenStream {
         let cptr = child(&c.ptr, "condition");
         let context = c.context.as_deref().and_then(|t| expr::parse_expression(t).ok()).map(|p| p.value);
+        // A mistake in the context is reported at the context.
+        if let Some(Err(e)) = context.as_ref().filter(|_| c.kind != CriterionKind::Simple).map(|ctx| scope.value(ctx)) {
+            lower_error(r, &child(&c.ptr, "context"), &e);
+            return quote!(false);
+        }
         let result = match &c.kind {
             CriterionKind::Simple => match expr::parse_condition(&c.condition) {
                 Ok(p) => scope.condition(&p.value),

@@ -68,6 +68,7 @@
 //! | W0102 | a field that has no effect on this action type |
 //! | W0103 | remote source description, not fetched |
 //! | W0104 | a relative server URL with no absolute description URL to resolve it against |
+//! | W0105 | a `$ref` in an OpenAPI file that names nothing (untyped) |
 //! | W02xx | non-portable expression spellings (see [`expr::CODES`]) |
 //! | W0301 | replacement target is not a JSON pointer |
 //! | W0302 | `retry` inside `onSuccess` (not Arazzo 1.0.1; accepted) |

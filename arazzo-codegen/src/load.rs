@@ -84,7 +84,27 @@ pub fn load(path: &Path, settings: &Settings, diags: &mut Diagnostics) -> Loaded
     let mut loaded = Loaded::default();
     let Some(root) = read_file(&mut loaded, &normalize(path), settings, diags, None) else { return loaded };
     load_arazzo(&mut loaded, root, settings, diags);
+    dangling_refs(&loaded, diags);
     loaded
+}
+
+/// Warns about each `$ref` of an OpenAPI file that names nothing: the schema it stands for
+/// would silently become untyped JSON.
+fn dangling_refs(loaded: &Loaded, diags: &mut Diagnostics) {
+    for (i, f) in loaded.files.iter().enumerate().filter(|(i, _)| !loaded.documents.contains_key(i)) {
+        let mut refs = Vec::new();
+        collect_refs(&f.tree.value, "", &mut refs);
+        let mut r = Reporter { file: &f.display, tree: &f.tree, diags };
+        for (ptr, target) in refs {
+            let remote = target.starts_with("http://") || target.starts_with("https://");
+            let (file, _) = target.split_once('#').unwrap_or((&target, ""));
+            let unread = !file.is_empty() && loaded.index_of(&normalize(&f.path.parent().unwrap_or(Path::new("")).join(file))).is_none();
+            if !remote && !unread && crate::openapi::resolve_ref(loaded, i, &target).is_none() {
+                let help = "point it at an existing component, e.g. `#/components/schemas/<Name>`";
+                r.warn("W0105", &ptr, format!("`$ref: {target}` names nothing, so what it stands for is untyped JSON"), Some(help.into()));
+            }
+        }
+    }
 }
 
 fn load_arazzo(loaded: &mut Loaded, idx: usize, settings: &Settings, diags: &mut Diagnostics) {
