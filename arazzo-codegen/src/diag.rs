@@ -50,20 +50,24 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{level}[{}]: {}", self.code, self.message);
+        let message: String = if self.message.chars().count() > 300 { self.message.chars().take(297).chain("…".chars()).collect() } else { self.message.clone() };
+        let _ = writeln!(out, "{level}[{}]: {message}", self.code);
         let gutter = self.line.to_string().len();
         let pad = " ".repeat(gutter);
         let pointer = if self.pointer.is_empty() { String::new() } else { format!(" (#{})", self.pointer) };
         let _ = writeln!(out, "{pad}--> {}:{}:{}{pointer}", self.file, self.line, self.column);
-        if let Some(text) = source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)) {
-            let caret_pad: String = text
-                .chars()
-                .take(self.column.saturating_sub(1) as usize)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+        if let Some(line) = source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)) {
+            let chars: Vec<char> = line.chars().collect();
+            let column = (self.column.saturating_sub(1) as usize).min(chars.len());
+            let carets = (self.width.max(1) as usize).min(chars.len().saturating_sub(column).max(1));
+            // A very long line is shown as a window around (the start of) the finding.
+            let (from, to) = if chars.len() > 160 { (column.saturating_sub(40), (column + carets.min(80) + 40).min(chars.len())) } else { (0, chars.len()) };
+            let (open, close) = (if from > 0 { "…" } else { "" }, if to < chars.len() { "…" } else { "" });
+            let shown: String = chars[from..to].iter().collect();
+            let caret_pad: String = open.chars().map(|_| ' ').chain(chars[from..column].iter().map(|&c| if c == '\t' { '\t' } else { ' ' })).collect();
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{} | {}", self.line, text);
-            let _ = writeln!(out, "{pad} | {caret_pad}{}", "^".repeat(self.width.max(1) as usize));
+            let _ = writeln!(out, "{} | {open}{shown}{close}", self.line);
+            let _ = writeln!(out, "{pad} | {caret_pad}{}", "^".repeat(carets.min(to - column).max(1)));
         }
         if let Some(help) = &self.help {
             let _ = writeln!(out, "{pad} = help: {help}");
@@ -205,5 +209,17 @@ mod tests {
             text,
             "error[E0102]: unknown field `b`\n --> x.yaml:2:3 (#/a/b)\n  |\n2 |   b: 1\n  |   ^\n  = help: remove it\n"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_finding() {
+        let line = format!("{}key: value{}", "x".repeat(500), "y".repeat(500));
+        let d = Diagnostic { severity: Severity::Warning, code: "W0000", message: "m".into(), file: "f".into(), line: 1, column: 501, width: 3, pointer: String::new(), help: None };
+        let text = d.render(Some(&line));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.iter().all(|l| l.chars().count() < 200), "{text}");
+        let (shown, carets) = (lines[3], lines[4]);
+        assert!(shown.starts_with("1 | …") && shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.find("key").map(|i| shown[..i].chars().count()), carets.find('^'));
     }
 }
