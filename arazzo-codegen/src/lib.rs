@@ -123,6 +123,8 @@
 //!
 //! - `$request.body` is not read back (E0404 says what to write instead); `xpath` criteria are
 //!   refused (E0206); remote source descriptions are not fetched (W0103: map them to files).
+//! - Members named inside a general JSONPath filter (`$.items[?@.qty > 1]`) are not checked
+//!   against the schema: such queries run on the response as received.
 //! - Schemas become types where Rust can say it: objects (with `allOf` merged), string enums,
 //!   `oneOf` with a discriminator whose tags are `const` or one-value enums; anything else
 //!   (other unions, a schema that is a list of itself) stays `serde_json::Value`.

@@ -129,6 +129,11 @@ impl<'v> Obj<'v> {
             if key.starts_with("x-") || known.contains(&key.as_str()) {
                 continue;
             }
+            if key == "<<" {
+                let help = "write the fields out (anchors and aliases `&a`/`*a` themselves work)";
+                r.report(Severity::Error, "E0102", &child(self.ptr, key), Part::Key, "YAML merge keys (`<<`) are not supported".into(), Some(help.into()));
+                continue;
+            }
             let help = match did_you_mean(key, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("{what} has the fields {}; extensions must start with `x-`", list(known)),
