@@ -197,11 +197,12 @@ impl std::fmt::Debug for StepRequest {
 }
 
 /// A URL as sent, without the user info that may hold a password.
-fn without_user_info(url: &Url) -> String {
-    let mut url = url.clone();
-    let _ = url.set_password(None);
-    let _ = url.set_username("");
-    url.to_string()
+fn without_user_info(mut url: Url) -> String {
+    if url.password().is_some() || !url.username().is_empty() {
+        let _ = url.set_password(None);
+        let _ = url.set_username("");
+    }
+    url.into()
 }
 
 /// A URL fit for logs and errors: no query string, fragment or user info.
@@ -372,7 +373,7 @@ impl Run {
             observer.step_finished(&event);
             match outcome {
                 Attempt::Done(mut r) => {
-                    r.request_url = without_user_info(&req_url);
+                    r.request_url = without_user_info(req_url);
                     return Ok(*r);
                 }
                 Attempt::Failed(e) => return Err(e),
@@ -631,7 +632,7 @@ async fn read(
         status,
         headers,
         method,
-        request_url: url.clone(),
+        request_url: String::new(), // Set by the caller, which has the full URL.
         url,
         body,
         stream,
