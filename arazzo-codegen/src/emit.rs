@@ -179,7 +179,13 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         let mut text = false;
         let mut source = String::new();
         if let Some(Resolution::Operation(op)) = &resolution {
-            source = source_name(loaded, doc_idx, op);
+            // A qualified target names its source, which matters when two sources share a file.
+            let qualified = match &s.target {
+                Some((_, Target::OperationId(id))) => id.strip_prefix("$sourceDescriptions.").and_then(|r| r.split_once('.')).map(|(n, _)| n.to_string()),
+                Some((_, Target::OperationPath(p))) => p.strip_prefix("{$sourceDescriptions.").and_then(|r| r.split_once(".url}")).map(|(n, _)| n.to_string()),
+                _ => None,
+            };
+            source = qualified.unwrap_or_else(|| source_name(loaded, doc_idx, op));
             let media = openapi::success_response(loaded, op).map(|(_, m)| m).unwrap_or_default();
             if !media.iter().any(|m| m.content_type.contains("json")) && media.iter().any(|m| m.content_type.starts_with("text/")) {
                 text = true;
