@@ -144,7 +144,8 @@ struct SpanCollector {
 impl SpanCollector {
     /// Decides where the node that starts now lives. Returns `None` when the event is a key.
     fn place(&mut self, pos: Pos, scalar: Option<&str>) -> Option<(String, Option<Pos>)> {
-        match self.stack.last_mut() {
+        let Self { stack, spans } = self;
+        match stack.last_mut() {
             None => Some((String::new(), None)),
             Some(Frame::Seq { pointer, next }) => {
                 let p = format!("{pointer}/{next}");
@@ -156,6 +157,13 @@ impl SpanCollector {
                 None => {
                     // A key. Complex (non-scalar) keys get a placeholder name.
                     *pending_key = Some((scalar.unwrap_or("?").to_string(), pos));
+                    // A block mapping in a sequence is marked at its first `:`; it starts at its
+                    // first key.
+                    if let Some(span) = spans.get_mut(pointer.as_str())
+                        && (pos.line, pos.column) < (span.value.line, span.value.column)
+                    {
+                        span.value = pos;
+                    }
                     None
                 }
             },
