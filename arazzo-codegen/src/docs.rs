@@ -22,7 +22,9 @@ fn markdown(text: &str) -> Vec<String> {
     let mut in_quote = false;
     for raw in text.lines() {
         let line = raw.trim_end().replace('\t', "    ");
-        let trimmed = line.trim_start();
+        // Markdown indentation is spaces (tabs are expanded above); counting only them keeps
+        // the byte offsets below on character boundaries.
+        let trimmed = line.trim_start_matches(' ');
         let indent = line.len() - trimmed.len();
         if let Some(open) = &fence {
             if trimmed.starts_with(open.as_str()) && trimmed.trim_start_matches(open.chars().next().unwrap_or('`')).is_empty() {
@@ -66,7 +68,7 @@ fn markdown(text: &str) -> Vec<String> {
             continue;
         }
         let line = prose(&line);
-        let trimmed = line.trim_start();
+        let trimmed = line.trim_start_matches(' ');
         if let Some(width) = list_marker(trimmed) {
             list_indent = Some(indent + width);
             out.push(line);
@@ -195,6 +197,12 @@ mod tests {
         assert_eq!(md("- item\n      overindented"), "- item\n  overindented");
         assert_eq!(md("- a\n\tb"), "- a\n  b");
         assert_eq!(md("- [x]: https://example.com"), "- \\[x\\]: <https://example.com>");
+    }
+
+    #[test]
+    fn leading_unicode_whitespace_is_text() {
+        assert_eq!(md("Example:\n\n\u{3000}\u{3000}x"), "Example:\n\n\u{3000}\u{3000}x");
+        assert_eq!(md("    code\n\u{3000}\u{3000}more"), "```text\ncode\n```\n\u{3000}\u{3000}more");
     }
 
     #[test]
