@@ -1057,23 +1057,11 @@ impl Emitter<'_> {
     }
 
     fn template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let rt = self.unit.rt;
-        let mut secret = false;
-        let (text, errors) = scope.format_template(parts, |l, _| {
-            secret |= l.ty == Ty::Secret;
-            match crate::lower::some_arg(&l.tokens) {
-                Some(v) => quote!(#rt::__private::json::text_of(#v)),
-                None => {
-                    let t = l.tokens;
-                    quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
-                }
-            }
-        });
+        let (text, _, errors) = scope.text_template(parts);
         for e in &errors {
             lower_error(r, ptr, e);
         }
-        // Text made with a secret is a secret: sent as a sensitive header, redacted from errors.
-        if secret { quote!(#rt::Secret::new(#text)) } else { text }
+        text
     }
 
     /// The text of a JSON document with `{$...}` templates (the Arazzo spec's own payload style):

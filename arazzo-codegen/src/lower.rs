@@ -158,23 +158,34 @@ impl Scope<'_> {
             serde_json::Value::String(s) => match crate::expr::parse_value(s).map(|p| p.value) {
                 Ok(crate::expr::Value::Expr(inner)) => request_free.value(&inner)?,
                 Ok(crate::expr::Value::Template(parts)) => {
-                    let rt = self.rt;
-                    let mut secret = false;
-                    let (t, errors) = request_free.format_template(&parts, |l, _| {
-                        secret |= l.ty == Ty::Secret;
-                        let t = l.tokens;
-                        quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
-                    });
+                    let (t, ty, errors) = request_free.text_template(&parts);
                     if let Some(e) = errors.into_iter().next() {
                         return Err(e);
                     }
-                    let (tokens, ty) = if secret { (quote!(Some(&#rt::Secret::new(#t))), Ty::Secret) } else { (quote!(Some(&#t)), Ty::String) };
-                    Lowered { tokens, ty, optional: false, str_ref: false }
+                    Lowered { tokens: quote!(Some(&#t)), ty, optional: false, str_ref: false }
                 }
                 _ => text(s.clone()),
             },
             other => text(other.to_string()),
         })
+    }
+
+    /// The text of a template: a `String`, or a `Secret` when a value in it is one (sent as a
+    /// sensitive header, redacted from errors). Returns the tokens, their type and the errors.
+    pub fn text_template(&self, parts: &[TemplatePart]) -> (TokenStream, Ty, Vec<LowerError>) {
+        let rt = self.rt;
+        let mut secret = false;
+        let (text, errors) = self.format_template(parts, |l, _| {
+            secret |= l.ty == Ty::Secret;
+            match some_arg(&l.tokens) {
+                Some(v) => quote!(#rt::__private::json::text_of(#v)),
+                None => {
+                    let t = l.tokens;
+                    quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
+                }
+            }
+        });
+        if secret { (quote!(#rt::Secret::new(#text)), Ty::Secret, errors) } else { (text, Ty::String, errors) }
     }
 
     /// `format!` tokens for a template, and the errors of its parts; `arg` renders each value,
@@ -380,8 +391,7 @@ impl Scope<'_> {
                 e.span = e.span.or(Self::operand_span(rhs));
                 e
             }),
-            (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. }) if !self.comparable(x, y)? => {
-                let (tx, ty) = (self.value(x)?.ty, self.value(y)?.ty);
+            (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. }) if let Some((tx, ty)) = self.mismatch(x, y)? => {
                 let message = format!("`{x}` is {} but is compared with `{y}`, which is {}", ty_name(&tx), ty_name(&ty));
                 let mut e = err("E0408", message, Some("compare values of the same kind".into()));
                 e.span = Self::operand_span(lhs);
@@ -396,9 +406,9 @@ impl Scope<'_> {
         }
     }
 
-    /// Whether two typed values can be equal: an enum is text, never a number or a boolean,
-    /// and a number is never a boolean (text and numbers may meet: numeric strings).
-    fn comparable(&self, x: &Expr, y: &Expr) -> Result<bool, LowerError> {
+    /// The types of two values that can never be equal: an enum is text, never a number or a
+    /// boolean, and a number is never a boolean (text and numbers may meet: numeric strings).
+    fn mismatch(&self, x: &Expr, y: &Expr) -> Result<Option<(Ty, Ty)>, LowerError> {
         let kind = |t: &Ty| match t {
             Ty::Enum(..) => Some("enum"),
             Ty::Integer | Ty::Number | Ty::Status => Some("number"),
@@ -407,8 +417,8 @@ impl Scope<'_> {
         };
         let (a, b) = (self.value(x)?.ty, self.value(y)?.ty);
         Ok(match (kind(&a), kind(&b)) {
-            (Some(k), Some(l)) => k == l,
-            _ => true,
+            (Some(k), Some(l)) if k != l => Some((a, b)),
+            _ => None,
         })
     }
 
