@@ -65,8 +65,12 @@ impl Builder {
                         println!("cargo:warning={}", d.one_line());
                     }
                     let path = out_dir.join(format!("{}.rs", module_name(doc)));
-                    let text = g.to_file_string(&format!("cargo build (build.rs: arazzo_codegen::Builder on {})", doc.display()));
-                    write_if_changed(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    let text = g.to_file_string(&format!(
+                        "cargo build (build.rs: arazzo_codegen::Builder on {})",
+                        doc.display()
+                    ));
+                    write_if_changed(&path, &text)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                     written.push(path);
                 }
                 Err(checked) => {

@@ -35,7 +35,8 @@ pub fn workflow_module(doc: &Document, id: &str) -> syn::Ident {
 /// The module that holds the workflows of source description `name` of `doc`.
 pub fn source_module(doc: &Document, name: &str) -> syn::Ident {
     let names = module_names(doc);
-    let i = doc.sources.iter().position(|s| s.name == name).map_or(names.len() - 1, |i| doc.workflows.len() + i);
+    let i =
+        doc.sources.iter().position(|s| s.name == name).map_or(names.len() - 1, |i| doc.workflows.len() + i);
     ident(&names[i])
 }
 
@@ -61,7 +62,10 @@ pub fn callee(loaded: &Loaded, doc: usize, id: &str) -> Option<Callee> {
         Resolution::ExternalWorkflow(file, i) => {
             let source = id.strip_prefix("$sourceDescriptions.")?.split_once('.')?.0;
             let w = &loaded.documents[&file].workflows[i];
-            let (s, m) = (source_module(&loaded.documents[&doc], source), workflow_module(&loaded.documents[&file], &w.id));
+            let (s, m) = (
+                source_module(&loaded.documents[&doc], source),
+                workflow_module(&loaded.documents[&file], &w.id),
+            );
             Some(Callee { key: (file, i), id: w.id.clone(), module: quote!(super::#s::#m) })
         }
         _ => None,
@@ -76,8 +80,17 @@ pub fn called_ids(doc: &Document, w: &Workflow) -> Vec<String> {
             out.push(id.clone());
         }
     }
-    let actions = w.steps.iter().flat_map(|s| s.on_success.iter().chain(&s.on_failure)).chain(&w.success_actions).chain(&w.failure_actions);
-    out.extend(actions.filter_map(|a| inline_action(a, &doc.components)?.workflow_id.as_ref().map(|(_, id)| id.clone())));
+    let actions = w
+        .steps
+        .iter()
+        .flat_map(|s| s.on_success.iter().chain(&s.on_failure))
+        .chain(&w.success_actions)
+        .chain(&w.failure_actions);
+    out.extend(
+        actions.filter_map(|a| {
+            inline_action(a, &doc.components)?.workflow_id.as_ref().map(|(_, id)| id.clone())
+        }),
+    );
     out.extend(w.depends_on.iter().map(|(_, id)| id.clone()));
     out
 }
@@ -94,7 +107,10 @@ pub fn nested_sources(loaded: &Loaded, doc: usize) -> Vec<(String, usize)> {
     let mut used = BTreeSet::new();
     for w in &d.workflows {
         for id in called_ids(d, w) {
-            if let (Some(c), Some((name, _))) = (callee(loaded, doc, &id), id.strip_prefix("$sourceDescriptions.").and_then(|r| r.split_once('.'))) {
+            if let (Some(c), Some((name, _))) = (
+                callee(loaded, doc, &id),
+                id.strip_prefix("$sourceDescriptions.").and_then(|r| r.split_once('.')),
+            ) {
                 used.insert((name.to_string(), c.key.0));
             }
         }
@@ -105,7 +121,13 @@ pub fn nested_sources(loaded: &Loaded, doc: usize) -> Vec<(String, usize)> {
 /// Every workflow of the documents reachable from `root`, callees before callers (a call
 /// cycle is broken where it closes), and the set of workflows that something runs.
 pub fn plan_order(loaded: &Loaded, root: usize) -> (Vec<WfKey>, BTreeSet<WfKey>) {
-    fn visit(loaded: &Loaded, key: WfKey, seen: &mut BTreeSet<WfKey>, order: &mut Vec<WfKey>, called: &mut BTreeSet<WfKey>) {
+    fn visit(
+        loaded: &Loaded,
+        key: WfKey,
+        seen: &mut BTreeSet<WfKey>,
+        order: &mut Vec<WfKey>,
+        called: &mut BTreeSet<WfKey>,
+    ) {
         if !seen.insert(key) {
             return;
         }

@@ -50,7 +50,11 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let message: String = if self.message.chars().count() > 300 { self.message.chars().take(297).chain("…".chars()).collect() } else { self.message.clone() };
+        let message: String = if self.message.chars().count() > 300 {
+            self.message.chars().take(297).chain("…".chars()).collect()
+        } else {
+            self.message.clone()
+        };
         let _ = writeln!(out, "{level}[{}]: {message}", self.code);
         let gutter = self.line.to_string().len();
         let pad = " ".repeat(gutter);
@@ -61,10 +65,18 @@ impl Diagnostic {
             let column = (self.column.saturating_sub(1) as usize).min(chars.len());
             let carets = (self.width.max(1) as usize).min(chars.len().saturating_sub(column).max(1));
             // A very long line is shown as a window around (the start of) the finding.
-            let (from, to) = if chars.len() > 160 { (column.saturating_sub(40), (column + carets.min(80) + 40).min(chars.len())) } else { (0, chars.len()) };
+            let (from, to) = if chars.len() > 160 {
+                (column.saturating_sub(40), (column + carets.min(80) + 40).min(chars.len()))
+            } else {
+                (0, chars.len())
+            };
             let (open, close) = (if from > 0 { "…" } else { "" }, if to < chars.len() { "…" } else { "" });
             let shown: String = chars[from..to].iter().collect();
-            let caret_pad: String = open.chars().map(|_| ' ').chain(chars[from..column].iter().map(|&c| if c == '\t' { '\t' } else { ' ' })).collect();
+            let caret_pad: String = open
+                .chars()
+                .map(|_| ' ')
+                .chain(chars[from..column].iter().map(|&c| if c == '\t' { '\t' } else { ' ' }))
+                .collect();
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{} | {open}{shown}{close}", self.line);
             let _ = writeln!(out, "{pad} | {caret_pad}{}", "^".repeat(carets.min(to - column).max(1)));
@@ -78,7 +90,15 @@ impl Diagnostic {
     /// `file:line:column: message` on one line, for compile errors in the macro.
     pub fn one_line(&self) -> String {
         let help = self.help.as_ref().map(|h| format!(" (help: {h})")).unwrap_or_default();
-        format!("{}:{}:{}: {}[{}]: {}{help}", self.file, self.line, self.column, self.level(), self.code, self.message)
+        format!(
+            "{}:{}:{}: {}[{}]: {}{help}",
+            self.file,
+            self.line,
+            self.column,
+            self.level(),
+            self.code,
+            self.message
+        )
     }
 
     fn level(&self) -> &'static str {
@@ -187,7 +207,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names() {
-        assert_eq!(did_you_mean("successCriterias", ["successCriteria", "onSuccess"]), Some("successCriteria"));
+        assert_eq!(
+            did_you_mean("successCriterias", ["successCriteria", "onSuccess"]),
+            Some("successCriteria")
+        );
         assert_eq!(did_you_mean("zzz", ["successCriteria"]), None);
     }
 
@@ -214,7 +237,17 @@ mod tests {
     #[test]
     fn a_long_line_is_shown_as_a_window_around_the_finding() {
         let line = format!("{}key: value{}", "x".repeat(500), "y".repeat(500));
-        let d = Diagnostic { severity: Severity::Warning, code: "W0000", message: "m".into(), file: "f".into(), line: 1, column: 501, width: 3, pointer: String::new(), help: None };
+        let d = Diagnostic {
+            severity: Severity::Warning,
+            code: "W0000",
+            message: "m".into(),
+            file: "f".into(),
+            line: 1,
+            column: 501,
+            width: 3,
+            pointer: String::new(),
+            help: None,
+        };
         let text = d.render(Some(&line));
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines.iter().all(|l| l.chars().count() < 200), "{text}");

@@ -27,7 +27,9 @@ fn markdown(text: &str) -> Vec<String> {
         let trimmed = line.trim_start_matches(' ');
         let indent = line.len() - trimmed.len();
         if let Some(open) = &fence {
-            if trimmed.starts_with(open.as_str()) && trimmed.trim_start_matches(open.chars().next().unwrap_or('`')).is_empty() {
+            if trimmed.starts_with(open.as_str())
+                && trimmed.trim_start_matches(open.chars().next().unwrap_or('`')).is_empty()
+            {
                 fence = None;
             }
             out.push(line);
@@ -76,7 +78,9 @@ fn markdown(text: &str) -> Vec<String> {
         }
         match list_indent {
             // A continuation line of a list item is indented exactly under its text.
-            Some(need) if !after_blank && indent != need => out.push(format!("{}{trimmed}", " ".repeat(need))),
+            Some(need) if !after_blank && indent != need => {
+                out.push(format!("{}{trimmed}", " ".repeat(need)))
+            }
             Some(need) if after_blank && indent < need => {
                 list_indent = None;
                 out.push(line);
@@ -104,8 +108,11 @@ fn prose(line: &str) -> String {
         match c {
             '`' => in_code = !in_code,
             _ if in_code => {}
-            'h' if (rest.starts_with("https://") || rest.starts_with("http://")) && !out.ends_with(['<', '(', '"', '\'']) => {
-                let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '"').unwrap_or(rest.len());
+            'h' if (rest.starts_with("https://") || rest.starts_with("http://"))
+                && !out.ends_with(['<', '(', '"', '\'']) =>
+            {
+                let end =
+                    rest.find(|c: char| c.is_whitespace() || c == '>' || c == '"').unwrap_or(rest.len());
                 let url = rest[..end].trim_end_matches(['.', ',', ';', ':', ')', '!', '?']);
                 out.push('<');
                 out.push_str(url);
@@ -171,13 +178,19 @@ mod tests {
 
     #[test]
     fn indented_code_is_fenced() {
-        assert_eq!(md("Example:\n\n    curl -X POST\n    -d x\n\nAfter."), "Example:\n\n```text\ncurl -X POST\n-d x\n```\n\nAfter.");
+        assert_eq!(
+            md("Example:\n\n    curl -X POST\n    -d x\n\nAfter."),
+            "Example:\n\n```text\ncurl -X POST\n-d x\n```\n\nAfter."
+        );
         assert_eq!(md("    at the end"), "```text\nat the end\n```");
     }
 
     #[test]
     fn lazy_list_continuations_are_indented() {
-        assert_eq!(md("- one\nstill one\n- two\n\nNew paragraph."), "- one\n  still one\n- two\n\nNew paragraph.");
+        assert_eq!(
+            md("- one\nstill one\n- two\n\nNew paragraph."),
+            "- one\n  still one\n- two\n\nNew paragraph."
+        );
         assert_eq!(md("1. first\nmore"), "1. first\n   more");
         assert_eq!(md("- item\n\n    nested paragraph"), "- item\n\n    nested paragraph");
     }
@@ -185,7 +198,10 @@ mod tests {
     #[test]
     fn prose_is_safe_for_rustdoc() {
         assert_eq!(md("see https://example.com/x."), "see <https://example.com/x>.");
-        assert_eq!(md("already <https://a.b> and [a link](https://c.d)"), "already <https://a.b> and [a link](https://c.d)");
+        assert_eq!(
+            md("already <https://a.b> and [a link](https://c.d)"),
+            "already <https://a.b> and [a link](https://c.d)"
+        );
         assert_eq!(md("a [Pet] object"), "a \\[Pet\\] object");
         assert_eq!(md("`[x]` and `https://x.y`"), "`[x]` and `https://x.y`");
         assert_eq!(md("[ref]: https://r.s"), "[ref]: <https://r.s>");

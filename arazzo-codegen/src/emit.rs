@@ -18,7 +18,7 @@ use crate::names::Names;
 use crate::openapi::{self, Operation};
 use crate::report::{Part, Reporter, child};
 use crate::types::{Ty, TypeSpace, doc_attr, ident};
-use crate::validate::{Resolution, input_schema, inline_action, resolve_target};
+use crate::validate::{Resolution, inline_action, input_schema, resolve_target};
 
 /// Emits the module body for document `doc_idx`: one `types` module shared by the document and
 /// the documents whose workflows it runs (nested as modules). Findings go to `diags`.
@@ -55,11 +55,15 @@ impl Unit<'_> {
         let mut items = Vec::new();
         for (wi, w) in doc.workflows.iter().enumerate() {
             let mut r = self.loaded.reporter(d, diags);
-            items.push(Emitter { unit: self, doc, key: (d, wi), w, workflow_actions: RefCell::default() }.workflow(&mut r));
+            items.push(
+                Emitter { unit: self, doc, key: (d, wi), w, workflow_actions: RefCell::default() }
+                    .workflow(&mut r),
+            );
         }
         for (name, file) in calls::nested_sources(self.loaded, d) {
             if stack.contains(&file) {
-                let ptr = doc.sources.iter().find(|s| s.name == name).map(|s| s.ptr.clone()).unwrap_or_default();
+                let ptr =
+                    doc.sources.iter().find(|s| s.name == name).map(|s| s.ptr.clone()).unwrap_or_default();
                 let mut r = self.loaded.reporter(d, diags);
                 r.error("E0410", &ptr, format!("the workflows of source `{name}` run workflows of this document: documents that call each other are not generated"), Some("move the workflows that call each other into one document".into()));
                 continue;
@@ -95,8 +99,24 @@ struct Input {
 
 /// Locals and closure parameters the generated function bodies use; allocated names avoid them.
 const BODY_NAMES: &[&str] = &[
-    "action", "body", "client", "e", "exhausted", "failed", "inputs", "limit", "o", "outputs", "path", "payload", "request",
-    "response", "result", "run", "step", "v",
+    "action",
+    "body",
+    "client",
+    "e",
+    "exhausted",
+    "failed",
+    "inputs",
+    "limit",
+    "o",
+    "outputs",
+    "path",
+    "payload",
+    "request",
+    "response",
+    "result",
+    "run",
+    "step",
+    "v",
 ];
 
 /// What planning learns about a workflow before code is emitted.
@@ -127,7 +147,11 @@ fn called_outputs(callee: &Plan) -> HashMap<String, (TokenStream, Ty)> {
         .filter(|(.., ty, _)| !streams(ty))
         .map(|(name, _, fid, ty, _)| {
             let id = ident(fid);
-            let tokens = if matches!(ty, Ty::Option(_)) { quote!(outputs.and_then(|o| o.#id.as_ref())) } else { quote!(outputs.map(|o| &o.#id)) };
+            let tokens = if matches!(ty, Ty::Option(_)) {
+                quote!(outputs.and_then(|o| o.#id.as_ref()))
+            } else {
+                quote!(outputs.map(|o| &o.#id))
+            };
             (name.clone(), (tokens, ty.clone()))
         })
         .collect()
@@ -144,7 +168,13 @@ struct StepPlan {
     source: String,
 }
 
-fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, types: &mut TypeSpace, r: &mut Reporter) -> Plan {
+fn plan(
+    loaded: &Loaded,
+    (doc_idx, wi): WfKey,
+    plans: &HashMap<WfKey, Plan>,
+    types: &mut TypeSpace,
+    r: &mut Reporter,
+) -> Plan {
     let doc = &loaded.documents[&doc_idx];
     let w = &doc.workflows[wi];
     let secrets = secret_inputs(loaded, doc_idx, w);
@@ -152,7 +182,11 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
     let mut locals = Names::reserving(BODY_NAMES);
     if let Some(schema) = input_schema(doc, w) {
         let mut fields = Names::default();
-        let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (name, prop) in props {
                 let hint = format!("{} {name}", w.id);
@@ -165,7 +199,8 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                     ty = Ty::Option(Box::new(ty));
                 }
                 let doc = prop.get("description").and_then(Value::as_str).map(str::to_string);
-                let local = (default.is_some() && matches!(ty, Ty::Option(_))).then(|| ident(&locals.snake(&format!("input {name}"))));
+                let local = (default.is_some() && matches!(ty, Ty::Option(_)))
+                    .then(|| ident(&locals.snake(&format!("input {name}"))));
                 inputs.push(Input { name: name.clone(), field: fields.snake(name), ty, default, doc, local });
             }
         }
@@ -181,24 +216,34 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         if let Some(Resolution::Operation(op)) = &resolution {
             // A qualified target names its source, which matters when two sources share a file.
             let qualified = match &s.target {
-                Some((_, Target::OperationId(id))) => id.strip_prefix("$sourceDescriptions.").and_then(|r| r.split_once('.')).map(|(n, _)| n.to_string()),
-                Some((_, Target::OperationPath(p))) => p.strip_prefix("{$sourceDescriptions.").and_then(|r| r.split_once(".url}")).map(|(n, _)| n.to_string()),
+                Some((_, Target::OperationId(id))) => id
+                    .strip_prefix("$sourceDescriptions.")
+                    .and_then(|r| r.split_once('.'))
+                    .map(|(n, _)| n.to_string()),
+                Some((_, Target::OperationPath(p))) => p
+                    .strip_prefix("{$sourceDescriptions.")
+                    .and_then(|r| r.split_once(".url}"))
+                    .map(|(n, _)| n.to_string()),
                 _ => None,
             };
             source = qualified.unwrap_or_else(|| source_name(loaded, doc_idx, op));
             let media = openapi::success_response(loaded, op).map(|(_, m)| m).unwrap_or_default();
-            if !media.iter().any(|m| m.content_type.contains("json")) && media.iter().any(|m| m.content_type.starts_with("text/")) {
+            if !media.iter().any(|m| m.content_type.contains("json"))
+                && media.iter().any(|m| m.content_type.starts_with("text/"))
+            {
                 text = true;
                 body = Some(Ty::String);
             }
             if let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
-                    streaming = m.content_type.contains("jsonl") || m.content_type.contains("ndjson") || m.content_type.contains("json-seq");
-                    let hint = format!("{} response", op.id.as_deref().unwrap_or(&s.id));
-                    body = Some(match &m.schema {
-                        Some((f, p)) => types.schema(loaded, *f, p, &hint),
-                        None => Ty::Json,
-                    });
-                }
+                streaming = m.content_type.contains("jsonl")
+                    || m.content_type.contains("ndjson")
+                    || m.content_type.contains("json-seq");
+                let hint = format!("{} response", op.id.as_deref().unwrap_or(&s.id));
+                body = Some(match &m.schema {
+                    Some((f, p)) => types.schema(loaded, *f, p, &hint),
+                    None => Ty::Json,
+                });
+            }
         }
         if body.is_none() && matches!(resolution, Some(Resolution::Operation(_))) {
             body = Some(Ty::Json); // No JSON schema: the body is read as untyped JSON.
@@ -215,9 +260,15 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         let Some(c) = calls::callee(loaded, doc_idx, id) else { continue };
         let local = ident(&locals.snake(&format!("depends on {}", c.id)));
         if let Some(p) = plans.get(&c.key) {
-            for (name, _, fid, ty, _) in p.workflow_outputs.iter().filter(|o| !matches!(o.3.unwrapped(), Ty::Stream(_))) {
+            for (name, _, fid, ty, _) in
+                p.workflow_outputs.iter().filter(|o| !matches!(o.3.unwrapped(), Ty::Stream(_)))
+            {
                 let id = ident(fid);
-                let tokens = if matches!(ty, Ty::Option(_)) { quote!(#local.#id.as_ref()) } else { quote!(Some(&#local.#id)) };
+                let tokens = if matches!(ty, Ty::Option(_)) {
+                    quote!(#local.#id.as_ref())
+                } else {
+                    quote!(Some(&#local.#id))
+                };
                 dependencies.insert((c.id.clone(), name.clone()), (tokens, ty.clone()));
             }
         }
@@ -231,7 +282,9 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                 Ok(p) => {
                     let sp = &steps[si];
                     let called = sp.call.as_ref().and_then(|c| plans.get(&c.key)).map(called_outputs);
-                    if sp.streaming && matches!(p.value, Expr::Response(expr::Source::Body(ref path)) if path.is_empty()) {
+                    if sp.streaming
+                        && matches!(p.value, Expr::Response(expr::Source::Body(ref path)) if path.is_empty())
+                    {
                         Ty::Stream(Box::new(sp.body.clone().unwrap_or(Ty::Json)))
                     } else {
                         let sent = effective_parameters(w, s, &doc.components);
@@ -242,14 +295,20 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
                             step_outputs: &outputs,
                             called_outputs: called.as_ref(),
                             dependencies: &dependencies,
-                            body: sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)),
+                            body: sp
+                                .body
+                                .clone()
+                                .filter(|_| !sp.streaming)
+                                .map(|t| (quote!(body.as_ref().ok()), t)),
                             response: true,
                             request: sp.call.is_none().then_some(sent.as_slice()),
                         };
                         match scope.value(&p.value) {
                             Ok(l) => output_ty(&l),
                             Err(e) => {
-                                if matches!(sp.resolution, Some(Resolution::Operation(_))) || sp.call.is_some() {
+                                if matches!(sp.resolution, Some(Resolution::Operation(_)))
+                                    || sp.call.is_some()
+                                {
                                     lower_error(r, ptr, &e);
                                 }
                                 Ty::Json
@@ -270,7 +329,8 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         let e = expr::parse_expression(text).ok().map(|p| p.value);
         let (ty, plain) = match &e {
             Some(Expr::Steps { step, name: Some(out), path, .. }) if path.is_empty() => {
-                let ty = outputs.get(&(step.clone(), out.clone())).map(|(_, t)| t.clone()).unwrap_or(Ty::Json);
+                let ty =
+                    outputs.get(&(step.clone(), out.clone())).map(|(_, t)| t.clone()).unwrap_or(Ty::Json);
                 let idx = w.steps.iter().position(|s| &s.id == step);
                 (ty, idx.is_some_and(|i| always.contains(&i)))
             }
@@ -279,7 +339,12 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
             }
             // Anything else (a pointer into a step output, a `$workflows` output) is looked up
             // when the workflow returns, and may be missing.
-            Some(e) => (outputs_scope(types, &TokenStream::new(), &input_scope, &outputs, &dependencies).value(e).map_or(Ty::Json, |l| l.ty), false),
+            Some(e) => (
+                outputs_scope(types, &TokenStream::new(), &input_scope, &outputs, &dependencies)
+                    .value(e)
+                    .map_or(Ty::Json, |l| l.ty),
+                false,
+            ),
             None => (Ty::Json, false),
         };
         let ty = if plain || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
@@ -292,7 +357,9 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
         let actions = step_actions(s, w, &doc.components);
         for a in actions.into_iter().filter(|a| a.kind == ActionKind::Retry && a.retry_limit != Some(0)) {
             let key = (s.id.clone(), a.ptr.clone());
-            counters.entry(key).or_insert_with(|| ident(&locals.snake(&format!("retries {} {}", s.id, a.name))));
+            counters
+                .entry(key)
+                .or_insert_with(|| ident(&locals.snake(&format!("retries {} {}", s.id, a.name))));
         }
     }
     Plan { inputs, variants, counters, steps, outputs, workflow_outputs, depends_on, dependencies }
@@ -301,8 +368,13 @@ fn plan(loaded: &Loaded, (doc_idx, wi): WfKey, plans: &HashMap<WfKey, Plan>, typ
 /// The parameters a step sends: the workflow's, then its own, which override those of the
 /// same name and location; reusable ones resolved.
 fn effective_parameters(w: &Workflow, s: &Step, components: &Components) -> Vec<Parameter> {
-    let all: Vec<Parameter> = w.parameters.iter().chain(&s.parameters).filter_map(|p| resolve_parameter(p, components)).collect();
-    all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name && q.location == p.location)).map(|(_, p)| p.clone()).collect()
+    let all: Vec<Parameter> =
+        w.parameters.iter().chain(&s.parameters).filter_map(|p| resolve_parameter(p, components)).collect();
+    all.iter()
+        .enumerate()
+        .filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name && q.location == p.location))
+        .map(|(_, p)| p.clone())
+        .collect()
 }
 
 fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
@@ -327,7 +399,17 @@ fn outputs_scope<'s>(
     outputs: &'s HashMap<(String, String), (syn::Ident, Ty)>,
     dependencies: &'s HashMap<(String, String), (TokenStream, Ty)>,
 ) -> Scope<'s> {
-    Scope { types, rt, inputs, step_outputs: outputs, called_outputs: None, dependencies, body: None, response: false, request: None }
+    Scope {
+        types,
+        rt,
+        inputs,
+        step_outputs: outputs,
+        called_outputs: None,
+        dependencies,
+        body: None,
+        response: false,
+        request: None,
+    }
 }
 
 fn output_ty(l: &Lowered) -> Ty {
@@ -361,7 +443,9 @@ fn secret_inputs(loaded: &Loaded, doc_idx: usize, w: &Workflow) -> BTreeSet<Stri
             let ParamRef::Inline(p) = p else { continue };
             let auth = p.location.as_deref() == Some("header")
                 && (p.name.eq_ignore_ascii_case("x-api-key") || p.name.eq_ignore_ascii_case("authorization"))
-                || api_keys.iter().any(|(l, k)| p.location.as_deref() == Some(l) && k.eq_ignore_ascii_case(&p.name));
+                || api_keys
+                    .iter()
+                    .any(|(l, k)| p.location.as_deref() == Some(l) && k.eq_ignore_ascii_case(&p.name));
             if !auth {
                 continue;
             }
@@ -380,7 +464,10 @@ fn secret_inputs(loaded: &Loaded, doc_idx: usize, w: &Workflow) -> BTreeSet<Stri
 fn template_exprs(text: &str) -> Vec<Expr> {
     match expr::parse_value(text).map(|p| p.value) {
         Ok(expr::Value::Expr(e)) => vec![e],
-        Ok(expr::Value::Template(parts)) => parts.into_iter().filter_map(|p| if let TemplatePart::Expr(e) = p { Some(e) } else { None }).collect(),
+        Ok(expr::Value::Template(parts)) => parts
+            .into_iter()
+            .filter_map(|p| if let TemplatePart::Expr(e) = p { Some(e) } else { None })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -392,7 +479,12 @@ fn always_run(w: &Workflow, components: &Components) -> BTreeSet<usize> {
     (0..w.steps.len())
         .filter(|&i| {
             !w.steps[..i].iter().any(|s| {
-                let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+                let all = s
+                    .on_success
+                    .iter()
+                    .chain(&s.on_failure)
+                    .chain(&w.success_actions)
+                    .chain(&w.failure_actions);
                 all.filter_map(|a| inline_action(a, components)).any(|a| match (a.kind, &a.step_id) {
                     (ActionKind::Retry, _) => false,
                     (ActionKind::Goto, Some((_, t))) => index.get(t.as_str()).is_none_or(|&t| t > i),
@@ -409,7 +501,9 @@ fn input_tokens(inputs: &[Input]) -> HashMap<String, (TokenStream, Ty)> {
         .map(|i| {
             let id = ident(&i.field);
             let tokens = match (&i.ty, &i.local) {
-                (Ty::Option(inner), Some(local)) => return (i.name.clone(), (quote!(Some(&#local)), (**inner).clone())),
+                (Ty::Option(inner), Some(local)) => {
+                    return (i.name.clone(), (quote!(Some(&#local)), (**inner).clone()));
+                }
                 (Ty::Option(_), None) => quote!(inputs.#id.as_ref()),
                 _ => quote!(Some(&inputs.#id)),
             };
@@ -440,7 +534,11 @@ impl Emitter<'_> {
         let m = calls::workflow_module(self.doc, &w.id);
         let fn_name = m.clone();
         let wf_id = &w.id;
-        let about = [w.summary.as_deref(), w.description.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
+        let about = [w.summary.as_deref(), w.description.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n\n");
         let doc = doc_attr(Some(about.as_str()).filter(|s| !s.is_empty()));
         let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
 
@@ -453,7 +551,8 @@ impl Emitter<'_> {
             }
             let doc = doc_attr(Some(&text).filter(|s| !s.is_empty()).map(String::as_str));
             let rename = (fid.trim_start_matches("r#") != name).then(|| quote!(#[serde(rename = #name)]));
-            let skip = matches!(ty, Ty::Option(_)).then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
+            let skip = matches!(ty, Ty::Option(_))
+                .then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
             quote! { #doc #rename #skip pub #id: #t, }
         });
         let output_fields = p.workflow_outputs.iter().map(|(name, _, fid, ty, e)| {
@@ -465,7 +564,8 @@ impl Emitter<'_> {
         let inputs_complex = crate::types::complex_types(p.inputs.iter().map(|i| &i.ty));
         let outputs_complex = crate::types::complex_types(p.workflow_outputs.iter().map(|o| &o.3));
         let streams = p.workflow_outputs.iter().any(|(.., ty, _)| matches!(ty.unwrapped(), Ty::Stream(_)));
-        let output_derive = if streams { quote!(#[derive(Debug)]) } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
+        let output_derive =
+            if streams { quote!(#[derive(Debug)]) } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
 
         let defaults = p.inputs.iter().filter_map(|Input { field, ty, default, local, .. }| {
             let (default, local) = (default.as_ref()?, local.as_ref()?);
@@ -494,33 +594,65 @@ impl Emitter<'_> {
         let servers = sources.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
         let redactions = p.inputs.iter().filter(|i| i.ty.unwrapped() == &Ty::Secret).map(|i| {
             let id = ident(&i.field);
-            if matches!(i.ty, Ty::Option(_)) { quote!(run.redact(inputs.#id.as_ref());) } else { quote!(run.redact(&inputs.#id);) }
+            if matches!(i.ty, Ty::Option(_)) {
+                quote!(run.redact(inputs.#id.as_ref());)
+            } else {
+                quote!(run.redact(&inputs.#id);)
+            }
         });
-        let locals = w.steps.iter().flat_map(|s| s.outputs.iter().map(move |(n, ..)| (s.id.clone(), n.clone()))).filter_map(|key| {
-            let (local, ty) = p.outputs.get(&key)?;
-            let t = self.unit.types.tokens(ty.unwrapped());
-            Some(quote!(let mut #local: Option<#t> = None;))
-        });
+        let locals = w
+            .steps
+            .iter()
+            .flat_map(|s| s.outputs.iter().map(move |(n, ..)| (s.id.clone(), n.clone())))
+            .filter_map(|key| {
+                let (local, ty) = p.outputs.get(&key)?;
+                let t = self.unit.types.tokens(ty.unwrapped());
+                Some(quote!(let mut #local: Option<#t> = None;))
+            });
         let retry_counters = p.counters.values().map(|c| quote!(let mut #c: u32 = 0;));
         let variants = &p.variants;
-        let arms = w.steps.iter().enumerate().map(|(si, s)| {
-            let v = &variants[si];
-            let body = self.step(si, s, r);
-            let d = format!(" Step `{}`{}", s.id, s.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
-            quote! { #[doc = #d] Step::#v => { #body } }
-        }).collect::<Vec<_>>();
+        let arms = w
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(si, s)| {
+                let v = &variants[si];
+                let body = self.step(si, s, r);
+                let d = format!(
+                    " Step `{}`{}",
+                    s.id,
+                    s.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+                );
+                quote! { #[doc = #d] Step::#v => { #body } }
+            })
+            .collect::<Vec<_>>();
         for unfit in std::mem::take(&mut *self.workflow_actions.borrow_mut()).into_values().flatten() {
             r.diags.extend(unfit);
         }
-        let first = variants.first().map(|v| quote!(Step::#v)).unwrap_or_else(|| quote!(return Err(run.invalid_input("the workflow has no steps".into()))));
-        let outputs_init = p.workflow_outputs.iter().enumerate().map(|(i, (name, ptr, fid, ty, e))| {
-            let id = ident(fid);
-            // A step output that a later workflow output also reads is cloned, not moved.
-            let read = |e: &Option<Expr>| if let Some(Expr::Steps { step, name, .. }) = e { Some((step.clone(), name.clone())) } else { None };
-            let shared = step_output_of(e).is_some() && p.workflow_outputs[i + 1..].iter().any(|o| read(&o.4) == read(e));
-            let value = self.workflow_output(name, ptr, ty, e.as_ref(), shared, r);
-            if id == value.to_string() { quote!(#id,) } else { quote!(#id: #value,) }
-        }).collect::<Vec<_>>();
+        let first = variants
+            .first()
+            .map(|v| quote!(Step::#v))
+            .unwrap_or_else(|| quote!(return Err(run.invalid_input("the workflow has no steps".into()))));
+        let outputs_init = p
+            .workflow_outputs
+            .iter()
+            .enumerate()
+            .map(|(i, (name, ptr, fid, ty, e))| {
+                let id = ident(fid);
+                // A step output that a later workflow output also reads is cloned, not moved.
+                let read = |e: &Option<Expr>| {
+                    if let Some(Expr::Steps { step, name, .. }) = e {
+                        Some((step.clone(), name.clone()))
+                    } else {
+                        None
+                    }
+                };
+                let shared = step_output_of(e).is_some()
+                    && p.workflow_outputs[i + 1..].iter().any(|o| read(&o.4) == read(e));
+                let value = self.workflow_output(name, ptr, ty, e.as_ref(), shared, r);
+                if id == value.to_string() { quote!(#id,) } else { quote!(#id: #value,) }
+            })
+            .collect::<Vec<_>>();
         let depends_on = p.depends_on.iter().map(|(c, local)| {
             let call = self.run_workflow(c, "dependsOn", quote!(&inputs));
             quote!(let #local = #call?;)
@@ -605,8 +737,16 @@ impl Emitter<'_> {
         if desc.url.starts_with("http://") || desc.url.starts_with("https://") {
             return Some(join_url(&desc.url, &url));
         }
-        let help = format!("give the client a base URL: `Client::builder().base_url(\"{source}\", \"https://…\")`");
-        r.warn("W0104", &child(&desc.ptr, "url"), format!("the server URL `{url}` of source `{source}` is relative to a local file: it has no default"), Some(help));
+        let help =
+            format!("give the client a base URL: `Client::builder().base_url(\"{source}\", \"https://…\")`");
+        r.warn(
+            "W0104",
+            &child(&desc.ptr, "url"),
+            format!(
+                "the server URL `{url}` of source `{source}` is relative to a local file: it has no default"
+            ),
+            Some(help),
+        );
         None
     }
 
@@ -616,11 +756,21 @@ impl Emitter<'_> {
         quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)).await)
     }
 
-    fn workflow_output(&self, name: &str, ptr: &str, ty: &Ty, e: Option<&Expr>, shared: bool, r: &mut Reporter) -> TokenStream {
+    fn workflow_output(
+        &self,
+        name: &str,
+        ptr: &str,
+        ty: &Ty,
+        e: Option<&Expr>,
+        shared: bool,
+        r: &mut Reporter,
+    ) -> TokenStream {
         let p = self.plan();
         match e {
             Some(Expr::Steps { step, name: Some(out), path, .. }) if path.is_empty() => {
-                let Some((local, local_ty)) = p.outputs.get(&(step.clone(), out.clone())) else { return quote!(Default::default()) };
+                let Some((local, local_ty)) = p.outputs.get(&(step.clone(), out.clone())) else {
+                    return quote!(Default::default());
+                };
                 let local = if shared { quote!(#local.clone()) } else { quote!(#local) };
                 if matches!(ty, Ty::Option(_)) || matches!(local_ty, Ty::Option(_)) {
                     quote!(#local)
@@ -629,7 +779,9 @@ impl Emitter<'_> {
                 }
             }
             Some(Expr::Inputs { name: input, path }) if path.is_empty() => {
-                let Some(i) = p.inputs.iter().find(|i| &i.name == input) else { return quote!(Default::default()) };
+                let Some(i) = p.inputs.iter().find(|i| &i.name == input) else {
+                    return quote!(Default::default());
+                };
                 match &i.local {
                     // The input's `default` applies to the output too.
                     Some(local) if is_copy(i.ty.unwrapped()) => quote!(Some(#local)),
@@ -642,7 +794,9 @@ impl Emitter<'_> {
             }
             Some(e) => {
                 let inputs = input_tokens(&p.inputs);
-                match outputs_scope(self.unit.types, self.unit.rt, &inputs, &p.outputs, &p.dependencies).value(e) {
+                match outputs_scope(self.unit.types, self.unit.rt, &inputs, &p.outputs, &p.dependencies)
+                    .value(e)
+                {
                     Ok(l) => l.owned(),
                     Err(err) => {
                         lower_error(r, ptr, &err);
@@ -654,7 +808,12 @@ impl Emitter<'_> {
         }
     }
 
-    fn scope<'s>(&'s self, sp: &'s StepPlan, inputs: &'s HashMap<String, (TokenStream, Ty)>, response: bool) -> Scope<'s> {
+    fn scope<'s>(
+        &'s self,
+        sp: &'s StepPlan,
+        inputs: &'s HashMap<String, (TokenStream, Ty)>,
+        response: bool,
+    ) -> Scope<'s> {
         Scope {
             types: self.unit.types,
             rt: self.unit.rt,
@@ -662,7 +821,11 @@ impl Emitter<'_> {
             step_outputs: &self.plan().outputs,
             called_outputs: None,
             dependencies: &self.plan().dependencies,
-            body: if response { sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t)) } else { None },
+            body: if response {
+                sp.body.clone().filter(|_| !sp.streaming).map(|t| (quote!(body.as_ref().ok()), t))
+            } else {
+                None
+            },
             response,
             request: None,
         }
@@ -678,11 +841,23 @@ impl Emitter<'_> {
         }
         let Some(Resolution::Operation(op)) = &sp.resolution else {
             // Unresolved targets and unreadable files were reported when validating.
-            let broken = self.unit.loaded.sources.iter().any(|((d, _), res)| *d == self.key.0 && *res == crate::load::Resolved::Broken);
-            if let (Some((ptr, target)), Some(Resolution::Unchecked), false) = (&s.target, &sp.resolution, broken) {
+            let broken = self
+                .unit
+                .loaded
+                .sources
+                .iter()
+                .any(|((d, _), res)| *d == self.key.0 && *res == crate::load::Resolved::Broken);
+            if let (Some((ptr, target)), Some(Resolution::Unchecked), false) =
+                (&s.target, &sp.resolution, broken)
+            {
                 let what = if matches!(target, Target::WorkflowId(_)) { "workflow" } else { "operation" };
                 let help = "map the source description to a local copy (see the help on its `url`)";
-                r.error("E0411", ptr, format!("step `{}` runs a remote {what} whose description was not read", s.id), Some(help.into()));
+                r.error(
+                    "E0411",
+                    ptr,
+                    format!("step `{}` runs a remote {what} whose description was not read", s.id),
+                    Some(help.into()),
+                );
             }
             return quote!(return Err(run.invalid_input("step not generated".into())););
         };
@@ -710,7 +885,8 @@ impl Emitter<'_> {
         // A successful response whose body does not match its schema is a decode error.
         let decoded = (!body_decl.is_empty()).then(|| quote!(let body: Result<_, #rt::Error> = Ok(body?);));
         // Criteria.
-        let criteria: Vec<(TokenStream, String)> = s.success_criteria.iter().map(|c| (self.criterion(c, &scope, r), c.condition.clone())).collect();
+        let criteria: Vec<(TokenStream, String)> =
+            s.success_criteria.iter().map(|c| (self.criterion(c, &scope, r), c.condition.clone())).collect();
         let success = if criteria.is_empty() {
             quote!(let failed: Vec<&'static str> = if (200..300).contains(&response.status()) { Vec::new() } else { vec!["status is 2xx"] };)
         } else {
@@ -718,10 +894,16 @@ impl Emitter<'_> {
             quote!(let failed = #rt::__private::unmet(&[#(#checks),*]);)
         };
         // Outputs (after every attempt).
-        let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
+        let outputs: Vec<TokenStream> = s
+            .outputs
+            .iter()
+            .map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r))
+            .collect();
         let declared = !body_decl.is_empty();
-        let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, declared, &scope, r);
-        let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, declared, &scope, r);
+        let on_success =
+            self.actions(si, s, &s.on_success, &self.w.success_actions, true, declared, &scope, r);
+        let on_failure =
+            self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, declared, &scope, r);
         quote! {
             #path_code
             let request = run.request(#step_id, #op_id, #source, #rt::Method::#method, &path) #(#params)* #body_code;
@@ -746,24 +928,43 @@ impl Emitter<'_> {
         let sp = &p.steps[si];
         let inputs = input_tokens(&p.inputs);
         let req_scope = self.scope(sp, &inputs, false);
-        let all: Vec<Parameter> = self.w.parameters.iter().chain(&s.parameters).filter_map(|p| resolve_parameter(p, &self.doc.components)).filter(|p| p.location.is_none()).collect();
-        let args = all.iter().enumerate().filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name)).map(|(_, p)| {
-            let (name, v) = (&p.name, self.json_tokens(&p.value, &child(&p.ptr, "value"), &req_scope, r));
-            quote!(#name: #v)
-        });
+        let all: Vec<Parameter> = self
+            .w
+            .parameters
+            .iter()
+            .chain(&s.parameters)
+            .filter_map(|p| resolve_parameter(p, &self.doc.components))
+            .filter(|p| p.location.is_none())
+            .collect();
+        let args = all
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name))
+            .map(|(_, p)| {
+                let (name, v) = (&p.name, self.json_tokens(&p.value, &child(&p.ptr, "value"), &req_scope, r));
+                quote!(#name: #v)
+            });
         let call = self.run_workflow(c, &s.id, quote!(&#rt::__private::serde_json::json!({ #(#args),* })));
         let called = self.unit.plans.get(&c.key).map(called_outputs);
         let scope = Scope { called_outputs: called.as_ref(), ..self.scope(sp, &inputs, false) };
-        let criteria: Vec<TokenStream> = s.success_criteria.iter().map(|c| {
-            let (t, text) = (self.criterion(c, &scope, r), &c.condition);
-            quote!((#t, #text))
-        }).collect();
+        let criteria: Vec<TokenStream> = s
+            .success_criteria
+            .iter()
+            .map(|c| {
+                let (t, text) = (self.criterion(c, &scope, r), &c.condition);
+                quote!((#t, #text))
+            })
+            .collect();
         let failed = if criteria.is_empty() {
             quote!(let failed: Vec<&'static str> = Vec::new();)
         } else {
             quote!(let failed = if outputs.is_some() { #rt::__private::unmet(&[#(#criteria),*]) } else { Vec::new() };)
         };
-        let outputs: Vec<TokenStream> = s.outputs.iter().map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r)).collect();
+        let outputs: Vec<TokenStream> = s
+            .outputs
+            .iter()
+            .map(|(name, ptr, text)| self.step_output(s, name, ptr, text, sp, &scope, r))
+            .collect();
         let on_success = self.actions(si, s, &s.on_success, &self.w.success_actions, true, false, &scope, r);
         let on_failure = self.actions(si, s, &s.on_failure, &self.w.failure_actions, false, false, &scope, r);
         quote! {
@@ -780,13 +981,23 @@ impl Emitter<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn step_output(&self, s: &Step, name: &str, ptr: &str, text: &str, sp: &StepPlan, scope: &Scope, r: &mut Reporter) -> TokenStream {
-        let Some((local, _)) = self.plan().outputs.get(&(s.id.clone(), name.to_string())) else { return TokenStream::new() };
+    fn step_output(
+        &self,
+        s: &Step,
+        name: &str,
+        ptr: &str,
+        text: &str,
+        sp: &StepPlan,
+        scope: &Scope,
+        r: &mut Reporter,
+    ) -> TokenStream {
+        let Some((local, _)) = self.plan().outputs.get(&(s.id.clone(), name.to_string())) else {
+            return TokenStream::new();
+        };
         let Ok(parsed) = expr::parse_expression(text) else { return TokenStream::new() };
-        if sp.streaming
-            && matches!(&parsed.value, Expr::Response(expr::Source::Body(p)) if p.is_empty()) {
-                return quote!(#local = Some(response.take_jsonl()););
-            }
+        if sp.streaming && matches!(&parsed.value, Expr::Response(expr::Source::Body(p)) if p.is_empty()) {
+            return quote!(#local = Some(response.take_jsonl()););
+        }
         match scope.value(&parsed.value) {
             Ok(l) => {
                 let t = l.owned();
@@ -803,7 +1014,9 @@ impl Emitter<'_> {
         let cptr = child(&c.ptr, "condition");
         let context = c.context.as_deref().and_then(|t| expr::parse_expression(t).ok()).map(|p| p.value);
         // A mistake in the context is reported at the context.
-        if let Some(Err(e)) = context.as_ref().filter(|_| c.kind != CriterionKind::Simple).map(|ctx| scope.value(ctx)) {
+        if let Some(Err(e)) =
+            context.as_ref().filter(|_| c.kind != CriterionKind::Simple).map(|ctx| scope.value(ctx))
+        {
             lower_error(r, &child(&c.ptr, "context"), &e);
             return quote!(false);
         }
@@ -816,10 +1029,12 @@ impl Emitter<'_> {
                 Some(ctx) => scope.regex(ctx, &c.condition),
                 None => return quote!(false),
             },
-            CriterionKind::JsonPath(_) => match (&context, expr::parse_jsonpath(&c.condition, c.context.as_deref())) {
-                (Some(ctx), Ok(p)) => scope.jsonpath(ctx, &p.value),
-                _ => return quote!(false),
-            },
+            CriterionKind::JsonPath(_) => {
+                match (&context, expr::parse_jsonpath(&c.condition, c.context.as_deref())) {
+                    (Some(ctx), Ok(p)) => scope.jsonpath(ctx, &p.value),
+                    _ => return quote!(false),
+                }
+            }
             CriterionKind::XPath(_) => return quote!(false),
         };
         match result {
@@ -841,7 +1056,17 @@ impl Emitter<'_> {
 
     #[allow(clippy::too_many_arguments)]
     /// The action lists of a step; `body` tells whether the step declared a decoded `body`.
-    fn actions(&self, si: usize, s: &Step, own: &[ActionRef], workflow: &[ActionRef], success: bool, body: bool, scope: &Scope, r: &mut Reporter) -> TokenStream {
+    fn actions(
+        &self,
+        si: usize,
+        s: &Step,
+        own: &[ActionRef],
+        workflow: &[ActionRef],
+        success: bool,
+        body: bool,
+        scope: &Scope,
+        r: &mut Reporter,
+    ) -> TokenStream {
         let w = self.w;
         let callee = |id: &str| calls::callee(self.unit.loaded, self.key.0, id);
         let calls_workflow = self.plan().steps[si].call.is_some();
@@ -855,7 +1080,11 @@ impl Emitter<'_> {
             .collect();
         // A step's action overrides the workflow's action of the same name.
         let own_names: Vec<&str> = list.iter().map(|(a, _)| a.name.as_str()).collect();
-        for a in workflow.iter().filter_map(|a| inline_action(a, components)).filter(|a| !own_names.contains(&a.name.as_str())) {
+        for a in workflow
+            .iter()
+            .filter_map(|a| inline_action(a, components))
+            .filter(|a| !own_names.contains(&a.name.as_str()))
+        {
             let mut found = Diagnostics::default();
             let mut scratch = Reporter { file: r.file, tree: r.tree, diags: &mut found };
             let conds = a.criteria.iter().map(|c| self.criterion(c, scope, &mut scratch)).collect();
@@ -872,7 +1101,8 @@ impl Emitter<'_> {
             list.push((a, conds));
         }
         // An action without criteria always runs: the actions after it never do.
-        let unconditional = list.iter().position(|(a, _)| a.criteria.is_empty() && a.kind != ActionKind::Retry);
+        let unconditional =
+            list.iter().position(|(a, _)| a.criteria.is_empty() && a.kind != ActionKind::Retry);
         if let Some(i) = unconditional {
             list.truncate(i + 1);
         }
@@ -888,7 +1118,10 @@ impl Emitter<'_> {
                             let ti = w.steps.iter().position(|x| &x.id == target).unwrap_or(usize::MAX);
                             let Some(v) = self.plan().variants.get(ti) else { return quote!() };
                             let reenter = (ti <= si).then(|| quote!(run.reenter(#target).await?;));
-                            (format!(" {name}: goto step `{target}`"), quote! { #reenter step = Step::#v; continue; })
+                            (
+                                format!(" {name}: goto step `{target}`"),
+                                quote! { #reenter step = Step::#v; continue; },
+                            )
                         }
                         (None, Some((_, wf))) => {
                             let run = callee(wf).map(|c| self.run_workflow(&c, step_id, quote!(&inputs)));
@@ -900,7 +1133,8 @@ impl Emitter<'_> {
                         has_retry = true;
                         let limit = a.retry_limit.unwrap_or(1).min(u64::from(u32::MAX)) as u32;
                         let after = a.retry_after.unwrap_or(0.0);
-                        let give_up = unconditional.is_none().then(|| quote!(exhausted = Some((#name, #limit));));
+                        let give_up =
+                            unconditional.is_none().then(|| quote!(exhausted = Some((#name, #limit));));
                         let Some(c) = self.plan().counters.get(&(s.id.clone(), a.ptr.clone())) else {
                             // `retryLimit: 0`: the step is never retried.
                             return match (give_up, conds.is_empty()) {
@@ -943,11 +1177,18 @@ impl Emitter<'_> {
         if unconditional.is_some() {
             return quote!(#(#blocks)*);
         }
-        let exhausted_decl = has_retry.then(|| quote!(let mut exhausted: Option<(&'static str, u32)> = None;));
-        let limit_error = if calls_workflow { quote!(run.call_retry_limit_reached(#step_id, action, limit)) } else { quote!(run.retry_limit_reached(&response, action, limit)) };
-        let exhausted_check = has_retry.then(|| quote! {
-            if let Some((action, limit)) = exhausted {
-                return Err(#limit_error);
+        let exhausted_decl =
+            has_retry.then(|| quote!(let mut exhausted: Option<(&'static str, u32)> = None;));
+        let limit_error = if calls_workflow {
+            quote!(run.call_retry_limit_reached(#step_id, action, limit))
+        } else {
+            quote!(run.retry_limit_reached(&response, action, limit))
+        };
+        let exhausted_check = has_retry.then(|| {
+            quote! {
+                if let Some((action, limit)) = exhausted {
+                    return Err(#limit_error);
+                }
             }
         });
         let default = if success {
@@ -971,7 +1212,13 @@ impl Emitter<'_> {
     }
 
     /// Path expansion and parameter calls for a step.
-    fn parameters(&self, s: &Step, op: &Operation, scope: &Scope, r: &mut Reporter) -> (TokenStream, Vec<TokenStream>) {
+    fn parameters(
+        &self,
+        s: &Step,
+        op: &Operation,
+        scope: &Scope,
+        r: &mut Reporter,
+    ) -> (TokenStream, Vec<TokenStream>) {
         let rt = self.unit.rt;
         let mut path_args = Vec::new();
         let mut calls = Vec::new();
@@ -999,7 +1246,10 @@ impl Emitter<'_> {
             if p.location.as_deref() == Some("query")
                 && let Some(l) = self.list_value(&p.value, scope)
             {
-                let explode = declared.iter().find(|d| d.location == "query" && &d.name == name).is_none_or(|d| d.explode);
+                let explode = declared
+                    .iter()
+                    .find(|d| d.location == "query" && &d.name == name)
+                    .is_none_or(|d| d.explode);
                 calls.push(quote!(.query_list(#name, #l, #explode)));
                 continue;
             }
@@ -1011,7 +1261,11 @@ impl Emitter<'_> {
                 _ => {}
             }
         }
-        let path_code = if path_args.is_empty() { quote!(let path = #fmt.to_string();) } else { quote!(let path = format!(#fmt, #(#path_args),*);) };
+        let path_code = if path_args.is_empty() {
+            quote!(let path = #fmt.to_string();)
+        } else {
+            quote!(let path = format!(#fmt, #(#path_args),*);)
+        };
         (path_code, calls)
     }
 
@@ -1032,7 +1286,9 @@ impl Emitter<'_> {
                     Ok(l) => {
                         let t = l.tokens;
                         match l.ty {
-                            Ty::String | Ty::Integer | Ty::Number | Ty::Bool | Ty::Json | Ty::Secret => quote!(#t),
+                            Ty::String | Ty::Integer | Ty::Number | Ty::Bool | Ty::Json | Ty::Secret => {
+                                quote!(#t)
+                            }
                             Ty::Status => quote!(#t.map(|v| i64::from(*v))),
                             _ => quote!(#t.map(#rt::__private::json::text_of)),
                         }
@@ -1066,7 +1322,13 @@ impl Emitter<'_> {
 
     /// The text of a JSON document with `{$...}` templates (the Arazzo spec's own payload style):
     /// a value inside a string literal is escaped, one outside is written as JSON.
-    fn json_template(&self, parts: &[TemplatePart], ptr: &str, scope: &Scope, r: &mut Reporter) -> TokenStream {
+    fn json_template(
+        &self,
+        parts: &[TemplatePart],
+        ptr: &str,
+        scope: &Scope,
+        r: &mut Reporter,
+    ) -> TokenStream {
         let rt = self.unit.rt;
         let (text, errors) = scope.format_template(parts, |l, in_string| {
             let t = l.tokens;
@@ -1118,7 +1380,8 @@ impl Emitter<'_> {
                 quote!(#rt::__private::serde_json::json!({ #(#entries),* }))
             }
             Value::Array(a) => {
-                let items = a.iter().enumerate().map(|(i, v)| self.json_tokens(v, &format!("{ptr}/{i}"), scope, r));
+                let items =
+                    a.iter().enumerate().map(|(i, v)| self.json_tokens(v, &format!("{ptr}/{i}"), scope, r));
                 quote!(#rt::__private::serde_json::json!([ #(#items),* ]))
             }
             Value::String(text) => match expr::parse_value(text).map(|p| p.value) {
@@ -1151,7 +1414,11 @@ impl Emitter<'_> {
         let rt = self.unit.rt;
         let Some(b) = &s.request_body else { return TokenStream::new() };
         let declared = openapi::request_media(self.unit.loaded, op);
-        let ct = b.content_type.clone().or_else(|| declared.first().map(|m| m.content_type.clone())).unwrap_or_else(|| "application/json".into());
+        let ct = b
+            .content_type
+            .clone()
+            .or_else(|| declared.first().map(|m| m.content_type.clone()))
+            .unwrap_or_else(|| "application/json".into());
         let Some(payload) = &b.payload else { return TokenStream::new() };
         let pptr = child(&b.ptr, "payload");
         let replacements = b.replacements.iter().map(|(rptr, target, value)| {
@@ -1160,13 +1427,17 @@ impl Emitter<'_> {
         });
         let replacements: Vec<TokenStream> = replacements.collect();
         match payload {
-            Value::String(text) if !matches!(expr::parse_value(text).map(|p| p.value), Ok(expr::Value::Expr(_))) => {
+            Value::String(text)
+                if !matches!(expr::parse_value(text).map(|p| p.value), Ok(expr::Value::Expr(_))) =>
+            {
                 if let Some((rptr, ..)) = b.replacements.first() {
                     let help = "write the payload as YAML/JSON instead of a string, or put the values in the string as `{$...}` templates";
                     r.warn("W0306", rptr, "`replacements` apply to a JSON payload; this payload is a string, so they are not applied", Some(help.into()));
                 }
                 let t = match expr::parse_value(text).map(|p| p.value) {
-                    Ok(expr::Value::Template(parts)) if ct.contains("json") => self.json_template(&parts, &pptr, scope, r),
+                    Ok(expr::Value::Template(parts)) if ct.contains("json") => {
+                        self.json_template(&parts, &pptr, scope, r)
+                    }
                     _ => self.value_tokens(payload, &pptr, scope, r),
                 };
                 quote!(.body(#ct, #t))
@@ -1174,9 +1445,17 @@ impl Emitter<'_> {
             _ => {
                 let t = self.json_value(payload, &pptr, scope, r);
                 let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
-                if !ct.contains("json") && !ct.contains("x-www-form-urlencoded") && matches!(payload, Value::Object(_) | Value::Array(_)) {
+                if !ct.contains("json")
+                    && !ct.contains("x-www-form-urlencoded")
+                    && matches!(payload, Value::Object(_) | Value::Array(_))
+                {
                     let help = "arazzo-rs encodes JSON and form payloads; for other content types write the payload as a string";
-                    r.warn("W0307", &pptr, format!("this payload is sent as JSON (`application/json`), not as `{ct}`"), Some(help.into()));
+                    r.warn(
+                        "W0307",
+                        &pptr,
+                        format!("this payload is sent as JSON (`application/json`), not as `{ct}`"),
+                        Some(help.into()),
+                    );
                 }
                 if replacements.is_empty() {
                     quote!(.#call(&#t))
@@ -1188,13 +1467,16 @@ impl Emitter<'_> {
     }
 }
 
-
 /// Every action a step can take: its own, then the workflow's that it does not override.
 fn step_actions<'w>(s: &'w Step, w: &'w Workflow, components: &'w Components) -> Vec<&'w Action> {
     let mut all = Vec::new();
     for (own, workflow) in [(&s.on_success, &w.success_actions), (&s.on_failure, &w.failure_actions)] {
         let mine: Vec<&Action> = own.iter().filter_map(|a| inline_action(a, components)).collect();
-        let theirs: Vec<&Action> = workflow.iter().filter_map(|a| inline_action(a, components)).filter(|a| !mine.iter().any(|m| m.name == a.name)).collect();
+        let theirs: Vec<&Action> = workflow
+            .iter()
+            .filter_map(|a| inline_action(a, components))
+            .filter(|a| !mine.iter().any(|m| m.name == a.name))
+            .collect();
         all.extend(mine);
         all.extend(theirs);
     }
@@ -1239,7 +1521,10 @@ fn step_output_of(e: &Option<Expr>) -> Option<(&str, &str)> {
 
 /// Whether any expression evaluated after the step's call reads the response body.
 fn reads_body(s: &Step, w: &Workflow, components: &Components) -> bool {
-    let criteria = |c: &Criterion| c.condition.contains("$response.body") || c.context.as_deref().is_some_and(|t| t.starts_with("$response.body"));
+    let criteria = |c: &Criterion| {
+        c.condition.contains("$response.body")
+            || c.context.as_deref().is_some_and(|t| t.starts_with("$response.body"))
+    };
     let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
     s.outputs.iter().any(|(_, _, t)| t.contains("$response.body"))
         || s.success_criteria.iter().any(criteria)

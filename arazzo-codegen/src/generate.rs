@@ -69,13 +69,21 @@ fn space_out(code: &str) -> String {
     for line in code.lines() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
-        let starts_item = indent <= 8 && (trimmed.starts_with("///") || trimmed.starts_with("#[") || trimmed.starts_with("pub ") || trimmed.starts_with("impl ") || trimmed.starts_with("enum ") || trimmed.starts_with("struct ") || trimmed.starts_with("use "));
+        let starts_item = indent <= 8
+            && (trimmed.starts_with("///")
+                || trimmed.starts_with("#[")
+                || trimmed.starts_with("pub ")
+                || trimmed.starts_with("impl ")
+                || trimmed.starts_with("enum ")
+                || trimmed.starts_with("struct ")
+                || trimmed.starts_with("use "));
         if prev_close && starts_item {
             out.push('\n');
         }
         out.push_str(line);
         out.push('\n');
-        prev_close = indent <= 8 && (trimmed == "}" || trimmed.ends_with(';') && trimmed.starts_with("pub use"));
+        prev_close =
+            indent <= 8 && (trimmed == "}" || trimmed.ends_with(';') && trimmed.starts_with("pub use"));
     }
     out
 }

@@ -172,7 +172,13 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { base_dir: PathBuf::new(), sources: BTreeMap::new(), strict: false, loop_warning: true, runtime_path: "::arazzo_runtime".into() }
+        Settings {
+            base_dir: PathBuf::new(),
+            sources: BTreeMap::new(),
+            strict: false,
+            loop_warning: true,
+            runtime_path: "::arazzo_runtime".into(),
+        }
     }
 }
 
@@ -209,7 +215,11 @@ pub fn render(loaded: &load::Loaded, diags: &Diagnostics) -> String {
     }
     let (e, w) = diags.counts();
     if e + w > 0 {
-        out.push_str(&format!("{e} error{}, {w} warning{}\n", if e == 1 { "" } else { "s" }, if w == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            "{e} error{}, {w} warning{}\n",
+            if e == 1 { "" } else { "s" },
+            if w == 1 { "" } else { "s" }
+        ));
     }
     out
 }
@@ -237,7 +247,8 @@ pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<proc
     let rt = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
     let mut typed = Diagnostics::default();
     let emitted = emit::document(&loaded, 0, &rt, &mut typed);
-    let errors: Vec<(String, u32)> = diagnostics.sorted().iter().filter(|d| d.is_error()).map(|d| (d.file.clone(), d.line)).collect();
+    let errors: Vec<(String, u32)> =
+        diagnostics.sorted().iter().filter(|d| d.is_error()).map(|d| (d.file.clone(), d.line)).collect();
     for d in typed.sorted() {
         if !errors.contains(&(d.file.clone(), d.line)) {
             diagnostics.push(d.clone());

@@ -70,7 +70,12 @@ impl Loaded {
     /// The text of each file by display name, for rendering diagnostics.
     pub fn text_of(&self, display: &str) -> Option<&str> {
         let unparsed = self.unparsed.iter().map(|(_, d, t)| (d, t));
-        self.files.iter().map(|f| (&f.display, &f.text)).chain(unparsed).find(|(d, _)| *d == display).map(|(_, t)| t.as_str())
+        self.files
+            .iter()
+            .map(|f| (&f.display, &f.text))
+            .chain(unparsed)
+            .find(|(d, _)| *d == display)
+            .map(|(_, t)| t.as_str())
     }
 
     /// Every file read, as opened, including those that did not parse: what a build must watch.
@@ -98,10 +103,18 @@ fn dangling_refs(loaded: &Loaded, diags: &mut Diagnostics) {
         for (ptr, target) in refs {
             let remote = target.starts_with("http://") || target.starts_with("https://");
             let (file, _) = target.split_once('#').unwrap_or((&target, ""));
-            let unread = !file.is_empty() && loaded.index_of(&normalize(&f.path.parent().unwrap_or(Path::new("")).join(file))).is_none();
+            let unread = !file.is_empty()
+                && loaded
+                    .index_of(&normalize(&f.path.parent().unwrap_or(Path::new("")).join(file)))
+                    .is_none();
             if !remote && !unread && crate::openapi::resolve_ref(loaded, i, &target).is_none() {
                 let help = "point it at an existing component, e.g. `#/components/schemas/<Name>`";
-                r.warn("W0105", &ptr, format!("`$ref: {target}` names nothing, so what it stands for is untyped JSON"), Some(help.into()));
+                r.warn(
+                    "W0105",
+                    &ptr,
+                    format!("`$ref: {target}` names nothing, so what it stands for is untyped JSON"),
+                    Some(help.into()),
+                );
             }
         }
     }
@@ -113,7 +126,8 @@ fn load_arazzo(loaded: &mut Loaded, idx: usize, settings: &Settings, diags: &mut
         let mut r = Reporter { file: &f.display, tree: &f.tree, diags };
         read::document(&f.tree.value, &mut r)
     };
-    let sources: Vec<_> = doc.sources.iter().map(|s| (s.name.clone(), s.url.clone(), s.kind, s.ptr.clone())).collect();
+    let sources: Vec<_> =
+        doc.sources.iter().map(|s| (s.name.clone(), s.url.clone(), s.kind, s.ptr.clone())).collect();
     loaded.documents.insert(idx, doc);
     for (name, url, kind, ptr) in sources {
         let resolved = resolve_source(loaded, idx, &name, &url, &ptr, settings, diags);
@@ -144,7 +158,9 @@ fn resolve_source(
     let mapped = settings.sources.get(name).or_else(|| settings.sources.get(url));
     let target = match mapped {
         // Relative to `base_dir`, like every other path, so headers and diagnostics name it the same way.
-        Some(p) => p.strip_prefix(&settings.base_dir).ok().filter(|_| p.is_absolute()).unwrap_or(p).to_path_buf(),
+        Some(p) => {
+            p.strip_prefix(&settings.base_dir).ok().filter(|_| p.is_absolute()).unwrap_or(p).to_path_buf()
+        }
         None if url.starts_with("http://") || url.starts_with("https://") => {
             let f = &loaded.files[from];
             diags.push(locate(
@@ -172,7 +188,13 @@ fn resolve_source(
 }
 
 /// Reads and parses a file once; `cause` is the referring file and pointer for errors.
-fn read_file(loaded: &mut Loaded, path: &Path, settings: &Settings, diags: &mut Diagnostics, cause: Option<(usize, String)>) -> Option<usize> {
+fn read_file(
+    loaded: &mut Loaded,
+    path: &Path,
+    settings: &Settings,
+    diags: &mut Diagnostics,
+    cause: Option<(usize, String)>,
+) -> Option<usize> {
     if let Some(i) = loaded.index_of(path) {
         return Some(i);
     }
@@ -180,14 +202,32 @@ fn read_file(loaded: &mut Loaded, path: &Path, settings: &Settings, diags: &mut 
     let full = settings.base_dir.join(path);
     let (message, help) = match std::fs::read(&full).map(String::from_utf8) {
         // A UTF-8 byte order mark is allowed (YAML 1.2 §5.2) and carries nothing.
-        Ok(Ok(t)) => return parse_file(loaded, path, display, t.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(t), diags),
-        Ok(Err(e)) => {
-            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
-            (format!("`{display}` is not UTF-8 text (an invalid byte on line {line})"), "save the file as UTF-8")
+        Ok(Ok(t)) => {
+            return parse_file(
+                loaded,
+                path,
+                display,
+                t.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(t),
+                diags,
+            );
         }
-        Err(e) if cause.is_some() => (format!("cannot read `{display}`: {e}"), "check the path; relative paths resolve against the file that names them"),
+        Ok(Err(e)) => {
+            let line =
+                1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            (
+                format!("`{display}` is not UTF-8 text (an invalid byte on line {line})"),
+                "save the file as UTF-8",
+            )
+        }
+        Err(e) if cause.is_some() => (
+            format!("cannot read `{display}`: {e}"),
+            "check the path; relative paths resolve against the file that names them",
+        ),
         Err(e) => (
-            format!("cannot read `{display}` (looked for `{}`): {e}", std::path::absolute(&full).unwrap_or(full.clone()).display()),
+            format!(
+                "cannot read `{display}` (looked for `{}`): {e}",
+                std::path::absolute(&full).unwrap_or(full.clone()).display()
+            ),
             "check the path; it is relative to the crate root (CARGO_MANIFEST_DIR) in build.rs and the macro, to the current directory in the CLI",
         ),
     };
@@ -197,14 +237,30 @@ fn read_file(loaded: &mut Loaded, path: &Path, settings: &Settings, diags: &mut 
             let f = &loaded.files[*from];
             locate(&f.display, &f.tree, Severity::Error, "E0001", ptr, Part::Value, message, help)
         }
-        None => Diagnostic { severity: Severity::Error, code: "E0001", message, file: display, line: 1, column: 1, width: 1, pointer: String::new(), help },
+        None => Diagnostic {
+            severity: Severity::Error,
+            code: "E0001",
+            message,
+            file: display,
+            line: 1,
+            column: 1,
+            width: 1,
+            pointer: String::new(),
+            help,
+        },
     };
     diags.push(d);
     None
 }
 
 /// Parses the text of a file read from `path`; an unparseable file is kept for rebuild tracking.
-fn parse_file(loaded: &mut Loaded, path: &Path, display: String, text: String, diags: &mut Diagnostics) -> Option<usize> {
+fn parse_file(
+    loaded: &mut Loaded,
+    path: &Path,
+    display: String,
+    text: String,
+    diags: &mut Diagnostics,
+) -> Option<usize> {
     match syntax::parse(&text) {
         Ok(tree) => {
             loaded.files.push(SourceFile { path: path.to_path_buf(), display, text, tree });
@@ -233,12 +289,27 @@ fn check_openapi(loaded: &Loaded, idx: usize, diags: &mut Diagnostics) {
     let mut r = Reporter { file: &f.display, tree: &f.tree, diags };
     let v = &f.tree.value;
     if let Some(s) = v.get("swagger") {
-        r.error("E0120", "/swagger", format!("Swagger {} is not supported", s.as_str().unwrap_or("2.0")), Some("convert the description to OpenAPI 3.0 or 3.1 (for example with swagger2openapi)".into()));
+        r.error(
+            "E0120",
+            "/swagger",
+            format!("Swagger {} is not supported", s.as_str().unwrap_or("2.0")),
+            Some("convert the description to OpenAPI 3.0 or 3.1 (for example with swagger2openapi)".into()),
+        );
     } else {
         match v.get("openapi").and_then(Value::as_str) {
             Some(s) if ["3.0.", "3.1.", "3.2."].iter().any(|v| s.starts_with(v)) => {}
-            Some(s) => r.error("E0121", "/openapi", format!("unsupported OpenAPI version `{s}`"), Some("this generator reads OpenAPI 3.0.x, 3.1.x and 3.2.x".into())),
-            None => r.error("E0121", "", "the source description has no `openapi` version field", Some("is this an OpenAPI 3.x document?".into())),
+            Some(s) => r.error(
+                "E0121",
+                "/openapi",
+                format!("unsupported OpenAPI version `{s}`"),
+                Some("this generator reads OpenAPI 3.0.x, 3.1.x and 3.2.x".into()),
+            ),
+            None => r.error(
+                "E0121",
+                "",
+                "the source description has no `openapi` version field",
+                Some("is this an OpenAPI 3.x document?".into()),
+            ),
         }
     }
 }
@@ -256,9 +327,10 @@ fn load_external_refs(loaded: &mut Loaded, idx: usize, settings: &Settings, diag
         let path = normalize(&base.join(file));
         let known = loaded.index_of(&path).is_some();
         if let Some(i) = read_file(loaded, &path, settings, diags, Some((idx, ptr)))
-            && !known {
-                load_external_refs(loaded, i, settings, diags);
-            }
+            && !known
+        {
+            load_external_refs(loaded, i, settings, diags);
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::diag::did_you_mean;
-use crate::expr::{CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart, dotted_name};
+use crate::expr::{
+    CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart, dotted_name,
+};
 use crate::model::Parameter;
 use crate::types::{Ty, TypeSpace, ident};
 
@@ -90,10 +92,18 @@ impl Scope<'_> {
             Expr::StatusCode if self.response => (quote!(Some(&response.status())), Ty::Status, false, &[]),
             Expr::Url if self.response => (quote!(Some(response.request_url())), Ty::String, false, &[]),
             Expr::Method if self.response => (quote!(Some(response.method())), Ty::String, false, &[]),
-            Expr::Response(Source::Header(h)) if self.response => (quote!(response.header(#h)), Ty::String, true, &[]),
+            Expr::Response(Source::Header(h)) if self.response => {
+                (quote!(response.header(#h)), Ty::String, true, &[])
+            }
             Expr::Response(Source::Body(path)) if self.response => match &self.body {
                 Some((var, ty)) => (var.clone(), ty.clone(), false, path.as_slice()),
-                None => return Err(err("E0403", "the response body is not available here".into(), Some("a JSONL (streamed) body can only be a step output".into()))),
+                None => {
+                    return Err(err(
+                        "E0403",
+                        "the response body is not available here".into(),
+                        Some("a JSONL (streamed) body can only be a step output".into()),
+                    ));
+                }
             },
             Expr::Inputs { name, path } => match dotted_name(name, path, |n| self.inputs.contains_key(n)) {
                 Some((name, path)) => {
@@ -102,27 +112,51 @@ impl Scope<'_> {
                 }
                 None => return Err(err("E0302", format!("unknown input `{name}`"), None)),
             },
-            Expr::Steps { step, name: Some(name), path, .. } => match dotted_name(name, path, |n| self.step_outputs.contains_key(&(step.clone(), n.to_string()))) {
+            Expr::Steps { step, name: Some(name), path, .. } => match dotted_name(name, path, |n| {
+                self.step_outputs.contains_key(&(step.clone(), n.to_string()))
+            }) {
                 Some((name, path)) => {
                     let (local, ty) = &self.step_outputs[&(step.clone(), name)];
                     (quote!(#local.as_ref()), ty.unwrapped().clone(), true, path)
                 }
                 None => return Err(err("E0304", format!("step `{step}` has no output `{name}`"), None)),
             },
-            Expr::Outputs { name, path } => match self.called_outputs.and_then(|o| dotted_name(name, path, |n| o.contains_key(n)).map(|(n, p)| (&o[&n], p))) {
-                Some(((t, ty), path)) => (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path),
-                None => return Err(err("E0405", format!("`$outputs.{name}` is not an output of the workflow this step calls"), None)),
-            },
-            Expr::Workflows { workflow, field, name: Some(name), path } if field == "outputs" => match dotted_name(name, path, |n| self.dependencies.contains_key(&(workflow.clone(), n.to_string()))) {
-                Some((name, path)) => {
-                    let (t, ty) = &self.dependencies[&(workflow.clone(), name)];
+            Expr::Outputs { name, path } => match self
+                .called_outputs
+                .and_then(|o| dotted_name(name, path, |n| o.contains_key(n)).map(|(n, p)| (&o[&n], p)))
+            {
+                Some(((t, ty), path)) => {
                     (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
                 }
                 None => {
-                    let help = format!("add `{workflow}` to this workflow's `dependsOn`, so that it runs first");
-                    return Err(err("E0412", format!("`$workflows.{workflow}.outputs.{name}` is only known when `{workflow}` is in `dependsOn`"), Some(help)));
+                    return Err(err(
+                        "E0405",
+                        format!("`$outputs.{name}` is not an output of the workflow this step calls"),
+                        None,
+                    ));
                 }
             },
+            Expr::Workflows { workflow, field, name: Some(name), path } if field == "outputs" => {
+                match dotted_name(name, path, |n| {
+                    self.dependencies.contains_key(&(workflow.clone(), n.to_string()))
+                }) {
+                    Some((name, path)) => {
+                        let (t, ty) = &self.dependencies[&(workflow.clone(), name)];
+                        (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
+                    }
+                    None => {
+                        let help =
+                            format!("add `{workflow}` to this workflow's `dependsOn`, so that it runs first");
+                        return Err(err(
+                            "E0412",
+                            format!(
+                                "`$workflows.{workflow}.outputs.{name}` is only known when `{workflow}` is in `dependsOn`"
+                            ),
+                            Some(help),
+                        ));
+                    }
+                }
+            }
             Expr::Request(source) => return self.request_value(e, source),
             other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
         };
@@ -139,21 +173,46 @@ impl Scope<'_> {
             Source::Query(n) => ("query", n),
             Source::Path(n) => ("path", n),
             Source::Body(_) => {
-                let help = "refer to what the payload was built from instead (its `$inputs` or `$steps` values)";
-                return Err(err("E0404", format!("`{e}`: arazzo-rs does not read back the request body it sent"), Some(help.into())));
+                let help =
+                    "refer to what the payload was built from instead (its `$inputs` or `$steps` values)";
+                return Err(err(
+                    "E0404",
+                    format!("`{e}`: arazzo-rs does not read back the request body it sent"),
+                    Some(help.into()),
+                ));
             }
         };
         let Some(params) = self.request else {
-            return Err(err("E0404", format!("`{e}` cannot be used here"), Some("`$request` is known in the outputs and criteria of a step that sends a request".into())));
+            return Err(err(
+                "E0404",
+                format!("`{e}` cannot be used here"),
+                Some("`$request` is known in the outputs and criteria of a step that sends a request".into()),
+            ));
         };
-        let same = |p: &&Parameter| p.location.as_deref() == Some(location) && if location == "header" { p.name.eq_ignore_ascii_case(name) } else { &p.name == name };
+        let same = |p: &&Parameter| {
+            p.location.as_deref() == Some(location)
+                && if location == "header" { p.name.eq_ignore_ascii_case(name) } else { &p.name == name }
+        };
         let Some(p) = params.iter().rev().find(same) else {
-            let sent: Vec<String> = params.iter().filter(|p| p.location.as_deref() == Some(location)).map(|p| format!("`{}`", p.name)).collect();
-            let help = if sent.is_empty() { format!("`$request` reads back the step's `parameters`; it has no {location} parameter") } else { format!("the step sends {}", sent.join(", ")) };
-            return Err(err("E0404", format!("`{e}`: the step sends no {location} parameter `{name}`"), Some(help)));
+            let sent: Vec<String> = params
+                .iter()
+                .filter(|p| p.location.as_deref() == Some(location))
+                .map(|p| format!("`{}`", p.name))
+                .collect();
+            let help = if sent.is_empty() {
+                format!("`$request` reads back the step's `parameters`; it has no {location} parameter")
+            } else {
+                format!("the step sends {}", sent.join(", "))
+            };
+            return Err(err(
+                "E0404",
+                format!("`{e}`: the step sends no {location} parameter `{name}`"),
+                Some(help),
+            ));
         };
         let request_free = Scope { request: None, body: None, response: false, ..*self };
-        let text = |s: String| Lowered { tokens: quote!(Some(#s)), ty: Ty::String, optional: false, str_ref: true };
+        let text =
+            |s: String| Lowered { tokens: quote!(Some(#s)), ty: Ty::String, optional: false, str_ref: true };
         Ok(match &p.value {
             serde_json::Value::String(s) => match crate::expr::parse_value(s).map(|p| p.value) {
                 Ok(crate::expr::Value::Expr(inner)) => request_free.value(&inner)?,
@@ -185,12 +244,20 @@ impl Scope<'_> {
                 }
             }
         });
-        if secret { (quote!(#rt::Secret::new(#text)), Ty::Secret, errors) } else { (text, Ty::String, errors) }
+        if secret {
+            (quote!(#rt::Secret::new(#text)), Ty::Secret, errors)
+        } else {
+            (text, Ty::String, errors)
+        }
     }
 
     /// `format!` tokens for a template, and the errors of its parts; `arg` renders each value,
     /// told whether the text before it leaves a JSON string literal open.
-    pub fn format_template(&self, parts: &[TemplatePart], mut arg: impl FnMut(Lowered, bool) -> TokenStream) -> (TokenStream, Vec<LowerError>) {
+    pub fn format_template(
+        &self,
+        parts: &[TemplatePart],
+        mut arg: impl FnMut(Lowered, bool) -> TokenStream,
+    ) -> (TokenStream, Vec<LowerError>) {
         let mut fmt = String::new();
         let (mut args, mut errors) = (Vec::new(), Vec::new());
         let (mut in_string, mut escaped) = (false, false);
@@ -225,13 +292,21 @@ impl Scope<'_> {
     /// Adds navigation to `Option<&T>` tokens. Returns the new tokens, type, and whether a
     /// segment could be missing.
     /// Also returns whether the value is a union's tag (tokens of `Option<&str>`).
-    fn navigate(&self, mut tokens: TokenStream, mut ty: Ty, path: &[Segment]) -> Result<(TokenStream, Ty, bool, bool), LowerError> {
+    fn navigate(
+        &self,
+        mut tokens: TokenStream,
+        mut ty: Ty,
+        path: &[Segment],
+    ) -> Result<(TokenStream, Ty, bool, bool), LowerError> {
         let mut optional = false;
         let mut i = 0;
         while i < path.len() {
             match ty.clone() {
                 Ty::Json => {
-                    let pointer: String = path[i..].iter().map(|s| format!("/{}", crate::expr::ast::escape_pointer_token(&seg_text(s)))).collect();
+                    let pointer: String = path[i..]
+                        .iter()
+                        .map(|s| format!("/{}", crate::expr::ast::escape_pointer_token(&seg_text(s))))
+                        .collect();
                     tokens = quote!(#tokens.and_then(|v| v.pointer(#pointer)));
                     return Ok((tokens, Ty::Json, true, false));
                 }
@@ -239,9 +314,18 @@ impl Scope<'_> {
                     let key = seg_text(&path[i]);
                     let fields = self.types.fields(&name).unwrap_or_default();
                     let Some(f) = fields.iter().find(|f| f.wire == key) else {
-                        let help = did_you_mean(&key, fields.iter().map(|f| f.wire.as_str())).map(|s| format!("did you mean `{s}`?")).or_else(|| {
-                            Some(format!("`{name}` has the fields {}", fields.iter().map(|f| format!("`{}`", f.wire)).collect::<Vec<_>>().join(", ")))
-                        });
+                        let help = did_you_mean(&key, fields.iter().map(|f| f.wire.as_str()))
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .or_else(|| {
+                                Some(format!(
+                                    "`{name}` has the fields {}",
+                                    fields
+                                        .iter()
+                                        .map(|f| format!("`{}`", f.wire))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ))
+                            });
                         return Err(err("E0401", format!("`{name}` has no field `{key}`"), help));
                     };
                     let fid = ident(&f.ident);
@@ -270,7 +354,11 @@ impl Scope<'_> {
                             err("E0401", format!("`{k}` is not an index into a list"), Some(help.into()))
                         })?,
                     };
-                    tokens = if n == 0 { quote!(#tokens.and_then(|v| v.first())) } else { quote!(#tokens.and_then(|v| v.get(#n))) };
+                    tokens = if n == 0 {
+                        quote!(#tokens.and_then(|v| v.first()))
+                    } else {
+                        quote!(#tokens.and_then(|v| v.get(#n)))
+                    };
                     ty = (*item).clone();
                     optional = true;
                 }
@@ -296,8 +384,13 @@ impl Scope<'_> {
                     optional = true;
                 }
                 other => {
-                    let help = "only objects and lists have members; read the value itself, without the pointer";
-                    return Err(err("E0401", format!("cannot navigate to `{}` inside {}", seg_text(&path[i]), ty_name(&other)), Some(help.into())));
+                    let help =
+                        "only objects and lists have members; read the value itself, without the pointer";
+                    return Err(err(
+                        "E0401",
+                        format!("cannot navigate to `{}` inside {}", seg_text(&path[i]), ty_name(&other)),
+                        Some(help.into()),
+                    ));
                 }
             }
             i += 1;
@@ -311,15 +404,26 @@ impl Scope<'_> {
     /// A member of a tagged union: its tag (`Option<&str>`), or a field that the variants that
     /// have it agree on (`None` for the other variants). Returns the tokens, the type and
     /// whether it is the tag.
-    fn union_member(&self, name: &str, key: &str, tokens: TokenStream) -> Result<(TokenStream, Ty, bool), LowerError> {
-        let Some((tag, variants)) = self.types.union_variants(name) else { return Err(err("E0401", format!("cannot navigate inside `{name}`"), None)) };
+    fn union_member(
+        &self,
+        name: &str,
+        key: &str,
+        tokens: TokenStream,
+    ) -> Result<(TokenStream, Ty, bool), LowerError> {
+        let Some((tag, variants)) = self.types.union_variants(name) else {
+            return Err(err("E0401", format!("cannot navigate inside `{name}`"), None));
+        };
         let ty = ident(name);
         if key == tag {
             let arms = variants.iter().map(|(wire, v, _)| {
                 let v = ident(v);
                 quote!(types::#ty::#v(_) => #wire,)
             });
-            return Ok((quote!(#tokens.map(|v| match v { #(#arms)* types::#ty::Unknown => "" })), Ty::String, true));
+            return Ok((
+                quote!(#tokens.map(|v| match v { #(#arms)* types::#ty::Unknown => "" })),
+                Ty::String,
+                true,
+            ));
         }
         let mut found: Vec<(&str, crate::types::Field)> = Vec::new();
         for (_, v, sname) in variants {
@@ -328,12 +432,19 @@ impl Scope<'_> {
             }
         }
         let Some((_, first)) = found.first() else {
-            let help = format!("`{name}` is one of {}, by `{tag}`; no variant has a field `{key}`", variants.iter().map(|(_, _, s)| format!("`{s}`")).collect::<Vec<_>>().join(", "));
+            let help = format!(
+                "`{name}` is one of {}, by `{tag}`; no variant has a field `{key}`",
+                variants.iter().map(|(_, _, s)| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            );
             return Err(err("E0401", format!("no variant of `{name}` has a field `{key}`"), Some(help)));
         };
         let field_ty = first.ty.unwrapped().clone();
         if found.iter().any(|(_, f)| f.ty.unwrapped() != &field_ty) {
-            return Err(err("E0401", format!("the variants of `{name}` disagree on the type of `{key}`"), Some("compare the field through a step output of one variant".into())));
+            return Err(err(
+                "E0401",
+                format!("the variants of `{name}` disagree on the type of `{key}`"),
+                Some("compare the field through a step output of one variant".into()),
+            ));
         }
         let arms = found.iter().map(|(v, f)| {
             let (v, fid) = (ident(v), ident(&f.ident));
@@ -387,12 +498,20 @@ impl Scope<'_> {
                     e
                 })
             }
-            (Operand::Literal(lit), Operand::Expr { expr, .. }) => self.compare_value(expr, flip(op), lit).map_err(|mut e| {
-                e.span = e.span.or(Self::operand_span(rhs));
-                e
-            }),
-            (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. }) if let Some((tx, ty)) = self.mismatch(x, y)? => {
-                let message = format!("`{x}` is {} but is compared with `{y}`, which is {}", ty_name(&tx), ty_name(&ty));
+            (Operand::Literal(lit), Operand::Expr { expr, .. }) => {
+                self.compare_value(expr, flip(op), lit).map_err(|mut e| {
+                    e.span = e.span.or(Self::operand_span(rhs));
+                    e
+                })
+            }
+            (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. })
+                if let Some((tx, ty)) = self.mismatch(x, y)? =>
+            {
+                let message = format!(
+                    "`{x}` is {} but is compared with `{y}`, which is {}",
+                    ty_name(&tx),
+                    ty_name(&ty)
+                );
                 let mut e = err("E0408", message, Some("compare values of the same kind".into()));
                 e.span = Self::operand_span(lhs);
                 Err(e)
@@ -429,7 +548,13 @@ impl Scope<'_> {
     }
 
     /// Compares lowered `Option<&T>` tokens with a literal.
-    pub fn compare_lowered(&self, v: &Lowered, op: CmpOp, lit: &Literal, text: &str) -> Result<TokenStream, LowerError> {
+    pub fn compare_lowered(
+        &self,
+        v: &Lowered,
+        op: CmpOp,
+        lit: &Literal,
+        text: &str,
+    ) -> Result<TokenStream, LowerError> {
         let t = &v.tokens;
         let rt = self.rt;
         let cmp = |a: TokenStream, b: TokenStream| -> TokenStream {
@@ -444,7 +569,9 @@ impl Scope<'_> {
         };
         // `a == b` holds when the value is present and equal; `a != b` is its negation, which
         // clippy prefers spelled `is_none_or(!=)`.
-        let eq_or_ne = |eq: TokenStream, ne: TokenStream| if op == CmpOp::Ne { quote!(#t.is_none_or(|v| #ne)) } else { quote!(#t.is_some_and(|v| #eq)) };
+        let eq_or_ne = |eq: TokenStream, ne: TokenStream| {
+            if op == CmpOp::Ne { quote!(#t.is_none_or(|v| #ne)) } else { quote!(#t.is_some_and(|v| #eq)) }
+        };
         Ok(match (&v.ty, lit) {
             (_, Literal::Null) => match op {
                 CmpOp::Eq if v.ty == Ty::Json => quote!(#t.is_none_or(|v| v.is_null())),
@@ -460,10 +587,18 @@ impl Scope<'_> {
                         Some(m) => format!("did you mean '{m}'? `{name}` is one of {}", quoted(values)),
                         None => format!("`{name}` is one of {}", quoted(values)),
                     };
-                    return Err(err("E0402", format!("'{s}' is not a value of `{name}`, so `{text}` can never equal it"), Some(help)));
+                    return Err(err(
+                        "E0402",
+                        format!("'{s}' is not a value of `{name}`, so `{text}` can never equal it"),
+                        Some(help),
+                    ));
                 };
                 if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                    return Err(err("E0406", format!("`{text}` is an enum; it can only be compared with == or !="), None));
+                    return Err(err(
+                        "E0406",
+                        format!("`{text}` is an enum; it can only be compared with == or !="),
+                        None,
+                    ));
                 }
                 let ty = ident(name);
                 let variant = ident(self.types.enum_variant(name, wire).unwrap_or("Unknown"));
@@ -473,11 +608,15 @@ impl Scope<'_> {
                 // `v` is a `&String`, a `&str` (headers, `$url`) or a `&Secret`.
                 let text = if v.ty == Ty::Secret { quote!(v.expose()) } else { quote!(v) };
                 match op {
-                    CmpOp::Eq | CmpOp::Ne => eq_or_ne(quote!(#text.eq_ignore_ascii_case(#s)), quote!(!#text.eq_ignore_ascii_case(#s))),
+                    CmpOp::Eq | CmpOp::Ne => eq_or_ne(
+                        quote!(#text.eq_ignore_ascii_case(#s)),
+                        quote!(!#text.eq_ignore_ascii_case(#s)),
+                    ),
                     _ => {
                         // Ordering is case-insensitive too: both sides lower-cased.
                         let lower = s.to_lowercase();
-                        let c = cmp(quote!(AsRef::<str>::as_ref(#text).to_lowercase().as_str()), quote!(#lower));
+                        let c =
+                            cmp(quote!(AsRef::<str>::as_ref(#text).to_lowercase().as_str()), quote!(#lower));
                         quote!(#t.is_some_and(|v| #c))
                     }
                 }
@@ -492,13 +631,21 @@ impl Scope<'_> {
             (Ty::Integer, Literal::Number(n)) if n.is_i64() => {
                 let n = n.as_i64().unwrap_or_default();
                 let c = cmp(quote!(*v), quote!(#n));
-                if op == CmpOp::Ne { eq_or_ne(quote!(), quote!(*v != #n)) } else { quote!(#t.is_some_and(|v| #c)) }
+                if op == CmpOp::Ne {
+                    eq_or_ne(quote!(), quote!(*v != #n))
+                } else {
+                    quote!(#t.is_some_and(|v| #c))
+                }
             }
             (Ty::Integer | Ty::Number, Literal::Number(n)) => {
                 let f = n.as_f64().unwrap_or_default();
                 let x = if v.ty == Ty::Number { quote!(*v) } else { quote!((*v as f64)) };
                 let c = cmp(x.clone(), quote!(#f));
-                if op == CmpOp::Ne { eq_or_ne(quote!(), quote!(#x != #f)) } else { quote!(#t.is_some_and(|v| #c)) }
+                if op == CmpOp::Ne {
+                    eq_or_ne(quote!(), quote!(#x != #f))
+                } else {
+                    quote!(#t.is_some_and(|v| #c))
+                }
             }
             (Ty::String, Literal::Number(n)) => {
                 // DESIGN §3: a numeric string is compared as a number (a header such as
@@ -512,11 +659,16 @@ impl Scope<'_> {
                     quote!(#number.is_some_and(|v| #c))
                 }
             }
-            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => cmp(t.clone(), quote!(Some(&#b))),
+            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
+                cmp(t.clone(), quote!(Some(&#b)))
+            }
             // A header is text: `true`/`false` in any case equals the boolean.
             (Ty::String, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
                 let word = if *b { "true" } else { "false" };
-                eq_or_ne(quote!(v.trim().eq_ignore_ascii_case(#word)), quote!(!v.trim().eq_ignore_ascii_case(#word)))
+                eq_or_ne(
+                    quote!(v.trim().eq_ignore_ascii_case(#word)),
+                    quote!(!v.trim().eq_ignore_ascii_case(#word)),
+                )
             }
             (Ty::Json, lit) => {
                 let l = literal_json(rt, lit);
@@ -530,7 +682,11 @@ impl Scope<'_> {
                     Literal::Bool(_) => "a boolean",
                     Literal::Null => "null",
                 };
-                return Err(err("E0408", format!("`{text}` is {} but is compared with {what}", ty_name(ty)), Some("compare it with a literal of its own type".into())));
+                return Err(err(
+                    "E0408",
+                    format!("`{text}` is {} but is compared with {what}", ty_name(ty)),
+                    Some("compare it with a literal of its own type".into()),
+                ));
             }
         })
     }
@@ -574,7 +730,11 @@ impl Scope<'_> {
                 // A query runs on the response as received, not on its typed (re-serialized)
                 // form, which drops members the schema does not name and absent optionals.
                 let t = match context {
-                    Expr::Response(Source::Body(path)) if self.response && self.body.is_some() && path.is_empty() => quote!(response.json_value().as_ref()),
+                    Expr::Response(Source::Body(path))
+                        if self.response && self.body.is_some() && path.is_empty() =>
+                    {
+                        quote!(response.json_value().as_ref())
+                    }
                     Expr::Response(Source::Body(path)) if self.response && self.body.is_some() => {
                         let ptr = crate::expr::ast::pointer_string(path);
                         quote!(response.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
@@ -582,7 +742,8 @@ impl Scope<'_> {
                     _ => ctx.tokens,
                 };
                 // DESIGN §3: a root filter over an object tests the object itself.
-                let root_filter = text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
+                let root_filter =
+                    text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
                 let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
                 Ok(quote!({
                     static QUERY: ::std::sync::OnceLock<#rt::__private::JsonPath> = ::std::sync::OnceLock::new();

@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn every_wire_name_gives_a_valid_identifier() {
-        for wire in ["type", "self", "Self", "gen", "try", "async", "1st", "pet.name", "名前", "café", "🐶", "x²", "µ", "_", "", "r#", "a__b"] {
+        for wire in [
+            "type", "self", "Self", "gen", "try", "async", "1st", "pet.name", "名前", "café", "🐶", "x²",
+            "µ", "_", "", "r#", "a__b",
+        ] {
             let f = field_ident(wire);
             let t = type_ident(wire);
             ident(&f);

@@ -109,7 +109,9 @@ pub fn value_at<'a>(loaded: &'a Loaded, file: usize, ptr: &str) -> Option<&'a Va
 /// Every operation in the description in file `file`, in document order.
 pub fn operations(loaded: &Loaded, file: usize) -> Vec<Operation> {
     let mut out = Vec::new();
-    let Some(paths) = loaded.file(file).tree.value.get("paths").and_then(Value::as_object) else { return out };
+    let Some(paths) = loaded.file(file).tree.value.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
     for path in paths.keys() {
         let item_ptr = format!("/paths/{}", escape_token(path));
         // A Path Item may be a `$ref` (to another file, or elsewhere in this one).
@@ -147,13 +149,24 @@ pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
         for i in 0..list.len() {
             let Some((f, p)) = deref(loaded, *file, &format!("{ptr}/{i}")) else { continue };
             let Some(v) = value_at(loaded, f, &p) else { continue };
-            let (Some(name), Some(location)) = (v.get("name").and_then(Value::as_str), v.get("in").and_then(Value::as_str)) else { continue };
-            let schema = deref(loaded, f, &child(&p, "schema")).and_then(|(sf, sp)| value_at(loaded, sf, &sp).map(|s| (sf, s.clone())));
+            let (Some(name), Some(location)) =
+                (v.get("name").and_then(Value::as_str), v.get("in").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let schema = deref(loaded, f, &child(&p, "schema"))
+                .and_then(|(sf, sp)| value_at(loaded, sf, &sp).map(|s| (sf, s.clone())));
             let required = location == "path" || v.get("required").and_then(Value::as_bool).unwrap_or(false);
             out.retain(|o| !(o.name == name && o.location == location));
             let form = v.get("style").and_then(Value::as_str).is_none_or(|s| s == "form");
             let explode = v.get("explode").and_then(Value::as_bool).unwrap_or(form);
-            out.push(OpParam { name: name.to_string(), location: location.to_string(), required, schema, explode });
+            out.push(OpParam {
+                name: name.to_string(),
+                location: location.to_string(),
+                required,
+                schema,
+                explode,
+            });
         }
     }
     out
@@ -162,7 +175,9 @@ pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
 /// The `apiKey` security schemes of the operation's file: (location, parameter name).
 pub fn api_keys(loaded: &Loaded, op: &Operation) -> Vec<(String, String)> {
     let root = &loaded.file(op.file).tree.value;
-    let Some(schemes) = root.pointer("/components/securitySchemes").and_then(Value::as_object) else { return Vec::new() };
+    let Some(schemes) = root.pointer("/components/securitySchemes").and_then(Value::as_object) else {
+        return Vec::new();
+    };
     schemes
         .values()
         .filter(|s| s.get("type").and_then(Value::as_str) == Some("apiKey"))
@@ -180,10 +195,15 @@ pub struct Media {
 }
 
 fn media(loaded: &Loaded, file: usize, content_ptr: &str) -> Vec<Media> {
-    let Some(content) = value_at(loaded, file, content_ptr).and_then(Value::as_object) else { return Vec::new() };
+    let Some(content) = value_at(loaded, file, content_ptr).and_then(Value::as_object) else {
+        return Vec::new();
+    };
     content
         .keys()
-        .map(|ct| Media { content_type: ct.clone(), schema: deref(loaded, file, &child(&child(content_ptr, ct), "schema")) })
+        .map(|ct| Media {
+            content_type: ct.clone(),
+            schema: deref(loaded, file, &child(&child(content_ptr, ct), "schema")),
+        })
         .collect()
 }
 
@@ -202,18 +222,27 @@ pub fn success_response(loaded: &Loaded, op: &Operation) -> Option<(String, Vec<
     let responses = value_at(loaded, file, &responses_ptr)?.as_object()?;
     let success: Vec<&String> = responses
         .keys()
-        .filter(|k| (k.starts_with('2') && k.len() == 3 && k.bytes().all(|b| b.is_ascii_digit())) || k.eq_ignore_ascii_case("2XX"))
+        .filter(|k| {
+            (k.starts_with('2') && k.len() == 3 && k.bytes().all(|b| b.is_ascii_digit()))
+                || k.eq_ignore_ascii_case("2XX")
+        })
         .collect();
     let key = success.first().copied().or_else(|| responses.keys().find(|k| *k == "default"))?;
     let media_of = |key: &str| {
         let (f, p) = deref(loaded, file, &child(&responses_ptr, key))?;
         Some(media(loaded, f, &child(&p, "content")))
     };
-    let json_schema = |media: &[Media]| media.iter().find(|m| m.content_type.contains("json")).and_then(|m| m.schema.clone());
+    let json_schema = |media: &[Media]| {
+        media.iter().find(|m| m.content_type.contains("json")).and_then(|m| m.schema.clone())
+    };
     let mut first = media_of(key)?;
     // Success responses with different JSON bodies (a 200 and a 201): no one type fits them all.
     let schema = json_schema(&first);
-    let differs = success.iter().skip(1).filter_map(|k| media_of(k)).any(|m| json_schema(&m).is_some_and(|s| Some(s) != schema));
+    let differs = success
+        .iter()
+        .skip(1)
+        .filter_map(|k| media_of(k))
+        .any(|m| json_schema(&m).is_some_and(|s| Some(s) != schema));
     if differs {
         first.iter_mut().filter(|m| m.content_type.contains("json")).for_each(|m| m.schema = None);
     }

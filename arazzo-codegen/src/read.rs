@@ -2,18 +2,37 @@
 
 use serde_json::Value;
 
+use crate::diag::Severity;
 use crate::model::*;
 use crate::report::{Obj, Part, Reporter, child, type_name};
-use crate::diag::Severity;
 
 const ROOT: &[&str] = &["arazzo", "info", "sourceDescriptions", "workflows", "components"];
 const INFO: &[&str] = &["title", "summary", "description", "version"];
 const SOURCE: &[&str] = &["name", "url", "type"];
-const WORKFLOW: &[&str] =
-    &["workflowId", "summary", "description", "inputs", "dependsOn", "steps", "successActions", "failureActions", "outputs", "parameters"];
+const WORKFLOW: &[&str] = &[
+    "workflowId",
+    "summary",
+    "description",
+    "inputs",
+    "dependsOn",
+    "steps",
+    "successActions",
+    "failureActions",
+    "outputs",
+    "parameters",
+];
 const STEP: &[&str] = &[
-    "stepId", "description", "operationId", "operationPath", "workflowId", "parameters", "requestBody", "successCriteria", "onSuccess",
-    "onFailure", "outputs",
+    "stepId",
+    "description",
+    "operationId",
+    "operationPath",
+    "workflowId",
+    "parameters",
+    "requestBody",
+    "successCriteria",
+    "onSuccess",
+    "onFailure",
+    "outputs",
 ];
 const PARAMETER: &[&str] = &["name", "in", "value"];
 const BODY: &[&str] = &["contentType", "payload", "replacements"];
@@ -28,7 +47,12 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
     let mut doc = Document::default();
     let Some(o) = Obj::of(root, "", "an Arazzo document", r) else { return doc };
     if o.get("swagger").is_some() || o.get("openapi").is_some() {
-        r.error("E0104", "", "this is an OpenAPI description, not an Arazzo document", Some("pass the `.arazzo.yaml` file; OpenAPI files are named in its `sourceDescriptions`".into()));
+        r.error(
+            "E0104",
+            "",
+            "this is an OpenAPI description, not an Arazzo document",
+            Some("pass the `.arazzo.yaml` file; OpenAPI files are named in its `sourceDescriptions`".into()),
+        );
         return doc;
     }
     o.check_fields(ROOT, "the document root", r);
@@ -53,7 +77,12 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
     match o.get("workflows") {
         None => o.missing("workflows", "the document", r),
         Some(Value::Array(a)) if a.is_empty() => {
-            r.error("E0105", "/workflows", "`workflows` is empty", Some("an Arazzo document describes at least one workflow".into()));
+            r.error(
+                "E0105",
+                "/workflows",
+                "`workflows` is empty",
+                Some("an Arazzo document describes at least one workflow".into()),
+            );
         }
         _ => {}
     }
@@ -77,13 +106,18 @@ fn version(o: &Obj, r: &mut Reporter) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let ok = text.strip_prefix("1.0.").is_some_and(|rest| rest.split('-').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
+    let ok = text.strip_prefix("1.0.").is_some_and(|rest| {
+        rest.split('-').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
     if !ok || !v.is_string() {
         r.error(
             "E0106",
             "/arazzo",
             format!("unsupported Arazzo version `{text}`"),
-            Some("this generator reads Arazzo 1.0.x; write the version as a string, e.g. `arazzo: 1.0.1`".into()),
+            Some(
+                "this generator reads Arazzo 1.0.x; write the version as a string, e.g. `arazzo: 1.0.1`"
+                    .into(),
+            ),
         );
     }
     text
@@ -98,12 +132,22 @@ fn source(v: &Value, ptr: &str, r: &mut Reporter) -> Option<SourceDescription> {
         None | Some("openapi") => SourceKind::OpenApi,
         Some("arazzo") => SourceKind::Arazzo,
         Some(other) => {
-            r.error("E0107", &child(ptr, "type"), format!("unknown source type `{other}`"), Some("use `openapi` or `arazzo`".into()));
+            r.error(
+                "E0107",
+                &child(ptr, "type"),
+                format!("unknown source type `{other}`"),
+                Some("use `openapi` or `arazzo`".into()),
+            );
             SourceKind::OpenApi
         }
     };
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        r.warn("W0101", &child(ptr, "name"), format!("source name `{name}` should match [A-Za-z0-9_-]+"), None);
+        r.warn(
+            "W0101",
+            &child(ptr, "name"),
+            format!("source name `{name}` should match [A-Za-z0-9_-]+"),
+            None,
+        );
     }
     Some(SourceDescription { ptr: ptr.to_string(), name, url, kind })
 }
@@ -123,12 +167,22 @@ fn workflow(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Workflow> {
     for (p, v) in o.list("dependsOn", r) {
         match v {
             Value::String(s) => w.depends_on.push((p, s.clone())),
-            other => r.error("E0103", &p, format!("`dependsOn` entries must be workflow ids, found {}", type_name(other)), None),
+            other => r.error(
+                "E0103",
+                &p,
+                format!("`dependsOn` entries must be workflow ids, found {}", type_name(other)),
+                None,
+            ),
         }
     }
     match o.get("steps") {
         None => o.missing("steps", "a workflow", r),
-        Some(Value::Array(a)) if a.is_empty() => r.error("E0105", &child(ptr, "steps"), "`steps` is empty", Some("a workflow has at least one step".into())),
+        Some(Value::Array(a)) if a.is_empty() => r.error(
+            "E0105",
+            &child(ptr, "steps"),
+            "`steps` is empty",
+            Some("a workflow has at least one step".into()),
+        ),
         _ => {}
     }
     w.steps = o.list("steps", r).into_iter().filter_map(|(p, v)| step(v, &p, r)).collect();
@@ -180,7 +234,11 @@ fn step(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Step> {
         target: targets.into_iter().next(),
         parameters: o.list("parameters", r).into_iter().filter_map(|(p, v)| param_ref(v, &p, r)).collect(),
         request_body,
-        success_criteria: o.list("successCriteria", r).into_iter().filter_map(|(p, v)| criterion(v, &p, r)).collect(),
+        success_criteria: o
+            .list("successCriteria", r)
+            .into_iter()
+            .filter_map(|(p, v)| criterion(v, &p, r))
+            .collect(),
         on_success: actions(&o, "onSuccess", false, r),
         on_failure: actions(&o, "onFailure", true, r),
         outputs: outputs(&o, r),
@@ -191,11 +249,23 @@ fn outputs(o: &Obj, r: &mut Reporter) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (name, p, v) in o.entries("outputs", r) {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
-            r.report(Severity::Error, "E0110", &p, Part::Key, format!("output name `{name}` must match ^[a-zA-Z0-9.\\-_]+$"), None);
+            r.report(
+                Severity::Error,
+                "E0110",
+                &p,
+                Part::Key,
+                format!("output name `{name}` must match ^[a-zA-Z0-9.\\-_]+$"),
+                None,
+            );
         }
         match v {
             Value::String(s) => out.push((name, p, s.clone())),
-            other => r.error("E0103", &p, format!("output `{name}` must be a runtime expression string, found {}", type_name(other)), None),
+            other => r.error(
+                "E0103",
+                &p,
+                format!("output `{name}` must be a runtime expression string, found {}", type_name(other)),
+                None,
+            ),
         }
     }
     out
@@ -218,10 +288,15 @@ fn parameter(o: Obj, r: &mut Reporter) -> Option<Parameter> {
     let name = o.string("name", true, "a parameter", r)?;
     let location = o.string("in", false, "a parameter", r);
     if let Some(l) = &location
-        && !["path", "query", "header", "cookie"].contains(&l.as_str()) {
-            let help = if l == "body" { "`in: body` was removed in Arazzo 1.0.1; use `requestBody`" } else { "use `path`, `query`, `header` or `cookie`" };
-            r.error("E0111", &child(o.ptr, "in"), format!("unknown parameter location `{l}`"), Some(help.into()));
-        }
+        && !["path", "query", "header", "cookie"].contains(&l.as_str())
+    {
+        let help = if l == "body" {
+            "`in: body` was removed in Arazzo 1.0.1; use `requestBody`"
+        } else {
+            "use `path`, `query`, `header` or `cookie`"
+        };
+        r.error("E0111", &child(o.ptr, "in"), format!("unknown parameter location `{l}`"), Some(help.into()));
+    }
     let Some(value) = o.get("value") else {
         o.missing("value", "a parameter", r);
         return None;
@@ -235,7 +310,12 @@ fn component_name(reference: &str, kind: &str, ptr: &str, r: &mut Reporter) -> O
     match reference.strip_prefix(&prefix) {
         Some(name) if !name.is_empty() => Some(name.to_string()),
         _ => {
-            r.error("E0112", ptr, format!("`{reference}` is not a reference to `components.{kind}`"), Some(format!("write `{prefix}<name>`")));
+            r.error(
+                "E0112",
+                ptr,
+                format!("`{reference}` is not a reference to `components.{kind}`"),
+                Some(format!("write `{prefix}<name>`")),
+            );
             None
         }
     }
@@ -280,7 +360,12 @@ pub fn criterion(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Criterion> {
             "jsonpath" => CriterionKind::JsonPath(None),
             "xpath" => CriterionKind::XPath(None),
             other => {
-                r.error("E0113", &tptr, format!("unknown criterion type `{other}`"), Some("use `simple`, `regex`, `jsonpath` or `xpath`".into()));
+                r.error(
+                    "E0113",
+                    &tptr,
+                    format!("unknown criterion type `{other}`"),
+                    Some("use `simple`, `regex`, `jsonpath` or `xpath`".into()),
+                );
                 return None;
             }
         },
@@ -292,18 +377,33 @@ pub fn criterion(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Criterion> {
                 "jsonpath" => CriterionKind::JsonPath(version),
                 "xpath" => CriterionKind::XPath(version),
                 other => {
-                    r.error("E0113", &child(&tptr, "type"), format!("unknown criterion expression type `{other}`"), Some("use `jsonpath` or `xpath`".into()));
+                    r.error(
+                        "E0113",
+                        &child(&tptr, "type"),
+                        format!("unknown criterion expression type `{other}`"),
+                        Some("use `jsonpath` or `xpath`".into()),
+                    );
                     return None;
                 }
             }
         }
         Some(other) => {
-            r.error("E0103", &tptr, format!("`type` must be a string or a mapping, found {}", type_name(other)), None);
+            r.error(
+                "E0103",
+                &tptr,
+                format!("`type` must be a string or a mapping, found {}", type_name(other)),
+                None,
+            );
             return None;
         }
     };
     if kind != CriterionKind::Simple && context.is_none() {
-        r.error("E0114", ptr, "a criterion with a `type` needs a `context`", Some("add `context: $response.body` (the value the condition is evaluated against)".into()));
+        r.error(
+            "E0114",
+            ptr,
+            "a criterion with a `type` needs a `context`",
+            Some("add `context: $response.body` (the value the condition is evaluated against)".into()),
+        );
     }
     Some(Criterion { ptr: ptr.to_string(), condition, context, kind })
 }
@@ -333,7 +433,12 @@ fn action(o: Obj, failure: bool, r: &mut Reporter) -> Option<Action> {
         "retry" => ActionKind::Retry,
         other => {
             let help = if failure { "use `end`, `goto` or `retry`" } else { "use `end` or `goto`" };
-            r.error("E0115", &child(o.ptr, "type"), format!("unknown action type `{other}`"), Some(help.into()));
+            r.error(
+                "E0115",
+                &child(o.ptr, "type"),
+                format!("unknown action type `{other}`"),
+                Some(help.into()),
+            );
             return None;
         }
     };
@@ -342,7 +447,12 @@ fn action(o: Obj, failure: bool, r: &mut Reporter) -> Option<Action> {
     let retry_after = number_field(&o, "retryAfter", r);
     let retry_limit = number_field(&o, "retryLimit", r).and_then(|n| {
         if n.fract() != 0.0 {
-            r.error("E0116", &child(o.ptr, "retryLimit"), format!("`retryLimit` must be a whole number, found {n}"), None);
+            r.error(
+                "E0116",
+                &child(o.ptr, "retryLimit"),
+                format!("`retryLimit` must be a whole number, found {n}"),
+                None,
+            );
             None
         } else {
             Some(n as u64)
@@ -351,21 +461,52 @@ fn action(o: Obj, failure: bool, r: &mut Reporter) -> Option<Action> {
     if kind != ActionKind::Retry {
         for key in ["retryAfter", "retryLimit"] {
             if o.get(key).is_some() {
-                r.warn("W0102", &child(o.ptr, key), format!("`{key}` has no effect on a `{}` action", kind_name(kind)), Some("remove it, or make the action `type: retry`".into()));
+                r.warn(
+                    "W0102",
+                    &child(o.ptr, key),
+                    format!("`{key}` has no effect on a `{}` action", kind_name(kind)),
+                    Some("remove it, or make the action `type: retry`".into()),
+                );
             }
         }
     }
     if step_id.is_some() && workflow_id.is_some() {
-        r.report(Severity::Error, "E0117", &child(o.ptr, "workflowId"), Part::Key, format!("action `{name}` names both a `stepId` and a `workflowId`"), Some("keep one of them".into()));
+        r.report(
+            Severity::Error,
+            "E0117",
+            &child(o.ptr, "workflowId"),
+            Part::Key,
+            format!("action `{name}` names both a `stepId` and a `workflowId`"),
+            Some("keep one of them".into()),
+        );
     }
     if kind == ActionKind::Goto && step_id.is_none() && workflow_id.is_none() {
-        r.error("E0118", o.ptr, format!("goto action `{name}` names no target"), Some("add `stepId:` or `workflowId:`".into()));
+        r.error(
+            "E0118",
+            o.ptr,
+            format!("goto action `{name}` names no target"),
+            Some("add `stepId:` or `workflowId:`".into()),
+        );
     }
     if kind == ActionKind::End && (step_id.is_some() || workflow_id.is_some()) {
-        r.warn("W0102", o.ptr, format!("end action `{name}` ignores its `stepId`/`workflowId`"), Some("remove the target, or make it `type: goto`".into()));
+        r.warn(
+            "W0102",
+            o.ptr,
+            format!("end action `{name}` ignores its `stepId`/`workflowId`"),
+            Some("remove the target, or make it `type: goto`".into()),
+        );
     }
     let criteria = o.list("criteria", r).into_iter().filter_map(|(p, v)| criterion(v, &p, r)).collect();
-    Some(Action { ptr: o.ptr.to_string(), name, kind, step_id, workflow_id, retry_after, retry_limit, criteria })
+    Some(Action {
+        ptr: o.ptr.to_string(),
+        name,
+        kind,
+        step_id,
+        workflow_id,
+        retry_after,
+        retry_limit,
+        criteria,
+    })
 }
 
 fn kind_name(k: ActionKind) -> &'static str {
@@ -382,13 +523,20 @@ fn number_field(o: &Obj, key: &str, r: &mut Reporter) -> Option<f64> {
         Value::Number(n) => match n.as_f64() {
             Some(f) if f >= 0.0 && f.is_finite() => Some(f),
             _ => {
-                r.error("E0116", &p, format!("`{key}` must not be negative, found {n}"), Some(format!("`{key}` is a non-negative number")));
+                r.error(
+                    "E0116",
+                    &p,
+                    format!("`{key}` must not be negative, found {n}"),
+                    Some(format!("`{key}` is a non-negative number")),
+                );
                 None
             }
         },
         other => {
             let help = match other {
-                Value::String(s) if s.trim().parse::<f64>().is_ok() => format!("write it without quotes: `{key}: {}`", s.trim()),
+                Value::String(s) if s.trim().parse::<f64>().is_ok() => {
+                    format!("write it without quotes: `{key}: {}`", s.trim())
+                }
                 _ => format!("`{key}` is a non-negative number (seconds for `retryAfter`)"),
             };
             r.error("E0116", &p, format!("`{key}` must be a number, found {}", type_name(other)), Some(help));
@@ -405,9 +553,10 @@ fn components(o: Obj, r: &mut Reporter) -> Components {
     }
     for (name, p, v) in o.entries("parameters", r) {
         if let Some(po) = Obj::of(v, &p, "a parameter", r)
-            && let Some(param) = parameter(po, r) {
-                c.parameters.push((name, param));
-            }
+            && let Some(param) = parameter(po, r)
+        {
+            c.parameters.push((name, param));
+        }
     }
     for (key, failure) in [("successActions", false), ("failureActions", true)] {
         for (name, p, v) in o.entries(key, r) {

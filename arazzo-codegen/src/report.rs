@@ -29,18 +29,38 @@ pub enum Part {
 
 impl Reporter<'_> {
     /// Records a finding at `pointer`.
-    pub fn report(&mut self, severity: Severity, code: &'static str, pointer: &str, part: Part, message: String, help: Option<String>) {
+    pub fn report(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        pointer: &str,
+        part: Part,
+        message: String,
+        help: Option<String>,
+    ) {
         let d = locate(self.file, self.tree, severity, code, pointer, part, message, help);
         self.diags.push(d);
     }
 
     /// Records an error at the value of `pointer`.
-    pub fn error(&mut self, code: &'static str, pointer: &str, message: impl Into<String>, help: Option<String>) {
+    pub fn error(
+        &mut self,
+        code: &'static str,
+        pointer: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         self.report(Severity::Error, code, pointer, Part::Value, message.into(), help);
     }
 
     /// Records a warning at the value of `pointer`.
-    pub fn warn(&mut self, code: &'static str, pointer: &str, message: impl Into<String>, help: Option<String>) {
+    pub fn warn(
+        &mut self,
+        code: &'static str,
+        pointer: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         self.report(Severity::Warning, code, pointer, Part::Value, message.into(), help);
     }
 }
@@ -77,7 +97,17 @@ pub fn locate(
         }
         Part::Inner(..) => (span.value, scalar_width),
     };
-    Diagnostic { severity, code, message, file: file.to_string(), line: pos.line, column: pos.column, width, pointer: pointer.to_string(), help }
+    Diagnostic {
+        severity,
+        code,
+        message,
+        file: file.to_string(),
+        line: pos.line,
+        column: pos.column,
+        width,
+        pointer: pointer.to_string(),
+        help,
+    }
 }
 
 /// A JSON object being read, with its pointer.
@@ -117,7 +147,12 @@ impl<'v> Obj<'v> {
                 } else {
                     "write it as `key: value` lines, indented under its name".to_string()
                 };
-                r.error("E0103", ptr, format!("{what} must be a mapping, found {}", type_name(other)), Some(help));
+                r.error(
+                    "E0103",
+                    ptr,
+                    format!("{what} must be a mapping, found {}", type_name(other)),
+                    Some(help),
+                );
                 None
             }
         }
@@ -131,14 +166,28 @@ impl<'v> Obj<'v> {
             }
             if key == "<<" {
                 let help = "write the fields out (anchors and aliases `&a`/`*a` themselves work)";
-                r.report(Severity::Error, "E0102", &child(self.ptr, key), Part::Key, "YAML merge keys (`<<`) are not supported".into(), Some(help.into()));
+                r.report(
+                    Severity::Error,
+                    "E0102",
+                    &child(self.ptr, key),
+                    Part::Key,
+                    "YAML merge keys (`<<`) are not supported".into(),
+                    Some(help.into()),
+                );
                 continue;
             }
             let help = match did_you_mean(key, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("{what} has the fields {}; extensions must start with `x-`", list(known)),
             };
-            r.report(Severity::Error, "E0102", &child(self.ptr, key), Part::Key, format!("unknown field `{key}` in {what}"), Some(help));
+            r.report(
+                Severity::Error,
+                "E0102",
+                &child(self.ptr, key),
+                Part::Key,
+                format!("unknown field `{key}` in {what}"),
+                Some(help),
+            );
         }
     }
 
@@ -158,7 +207,12 @@ impl<'v> Obj<'v> {
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                r.error("E0103", &child(self.ptr, key), format!("`{key}` must be a string, found {}", type_name(other)), None);
+                r.error(
+                    "E0103",
+                    &child(self.ptr, key),
+                    format!("`{key}` must be a string, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
@@ -172,7 +226,12 @@ impl<'v> Obj<'v> {
                 items.iter().enumerate().map(|(i, v)| (format!("{}/{i}", child(self.ptr, key)), v)).collect()
             }
             Some(other) => {
-                r.error("E0103", &child(self.ptr, key), format!("`{key}` must be a list, found {}", type_name(other)), None);
+                r.error(
+                    "E0103",
+                    &child(self.ptr, key),
+                    format!("`{key}` must be a list, found {}", type_name(other)),
+                    None,
+                );
                 Vec::new()
             }
         }
@@ -185,7 +244,12 @@ impl<'v> Obj<'v> {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), child(&ptr, k), v)).collect(),
             Some(other) => {
-                r.error("E0103", &ptr, format!("`{key}` must be a mapping, found {}", type_name(other)), None);
+                r.error(
+                    "E0103",
+                    &ptr,
+                    format!("`{key}` must be a mapping, found {}", type_name(other)),
+                    None,
+                );
                 Vec::new()
             }
         }
@@ -199,7 +263,10 @@ impl<'v> Obj<'v> {
             self.ptr,
             Part::Key,
             format!("{what} is missing the required field `{key}`"),
-            Some(format!("add `{key}:` to this {}", what.trim_start_matches("the ").trim_start_matches("an ").trim_start_matches("a "))),
+            Some(format!(
+                "add `{key}:` to this {}",
+                what.trim_start_matches("the ").trim_start_matches("an ").trim_start_matches("a ")
+            )),
         );
     }
 }

@@ -178,7 +178,8 @@ impl MarkedEventReceiver for SpanCollector {
             Event::Scalar(text, style, ..) => {
                 if let Some((p, key)) = self.place(pos, Some(&text)) {
                     let quoted = matches!(style, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted);
-                    let inline = !matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) && !text.contains('\n');
+                    let inline = !matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
+                        && !text.contains('\n');
                     self.spans.insert(p, NodeSpan { value: pos, key, quoted, inline });
                 }
             }

@@ -76,11 +76,21 @@ pub struct Field {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Def {
-    Struct { doc: Option<String>, fields: Vec<Field> },
+    Struct {
+        doc: Option<String>,
+        fields: Vec<Field>,
+    },
     /// (wire value, variant) pairs; `Unknown` is the catch-all.
-    Enum { doc: Option<String>, values: Vec<(String, String)> },
+    Enum {
+        doc: Option<String>,
+        values: Vec<(String, String)>,
+    },
     /// `Unknown` is the catch-all.
-    Union { doc: Option<String>, tag: String, variants: Vec<UnionVariant> },
+    Union {
+        doc: Option<String>,
+        tag: String,
+        variants: Vec<UnionVariant>,
+    },
 }
 
 /// A variant of a tagged union: (tag value, variant, struct).
@@ -197,16 +207,24 @@ impl TypeSpace {
                 ["boolean"] => Ty::Bool,
                 ["array"] => {
                     let item = match s.get("items") {
-                        Some(items) => self.sub(loaded, file, &child(ptr, "items"), items, &format!("{name} item")),
+                        Some(items) => {
+                            self.sub(loaded, file, &child(ptr, "items"), items, &format!("{name} item"))
+                        }
                         None => Ty::Json,
                     };
                     Ty::Array(Box::new(item))
                 }
-                ["object"] | [] if s.get("properties").is_some() => self.object(loaded, file, ptr, s, name, &[(file, ptr.to_string(), s.clone())]),
+                ["object"] | [] if s.get("properties").is_some() => {
+                    self.object(loaded, file, ptr, s, name, &[(file, ptr.to_string(), s.clone())])
+                }
                 ["object"] => match s.get("additionalProperties") {
-                    Some(ap @ Value::Object(_)) => {
-                        Ty::Map(Box::new(self.sub(loaded, file, &child(ptr, "additionalProperties"), ap, &format!("{name} value"))))
-                    }
+                    Some(ap @ Value::Object(_)) => Ty::Map(Box::new(self.sub(
+                        loaded,
+                        file,
+                        &child(ptr, "additionalProperties"),
+                        ap,
+                        &format!("{name} value"),
+                    ))),
                     _ => Ty::Json,
                 },
                 _ => Ty::Json,
@@ -236,8 +254,14 @@ impl TypeSpace {
         for i in 0..list.len() {
             let (vf, vp) = deref(loaded, file, &format!("{}/{i}", child(ptr, "oneOf")))?;
             let schema = value_at(loaded, vf, &vp)?;
-            let one_value = schema.pointer(&format!("/properties/{tag}/enum")).and_then(Value::as_array).filter(|e| e.len() == 1);
-            let wire = schema.pointer(&format!("/properties/{tag}/const")).or_else(|| one_value?.first()).and_then(Value::as_str)?;
+            let one_value = schema
+                .pointer(&format!("/properties/{tag}/enum"))
+                .and_then(Value::as_array)
+                .filter(|e| e.len() == 1);
+            let wire = schema
+                .pointer(&format!("/properties/{tag}/const"))
+                .or_else(|| one_value?.first())
+                .and_then(Value::as_str)?;
             if schema.pointer(&format!("/properties/{tag}")).is_some_and(|p| p.get("$ref").is_some()) {
                 return None;
             }
@@ -295,7 +319,15 @@ impl TypeSpace {
 
     /// A struct for schema `s` at (file, ptr), with the properties of `parts` (its `allOf`
     /// members, then itself).
-    fn object(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str, parts: &[Part]) -> Ty {
+    fn object(
+        &mut self,
+        loaded: &Loaded,
+        file: usize,
+        ptr: &str,
+        s: &Value,
+        name: &str,
+        parts: &[Part],
+    ) -> Ty {
         // Reserve the name first so recursive schemas terminate.
         let (base, name) = self.type_name(name);
         self.define(&name, Def::Struct { doc: doc_of(s), fields: Vec::new() });
@@ -304,7 +336,12 @@ impl TypeSpace {
         }
         self.open.push(name.clone());
         let mut idents = Names::default();
-        let required: Vec<&str> = parts.iter().flat_map(|(_, _, p)| p.get("required").and_then(Value::as_array)).flatten().filter_map(Value::as_str).collect();
+        let required: Vec<&str> = parts
+            .iter()
+            .flat_map(|(_, _, p)| p.get("required").and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         let mut fields: Vec<Field> = Vec::new();
         for (file, ptr, part) in parts {
             let (file, props_ptr) = (*file, child(ptr, "properties"));
@@ -315,14 +352,34 @@ impl TypeSpace {
                 }
                 // A constant may be the tag of a union, which serde takes out before the variant
                 // reads its fields: it is optional even when required.
-                let constant = prop.get("const").is_some() || prop.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
+                let constant = prop.get("const").is_some()
+                    || prop.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
                 let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name} {wire}"));
                 // A readOnly/writeOnly property is absent in one direction even when required.
-                let one_way = ["readOnly", "writeOnly"].iter().any(|k| prop.get(*k) == Some(&Value::Bool(true)));
-                let ty = if (required.contains(&wire.as_str()) && !one_way && !constant) || matches!(ty, Ty::Option(_)) { ty } else { Ty::Option(Box::new(ty)) };
+                let one_way =
+                    ["readOnly", "writeOnly"].iter().any(|k| prop.get(*k) == Some(&Value::Bool(true)));
+                let ty = if (required.contains(&wire.as_str()) && !one_way && !constant)
+                    || matches!(ty, Ty::Option(_))
+                {
+                    ty
+                } else {
+                    Ty::Option(Box::new(ty))
+                };
                 let boxed = matches!(ty.unwrapped(), Ty::Struct(n) | Ty::Union(n) if self.open.contains(n));
-                let resolved_doc = if file == usize::MAX { None } else { deref(loaded, file, &child(&props_ptr, wire)).and_then(|(f, p)| value_at(loaded, f, &p)).and_then(doc_of) };
-                fields.push(Field { wire: wire.clone(), ident: idents.snake(wire), ty, doc: doc_of(prop).or(resolved_doc), boxed });
+                let resolved_doc = if file == usize::MAX {
+                    None
+                } else {
+                    deref(loaded, file, &child(&props_ptr, wire))
+                        .and_then(|(f, p)| value_at(loaded, f, &p))
+                        .and_then(doc_of)
+                };
+                fields.push(Field {
+                    wire: wire.clone(),
+                    ident: idents.snake(wire),
+                    ty,
+                    doc: doc_of(prop).or(resolved_doc),
+                    boxed,
+                });
             }
         }
         self.open.pop();
@@ -473,7 +530,12 @@ impl TypeSpace {
     }
 }
 
-fn enum_tokens(rt: &TokenStream, id: &syn::Ident, doc: Option<&str>, pairs: &[(String, String)]) -> TokenStream {
+fn enum_tokens(
+    rt: &TokenStream,
+    id: &syn::Ident,
+    doc: Option<&str>,
+    pairs: &[(String, String)],
+) -> TokenStream {
     let doc = doc_attr(doc);
     let values: Vec<&str> = pairs.iter().map(|(w, _)| w.as_str()).collect();
     let idents: Vec<syn::Ident> = pairs.iter().map(|(_, v)| ident(v)).collect();
@@ -537,7 +599,9 @@ fn object_parts(loaded: &Loaded, file: usize, ptr: &str, s: &Value, depth: usize
             let (mf, mp) = deref(loaded, file, &mptr)?;
             (mf, mp.clone(), value_at(loaded, mf, &mp)?.clone())
         };
-        let object = m.get("properties").is_some() || m.get("allOf").is_some() || m.get("type").and_then(Value::as_str) == Some("object");
+        let object = m.get("properties").is_some()
+            || m.get("allOf").is_some()
+            || m.get("type").and_then(Value::as_str) == Some("object");
         if !object || m.get("$ref").is_some() || depth > 32 {
             return None;
         }
@@ -556,11 +620,17 @@ pub fn complex_types<'t>(tys: impl IntoIterator<Item = &'t Ty>) -> TokenStream {
             _ => 0,
         }
     }
-    if tys.into_iter().any(|t| depth(t) >= 3) { quote!(#[allow(clippy::type_complexity)]) } else { TokenStream::new() }
+    if tys.into_iter().any(|t| depth(t) >= 3) {
+        quote!(#[allow(clippy::type_complexity)])
+    } else {
+        TokenStream::new()
+    }
 }
 
 fn component_name(ptr: &str) -> Option<&str> {
-    ptr.strip_prefix("/components/schemas/").filter(|n| !n.contains('/')).or_else(|| ptr.strip_prefix("/definitions/").filter(|n| !n.contains('/')))
+    ptr.strip_prefix("/components/schemas/")
+        .filter(|n| !n.contains('/'))
+        .or_else(|| ptr.strip_prefix("/definitions/").filter(|n| !n.contains('/')))
 }
 
 fn doc_of(s: &Value) -> Option<String> {

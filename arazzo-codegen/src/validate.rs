@@ -40,7 +40,11 @@ pub fn resolve_target(loaded: &Loaded, doc: usize, target: &Target) -> Result<Re
                 let (file, _) = source_file(loaded, doc, source)?;
                 let Some(file) = file else { return Ok(Resolution::Unchecked) };
                 let Some(other) = loaded.documents.get(&file) else {
-                    return Err(("E0312", format!("source `{source}` is not an Arazzo document"), Some("give it `type: arazzo`".into())));
+                    return Err((
+                        "E0312",
+                        format!("source `{source}` is not an Arazzo document"),
+                        Some("give it `type: arazzo`".into()),
+                    ));
                 };
                 return match other.workflows.iter().position(|w| w.id == wf) {
                     Some(i) => Ok(Resolution::ExternalWorkflow(file, i)),
@@ -105,7 +109,8 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
         }
     } else if let Some((source, op)) = id.split_once('.').filter(|(s, op)| {
         // Redocly's `source.operationId` form, unless the whole id is an operationId (`pets.list`).
-        let has = |f: &usize, op: &str| openapi::operations(loaded, *f).iter().any(|o| o.id.as_deref() == Some(op));
+        let has =
+            |f: &usize, op: &str| openapi::operations(loaded, *f).iter().any(|o| o.id.as_deref() == Some(op));
         files.iter().any(|(n, f)| n == s && has(f, op)) && !files.iter().any(|(_, f)| has(f, id))
     }) {
         (files.iter().filter(|(n, _)| n == source).cloned().collect(), op)
@@ -121,7 +126,11 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
         1 => Ok(Resolution::Operation(found[0].1.clone())),
         0 if remote && !id.starts_with('$') => Ok(Resolution::Unchecked),
         0 => {
-            let all: Vec<String> = scope.iter().flat_map(|(_, f)| openapi::operations(loaded, *f)).filter_map(|o| o.id).collect();
+            let all: Vec<String> = scope
+                .iter()
+                .flat_map(|(_, f)| openapi::operations(loaded, *f))
+                .filter_map(|o| o.id)
+                .collect();
             let (code, message, help) = unknown("operationId", op_id, all.iter().map(String::as_str));
             Err((code, message, help))
         }
@@ -129,7 +138,10 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
             let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
             Err((
                 "E0313",
-                format!("operationId `{op_id}` is ambiguous: it is in the sources {}", crate::report::list(&names)),
+                format!(
+                    "operationId `{op_id}` is ambiguous: it is in the sources {}",
+                    crate::report::list(&names)
+                ),
                 Some(format!("qualify it: `$sourceDescriptions.{}.{op_id}`", names[0])),
             ))
         }
@@ -139,10 +151,20 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
 fn resolve_operation_path(loaded: &Loaded, doc: usize, path: &str) -> Result<Resolution, Unresolved> {
     let help = Some("write it as `{$sourceDescriptions.<name>.url}#/paths/~1pets/get`".to_string());
     let Some(rest) = path.strip_prefix("{$sourceDescriptions.") else {
-        return Err(("E0314", format!("operationPath `{path}` does not start with a source URL expression"), help));
+        return Err((
+            "E0314",
+            format!("operationPath `{path}` does not start with a source URL expression"),
+            help,
+        ));
     };
     let Some((source, pointer)) = rest.split_once(".url}#") else {
-        return Err(("E0314", format!("operationPath `{path}` is not of the form `{{$sourceDescriptions.<name>.url}}#<pointer>`"), help));
+        return Err((
+            "E0314",
+            format!(
+                "operationPath `{path}` is not of the form `{{$sourceDescriptions.<name>.url}}#<pointer>`"
+            ),
+            help,
+        ));
     };
     let Some(file) = source_file(loaded, doc, source)?.0 else { return Ok(Resolution::Unchecked) };
     // A URI fragment may percent-encode what the pointer holds (`~1pets~1%7Bid%7D`).
@@ -180,8 +202,16 @@ pub fn validate(loaded: &Loaded, doc_idx: usize, settings: &Settings, diags: &mu
     let Some(doc) = loaded.documents.get(&doc_idx) else { return };
     let ctx = Ctx { loaded, doc_idx, doc, settings };
     let mut r = loaded.reporter(doc_idx, diags);
-    unique(doc.sources.iter().map(|s| (s.name.as_str(), format!("{}/name", s.ptr))), "source description name", &mut r);
-    unique(doc.workflows.iter().map(|w| (w.id.as_str(), format!("{}/workflowId", w.ptr))), "workflowId", &mut r);
+    unique(
+        doc.sources.iter().map(|s| (s.name.as_str(), format!("{}/name", s.ptr))),
+        "source description name",
+        &mut r,
+    );
+    unique(
+        doc.workflows.iter().map(|w| (w.id.as_str(), format!("{}/workflowId", w.ptr))),
+        "workflowId",
+        &mut r,
+    );
     for w in &doc.workflows {
         ctx.workflow(w, &mut r);
     }
@@ -192,13 +222,19 @@ fn unique<'a>(items: impl Iterator<Item = (&'a str, String)>, what: &str, r: &mu
     let mut seen: HashMap<&str, ()> = HashMap::new();
     for (name, ptr) in items {
         if seen.insert(name, ()).is_some() {
-            r.error("E0316", &ptr, format!("duplicate {what} `{name}`"), Some(format!("each {what} must be unique")));
+            r.error(
+                "E0316",
+                &ptr,
+                format!("duplicate {what} `{name}`"),
+                Some(format!("each {what} must be unique")),
+            );
         }
     }
 }
 
 fn depends_on_cycles(doc: &Document, r: &mut Reporter) {
-    let ids: BTreeMap<&str, usize> = doc.workflows.iter().enumerate().map(|(i, w)| (w.id.as_str(), i)).collect();
+    let ids: BTreeMap<&str, usize> =
+        doc.workflows.iter().enumerate().map(|(i, w)| (w.id.as_str(), i)).collect();
     for w in &doc.workflows {
         for (ptr, dep) in &w.depends_on {
             if dep.starts_with("$sourceDescriptions.") {
@@ -208,7 +244,12 @@ fn depends_on_cycles(doc: &Document, r: &mut Reporter) {
                 let (code, message, help) = unknown("workflow", dep, ids.keys().copied());
                 r.error(code, ptr, message, help);
             } else if reaches(doc, &ids, dep, &w.id) {
-                r.error("E0317", ptr, format!("`dependsOn` forms a cycle: `{dep}` depends on `{}` again", w.id), Some("remove one of the dependencies".into()));
+                r.error(
+                    "E0317",
+                    ptr,
+                    format!("`dependsOn` forms a cycle: `{dep}` depends on `{}` again", w.id),
+                    Some("remove one of the dependencies".into()),
+                );
             }
         }
     }
@@ -240,7 +281,8 @@ pub fn successors(w: &Workflow, components: &Components) -> Vec<BTreeSet<usize>>
         if i + 1 < n {
             direct[i].insert(i + 1);
         }
-        let all = s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
+        let all =
+            s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions);
         for a in all.filter_map(|a| inline_action(a, components)) {
             match a.kind {
                 ActionKind::Retry => {
@@ -274,7 +316,11 @@ pub fn inline_action<'a>(a: &'a ActionRef, components: &'a Components) -> Option
     match a {
         ActionRef::Inline(a) => Some(a),
         ActionRef::Reusable { kind, name, .. } => {
-            let list = if kind == "failureActions" { &components.failure_actions } else { &components.success_actions };
+            let list = if kind == "failureActions" {
+                &components.failure_actions
+            } else {
+                &components.success_actions
+            };
             list.iter().find(|(n, _)| n == name).map(|(_, a)| a)
         }
     }
@@ -304,17 +350,20 @@ impl Ctx<'_> {
         unique(w.steps.iter().map(|s| (s.id.as_str(), format!("{}/stepId", s.ptr))), "stepId", r);
         if let Some((ptr, schema)) = &w.inputs
             && let Some(reference) = schema.get("$ref").and_then(Value::as_str)
-                && input_schema(self.doc, w).is_none() {
-                    let names = self.doc.components.inputs.iter().map(|(n, _, _)| n.as_str());
-                    let name = reference.rsplit('/').next().unwrap_or(reference);
-                    let (code, message, help) = unknown("input component", name, names);
-                    r.error(code, &child(ptr, "$ref"), message, help);
-                }
+            && input_schema(self.doc, w).is_none()
+        {
+            let names = self.doc.components.inputs.iter().map(|(n, _, _)| n.as_str());
+            let name = reference.rsplit('/').next().unwrap_or(reference);
+            let (code, message, help) = unknown("input component", name, names);
+            r.error(code, &child(ptr, "$ref"), message, help);
+        }
         for (ptr, id) in &w.depends_on {
             if id.starts_with("$sourceDescriptions.")
-                && let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
-                    r.error(code, ptr, message, help);
-                }
+                && let Err((code, message, help)) =
+                    resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone()))
+            {
+                r.error(code, ptr, message, help);
+            }
             self.inputs_by_name(w, ptr, id, "`dependsOn`", r);
         }
         let reach = successors(w, &self.doc.components);
@@ -333,13 +382,14 @@ impl Ctx<'_> {
     }
 
     fn step(&self, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
-        let resolution = s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
-            Ok(res) => Some(res),
-            Err((code, message, help)) => {
-                r.error(code, ptr, message, help);
-                None
-            }
-        });
+        let resolution =
+            s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
+                Ok(res) => Some(res),
+                Err((code, message, help)) => {
+                    r.error(code, ptr, message, help);
+                    None
+                }
+            });
         let op = match &resolution {
             Some(Some(Resolution::Operation(op))) => Some(op),
             _ => None,
@@ -353,7 +403,9 @@ impl Ctx<'_> {
                 supplied.push((param.name.clone(), loc.clone()));
             } else if !is_workflow_step && s.parameters.iter().any(|q| std::ptr::eq(q, p)) {
                 // Counted as supplied wherever it may belong, so E0319 does not repeat this error.
-                supplied.extend(["path", "query", "header", "cookie"].map(|l| (param.name.clone(), l.to_string())));
+                supplied.extend(
+                    ["path", "query", "header", "cookie"].map(|l| (param.name.clone(), l.to_string())),
+                );
                 r.report(
                     Severity::Error,
                     "E0318",
@@ -370,7 +422,9 @@ impl Ctx<'_> {
         if let Some(op) = op {
             self.operation_params(s, op, &supplied, r);
         }
-        if let (Some((ptr, _)), Some(Some(Resolution::LocalWorkflow(_) | Resolution::ExternalWorkflow(..)))) = (&s.target, &resolution) {
+        if let (Some((ptr, _)), Some(Some(Resolution::LocalWorkflow(_) | Resolution::ExternalWorkflow(..)))) =
+            (&s.target, &resolution)
+        {
             self.call_params(w, s, ptr, r);
         }
         if let Some(b) = &s.request_body {
@@ -379,7 +433,12 @@ impl Ctx<'_> {
             }
             for (ptr, target, value) in &b.replacements {
                 if !target.is_empty() && !target.starts_with('/') && !target.starts_with("$") {
-                    r.warn("W0301", &child(ptr, "target"), format!("replacement target `{target}` is not a JSON pointer"), Some(format!("write `/{target}`")));
+                    r.warn(
+                        "W0301",
+                        &child(ptr, "target"),
+                        format!("replacement target `{target}` is not a JSON pointer"),
+                        Some(format!("write `/{target}`")),
+                    );
                 }
                 self.values(w, Some(si), &child(ptr, "value"), value, reach, r);
             }
@@ -412,13 +471,24 @@ impl Ctx<'_> {
     fn param<'p>(&'p self, p: &'p ParamRef, r: &mut Reporter) -> Option<&'p Parameter> {
         let found = self.param_quiet(p);
         if let (None, ParamRef::Reusable { ptr, name, .. }) = (found, p) {
-            let (code, message, help) = unknown("parameter component", name, self.doc.components.parameters.iter().map(|(n, _)| n.as_str()));
+            let (code, message, help) = unknown(
+                "parameter component",
+                name,
+                self.doc.components.parameters.iter().map(|(n, _)| n.as_str()),
+            );
             r.error(code, &child(ptr, "reference"), message, help);
         }
         found
     }
 
-    fn param_values(&self, w: &Workflow, si: Option<usize>, p: &ParamRef, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+    fn param_values(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        p: &ParamRef,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
         match p {
             ParamRef::Inline(p) => self.values(w, si, &child(&p.ptr, "value"), &p.value, reach, r),
             ParamRef::Reusable { value: Some((ptr, v)), .. } => self.values(w, si, ptr, v, reach, r),
@@ -428,18 +498,32 @@ impl Ctx<'_> {
 
     fn operation_params(&self, s: &Step, op: &Operation, supplied: &[(String, String)], r: &mut Reporter) {
         // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
-        let ignored = |d: &openapi::OpParam| d.location == "header" && ["accept", "content-type", "authorization"].contains(&d.name.to_ascii_lowercase().as_str());
-        let declared: Vec<_> = openapi::parameters(self.loaded, op).into_iter().filter(|d| !ignored(d)).collect();
+        let ignored = |d: &openapi::OpParam| {
+            d.location == "header"
+                && ["accept", "content-type", "authorization"].contains(&d.name.to_ascii_lowercase().as_str())
+        };
+        let declared: Vec<_> =
+            openapi::parameters(self.loaded, op).into_iter().filter(|d| !ignored(d)).collect();
         let api_keys = openapi::api_keys(self.loaded, op);
-        let same = |a: &str, b: &str, loc: &str| if loc == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
+        let same =
+            |a: &str, b: &str, loc: &str| if loc == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
         for d in declared.iter().filter(|d| d.required) {
             if !supplied.iter().any(|(n, l)| l == &d.location && same(n, &d.name, l)) {
                 let at = s.target.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| s.ptr.clone());
                 r.error(
                     "E0319",
                     &at,
-                    format!("step `{}` does not supply the required {} parameter `{}` of `{}`", s.id, d.location, d.name, op_name(op)),
-                    Some(format!("add `- name: {}` with `in: {}` and a `value` to the step's parameters", d.name, d.location)),
+                    format!(
+                        "step `{}` does not supply the required {} parameter `{}` of `{}`",
+                        s.id,
+                        d.location,
+                        d.name,
+                        op_name(op)
+                    ),
+                    Some(format!(
+                        "add `- name: {}` with `in: {}` and a `value` to the step's parameters",
+                        d.name, d.location
+                    )),
                 );
             }
         }
@@ -449,35 +533,57 @@ impl Ctx<'_> {
             let known = declared.iter().any(|d| &d.location == loc && same(&d.name, &p.name, loc))
                 || api_keys.iter().any(|(l, k)| l == loc && same(k, &p.name, loc));
             if !known {
-                let names: Vec<&str> = declared.iter().filter(|d| &d.location == loc).map(|d| d.name.as_str()).collect();
-                let help = did_you_mean(&p.name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-                r.warn("W0303", &child(&p.ptr, "name"), format!("`{}` does not declare the {loc} parameter `{}`", op_name(op), p.name), help);
+                let names: Vec<&str> =
+                    declared.iter().filter(|d| &d.location == loc).map(|d| d.name.as_str()).collect();
+                let help =
+                    did_you_mean(&p.name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                r.warn(
+                    "W0303",
+                    &child(&p.ptr, "name"),
+                    format!("`{}` does not declare the {loc} parameter `{}`", op_name(op), p.name),
+                    help,
+                );
             }
         }
     }
 
-    fn action_ref(&self, w: &Workflow, si: Option<usize>, a: &ActionRef, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+    fn action_ref(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        a: &ActionRef,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
         let action = match a {
             ActionRef::Inline(a) => a,
             ActionRef::Reusable { ptr, kind, name } => match inline_action(a, &self.doc.components) {
                 Some(a) => a,
                 None => {
-                    let list = if kind == "failureActions" { &self.doc.components.failure_actions } else { &self.doc.components.success_actions };
-                    let (code, message, help) = unknown(&format!("{kind} component"), name, list.iter().map(|(n, _)| n.as_str()));
+                    let list = if kind == "failureActions" {
+                        &self.doc.components.failure_actions
+                    } else {
+                        &self.doc.components.success_actions
+                    };
+                    let (code, message, help) =
+                        unknown(&format!("{kind} component"), name, list.iter().map(|(n, _)| n.as_str()));
                     r.error(code, &child(ptr, "reference"), message, help);
                     return;
                 }
             },
         };
         if let Some((ptr, id)) = &action.step_id
-            && !w.steps.iter().any(|s| &s.id == id) {
-                let (code, message, help) = unknown("step", id, w.steps.iter().map(|s| s.id.as_str()));
-                r.error(code, ptr, format!("{message} in workflow `{}`", w.id), help);
-            }
+            && !w.steps.iter().any(|s| &s.id == id)
+        {
+            let (code, message, help) = unknown("step", id, w.steps.iter().map(|s| s.id.as_str()));
+            r.error(code, ptr, format!("{message} in workflow `{}`", w.id), help);
+        }
         if let Some((ptr, id)) = &action.workflow_id
-            && let Err((code, message, help)) = resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone())) {
-                r.error(code, ptr, message, help);
-            }
+            && let Err((code, message, help)) =
+                resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.clone()))
+        {
+            r.error(code, ptr, message, help);
+        }
         if let Some((ptr, id)) = &action.workflow_id {
             self.inputs_by_name(w, ptr, id, &format!("a `{:?}` action", action.kind).to_lowercase(), r);
         }
@@ -499,22 +605,37 @@ impl Ctx<'_> {
 
     /// A workflow of another document that `w` lists in `dependsOn`, by its id.
     fn dependency(&self, w: &Workflow, id: &str) -> Option<&Workflow> {
-        w.depends_on.iter().find_map(|(_, dep)| match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(dep.clone())).ok()? {
-            Resolution::ExternalWorkflow(f, i) => Some(&self.loaded.documents[&f].workflows[i]).filter(|x| x.id == id),
-            _ => None,
+        w.depends_on.iter().find_map(|(_, dep)| {
+            match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(dep.clone())).ok()? {
+                Resolution::ExternalWorkflow(f, i) => {
+                    Some(&self.loaded.documents[&f].workflows[i]).filter(|x| x.id == id)
+                }
+                _ => None,
+            }
         })
     }
 
     /// The inputs of the workflow `id` resolves to: (names, required names), when it declares some.
     fn callee_inputs(&self, id: &str) -> Option<(Vec<String>, Vec<String>)> {
-        let (d, w) = match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.to_string())).ok()? {
-            Resolution::LocalWorkflow(i) => (self.doc, &self.doc.workflows[i]),
-            Resolution::ExternalWorkflow(f, i) => (&self.loaded.documents[&f], &self.loaded.documents[&f].workflows[i]),
-            _ => return None,
-        };
+        let (d, w) =
+            match resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id.to_string())).ok()? {
+                Resolution::LocalWorkflow(i) => (self.doc, &self.doc.workflows[i]),
+                Resolution::ExternalWorkflow(f, i) => {
+                    (&self.loaded.documents[&f], &self.loaded.documents[&f].workflows[i])
+                }
+                _ => return None,
+            };
         let schema = input_schema(d, w)?;
-        let names = schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
-        let required = schema.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+        let names = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
         Some((names, required))
     }
 
@@ -531,7 +652,12 @@ impl Ctx<'_> {
             given.push(param.name.clone());
             if !names.contains(&param.name) {
                 let (_, _, help) = unknown("input", &param.name, names.iter().map(String::as_str));
-                r.error("E0320", &child(&param.ptr, "name"), format!("workflow `{id}` has no input `{}`", param.name), help);
+                r.error(
+                    "E0320",
+                    &child(&param.ptr, "name"),
+                    format!("workflow `{id}` has no input `{}`", param.name),
+                    help,
+                );
             }
         }
         for name in required.iter().filter(|n| !given.contains(n)) {
@@ -552,8 +678,14 @@ impl Ctx<'_> {
             r.error(
                 "E0322",
                 ptr,
-                format!("workflow `{id}` requires the input `{name}`, which workflow `{}` does not have", w.id),
-                Some(format!("{via} passes the inputs of `{}` by name: declare `{name}` in its inputs", w.id)),
+                format!(
+                    "workflow `{id}` requires the input `{name}`, which workflow `{}` does not have",
+                    w.id
+                ),
+                Some(format!(
+                    "{via} passes the inputs of `{}` by name: declare `{name}` in its inputs",
+                    w.id
+                )),
             );
         }
     }
@@ -561,11 +693,20 @@ impl Ctx<'_> {
     fn param_quiet<'p>(&'p self, p: &'p ParamRef) -> Option<&'p Parameter> {
         match p {
             ParamRef::Inline(p) => Some(p),
-            ParamRef::Reusable { name, .. } => self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p),
+            ParamRef::Reusable { name, .. } => {
+                self.doc.components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p)
+            }
         }
     }
 
-    fn criterion(&self, w: &Workflow, si: Option<usize>, c: &Criterion, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+    fn criterion(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        c: &Criterion,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
         let cptr = child(&c.ptr, "condition");
         if let Some(ctx) = &c.context {
             self.expression(w, si, &child(&c.ptr, "context"), ctx, Place::Response, reach, r);
@@ -588,8 +729,16 @@ impl Ctx<'_> {
                 }
             }
             CriterionKind::JsonPath(version) => {
-                if let Some(v) = version.as_deref().filter(|v| *v != "draft-goessner-dispatch-jsonpath-00" && *v != "rfc9535") {
-                    r.warn("W0305", &child(&c.ptr, "type/version"), format!("unknown JSONPath version `{v}`; evaluated as RFC 9535"), None);
+                if let Some(v) = version
+                    .as_deref()
+                    .filter(|v| *v != "draft-goessner-dispatch-jsonpath-00" && *v != "rfc9535")
+                {
+                    r.warn(
+                        "W0305",
+                        &child(&c.ptr, "type/version"),
+                        format!("unknown JSONPath version `{v}`; evaluated as RFC 9535"),
+                        None,
+                    );
                 }
                 match expr::parse_jsonpath(&c.condition, c.context.as_deref()) {
                     Ok(parsed) => self.issues(&cptr, &parsed.warnings, r),
@@ -605,7 +754,15 @@ impl Ctx<'_> {
     }
 
     /// Checks every string inside a parameter value or payload.
-    fn values(&self, w: &Workflow, si: Option<usize>, ptr: &str, v: &Value, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+    fn values(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        ptr: &str,
+        v: &Value,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
         match v {
             Value::String(s) => match expr::parse_value(s) {
                 Ok(parsed) => {
@@ -639,7 +796,16 @@ impl Ctx<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn expression(&self, w: &Workflow, si: Option<usize>, ptr: &str, text: &str, place: Place, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+    fn expression(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        ptr: &str,
+        text: &str,
+        place: Place,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
         match expr::parse_expression(text) {
             Ok(parsed) => {
                 self.issues(ptr, &parsed.warnings, r);
@@ -651,22 +817,46 @@ impl Ctx<'_> {
 
     /// Checks what an expression refers to.
     #[allow(clippy::too_many_arguments)]
-    fn reference(&self, w: &Workflow, si: Option<usize>, ptr: &str, e: &Expr, span: Option<(usize, usize)>, place: Place, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+    fn reference(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        ptr: &str,
+        e: &Expr,
+        span: Option<(usize, usize)>,
+        place: Place,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
         let part = span.map_or(Part::Value, |(o, l)| Part::Inner(o, l));
-        let mut fail = |code: &'static str, message: String, help: Option<String>| r.report(Severity::Error, code, ptr, part, message, help);
+        let mut fail = |code: &'static str, message: String, help: Option<String>| {
+            r.report(Severity::Error, code, ptr, part, message, help)
+        };
         match e {
             Expr::Response(_) | Expr::StatusCode if place != Place::Response => {
-                let why = if place == Place::Request { "the request has not been sent yet" } else { "workflow outputs are read after the steps" };
+                let why = if place == Place::Request {
+                    "the request has not been sent yet"
+                } else {
+                    "workflow outputs are read after the steps"
+                };
                 fail("E0301", format!("`{e}` is not available here: {why}"), Some("read the value in a step's `outputs` and refer to it as `$steps.<id>.outputs.<name>`".into()));
             }
             Expr::Inputs { name, path } => {
                 if let Some(names) = input_names(self.doc, w) {
                     if expr::dotted_name(name, path, |n| names.iter().any(|x| x == n)).is_none() {
                         let (_, _, help) = unknown("input", name, names.iter().map(String::as_str));
-                        fail("E0302", format!("input `{name}` is not declared in the inputs of workflow `{}`", w.id), help);
+                        fail(
+                            "E0302",
+                            format!("input `{name}` is not declared in the inputs of workflow `{}`", w.id),
+                            help,
+                        );
                     }
                 } else if w.inputs.is_none() {
-                    fail("E0302", format!("workflow `{}` declares no inputs, but `{e}` reads one", w.id), Some("declare it under the workflow's `inputs.properties`".into()));
+                    fail(
+                        "E0302",
+                        format!("workflow `{}` declares no inputs, but `{e}` reads one", w.id),
+                        Some("declare it under the workflow's `inputs.properties`".into()),
+                    );
                 }
             }
             Expr::Steps { step, name, path, .. } => {
@@ -676,36 +866,56 @@ impl Ctx<'_> {
                     return;
                 };
                 if let Some(name) = name
-                    && expr::dotted_name(name, path, |n| w.steps[xi].outputs.iter().any(|(o, _, _)| o == n)).is_none() {
-                        let (_, _, help) = unknown("output", name, w.steps[xi].outputs.iter().map(|(n, _, _)| n.as_str()));
-                        fail("E0304", format!("step `{step}` has no output `{name}`"), help);
-                        return;
-                    }
+                    && expr::dotted_name(name, path, |n| w.steps[xi].outputs.iter().any(|(o, _, _)| o == n))
+                        .is_none()
+                {
+                    let (_, _, help) =
+                        unknown("output", name, w.steps[xi].outputs.iter().map(|(n, _, _)| n.as_str()));
+                    fail("E0304", format!("step `{step}` has no output `{name}`"), help);
+                    return;
+                }
                 if let Some(si) = si {
                     let own_outputs = place == Place::Response && xi == si;
                     if !own_outputs && !reach[xi].contains(&si) {
-                        let why = if xi == si { "a step cannot read its own outputs before it has run" } else { "it runs later, and no goto leads back here" };
-                        fail("E0305", format!("step `{step}` cannot have run before step `{}`: {why}", w.steps[si].id), Some("refer to a step that runs earlier".into()));
+                        let why = if xi == si {
+                            "a step cannot read its own outputs before it has run"
+                        } else {
+                            "it runs later, and no goto leads back here"
+                        };
+                        fail(
+                            "E0305",
+                            format!("step `{step}` cannot have run before step `{}`: {why}", w.steps[si].id),
+                            Some("refer to a step that runs earlier".into()),
+                        );
                     }
                 }
             }
-            Expr::Workflows { workflow, field, name, path } => match self.doc.workflows.iter().find(|x| &x.id == workflow).or_else(|| self.dependency(w, workflow)) {
+            Expr::Workflows { workflow, field, name, path } => match self
+                .doc
+                .workflows
+                .iter()
+                .find(|x| &x.id == workflow)
+                .or_else(|| self.dependency(w, workflow))
+            {
                 None => {
-                    let (_, message, help) = unknown("workflow", workflow, self.doc.workflows.iter().map(|x| x.id.as_str()));
+                    let (_, message, help) =
+                        unknown("workflow", workflow, self.doc.workflows.iter().map(|x| x.id.as_str()));
                     fail("E0306", message, help);
                 }
                 Some(x) => {
                     if let (Some(name), "outputs") = (name, field.as_str())
-                        && expr::dotted_name(name, path, |n| x.outputs.iter().any(|(o, _, _)| o == n)).is_none() {
-                            fail("E0304", format!("workflow `{workflow}` has no output `{name}`"), None);
-                        }
+                        && expr::dotted_name(name, path, |n| x.outputs.iter().any(|(o, _, _)| o == n))
+                            .is_none()
+                    {
+                        fail("E0304", format!("workflow `{workflow}` has no output `{name}`"), None);
+                    }
                 }
             },
-            Expr::SourceDescriptions { name, .. }
-                if !self.doc.sources.iter().any(|s| &s.name == name) => {
-                    let (_, message, help) = unknown("source description", name, self.doc.sources.iter().map(|s| s.name.as_str()));
-                    fail("E0306", message, help);
-                }
+            Expr::SourceDescriptions { name, .. } if !self.doc.sources.iter().any(|s| &s.name == name) => {
+                let (_, message, help) =
+                    unknown("source description", name, self.doc.sources.iter().map(|s| s.name.as_str()));
+                fail("E0306", message, help);
+            }
             Expr::Components { kind, name } => {
                 let c = &self.doc.components;
                 let names: Vec<&str> = match kind.as_str() {

@@ -31,7 +31,9 @@ pub fn workflows(input: TokenStream) -> TokenStream {
             let tokens = generated.tokens;
             let includes = generated.files_read.iter().map(|f| {
                 let abs = base.join(f).to_string_lossy().into_owned();
-                quote!(const _: &str = include_str!(#abs);)
+                quote!(
+                    const _: &str = include_str!(#abs);
+                )
             });
             quote!(#tokens #(#includes)*).into()
         }
@@ -47,7 +49,9 @@ pub fn workflows(input: TokenStream) -> TokenStream {
             });
             let includes = checked.loaded.paths_read().map(|f| {
                 let abs = base.join(f).to_string_lossy().into_owned();
-                quote!(const _: &str = include_str!(#abs);)
+                quote!(
+                    const _: &str = include_str!(#abs);
+                )
             });
             quote!(#(#errors)* #(#includes)*).into()
         }

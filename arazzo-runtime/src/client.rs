@@ -162,8 +162,8 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Client {
         let http = self.http.unwrap_or_else(|| {
-            let mut b = reqwest::Client::builder()
-                .user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
+            let mut b =
+                reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
             if let Some(t) = self.timeout {
                 b = b.timeout(t);
             }

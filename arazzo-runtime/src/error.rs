@@ -33,9 +33,7 @@ pub enum ErrorKind {
         limit: u32,
     },
     /// The run made more requests and loop re-entries than the client's step budget allows.
-    #[error(
-        "step budget of {budget} requests and re-entries exceeded (see ClientBuilder::step_budget)"
-    )]
+    #[error("step budget of {budget} requests and re-entries exceeded (see ClientBuilder::step_budget)")]
     StepBudgetExceeded {
         /// The budget.
         budget: u32,
@@ -136,11 +134,7 @@ impl Error {
 
     /// A transport or timeout error from reqwest, without its URL.
     pub(crate) fn transport(err: reqwest::Error, ctx: &Ctx, request: &str) -> Self {
-        let kind = if err.is_timeout() {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Transport
-        };
+        let kind = if err.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
         let err = err.without_url();
         let mut detail = format!("{request}: {err}");
         let mut cause = std::error::Error::source(&err);
@@ -190,10 +184,7 @@ impl Error {
     /// True for transport errors, timeouts and statuses 408, 409, 429 and 5xx: trying again later may work.
     pub fn is_retryable(&self) -> bool {
         matches!(self.0.kind, ErrorKind::Transport | ErrorKind::Timeout)
-            || self
-                .0
-                .status
-                .is_some_and(|s| matches!(s, 408 | 409 | 429 | 500..=599))
+            || self.0.status.is_some_and(|s| matches!(s, 408 | 409 | 429 | 500..=599))
     }
 }
 
@@ -232,19 +223,12 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0
-            .source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 fn one_line(s: &str) -> String {
-    s.split(['\r', '\n'])
-        .filter(|l| !l.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.split(['\r', '\n']).filter(|l| !l.trim().is_empty()).map(str::trim).collect::<Vec<_>>().join(" ")
 }
 
 /// A window of at most 512 bytes of `body` around byte `at`, UTF-8 safe, secrets redacted.
@@ -261,16 +245,8 @@ pub(crate) fn excerpt(body: &[u8], at: usize, secrets: &[String]) -> String {
     while end > start && continuation(end) {
         end -= 1;
     }
-    for secret in secrets
-        .iter()
-        .map(String::as_bytes)
-        .filter(|s| !s.is_empty())
-    {
-        for (i, _) in body
-            .windows(secret.len())
-            .enumerate()
-            .filter(|(_, w)| *w == secret)
-        {
+    for secret in secrets.iter().map(String::as_bytes).filter(|s| !s.is_empty()) {
+        for (i, _) in body.windows(secret.len()).enumerate().filter(|(_, w)| *w == secret) {
             let j = i + secret.len();
             if i < start && start < j {
                 start = i;
@@ -299,42 +275,30 @@ mod tests {
     use super::*;
 
     fn ctx() -> Ctx {
-        Ctx {
-            workflow: "w",
-            step: Some("s"),
-            operation: Some("op"),
-            attempt: 2,
-            secrets: Arc::default(),
-        }
+        Ctx { workflow: "w", step: Some("s"), operation: Some("op"), attempt: 2, secrets: Arc::default() }
     }
 
     #[test]
     fn a_missing_output_is_named() {
         let ctx = Ctx { workflow: "w", ..Ctx::default() };
         let e = Error::new(ErrorKind::OutputMissing { output: "batchId" }, &ctx);
-        assert_eq!(e.to_string(), "workflow `w`: workflow output `batchId` has no value (the response did not have it)");
+        assert_eq!(
+            e.to_string(),
+            "workflow `w`: workflow output `batchId` has no value (the response did not have it)"
+        );
     }
 
     #[test]
     fn display_is_one_line() {
-        let e = Error::new(
-            ErrorKind::CriteriaFailed {
-                criteria: vec!["$statusCode == 200"],
-            },
-            &ctx(),
-        )
-        .with_status(404)
-        .with_excerpt(b"{\"error\":\n \"nope\"}", 0, &ctx());
+        let e = Error::new(ErrorKind::CriteriaFailed { criteria: vec!["$statusCode == 200"] }, &ctx())
+            .with_status(404)
+            .with_excerpt(b"{\"error\":\n \"nope\"}", 0, &ctx());
         assert_eq!(
             e.to_string(),
             "workflow `w`, step `s` (operation `op`), attempt 2: HTTP 404: criteria not met: $statusCode == 200; body: {\"error\": \"nope\"}"
         );
         assert!(!e.is_retryable());
-        assert!(
-            Error::new(ErrorKind::Decode, &ctx())
-                .with_status(529)
-                .is_retryable()
-        );
+        assert!(Error::new(ErrorKind::Decode, &ctx()).with_status(529).is_retryable());
         assert!(Error::new(ErrorKind::Timeout, &Ctx::default()).is_retryable());
     }
 
@@ -347,10 +311,7 @@ mod tests {
         for at in [0, 250, 799, 800, 805, 813, 2000] {
             let ex = excerpt(&body, at, &secrets);
             assert!(ex.len() <= EXCERPT_BYTES, "{at}");
-            assert!(
-                !ex.contains("sk-") && !ex.contains("key") && !ex.contains('\u{FFFD}'),
-                "{at}: {ex}"
-            );
+            assert!(!ex.contains("sk-") && !ex.contains("key") && !ex.contains('\u{FFFD}'), "{at}: {ex}");
         }
         assert!(excerpt(&body, 805, &secrets).contains("[redacted]"));
         assert_eq!(excerpt(b"short", 99, &[]), "short");

@@ -55,7 +55,9 @@ fn equals(a: Option<&Value>, b: &Value) -> bool {
     match (a, b) {
         (Value::String(x), Value::String(y)) => x == y || x.to_lowercase() == y.to_lowercase(),
         // Text `true`/`false` (a header, a string field) equals the boolean, in any case.
-        (Value::String(s), Value::Bool(b)) | (Value::Bool(b), Value::String(s)) => s.trim().eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        (Value::String(s), Value::Bool(b)) | (Value::Bool(b), Value::String(s)) => {
+            s.trim().eq_ignore_ascii_case(if *b { "true" } else { "false" })
+        }
         (Value::Number(_) | Value::String(_), Value::Number(_) | Value::String(_)) => {
             order(Some(a), b) == Some(Ordering::Equal)
         }
@@ -105,10 +107,7 @@ mod tests {
         const T: bool = true;
         const F: bool = false;
         //                                                  Eq Ne Lt Le Gt Ge
-        assert_eq!(
-            row(Some(json!("Ended")), json!("ended")),
-            [T, F, F, T, F, T]
-        );
+        assert_eq!(row(Some(json!("Ended")), json!("ended")), [T, F, F, T, F, T]);
         assert_eq!(row(Some(json!("ÉTÉ")), json!("été")), [T, F, F, T, F, T]);
         assert_eq!(row(Some(json!("B")), json!("a")), [F, T, F, F, T, T]);
         assert_eq!(row(Some(json!("alpha")), json!("Zeta")), [F, T, T, T, F, F]);
@@ -128,10 +127,7 @@ mod tests {
         assert_eq!(row(Some(json!(true)), json!("true")), [T, F, F, F, F, F]);
         assert_eq!(row(Some(json!("FALSE")), json!(false)), [T, F, F, F, F, F]);
         assert_eq!(row(Some(json!("yes")), json!(true)), [F, T, F, F, F, F]);
-        assert_eq!(
-            row(Some(json!({"a": 1})), json!({"a": 1})),
-            [T, F, F, F, F, F]
-        );
+        assert_eq!(row(Some(json!({"a": 1})), json!({"a": 1})), [T, F, F, F, F, F]);
         assert_eq!(row(Some(json!([1])), json!([2])), [F, T, F, F, F, F]);
     }
 

@@ -38,10 +38,7 @@ impl<T: DeserializeOwned> JsonlStream<T> {
             Some(open) => {
                 let ctx = resp.ctx.clone();
                 let request = format!("{} {}", resp.method, resp.url);
-                Box::pin(
-                    open.bytes_stream()
-                        .map(move |r| r.map_err(|e| Error::transport(e, &ctx, &request))),
-                )
+                Box::pin(open.bytes_stream().map(move |r| r.map_err(|e| Error::transport(e, &ctx, &request))))
             }
             None => Box::pin(stream::iter([Ok(resp.body)])),
         };
@@ -145,7 +142,11 @@ fn decode<T: DeserializeOwned>(
 
 impl<T> std::fmt::Debug for JsonlStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonlStream").field("status", &self.status).field("line", &self.line).field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("JsonlStream")
+            .field("status", &self.status)
+            .field("line", &self.line)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
     }
 }
 
@@ -167,10 +168,8 @@ mod tests {
             secrets: Arc::new(vec!["sk-1".into()]),
             ..Ctx::default()
         };
-        let chunks: Vec<Result<Bytes, Error>> = chunks
-            .into_iter()
-            .map(|c| c.map(Bytes::from_static))
-            .collect();
+        let chunks: Vec<Result<Bytes, Error>> =
+            chunks.into_iter().map(|c| c.map(Bytes::from_static)).collect();
         JsonlStream::new(Box::pin(stream::iter(chunks)), 200, ctx)
     }
 
@@ -191,8 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn parses_across_awkward_chunk_boundaries() {
-        let body: &'static [u8] =
-            "{\"id\":\"a\"}\r\n\n  \r\n{\"id\":\"é\"}\n{\"id\":\"c\"}".as_bytes();
+        let body: &'static [u8] = "{\"id\":\"a\"}\r\n\n  \r\n{\"id\":\"é\"}\n{\"id\":\"c\"}".as_bytes();
         let expected = vec!["a".to_owned(), "é".to_owned(), "c".to_owned()];
         let e_acute = body.iter().position(|&b| b == 0xC3).unwrap_or(0);
         for split in [
@@ -203,30 +201,17 @@ mod tests {
             vec![1, 2, 3, 4, 5, 20, 30],
             (1..body.len()).collect(),
         ] {
-            assert_eq!(
-                run_split(body, &split).await.ok(),
-                Some(expected.clone()),
-                "{split:?}"
-            );
+            assert_eq!(run_split(body, &split).await.ok(), Some(expected.clone()), "{split:?}");
         }
         assert_eq!(run_split(b"", &[]).await.ok(), Some(vec![]));
         assert_eq!(run_split(b"\n\n", &[1]).await.ok(), Some(vec![]));
-        assert_eq!(
-            run_split(b"{\"id\":\"x\"}\n", &[]).await.ok(),
-            Some(vec!["x".to_owned()])
-        );
+        assert_eq!(run_split(b"{\"id\":\"x\"}\n", &[]).await.ok(), Some(vec!["x".to_owned()]));
     }
 
     #[tokio::test]
     async fn malformed_line_reports_its_number_and_ends() {
-        let mut s = from_chunks(vec![
-            Ok(b"{\"id\":\"a\"}\n\n{\"id\": sk-1"),
-            Ok(b"}\n{\"id\":\"c\"}\n"),
-        ]);
-        assert_eq!(
-            s.next_item().await.and_then(Result::ok),
-            Some(Item { id: "a".into() })
-        );
+        let mut s = from_chunks(vec![Ok(b"{\"id\":\"a\"}\n\n{\"id\": sk-1"), Ok(b"}\n{\"id\":\"c\"}\n")]);
+        assert_eq!(s.next_item().await.and_then(Result::ok), Some(Item { id: "a".into() }));
         let err = match s.next_item().await {
             Some(Err(e)) => e,
             other => panic!("expected an error, got {other:?}"),

@@ -78,8 +78,7 @@ pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
 pub use jsonl::JsonlStream;
 pub use observer::{
-    Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted,
-    TracingObserver,
+    Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, TracingObserver,
 };
 pub use param::{ParamText, ParamValue, encode_path_segment};
 pub use reqwest::Method;
@@ -93,11 +92,11 @@ pub use secret::Secret;
 pub mod __private {
     pub use crate::support::{required_text, unmet};
     pub use crate::{Method, ParamValue, Response, Run, StepRequest, encode_path_segment};
-    pub use regex::Regex;
-    pub use serde_json_path::JsonPath;
     pub use futures_util;
+    pub use regex::Regex;
     pub use serde;
     pub use serde_json;
+    pub use serde_json_path::JsonPath;
 
     /// JSON helpers for generated code that has no static type for a value.
     pub mod json {

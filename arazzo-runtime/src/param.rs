@@ -14,24 +14,14 @@ pub struct ParamText {
 
 impl std::fmt::Debug for ParamText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = if self.secret {
-            "[redacted]"
-        } else {
-            &self.text
-        };
-        f.debug_struct("ParamText")
-            .field("text", &text)
-            .field("secret", &self.secret)
-            .finish()
+        let text = if self.secret { "[redacted]" } else { &self.text };
+        f.debug_struct("ParamText").field("text", &text).field("secret", &self.secret).finish()
     }
 }
 
 impl ParamText {
     fn plain(text: impl Into<String>) -> Self {
-        ParamText {
-            text: text.into(),
-            secret: false,
-        }
+        ParamText { text: text.into(), secret: false }
     }
 }
 
@@ -62,10 +52,7 @@ impl ParamValue for String {
 
 impl ParamValue for Secret {
     fn to_param(&self) -> ParamText {
-        ParamText {
-            text: self.expose().to_owned(),
-            secret: true,
-        }
+        ParamText { text: self.expose().to_owned(), secret: true }
     }
 }
 
@@ -110,17 +97,13 @@ impl<T: ParamValue + ?Sized> ParamValue for &T {
 /// Percent-encodes everything but the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`),
 /// so the result is safe as one path segment.
 pub fn encode_path_segment(s: &str) -> String {
-    percent_encode(s, |b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-    })
+    percent_encode(s, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// `application/x-www-form-urlencoded` encoding of one name or value.
 pub(crate) fn form_encode(s: &str) -> String {
-    percent_encode(s, |b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' ')
-    })
-    .replace(' ', "+")
+    percent_encode(s, |b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' '))
+        .replace(' ', "+")
 }
 
 fn percent_encode(s: &str, keep: fn(u8) -> bool) -> String {

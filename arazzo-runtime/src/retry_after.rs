@@ -16,18 +16,14 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 pub(crate) fn seconds_to_duration(seconds: f64) -> Option<Duration> {
-    if seconds.is_finite() && seconds >= 0.0 {
-        Duration::try_from_secs_f64(seconds).ok()
-    } else {
-        None
-    }
+    if seconds.is_finite() && seconds >= 0.0 { Duration::try_from_secs_f64(seconds).ok() } else { None }
 }
 
 /// The server's retry hint: `retry-after-ms` first, then `retry-after`.
 pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Duration> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(d) = get("retry-after-ms")
-        .and_then(|v| seconds_to_duration(v.trim().parse::<f64>().ok()? / 1000.0))
+    if let Some(d) =
+        get("retry-after-ms").and_then(|v| seconds_to_duration(v.trim().parse::<f64>().ok()? / 1000.0))
     {
         return Some(d);
     }
@@ -36,16 +32,12 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Duration> {
 
 /// The delay before an Arazzo `retry`: the response's hint overrides the document's `retryAfter`.
 pub(crate) fn action_delay(headers: &HeaderMap, seconds: f64) -> Duration {
-    from_headers(headers)
-        .or_else(|| seconds_to_duration(seconds))
-        .unwrap_or(Duration::ZERO)
+    from_headers(headers).or_else(|| seconds_to_duration(seconds)).unwrap_or(Duration::ZERO)
 }
 
 /// Exponential backoff with full jitter: uniform in `[0, 0.5 s * 2^retry]`, at most 60 s.
 pub(crate) fn backoff(retry: u32) -> Duration {
-    let max = Duration::from_millis(500)
-        .saturating_mul(1u32 << retry.min(16))
-        .min(Duration::from_secs(60));
+    let max = Duration::from_millis(500).saturating_mul(1u32 << retry.min(16)).min(Duration::from_secs(60));
     max.mul_f64(fastrand::f64())
 }
 
@@ -63,15 +55,9 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("1.5", now),
-            Some(Duration::from_millis(1500))
-        );
+        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
-        assert_eq!(
-            parse_retry_after(&later, now),
-            Some(Duration::from_secs(90))
-        );
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(90)));
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(90));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         for bad in ["", "soon", "-1", "NaN", "inf", "1e400", "Mon, 99 Foo 2024"] {
@@ -92,10 +78,7 @@ mod tests {
             assert!(backoff(n) <= Duration::from_secs(60));
         }
         assert!(backoff(0) <= Duration::from_millis(500));
-        assert_eq!(
-            cap(Duration::from_secs(30), Some(Duration::ZERO)),
-            Duration::ZERO
-        );
+        assert_eq!(cap(Duration::from_secs(30), Some(Duration::ZERO)), Duration::ZERO);
         assert_eq!(cap(Duration::from_secs(30), None), Duration::from_secs(30));
     }
 }

@@ -115,9 +115,7 @@ impl StepRequest {
                 value.set_sensitive(p.secret);
                 self.headers.append(name, value);
             }
-            _ => self.fail(ErrorKind::InvalidInput(format!(
-                "header `{name}` is not valid HTTP"
-            ))),
+            _ => self.fail(ErrorKind::InvalidInput(format!("header `{name}` is not valid HTTP"))),
         }
     }
 
@@ -125,9 +123,7 @@ impl StepRequest {
     pub fn cookie(mut self, name: &str, value: impl ParamValue) -> Self {
         if let Some(p) = self.param(value) {
             let old = self.headers.remove(COOKIE);
-            let old = old
-                .as_ref()
-                .and_then(|v| Some((v.to_str().ok()?, v.is_sensitive())));
+            let old = old.as_ref().and_then(|v| Some((v.to_str().ok()?, v.is_sensitive())));
             let text = match old {
                 Some((old, _)) => format!("{old}; {name}={}", p.text),
                 None => format!("{name}={}", p.text),
@@ -151,9 +147,7 @@ impl StepRequest {
     /// objects as JSON, `null` members left out).
     pub fn form(mut self, body: &serde_json::Value) -> Self {
         let Some(map) = body.as_object() else {
-            self.fail(ErrorKind::InvalidInput(
-                "a form body must be a JSON object".into(),
-            ));
+            self.fail(ErrorKind::InvalidInput("a form body must be a JSON object".into()));
             return self;
         };
         // A list is one pair per item (`style: form`, `explode: true`, OpenAPI's default).
@@ -172,13 +166,7 @@ impl StepRequest {
     /// Sends raw bytes with the given content type.
     pub fn body(mut self, content_type: &str, bytes: impl Into<Bytes>) -> Self {
         self.headers.remove(CONTENT_TYPE);
-        self.add_header(
-            "content-type",
-            &ParamText {
-                text: content_type.into(),
-                secret: false,
-            },
-        );
+        self.add_header("content-type", &ParamText { text: content_type.into(), secret: false });
         self.body = Some(bytes.into());
         self
     }
@@ -271,13 +259,9 @@ impl Run {
             None => Err(ErrorKind::Config(format!(
                 "no base URL for source description `{source}`; set one with Client::builder().base_url(\"{source}\", \"https://...\")"
             ))),
-            Some(base) => {
-                Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).map_err(|e| {
-                    ErrorKind::Config(format!(
-                        "invalid URL for source description `{source}`: {e}"
-                    ))
-                })
-            }
+            Some(base) => Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).map_err(|e| {
+                ErrorKind::Config(format!("invalid URL for source description `{source}`: {e}"))
+            }),
         };
         StepRequest {
             step,
@@ -317,14 +301,8 @@ impl Run {
         if !req.query.is_empty() {
             req_url.query_pairs_mut().extend_pairs(&req.query);
         }
-        let idempotent = [
-            Method::GET,
-            Method::HEAD,
-            Method::PUT,
-            Method::DELETE,
-            Method::OPTIONS,
-        ]
-        .contains(&req.method);
+        let idempotent =
+            [Method::GET, Method::HEAD, Method::PUT, Method::DELETE, Method::OPTIONS].contains(&req.method);
         let shown_url = display_url(&req_url);
         let request_text = format!("{} {shown_url}", req.method);
         let observer = Arc::clone(&self.client.inner.observer);
@@ -333,14 +311,7 @@ impl Run {
             let ctx = self.begin_attempt(step, operation)?;
             let (workflow, attempt, method) = (self.workflow, ctx.attempt, req.method.as_str());
             let url = &shown_url;
-            let event = StepStarted {
-                workflow,
-                step,
-                operation,
-                method,
-                url,
-                attempt,
-            };
+            let event = StepStarted { workflow, step, operation, method, url, attempt };
             observer.step_started(&event);
             let started = Instant::now();
             let can_retry = idempotent && retries < self.client.inner.transport_retries;
@@ -361,15 +332,7 @@ impl Run {
                 Attempt::Failed(e) => (e.status(), &[][..]),
             };
             let elapsed = started.elapsed();
-            let event = StepFinished {
-                workflow,
-                step,
-                operation,
-                status,
-                elapsed,
-                attempt,
-                body,
-            };
+            let event = StepFinished { workflow, step, operation, status, elapsed, attempt, body };
             observer.step_finished(&event);
             match outcome {
                 Attempt::Done(mut r) => {
@@ -379,8 +342,7 @@ impl Run {
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Retry(_, hint) => {
                     let nominal = hint.unwrap_or_else(|| retry_after::backoff(retries));
-                    self.wait(step, RetryReason::Transport, attempt, nominal)
-                        .await;
+                    self.wait(step, RetryReason::Transport, attempt, nominal).await;
                     retries += 1;
                 }
             }
@@ -400,9 +362,9 @@ impl Run {
     /// Counts one request or re-entry against the step budget.
     fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
         let budget = self.client.inner.step_budget;
-        let spent = self.used.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-            (used < budget).then_some(used + 1)
-        });
+        let spent = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| (used < budget).then_some(used + 1));
         if spent.is_ok() {
             return Ok(());
         }
@@ -424,14 +386,7 @@ impl Run {
 
     async fn wait(&self, step: &'static str, reason: RetryReason, attempt: u32, nominal: Duration) {
         let delay = retry_after::cap(nominal, self.client.inner.max_retry_delay);
-        let event = RetryScheduled {
-            workflow: self.workflow,
-            step,
-            reason,
-            attempt,
-            nominal,
-            delay,
-        };
+        let event = RetryScheduled { workflow: self.workflow, step, reason, attempt, nominal, delay };
         self.client.inner.observer.retry_scheduled(&event);
         // tokio sleeps at least one timer tick (~1 ms) even for zero.
         if !delay.is_zero() {
@@ -449,8 +404,7 @@ impl Run {
         seconds: f64,
     ) {
         let nominal = retry_after::action_delay(&resp.headers, seconds);
-        self.wait(step, RetryReason::Action(action), resp.ctx.attempt, nominal)
-            .await;
+        self.wait(step, RetryReason::Action(action), resp.ctx.attempt, nominal).await;
     }
 
     /// Re-enters a step that already ran (a `goto` loop): counts against the step budget, then
@@ -461,9 +415,7 @@ impl Run {
         let state = self.steps.entry(step).or_default();
         state.entries += 1;
         state.attempts = 0;
-        let nominal = state.started.map_or(Duration::ZERO, |s| {
-            inner.loop_pacing.saturating_sub(s.elapsed())
-        });
+        let nominal = state.started.map_or(Duration::ZERO, |s| inner.loop_pacing.saturating_sub(s.elapsed()));
         let delay = retry_after::cap(nominal, inner.max_retry_delay);
         inner.observer.step_reentered(&StepReentered {
             workflow: self.workflow,
@@ -510,9 +462,7 @@ impl Run {
 
     /// The error of a workflow-calling step whose criteria failed.
     pub fn call_failed(&self, step: &'static str, criteria: &[&'static str]) -> Error {
-        let kind = ErrorKind::CriteriaFailed {
-            criteria: criteria.to_vec(),
-        };
+        let kind = ErrorKind::CriteriaFailed { criteria: criteria.to_vec() };
         Error::new(kind, &self.ctx(step, None, 0))
     }
 
@@ -520,44 +470,33 @@ impl Run {
     pub async fn retry_call(&mut self, step: &'static str, action: &'static str, seconds: f64) {
         let nominal = retry_after::seconds_to_duration(seconds).unwrap_or_default();
         let attempt = self.steps.get(step).map_or(0, |s| s.attempts);
-        self.wait(step, RetryReason::Action(action), attempt, nominal)
-            .await;
+        self.wait(step, RetryReason::Action(action), attempt, nominal).await;
     }
 
     /// The error of a workflow-calling step whose retry action `action` was used `limit` times.
-    pub fn call_retry_limit_reached(
-        &self,
-        step: &'static str,
-        action: &'static str,
-        limit: u32,
-    ) -> Error {
+    pub fn call_retry_limit_reached(&self, step: &'static str, action: &'static str, limit: u32) -> Error {
         let kind = ErrorKind::RetryLimitReached { action, limit };
         Error::new(kind, &self.ctx(step, None, 0))
     }
 
     fn response_error(&self, resp: &Response, kind: ErrorKind) -> Error {
-        let ctx = Ctx {
-            secrets: Arc::clone(&self.secrets),
-            ..resp.ctx.clone()
-        };
-        Error::new(kind, &ctx)
-            .with_status(resp.status)
-            .with_excerpt(&resp.body, 0, &ctx)
+        let ctx = Ctx { secrets: Arc::clone(&self.secrets), ..resp.ctx.clone() };
+        Error::new(kind, &ctx).with_status(resp.status).with_excerpt(&resp.body, 0, &ctx)
     }
 
     /// The error of a step whose criteria failed (each criterion in its source text).
     pub fn failed(&self, resp: &Response, criteria: &[&'static str]) -> Error {
-        self.response_error(
-            resp,
-            ErrorKind::CriteriaFailed {
-                criteria: criteria.to_vec(),
-            },
-        )
+        self.response_error(resp, ErrorKind::CriteriaFailed { criteria: criteria.to_vec() })
     }
 
     /// Like [`failed`](Self::failed), for a step that decoded its body: a 2xx body that does not
     /// fit its schema explains the failed criteria better than they do, so that error wins.
-    pub fn failed_decoding<T>(&self, resp: &Response, criteria: &[&'static str], body: Result<T, Error>) -> Error {
+    pub fn failed_decoding<T>(
+        &self,
+        resp: &Response,
+        criteria: &[&'static str],
+        body: Result<T, Error>,
+    ) -> Error {
         match body {
             Err(e) if (200..300).contains(&resp.status()) => e,
             _ => self.failed(resp, criteria),
@@ -576,13 +515,7 @@ impl Run {
 
     /// An error about the workflow's inputs.
     pub fn invalid_input(&self, what: String) -> Error {
-        Error::new(
-            ErrorKind::InvalidInput(what),
-            &Ctx {
-                workflow: self.workflow,
-                ..Ctx::default()
-            },
-        )
+        Error::new(ErrorKind::InvalidInput(what), &Ctx { workflow: self.workflow, ..Ctx::default() })
     }
 }
 
@@ -672,10 +605,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn reentry_is_paced_and_capped() {
         let obs = Arc::new(Reentries::default());
-        let client = Client::builder()
-            .loop_pacing(Duration::from_secs(2))
-            .observer(obs.clone())
-            .build();
+        let client = Client::builder().loop_pacing(Duration::from_secs(2)).observer(obs.clone()).build();
         let mut run = client.run("w");
         run.reenter("poll").await.expect("never started: no wait");
         run.steps.entry("poll").or_default().started = Some(Instant::now());
@@ -683,23 +613,13 @@ mod tests {
         let before = Instant::now();
         run.reenter("poll").await.expect("paced");
         assert_eq!(before.elapsed(), Duration::from_millis(1500));
-        run.steps.entry("poll").or_default().started =
-            Some(Instant::now() - Duration::from_secs(5));
+        run.steps.entry("poll").or_default().started = Some(Instant::now() - Duration::from_secs(5));
         run.reenter("poll").await.expect("long ago: no wait");
         let seen = obs.0.lock().map(|v| v.clone()).unwrap_or_default();
-        assert_eq!(
-            seen,
-            vec![
-                (1, Duration::ZERO),
-                (2, Duration::from_millis(1500)),
-                (3, Duration::ZERO)
-            ]
-        );
+        assert_eq!(seen, vec![(1, Duration::ZERO), (2, Duration::from_millis(1500)), (3, Duration::ZERO)]);
 
-        let capped = Client::builder()
-            .max_retry_delay(Some(Duration::from_millis(10)))
-            .step_budget(1)
-            .build();
+        let capped =
+            Client::builder().max_retry_delay(Some(Duration::from_millis(10))).step_budget(1).build();
         let mut run = capped.run("w");
         run.steps.entry("s").or_default().started = Some(Instant::now());
         let before = Instant::now();
@@ -707,9 +627,6 @@ mod tests {
         assert_eq!(before.elapsed(), Duration::from_millis(10));
         let err = run.reenter("s").await.expect_err("over budget");
         assert_eq!(err.kind(), &ErrorKind::StepBudgetExceeded { budget: 1 });
-        assert_eq!(
-            run.invalid_input("x".into()).to_string(),
-            "workflow `w`: invalid input: x"
-        );
+        assert_eq!(run.invalid_input("x".into()).to_string(), "workflow `w`: invalid input: x");
     }
 }

@@ -59,10 +59,7 @@ mod tests {
         let s = Secret::from("sk-ant-123");
         assert_eq!(format!("{s} {s:?}"), "[redacted] [redacted]");
         assert_eq!(s.expose(), "sk-ant-123");
-        assert_eq!(
-            serde_json::to_string(&s).ok().as_deref(),
-            Some("\"sk-ant-123\"")
-        );
+        assert_eq!(serde_json::to_string(&s).ok().as_deref(), Some("\"sk-ant-123\""));
         let back: Result<Secret, _> = serde_json::from_str("\"x\"");
         assert_eq!(back.ok(), Some(Secret::new(String::from("x"))));
     }

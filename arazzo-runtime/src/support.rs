@@ -35,7 +35,9 @@ fn escape_json_content(s: &str) -> String {
 pub fn required_text(run: &Run, name: &str, value: impl ParamValue) -> Result<String, Error> {
     match value.is_present() {
         true => Ok(value.to_param().text),
-        false => Err(run.invalid_input(format!("path parameter `{name}` has no value (the step output it reads was not set)"))),
+        false => Err(run.invalid_input(format!(
+            "path parameter `{name}` has no value (the step output it reads was not set)"
+        ))),
     }
 }
 
@@ -52,7 +54,8 @@ pub fn replace(target: &mut Value, pointer: &str, value: Value) {
         return;
     }
     let mut cur = target;
-    let tokens: Vec<String> = pointer.trim_start_matches('/').split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    let tokens: Vec<String> =
+        pointer.trim_start_matches('/').split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
     for (i, token) in tokens.iter().enumerate() {
         let last = i + 1 == tokens.len();
         cur = match cur {
@@ -79,7 +82,10 @@ pub fn replace(target: &mut Value, pointer: &str, value: Value) {
 /// Whether an RFC 9535 query selects at least one node of the value.
 /// A JSON null context is no value, as an absent one.
 pub fn matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bool {
-    value.and_then(|v| serde_json::to_value(v).ok()).filter(|v| !v.is_null()).is_some_and(|v| !query.query(&v).is_empty())
+    value
+        .and_then(|v| serde_json::to_value(v).ok())
+        .filter(|v| !v.is_null())
+        .is_some_and(|v| !query.query(&v).is_empty())
 }
 
 /// Like [`matches`] for a query that starts with a root filter (`$[?…]`): an object is

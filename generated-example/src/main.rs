@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use arazzo_runtime::{Client, Observer, Secret, StepFinished};
 use clap::{Parser, ValueEnum};
-use generated_example::generated::{batch_process_and_retrieve_results as batch, cancel_and_confirm_batch as cancel};
+use generated_example::generated::{
+    batch_process_and_retrieve_results as batch, cancel_and_confirm_batch as cancel,
+};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -55,7 +57,12 @@ impl Observer for Progress {
         let status = body.get("processing_status").and_then(Value::as_str).unwrap_or("-");
         let counts = body.get("request_counts").map(|c| c.to_string()).unwrap_or_default();
         let http = e.status.map_or_else(|| "-".to_string(), |s| s.to_string());
-        eprintln!("[{:>7.2}s] {} {} -> HTTP {http} {status} {counts}", self.start.elapsed().as_secs_f64(), e.workflow, e.step);
+        eprintln!(
+            "[{:>7.2}s] {} {} -> HTTP {http} {status} {counts}",
+            self.start.elapsed().as_secs_f64(),
+            e.workflow,
+            e.step
+        );
     }
 }
 
@@ -68,7 +75,10 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let requests = match &args.requests {
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str::<Vec<Value>>(&t).map_err(|e| e.to_string())) {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Vec<Value>>(&t).map_err(|e| e.to_string()))
+        {
             Ok(r) => r,
             Err(e) => return fail(format!("--requests {}: {e}", path.display())),
         },
@@ -82,17 +92,26 @@ async fn main() -> ExitCode {
     };
     let (base_url, _server, api_key, max_delay, pacing) = match args.base_url.clone() {
         Some(url) => {
-            let Some(key) = api_key else { return fail("an API key is needed: pass --api-key or set ANTHROPIC_API_KEY") };
+            let Some(key) = api_key else {
+                return fail("an API key is needed: pass --api-key or set ANTHROPIC_API_KEY");
+            };
             (url, None, key, max_delay, Duration::from_secs(1))
         }
         None => {
-            let server = match batches_server::TestServer::start(batches_server::ServerConfig::default()).await {
-                Ok(s) => s,
-                Err(e) => return fail(format!("cannot start the local server: {e}")),
-            };
+            let server =
+                match batches_server::TestServer::start(batches_server::ServerConfig::default()).await {
+                    Ok(s) => s,
+                    Err(e) => return fail(format!("cannot start the local server: {e}")),
+                };
             eprintln!("local Message Batches server on {}", server.base_url());
             let delay = max_delay.or(Some(Duration::from_millis(200)));
-            (server.base_url(), Some(server), api_key.unwrap_or_else(|| "local-test-key".into()), delay, Duration::from_millis(200))
+            (
+                server.base_url(),
+                Some(server),
+                api_key.unwrap_or_else(|| "local-test-key".into()),
+                delay,
+                Duration::from_millis(200),
+            )
         }
     };
     let client = Client::builder()
@@ -103,7 +122,11 @@ async fn main() -> ExitCode {
         .observer(Arc::new(Progress { start: Instant::now() }))
         .build();
     if matches!(args.workflow, Which::Batch | Which::All) {
-        let inputs = batch::batch_process_and_retrieve_results::Inputs { api_key: Secret::new(api_key.clone()), anthropic_version: None, requests: requests.clone() };
+        let inputs = batch::batch_process_and_retrieve_results::Inputs {
+            api_key: Secret::new(api_key.clone()),
+            anthropic_version: None,
+            requests: requests.clone(),
+        };
         let out = match batch::batch_process_and_retrieve_results(&client, inputs).await {
             Ok(o) => o,
             Err(e) => return fail(e),
@@ -121,7 +144,8 @@ async fn main() -> ExitCode {
         report("batch-process-and-retrieve-results", outputs, args.json);
     }
     if matches!(args.workflow, Which::Cancel | Which::All) {
-        let inputs = cancel::cancel_and_confirm_batch::Inputs { api_key: Secret::new(api_key.clone()), requests };
+        let inputs =
+            cancel::cancel_and_confirm_batch::Inputs { api_key: Secret::new(api_key.clone()), requests };
         let out = match cancel::cancel_and_confirm_batch(&client, inputs).await {
             Ok(o) => o,
             Err(e) => return fail(e),

@@ -8,21 +8,29 @@ use serde_json::Value;
 
 async fn run(args: Vec<String>) -> Output {
     let exe = env!("CARGO_BIN_EXE_generated-example");
-    tokio::task::spawn_blocking(move || Command::new(exe).args(args).output().expect("the example runs")).await.expect("joined")
+    tokio::task::spawn_blocking(move || Command::new(exe).args(args).output().expect("the example runs"))
+        .await
+        .expect("joined")
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_outputs_against_another_server_survive_a_529_on_a_poll() {
-    let server = TestServer::start(ServerConfig { polls_until_ended: 2, ..ServerConfig::default() }).await.expect("server");
+    let server = TestServer::start(ServerConfig { polls_until_ended: 2, ..ServerConfig::default() })
+        .await
+        .expect("server");
     let overloaded = FaultKind::Status { status: 529, retry_after: Some("0".into()) };
     server.add_fault(Fault { skip: 1, ..Fault::new(Route::Retrieve, overloaded) });
-    let args = ["--base-url", &server.base_url(), "--api-key", "sk-cli-test", "--max-retry-delay", "0", "--json"];
+    let args =
+        ["--base-url", &server.base_url(), "--api-key", "sk-cli-test", "--max-retry-delay", "0", "--json"];
     let out = run(args.iter().map(|s| s.to_string()).collect()).await;
 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("sk-cli-test"), "the key leaked: {stderr}");
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
     assert_eq!(lines.len(), 2, "one line per workflow");
     let (batch, cancel) = (&lines[0], &lines[1]);
     let keys = |v: &Value| v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
@@ -44,7 +52,15 @@ async fn json_outputs_against_another_server_survive_a_529_on_a_poll() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_server_is_a_one_line_error() {
-    let args = ["--base-url", "http://127.0.0.1:9", "--api-key", "sk-cli-test", "--workflow", "cancel-and-confirm-batch", "--json"];
+    let args = [
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--api-key",
+        "sk-cli-test",
+        "--workflow",
+        "cancel-and-confirm-batch",
+        "--json",
+    ];
     let out = run(args.iter().map(|s| s.to_string()).collect()).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());

@@ -30,7 +30,8 @@ fn time(mut f: impl FnMut()) -> Duration {
 fn is_arazzo(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     matches!(ext, "yaml" | "yml" | "json")
-        && std::fs::read_to_string(path).is_ok_and(|t| t.lines().any(|l| l.starts_with("arazzo:") || l.contains("\"arazzo\":")))
+        && std::fs::read_to_string(path)
+            .is_ok_and(|t| t.lines().any(|l| l.starts_with("arazzo:") || l.contains("\"arazzo\":")))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -48,7 +49,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let settings = Settings { base_dir: root.clone(), ..Default::default() };
-    let seeds = ["batch-process-and-retrieve-results", "cancel-and-confirm-batch"].map(|n| PathBuf::from(format!("workflows/arazzo/{n}.arazzo.yaml")));
+    let seeds = ["batch-process-and-retrieve-results", "cancel-and-confirm-batch"]
+        .map(|n| PathBuf::from(format!("workflows/arazzo/{n}.arazzo.yaml")));
 
     println!("load + check, median of {RUNS} runs:");
     for seed in &seeds {
@@ -67,8 +69,14 @@ fn main() {
         files.sort();
         // Remote sources whose documents the corpus holds are mapped to them.
         let plain = Settings::default()
-            .source("https://cafe.redocly.com/_bundle/openapi/cafe.yaml", corpus.join("Redocly__redocly-cli/resources/cafe.yaml"))
-            .source("https://api.example.com/openapi.yaml", corpus.join("sv-tools__roas/crates/roas-arazzo-executor/tests/data/petstore.openapi.yaml"));
+            .source(
+                "https://cafe.redocly.com/_bundle/openapi/cafe.yaml",
+                corpus.join("Redocly__redocly-cli/resources/cafe.yaml"),
+            )
+            .source(
+                "https://api.example.com/openapi.yaml",
+                corpus.join("sv-tools__roas/crates/roas-arazzo-executor/tests/data/petstore.openapi.yaml"),
+            );
         let mut total = Duration::ZERO;
         for f in &files {
             let checked = arazzo_codegen::check(f, &plain);
@@ -77,19 +85,28 @@ fn main() {
             });
             total += d;
             let errors = if checked.diagnostics.has_errors() { "errors" } else { "ok" };
-            println!("  {:>10.3} ms  {} ({errors})", d.as_secs_f64() * 1e3, f.strip_prefix(&corpus).unwrap_or(f).display());
+            println!(
+                "  {:>10.3} ms  {} ({errors})",
+                d.as_secs_f64() * 1e3,
+                f.strip_prefix(&corpus).unwrap_or(f).display()
+            );
         }
         println!("  {:>10.3} ms  corpus total ({} documents)", total.as_secs_f64() * 1e3, files.len());
         println!("generate + format, corpus documents that compile, median of {RUNS} runs:");
         let mut total = Duration::ZERO;
-        let compiling: Vec<&PathBuf> = files.iter().filter(|f| arazzo_codegen::generate(f, &plain).is_ok()).collect();
+        let compiling: Vec<&PathBuf> =
+            files.iter().filter(|f| arazzo_codegen::generate(f, &plain).is_ok()).collect();
         for f in &compiling {
             let d = time(|| {
                 let g = arazzo_codegen::generate(f, &plain).expect("compiled before");
                 std::hint::black_box(g.to_file_string("regen"));
             });
             total += d;
-            println!("  {:>10.3} ms  {}", d.as_secs_f64() * 1e3, f.strip_prefix(&corpus).unwrap_or(f).display());
+            println!(
+                "  {:>10.3} ms  {}",
+                d.as_secs_f64() * 1e3,
+                f.strip_prefix(&corpus).unwrap_or(f).display()
+            );
         }
         println!("  {:>10.3} ms  total ({} documents)", total.as_secs_f64() * 1e3, compiling.len());
     } else {

@@ -98,21 +98,33 @@ fn main() {
         println!("compile_time: skipped (run with `cargo bench -p arazzo-tests --bench compile_time`)");
         return;
     }
-    let runs: usize = std::env::var("COMPILE_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
+    let runs: usize =
+        std::env::var("COMPILE_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().canonicalize().unwrap();
     let tmp = TempDir(std::env::temp_dir().join(format!("arazzo-compile-bench-{}", std::process::id())));
     let _ = fs::remove_dir_all(&tmp.0);
 
-    let mods = |body: &dyn Fn(&str) -> String| SEEDS.map(|s| format!("pub mod {} {{ {} }}\n", module(s), body(s))).concat();
-    let committed = write_crate(&tmp.0, &root, "committed", "", &mods(&|s| format!("include!(\"{}.rs\");", module(s))), false);
+    let mods = |body: &dyn Fn(&str) -> String| {
+        SEEDS.map(|s| format!("pub mod {} {{ {} }}\n", module(s), body(s))).concat()
+    };
+    let committed = write_crate(
+        &tmp.0,
+        &root,
+        "committed",
+        "",
+        &mods(&|s| format!("include!(\"{}.rs\");", module(s))),
+        false,
+    );
     for s in SEEDS {
         let file = format!("{}.rs", module(s));
-        fs::copy(root.join("generated-example/src/generated").join(&file), committed.join("src").join(&file)).unwrap();
+        fs::copy(root.join("generated-example/src/generated").join(&file), committed.join("src").join(&file))
+            .unwrap();
     }
     let macro_deps = format!("arazzo-macros = {{ path = {:?} }}", root.join("arazzo-macros"));
     let macro_lib = mods(&|s| format!("arazzo_macros::workflows!(\"workflows/arazzo/{s}.arazzo.yaml\");"));
     let macro_crate = write_crate(&tmp.0, &root, "macro", &macro_deps, &macro_lib, true);
-    let build_deps = format!("\n[build-dependencies]\narazzo-codegen = {{ path = {:?} }}", root.join("arazzo-codegen"));
+    let build_deps =
+        format!("\n[build-dependencies]\narazzo-codegen = {{ path = {:?} }}", root.join("arazzo-codegen"));
     let build_lib = mods(&|s| format!("include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\"));", module(s)));
     let build_crate = write_crate(&tmp.0, &root, "build_rs", &build_deps, &build_lib, true);
     let docs = SEEDS.map(|s| format!(".document(\"workflows/arazzo/{s}.arazzo.yaml\")")).concat();
@@ -124,7 +136,8 @@ fn main() {
     fs::write(build_crate.join("build.rs"), build_rs).unwrap();
 
     let mut cargo = Cargo { target: tmp.0.join("target"), offline: true };
-    let crates = [("committed", &committed, false), ("macro", &macro_crate, true), ("build.rs", &build_crate, true)];
+    let crates =
+        [("committed", &committed, false), ("macro", &macro_crate, true), ("build.rs", &build_crate, true)];
 
     // Warm-up: builds every dependency once into the shared target dir.
     println!("compile_time: warming up dependencies in {} (runs: {runs}) ...", tmp.0.display());
@@ -152,7 +165,10 @@ fn main() {
             median(
                 (0..runs)
                     .map(|i| {
-                        append(&dir.join(format!("workflows/arazzo/{}.arazzo.yaml", SEEDS[0])), &format!("# touch {i}\n"));
+                        append(
+                            &dir.join(format!("workflows/arazzo/{}.arazzo.yaml", SEEDS[0])),
+                            &format!("# touch {i}\n"),
+                        );
                         cargo.build(dir)
                     })
                     .collect(),
@@ -162,17 +178,31 @@ fn main() {
     }
 
     println!();
-    println!("Wall-clock ms of one `cargo build{}` of a tiny crate holding both seeds, deps already built:", if cargo.offline { " --offline" } else { "" });
-    println!("  first    = first build of the crate itself (after `cargo clean -p`; build.rs: compiling and running it), 1 run");
+    println!(
+        "Wall-clock ms of one `cargo build{}` of a tiny crate holding both seeds, deps already built:",
+        if cargo.offline { " --offline" } else { "" }
+    );
+    println!(
+        "  first    = first build of the crate itself (after `cargo clean -p`; build.rs: compiling and running it), 1 run"
+    );
     println!("  no-op    = rebuild with nothing changed (cargo's own overhead), median of {runs}");
     println!("  lib.rs   = rebuild after appending a comment to src/lib.rs, median of {runs}");
-    println!("  seed     = rebuild after appending a comment to the batch seed YAML, median of {runs} (committed code does not read it)");
+    println!(
+        "  seed     = rebuild after appending a comment to the batch seed YAML, median of {runs} (committed code does not read it)"
+    );
     println!("  x first, x lib.rs = ratio to the committed-code crate in that column");
     println!();
-    println!("  {:<10} {:>7} {:>7} {:>7} {:>7}   {:>8} {:>8}", "crate", "first", "no-op", "lib.rs", "seed", "x first", "x lib.rs");
+    println!(
+        "  {:<10} {:>7} {:>7} {:>7} {:>7}   {:>8} {:>8}",
+        "crate", "first", "no-op", "lib.rs", "seed", "x first", "x lib.rs"
+    );
     let (_, base_first, _, base_lib, _) = rows[0];
     for (name, first, noop, lib, seed) in &rows {
         let seed = seed.map_or("n/a".to_string(), |s| format!("{s:.0}"));
-        println!("  {name:<10} {first:>7.0} {noop:>7.0} {lib:>7.0} {seed:>7}   {:>8.2} {:>8.2}", first / base_first, lib / base_lib);
+        println!(
+            "  {name:<10} {first:>7.0} {noop:>7.0} {lib:>7.0} {seed:>7}   {:>8.2} {:>8.2}",
+            first / base_first,
+            lib / base_lib
+        );
     }
 }

@@ -37,7 +37,9 @@ async fn run_generated(client: &Client, requests: &[Value]) -> usize {
 }
 
 async fn run_hand_written(http: &reqwest::Client, base: &str, requests: &[Value]) -> usize {
-    let with_headers = |r: reqwest::RequestBuilder| r.header("x-api-key", "bench-key").header("anthropic-version", "2023-06-01");
+    let with_headers = |r: reqwest::RequestBuilder| {
+        r.header("x-api-key", "bench-key").header("anthropic-version", "2023-06-01")
+    };
     let created: Value = with_headers(http.post(format!("{base}/v1/messages/batches")))
         .json(&json!({ "requests": requests }))
         .send()
@@ -88,7 +90,9 @@ async fn run_hand_written(http: &reqwest::Client, base: &str, requests: &[Value]
 }
 
 async fn overhead(polls: u32) {
-    let server = TestServer::start(ServerConfig { polls_until_ended: polls, ..ServerConfig::default() }).await.expect("server");
+    let server = TestServer::start(ServerConfig { polls_until_ended: polls, ..ServerConfig::default() })
+        .await
+        .expect("server");
     let base = server.base_url();
     let client = Client::builder()
         .base_url("claudeApi", &base)
@@ -220,7 +224,10 @@ async fn main() {
     for _ in 0..200 {
         tokio::time::sleep(Duration::ZERO).await;
     }
-    println!("  for reference: 200 x tokio::time::sleep(Duration::ZERO) = {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "  for reference: 200 x tokio::time::sleep(Duration::ZERO) = {:.3} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     println!("JSONL memory (peak RSS growth of the whole process, including the in-process responder):");
     memory().await;
 }

@@ -93,5 +93,8 @@ fn generated_futures_are_send() {
     fn send<T: Send>(_: T) {}
     let client = Client::new();
     send(ping(&client, ping::Inputs { api_key: Secret::new(KEY), batch_id: String::new() }));
-    send(cancel_then_process(&client, cancel_then_process::Inputs { api_key: Secret::new(KEY), requests: Vec::new() }));
+    send(cancel_then_process(
+        &client,
+        cancel_then_process::Inputs { api_key: Secret::new(KEY), requests: Vec::new() },
+    ));
 }

@@ -20,7 +20,8 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
-const BNPL_URL: &str = "https://raw.githubusercontent.com/OAI/Arazzo-Specification/main/examples/1.0.0/bnpl-openapi.yaml";
+const BNPL_URL: &str =
+    "https://raw.githubusercontent.com/OAI/Arazzo-Specification/main/examples/1.0.0/bnpl-openapi.yaml";
 const BNPL_LOCAL: &str = "OAI__Arazzo-Specification/examples/1.0.0/bnpl-openapi.yaml";
 const CAFE_URL: &str = "https://cafe.redocly.com/_bundle/openapi/cafe.yaml";
 const CAFE_LOCAL: &str = "Redocly__redocly-cli/resources/cafe.yaml";
@@ -65,7 +66,11 @@ const SPEAKEASY_TEST: &str = "speakeasy-api__openapi/arazzo/testdata/test.arazzo
 
 #[test]
 fn oai_invalid_arazzo_version() {
-    case("OAI__Arazzo-Specification/branch-v1.0-dev/tests/schema/fail/invalid-arazzo-version.yaml", &[], &[("E0106", 1)]);
+    case(
+        "OAI__Arazzo-Specification/branch-v1.0-dev/tests/schema/fail/invalid-arazzo-version.yaml",
+        &[],
+        &[("E0106", 1)],
+    );
 }
 
 #[test]
@@ -81,7 +86,11 @@ fn oai_bnpl_example_schema_pass() {
 
 #[test]
 fn oai_extended_parameters_missing_openapi() {
-    case("OAI__Arazzo-Specification/examples/1.0.0/ExtendedParametersExample.arazzo.yaml", &[], &[("E0001", 8)]);
+    case(
+        "OAI__Arazzo-Specification/examples/1.0.0/ExtendedParametersExample.arazzo.yaml",
+        &[],
+        &[("E0001", 8)],
+    );
 }
 
 #[test]
@@ -96,14 +105,21 @@ fn oai_fapi_par() {
 fn oai_fapi_par_content_type_header_not_required() {
     let Some(dir) = corpus() else { return };
     let settings = Settings { base_dir: dir, ..Default::default() };
-    let checked = arazzo_codegen::check(Path::new("OAI__Arazzo-Specification/examples/1.0.0/FAPI-PAR.arazzo.yaml"), &settings);
+    let checked = arazzo_codegen::check(
+        Path::new("OAI__Arazzo-Specification/examples/1.0.0/FAPI-PAR.arazzo.yaml"),
+        &settings,
+    );
     assert!(!checked.diagnostics.sorted().iter().any(|d| d.code == "E0319"), "{}", checked.render());
 }
 
 #[test]
 fn oai_login_and_retrieve_pets() {
     // The petstore description is remote and not in the corpus: no code for its steps (E0411).
-    case("OAI__Arazzo-Specification/examples/1.0.0/LoginAndRetrievePets.arazzo.yaml", &[], &[("E0411", 27), ("E0411", 46)]);
+    case(
+        "OAI__Arazzo-Specification/examples/1.0.0/LoginAndRetrievePets.arazzo.yaml",
+        &[],
+        &[("E0411", 27), ("E0411", 46)],
+    );
 }
 
 #[test]
@@ -126,7 +142,11 @@ fn oai_oauth() {
 fn oai_pet_coupons() {
     // MANIFEST bug: `pet_tags` is not the OpenAPI's `tags` (W0303). Not in the MANIFEST: the
     // path parameter is written `pet_id`, the OpenAPI's is `petId` (E0319).
-    case("OAI__Arazzo-Specification/examples/1.0.0/pet-coupons.arazzo.yaml", &[], &[("W0303", 26), ("E0319", 38)]);
+    case(
+        "OAI__Arazzo-Specification/examples/1.0.0/pet-coupons.arazzo.yaml",
+        &[],
+        &[("W0303", 26), ("E0319", 38)],
+    );
 }
 
 // ---- Redocly Respect fixtures ----
@@ -191,13 +211,21 @@ fn speakeasy_test_template() {
 #[test]
 fn speakeasy_bar() {
     // Both sources are remote and not in the corpus (E0411).
-    case("speakeasy-api__openapi/arazzo/testdata/speakeasybar.arazzo.yaml", &[], &[("E0411", 36), ("E0411", 148)]);
+    case(
+        "speakeasy-api__openapi/arazzo/testdata/speakeasybar.arazzo.yaml",
+        &[],
+        &[("E0411", 36), ("E0411", 148)],
+    );
 }
 
 #[test]
 fn speakeasy_invalid() {
     // MANIFEST: `info.version` missing, a step with no operation, a parameter with no `in`.
-    case("speakeasy-api__openapi/arazzo/testdata/invalid.arazzo.yaml", &[], &[("E0101", 2), ("E0108", 13), ("E0318", 22)]);
+    case(
+        "speakeasy-api__openapi/arazzo/testdata/invalid.arazzo.yaml",
+        &[],
+        &[("E0101", 2), ("E0108", 13), ("E0318", 22)],
+    );
 }
 
 // ---- jentic ----
@@ -228,7 +256,10 @@ fn jentic_pet_coupons() {
 fn roas_buy_pet() {
     case(
         "sv-tools__roas/crates/roas-arazzo-executor/tests/data/buy_pet.arazzo.yaml",
-        &[("https://api.example.com/openapi.yaml", "sv-tools__roas/crates/roas-arazzo-executor/tests/data/petstore.openapi.yaml")],
+        &[(
+            "https://api.example.com/openapi.yaml",
+            "sv-tools__roas/crates/roas-arazzo-executor/tests/data/petstore.openapi.yaml",
+        )],
         &[],
     );
 }

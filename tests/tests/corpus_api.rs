@@ -47,7 +47,10 @@ mod buy_pet {
         let out = buy_pet(&client(&server), inputs()).await.expect("the pet is ordered");
 
         // Two `waitForTheStore` retries, then orderPet; its onSuccess `end` skips neverReached.
-        assert_eq!(server.lines(), ["GET /v1/pets/42", "GET /v1/pets/42", "GET /v1/pets/42", "POST /v1/pets/42/order"]);
+        assert_eq!(
+            server.lines(),
+            ["GET /v1/pets/42", "GET /v1/pets/42", "GET /v1/pets/42", "POST /v1/pets/42/order"]
+        );
         let requests = server.requests();
         for r in &requests {
             assert_eq!(r.header("authorization"), Some("Bearer tok-secret-123"), "{}", r.line());
@@ -100,11 +103,19 @@ mod buy_pet {
 
             let err = buy_pet(&client(&server), inputs()).await.expect_err("401");
 
-            assert_eq!(server.requests()[0].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+            assert_eq!(
+                server.requests()[0].header("authorization"),
+                Some(format!("Bearer {TOKEN}").as_str())
+            );
             assert_eq!(err.status(), Some(401));
             let excerpt = err.body_excerpt().expect("an excerpt of the 401 body");
             assert!(excerpt.contains("[redacted]"), "{excerpt}");
-            assert!(!excerpt.contains(TOKEN) && !err.to_string().contains(TOKEN) && !format!("{err:?}").contains(TOKEN), "{err}");
+            assert!(
+                !excerpt.contains(TOKEN)
+                    && !err.to_string().contains(TOKEN)
+                    && !format!("{err:?}").contains(TOKEN),
+                "{err}"
+            );
         }
     }
 }
@@ -124,18 +135,23 @@ mod oauth {
 
     #[tokio::test]
     async fn refresh_flow_runs_the_authorization_code_flow_then_refreshes() {
-        let server = Server::start(|r| match (r.line().as_str(), r.body.contains("grant_type=refresh_token")) {
-            // The document's authorize step demands an access_token in the body and reads `code` from it.
-            ("GET /authorize", _) => json_reply(200, json!({"code": "auth-code-1", "access_token": "at-0"})),
-            ("POST /oauth/token", false) => {
-                json_reply(200, json!({"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600}))
-            }
-            ("POST /oauth/token", true) => {
-                json_reply(200, json!({"access_token": "at-2", "refresh_token": "rt-2", "expires_in": 7200}))
-            }
-            _ => json_reply(404, json!({"error": "no route"})),
-        })
-        .await;
+        let server =
+            Server::start(|r| match (r.line().as_str(), r.body.contains("grant_type=refresh_token")) {
+                // The document's authorize step demands an access_token in the body and reads `code` from it.
+                ("GET /authorize", _) => {
+                    json_reply(200, json!({"code": "auth-code-1", "access_token": "at-0"}))
+                }
+                ("POST /oauth/token", false) => json_reply(
+                    200,
+                    json!({"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600}),
+                ),
+                ("POST /oauth/token", true) => json_reply(
+                    200,
+                    json!({"access_token": "at-2", "refresh_token": "rt-2", "expires_in": 7200}),
+                ),
+                _ => json_reply(404, json!({"error": "no route"})),
+            })
+            .await;
         let inputs = refresh_token_flow::Inputs {
             my_client_id: Some("app-1".into()),
             my_client_secret: Some("s3cret&=".into()),
@@ -145,7 +161,8 @@ mod oauth {
         let out = refresh_token_flow(&client(&server), inputs).await.expect("tokens");
 
         assert_eq!(server.lines(), ["GET /authorize", "POST /oauth/token", "POST /oauth/token"]);
-        let [authorize, code, refresh] = <[Recorded; 3]>::try_from(server.requests()).expect("three requests");
+        let [authorize, code, refresh] =
+            <[Recorded; 3]>::try_from(server.requests()).expect("three requests");
         // The called workflow got the caller's inputs under its own names.
         assert_eq!(
             authorize.query.as_deref(),
@@ -190,7 +207,8 @@ mod oauth {
 
     #[tokio::test]
     async fn client_credentials_posts_a_form_without_absent_inputs() {
-        let server = Server::start(|_| json_reply(200, json!({"access_token": "cc-1", "token_type": "bearer"}))).await;
+        let server =
+            Server::start(|_| json_reply(200, json!({"access_token": "cc-1", "token_type": "bearer"}))).await;
         let inputs = client_credentials_flow::Inputs { client_id: Some("svc a".into()), client_secret: None };
 
         let out = client_credentials_flow(&client(&server), inputs).await.expect("a token");
@@ -207,8 +225,10 @@ mod oauth {
         // RFC 9535 §2.3.5.2.2: an absent member (Nothing) is `!=` to null, so `{}` passes the
         // filter; the output is then `None`, not an error.
         let server = Server::start(|_| json_reply(200, json!({}))).await;
-        let inputs =
-            client_credentials_flow::Inputs { client_id: Some("svc".into()), client_secret: Some("pw".into()) };
+        let inputs = client_credentials_flow::Inputs {
+            client_id: Some("svc".into()),
+            client_secret: Some("pw".into()),
+        };
 
         let out = client_credentials_flow(&client(&server), inputs).await.expect("passes");
 
@@ -218,9 +238,12 @@ mod oauth {
 
     #[tokio::test]
     async fn a_null_access_token_fails_the_jsonpath_filter() {
-        let server = Server::start(|_| json_reply(200, json!({"access_token": null, "token_type": "bearer"}))).await;
-        let inputs =
-            client_credentials_flow::Inputs { client_id: Some("svc".into()), client_secret: Some("pw".into()) };
+        let server =
+            Server::start(|_| json_reply(200, json!({"access_token": null, "token_type": "bearer"}))).await;
+        let inputs = client_credentials_flow::Inputs {
+            client_id: Some("svc".into()),
+            client_secret: Some("pw".into()),
+        };
 
         let err = client_credentials_flow(&client(&server), inputs).await.expect_err("a null token");
 
@@ -292,7 +315,8 @@ mod museum {
     async fn the_nested_ticket_workflow_has_typed_outputs() {
         let server = Server::start(museum).await;
 
-        let out = get_museum_tickets(&client(&server), get_museum_tickets::Inputs {}).await.expect("a ticket");
+        let out =
+            get_museum_tickets(&client(&server), get_museum_tickets::Inputs {}).await.expect("a ticket");
 
         assert_eq!(server.lines(), ["POST /museum-api/tickets"]);
         assert_eq!(out.ticket_id, "382c0820-0530-4f4b-99af-13811ad0f17a");
@@ -325,7 +349,9 @@ mod museum {
                     event("Sea Shanty Night", &["2024-03-01"])
                 ]),
             ),
-            ("POST", "/museum-api/special-events") => json_reply(201, event(MERMAID, &["2024-02-10", "2024-02-11"])),
+            ("POST", "/museum-api/special-events") => {
+                json_reply(201, event(MERMAID, &["2024-02-10", "2024-02-11"]))
+            }
             ("GET", p) if p == one => json_reply(200, event(MERMAID, &["2024-02-10", "2024-02-11"])),
             ("PATCH", p) if p == one => json_reply(200, event(ORCA, &["2023-09-05", "2023-09-08"])),
             ("DELETE", p) if p == one => (204, vec![], String::new()),
@@ -487,7 +513,8 @@ mod cafe {
     async fn search_menu_items_reports_a_body_that_does_not_fit_the_schema() {
         let server = Server::start(|_| json_reply(200, json!({"items": []}))).await;
 
-        let err = search_menu_items(&client(&server), search_menu_items::Inputs {}).await.expect_err("no page");
+        let err =
+            search_menu_items(&client(&server), search_menu_items::Inputs {}).await.expect_err("no page");
 
         assert_eq!(err.kind(), &ErrorKind::Decode);
         assert_eq!(err.step(), Some("search-menu"));
@@ -549,7 +576,10 @@ mod cafe {
         // A 500 does not match the `end` criteria, so the criteria-less goto runs.
         let requests = server.requests();
         assert_eq!(server.lines(), ["GET /menu", "POST /oauth2/register"]);
-        assert_eq!(requests[1].json(), json!({"name": "respect-e2e-client", "grantTypes": ["client_credentials"]}));
+        assert_eq!(
+            requests[1].json(),
+            json!({"name": "respect-e2e-client", "grantTypes": ["client_credentials"]})
+        );
         assert_eq!(requests[1].header("content-type"), Some("application/json"));
     }
 }

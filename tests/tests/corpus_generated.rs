@@ -31,7 +31,10 @@ const ACCEPTED: &[Accepted] = &[
     (
         "buy_pet",
         "sv-tools__roas/crates/roas-arazzo-executor/tests/data/buy_pet.arazzo.yaml",
-        &[("https://api.example.com/openapi.yaml", "sv-tools__roas/crates/roas-arazzo-executor/tests/data/petstore.openapi.yaml")],
+        &[(
+            "https://api.example.com/openapi.yaml",
+            "sv-tools__roas/crates/roas-arazzo-executor/tests/data/petstore.openapi.yaml",
+        )],
     ),
 ];
 
@@ -61,12 +64,14 @@ fn corpus_snapshots_are_up_to_date() {
             Ok(g) => g,
             Err(checked) => panic!("{rel} does not compile:\n{}", checked.render()),
         };
-        let text = generated.to_file_string("EXPECTORATE=overwrite cargo test -p arazzo-tests --test corpus_generated");
+        let text = generated
+            .to_file_string("EXPECTORATE=overwrite cargo test -p arazzo-tests --test corpus_generated");
         expectorate::assert_contents(format!("src/corpus/{module}.rs"), &text);
         listed.push(format!("pub mod {module};"));
     }
     // Every snapshot is a module of the library, so it is compiled with deny(warnings).
-    let mod_rs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/corpus/mod.rs")).expect("src/corpus/mod.rs");
+    let mod_rs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/corpus/mod.rs"))
+        .expect("src/corpus/mod.rs");
     for line in listed {
         assert!(mod_rs.contains(&line), "src/corpus/mod.rs lacks `{line}`");
     }

@@ -24,9 +24,8 @@ fn expectation(text: &str, file: &str) -> (String, u32) {
     let rest = first
         .strip_prefix("# expect: ")
         .unwrap_or_else(|| panic!("{file}: first line must be `# expect: CODE at LINE`, got {first:?}"));
-    let (code, line) = rest
-        .split_once(" at ")
-        .unwrap_or_else(|| panic!("{file}: malformed expectation {first:?}"));
+    let (code, line) =
+        rest.split_once(" at ").unwrap_or_else(|| panic!("{file}: malformed expectation {first:?}"));
     let line = line.trim().parse().unwrap_or_else(|_| panic!("{file}: bad line number in {first:?}"));
     (code.trim().to_string(), line)
 }
@@ -57,7 +56,11 @@ fn bad_documents_report_the_expected_diagnostic() {
         }
         // Every diagnostic names the file as given, relative to the workspace root.
         for d in checked.diagnostics.sorted() {
-            assert!(d.file.starts_with("tests/bad/") || d.file.starts_with("workflows/"), "{name}: file {:?}", d.file);
+            assert!(
+                d.file.starts_with("tests/bad/") || d.file.starts_with("workflows/"),
+                "{name}: file {:?}",
+                d.file
+            );
         }
         let snapshot = name.trim_end_matches(".arazzo.yaml");
         expectorate::assert_contents(root().join(format!("tests/bad/{snapshot}.txt")), &rendered);

@@ -10,16 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arazzo_runtime::{
-    Client, ClientBuilder, Error, ErrorKind, Observer, RetryReason, RetryScheduled, Secret,
-    TracingObserver,
+    Client, ClientBuilder, Error, ErrorKind, Observer, RetryReason, RetryScheduled, Secret, TracingObserver,
 };
 use batches_server::{Fault, FaultKind, LoggedRequest, Route, ServerConfig, TestServer};
 use generated_example::generated::batch_process_and_retrieve_results::{
     self as batch_mod, batch_process_and_retrieve_results,
 };
-use generated_example::generated::cancel_and_confirm_batch::{
-    self as cancel_mod, cancel_and_confirm_batch,
-};
+use generated_example::generated::cancel_and_confirm_batch::{self as cancel_mod, cancel_and_confirm_batch};
 use serde_json::Value;
 
 const BATCH_SOURCE: &str = "claudeApi";
@@ -38,20 +35,14 @@ fn builder(server: &TestServer, source: &str) -> ClientBuilder {
 }
 
 fn requests(n: usize) -> Vec<Value> {
-    batches_server::sample_requests(n)
-        .as_array()
-        .expect("sample requests are an array")
-        .clone()
+    batches_server::sample_requests(n).as_array().expect("sample requests are an array").clone()
 }
 
 fn batch_inputs(n: usize) -> batch_mod::batch_process_and_retrieve_results::Inputs {
     batch_inputs_with_key(n, KEY)
 }
 
-fn batch_inputs_with_key(
-    n: usize,
-    key: &str,
-) -> batch_mod::batch_process_and_retrieve_results::Inputs {
+fn batch_inputs_with_key(n: usize, key: &str) -> batch_mod::batch_process_and_retrieve_results::Inputs {
     batch_mod::batch_process_and_retrieve_results::Inputs {
         api_key: Secret::new(key),
         anthropic_version: None,
@@ -60,24 +51,16 @@ fn batch_inputs_with_key(
 }
 
 fn cancel_inputs(n: usize) -> cancel_mod::cancel_and_confirm_batch::Inputs {
-    cancel_mod::cancel_and_confirm_batch::Inputs {
-        api_key: Secret::new(KEY),
-        requests: requests(n),
-    }
+    cancel_mod::cancel_and_confirm_batch::Inputs { api_key: Secret::new(KEY), requests: requests(n) }
 }
 
 fn config(polls: u32) -> ServerConfig {
-    ServerConfig {
-        polls_until_ended: polls,
-        ..ServerConfig::default()
-    }
+    ServerConfig { polls_until_ended: polls, ..ServerConfig::default() }
 }
 
 /// (method, path, route) of every logged request.
 fn sequence(log: &[LoggedRequest]) -> Vec<(String, String, Route)> {
-    log.iter()
-        .map(|r| (r.method.clone(), r.path.clone(), r.route))
-        .collect()
+    log.iter().map(|r| (r.method.clone(), r.path.clone(), r.route)).collect()
 }
 
 fn count(log: &[LoggedRequest], route: Route) -> usize {
@@ -111,30 +94,16 @@ async fn batch_seed_happy_path() {
     let polls = 2;
     let server = server(config(polls)).await;
     let client = builder(&server, BATCH_SOURCE).build();
-    let out = batch_process_and_retrieve_results(&client, batch_inputs(n))
-        .await
-        .expect("workflow succeeds");
+    let out = batch_process_and_retrieve_results(&client, batch_inputs(n)).await.expect("workflow succeeds");
 
     let log = server.requests();
     let id = out.batch_id.clone();
     assert!(id.starts_with("msgbatch_"), "{id}");
-    let mut expected = vec![(
-        "POST".to_owned(),
-        "/v1/messages/batches".to_owned(),
-        Route::Create,
-    )];
+    let mut expected = vec![("POST".to_owned(), "/v1/messages/batches".to_owned(), Route::Create)];
     for _ in 0..=polls {
-        expected.push((
-            "GET".into(),
-            format!("/v1/messages/batches/{id}"),
-            Route::Retrieve,
-        ));
+        expected.push(("GET".into(), format!("/v1/messages/batches/{id}"), Route::Retrieve));
     }
-    expected.push((
-        "GET".into(),
-        format!("/v1/messages/batches/{id}/results"),
-        Route::Results,
-    ));
+    expected.push(("GET".into(), format!("/v1/messages/batches/{id}/results"), Route::Results));
     assert_eq!(sequence(&log), expected);
     for r in &log {
         assert_eq!(r.header("x-api-key"), Some(KEY), "{r:?}");
@@ -142,27 +111,15 @@ async fn batch_seed_happy_path() {
         assert_eq!(r.status, 200, "{r:?}");
     }
     // The create body carries the requests input.
-    assert_eq!(
-        log[0].body.as_ref().map(|b| b["requests"].clone()),
-        Some(batches_server::sample_requests(n))
-    );
+    assert_eq!(log[0].body.as_ref().map(|b| b["requests"].clone()), Some(batches_server::sample_requests(n)));
 
     let counts = &out.request_counts;
     assert_eq!(
-        (
-            counts.processing,
-            counts.succeeded,
-            counts.errored,
-            counts.canceled,
-            counts.expired
-        ),
+        (counts.processing, counts.succeeded, counts.errored, counts.canceled, counts.expired),
         (0, n as i64, 0, 0, 0)
     );
     let url = out.results_url.clone().expect("results_url once ended");
-    assert_eq!(
-        url,
-        format!("{}/v1/messages/batches/{id}/results", server.base_url())
-    );
+    assert_eq!(url, format!("{}/v1/messages/batches/{id}/results", server.base_url()));
 
     let items = out.results.try_collect().await.expect("results stream");
     let mut ids: Vec<String> = items.iter().map(|i| i.custom_id.clone()).collect();
@@ -201,9 +158,7 @@ async fn poll_retries_are_scheduled_30s_but_capped_to_zero() {
     let rec = Arc::new(RetryRecorder::default());
     let client = builder(&server, BATCH_SOURCE).observer(rec.clone()).build();
     let started = Instant::now();
-    batch_process_and_retrieve_results(&client, batch_inputs(2))
-        .await
-        .expect("workflow succeeds");
+    batch_process_and_retrieve_results(&client, batch_inputs(2)).await.expect("workflow succeeds");
     let events = rec.events();
     assert_eq!(events.len(), polls as usize, "{events:?}");
     for (i, (step, reason, attempt, nominal, delay)) in events.iter().enumerate() {
@@ -223,27 +178,19 @@ async fn retry_limit_reached_after_2880_retries() {
     let server = server(ServerConfig {
         polls_until_ended: 0,
         faults: vec![
-            Fault::new(
-                Route::Retrieve,
-                FaultKind::UnknownProcessingStatus("still_thinking".into()),
-            )
-            .times(5000),
+            Fault::new(Route::Retrieve, FaultKind::UnknownProcessingStatus("still_thinking".into()))
+                .times(5000),
         ],
         ..ServerConfig::default()
     })
     .await;
     let client = builder(&server, BATCH_SOURCE).build();
     let started = Instant::now();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect_err("never ends");
+    let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("never ends");
     let took = started.elapsed();
     assert_eq!(
         err.kind(),
-        &ErrorKind::RetryLimitReached {
-            action: "retryWhileProcessing",
-            limit: 2880
-        },
+        &ErrorKind::RetryLimitReached { action: "retryWhileProcessing", limit: 2880 },
         "{err}"
     );
     assert_eq!(err.step(), Some("pollBatchStatus"));
@@ -267,28 +214,14 @@ async fn cancel_seed_happy_path() {
     })
     .await;
     let client = builder(&server, CANCEL_SOURCE).build();
-    let out = cancel_and_confirm_batch(&client, cancel_inputs(n))
-        .await
-        .expect("workflow succeeds");
+    let out = cancel_and_confirm_batch(&client, cancel_inputs(n)).await.expect("workflow succeeds");
     let id = out.batch_id.clone();
     let mut expected = vec![
-        (
-            "POST".to_owned(),
-            "/v1/messages/batches".to_owned(),
-            Route::Create,
-        ),
-        (
-            "POST".into(),
-            format!("/v1/messages/batches/{id}/cancel"),
-            Route::Cancel,
-        ),
+        ("POST".to_owned(), "/v1/messages/batches".to_owned(), Route::Create),
+        ("POST".into(), format!("/v1/messages/batches/{id}/cancel"), Route::Cancel),
     ];
     for _ in 0..=cancel_polls {
-        expected.push((
-            "GET".into(),
-            format!("/v1/messages/batches/{id}"),
-            Route::Retrieve,
-        ));
+        expected.push(("GET".into(), format!("/v1/messages/batches/{id}"), Route::Retrieve));
     }
     let log = server.requests();
     assert_eq!(sequence(&log), expected);
@@ -299,10 +232,7 @@ async fn cancel_seed_happy_path() {
     }
     assert_eq!(out.processing_status.as_str(), "ended");
     let c = &out.request_counts;
-    assert_eq!(
-        (c.processing, c.succeeded, c.errored, c.canceled, c.expired),
-        (0, 0, 0, n as i64, 0)
-    );
+    assert_eq!((c.processing, c.succeeded, c.errored, c.canceled, c.expired), (0, 0, 0, n as i64, 0));
 }
 
 #[tokio::test]
@@ -310,10 +240,7 @@ async fn fault_529_with_retry_after_on_poll_is_retried() {
     let server = server(config(1)).await;
     server.add_fault(Fault::new(
         Route::Retrieve,
-        FaultKind::Status {
-            status: 529,
-            retry_after: Some("0".into()),
-        },
+        FaultKind::Status { status: 529, retry_after: Some("0".into()) },
     ));
     let rec = Arc::new(RetryRecorder::default());
     let client = builder(&server, BATCH_SOURCE).observer(rec.clone()).build();
@@ -321,23 +248,12 @@ async fn fault_529_with_retry_after_on_poll_is_retried() {
         .await
         .expect("transport retry survives the 529");
     let log = server.requests();
-    let statuses: Vec<u16> = log
-        .iter()
-        .filter(|r| r.route == Route::Retrieve)
-        .map(|r| r.status)
-        .collect();
+    let statuses: Vec<u16> = log.iter().filter(|r| r.route == Route::Retrieve).map(|r| r.status).collect();
     assert_eq!(statuses, [529, 200, 200]);
     let events = rec.events();
-    let transport: Vec<_> = events
-        .iter()
-        .filter(|e| e.1 == RetryReason::Transport)
-        .collect();
+    let transport: Vec<_> = events.iter().filter(|e| e.1 == RetryReason::Transport).collect();
     assert_eq!(transport.len(), 1, "{events:?}");
-    assert_eq!(
-        transport[0].3,
-        Duration::ZERO,
-        "retry-after: 0 is the nominal delay"
-    );
+    assert_eq!(transport[0].3, Duration::ZERO, "retry-after: 0 is the nominal delay");
 }
 
 #[tokio::test]
@@ -345,22 +261,13 @@ async fn fault_529_on_create_is_not_retried() {
     let server = server(config(0)).await;
     server.add_fault(Fault::new(
         Route::Create,
-        FaultKind::Status {
-            status: 529,
-            retry_after: Some("0".into()),
-        },
+        FaultKind::Status { status: 529, retry_after: Some("0".into()) },
     ));
     let client = builder(&server, BATCH_SOURCE).build();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect_err("POST is not retried");
+    let err =
+        batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("POST is not retried");
     assert_eq!(err.status(), Some(529));
-    assert_eq!(
-        err.kind(),
-        &ErrorKind::CriteriaFailed {
-            criteria: vec!["$statusCode == 200"]
-        }
-    );
+    assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$statusCode == 200"] });
     assert!(err.to_string().contains("$statusCode == 200"), "{err}");
     assert_eq!(err.step(), Some("submitBatch"));
     assert_eq!(err.operation(), Some("createMessageBatch"));
@@ -373,21 +280,12 @@ async fn fault_500_on_poll_without_transport_retries_fails() {
     let server = server(config(1)).await;
     server.add_fault(Fault::status(Route::Retrieve, 500));
     let client = builder(&server, BATCH_SOURCE).transport_retries(0).build();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect_err("500 not retried");
+    let err =
+        batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("500 not retried");
     assert_eq!(err.status(), Some(500));
-    assert_eq!(
-        err.kind(),
-        &ErrorKind::CriteriaFailed {
-            criteria: vec!["$statusCode == 200"]
-        }
-    );
+    assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$statusCode == 200"] });
     assert_eq!(err.step(), Some("pollBatchStatus"));
-    assert!(
-        err.body_excerpt().is_some_and(|b| b.contains("api_error")),
-        "{err}"
-    );
+    assert!(err.body_excerpt().is_some_and(|b| b.contains("api_error")), "{err}");
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -403,10 +301,7 @@ async fn fault_drop_connection_on_poll_is_retried() {
     let log = server.requests();
     // 1 dropped + 2 real polls (the dropped one is not counted as a poll by the server).
     assert_eq!(count(&log, Route::Retrieve), 3);
-    assert_eq!(
-        out.results.try_collect().await.map(|v| v.len()).ok(),
-        Some(2)
-    );
+    assert_eq!(out.results.try_collect().await.map(|v| v.len()).ok(), Some(2));
 }
 
 /// A 200 poll whose body is not JSON fails the step with a typed decode error naming the step and
@@ -416,9 +311,7 @@ async fn fault_malformed_json_on_poll_gives_decode_error() {
     let server = server(config(1)).await;
     server.add_fault(Fault::new(Route::Retrieve, FaultKind::MalformedJson));
     let client = builder(&server, BATCH_SOURCE).build();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect_err("malformed body");
+    let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("malformed body");
     assert!(matches!(err.kind(), ErrorKind::Decode), "{err}");
     assert_eq!(err.step(), Some("pollBatchStatus"));
     assert_eq!(err.status(), Some(200));
@@ -431,9 +324,7 @@ async fn fault_malformed_json_on_create_gives_typed_error() {
     let server = server(config(0)).await;
     server.add_fault(Fault::new(Route::Create, FaultKind::MalformedJson));
     let client = builder(&server, BATCH_SOURCE).build();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect_err("no batch id");
+    let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("no batch id");
     assert!(matches!(err.kind(), ErrorKind::Decode), "{err}");
     assert_eq!(err.step(), Some("submitBatch"));
     assert_eq!(err.status(), Some(200));
@@ -446,9 +337,8 @@ async fn fault_truncated_jsonl_yields_jsonl_error() {
     let server = server(config(0)).await;
     server.add_fault(Fault::new(Route::Results, FaultKind::TruncatedJsonl));
     let client = builder(&server, BATCH_SOURCE).build();
-    let mut out = batch_process_and_retrieve_results(&client, batch_inputs(n))
-        .await
-        .expect("the stream opens");
+    let mut out =
+        batch_process_and_retrieve_results(&client, batch_inputs(n)).await.expect("the stream opens");
     let mut ok = 0;
     let mut err: Option<Error> = None;
     while let Some(item) = out.results.next_item().await {
@@ -463,26 +353,16 @@ async fn fault_truncated_jsonl_yields_jsonl_error() {
     let err = err.expect("the cut line is an error");
     assert_eq!(ok, n - 1);
     assert_eq!(err.kind(), &ErrorKind::Jsonl { line: n }, "{err}");
-    assert!(
-        out.results.next_item().await.is_none(),
-        "the stream ends after an error"
-    );
+    assert!(out.results.next_item().await.is_none(), "the stream ends after an error");
 }
 
 #[tokio::test]
 async fn fault_slow_poll_times_out() {
     let server = server(config(1)).await;
-    server.add_fault(Fault::new(
-        Route::Retrieve,
-        FaultKind::Slow(Duration::from_millis(800)),
-    ));
-    let client = builder(&server, BATCH_SOURCE)
-        .timeout(Duration::from_millis(150))
-        .transport_retries(0)
-        .build();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect_err("timeout");
+    server.add_fault(Fault::new(Route::Retrieve, FaultKind::Slow(Duration::from_millis(800))));
+    let client =
+        builder(&server, BATCH_SOURCE).timeout(Duration::from_millis(150)).transport_retries(0).build();
+    let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("timeout");
     assert_eq!(err.kind(), &ErrorKind::Timeout, "{err}");
     assert_eq!(err.step(), Some("pollBatchStatus"));
     assert!(err.is_retryable());
@@ -491,16 +371,9 @@ async fn fault_slow_poll_times_out() {
 #[tokio::test]
 async fn fault_slow_poll_is_retried_when_allowed() {
     let server = server(config(1)).await;
-    server.add_fault(Fault::new(
-        Route::Retrieve,
-        FaultKind::Slow(Duration::from_millis(800)),
-    ));
-    let client = builder(&server, BATCH_SOURCE)
-        .timeout(Duration::from_millis(150))
-        .build();
-    batch_process_and_retrieve_results(&client, batch_inputs(1))
-        .await
-        .expect("the timed-out GET is retried");
+    server.add_fault(Fault::new(Route::Retrieve, FaultKind::Slow(Duration::from_millis(800))));
+    let client = builder(&server, BATCH_SOURCE).timeout(Duration::from_millis(150)).build();
+    batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect("the timed-out GET is retried");
 }
 
 #[tokio::test]
@@ -512,14 +385,8 @@ async fn step_budget_stops_cancel_loop() {
     })
     .await;
     let client = builder(&server, CANCEL_SOURCE).step_budget(3).build();
-    let err = cancel_and_confirm_batch(&client, cancel_inputs(1))
-        .await
-        .expect_err("budget");
-    assert_eq!(
-        err.kind(),
-        &ErrorKind::StepBudgetExceeded { budget: 3 },
-        "{err}"
-    );
+    let err = cancel_and_confirm_batch(&client, cancel_inputs(1)).await.expect_err("budget");
+    assert_eq!(err.kind(), &ErrorKind::StepBudgetExceeded { budget: 3 }, "{err}");
     assert_eq!(err.step(), Some("confirmCanceled"));
     // create, cancel, one retrieve; the re-entry is the 4th unit.
     assert_eq!(server.requests().len(), 3);
@@ -545,9 +412,7 @@ async fn aborting_a_spawned_run_stops_requests() {
     let server = server(config(u32::MAX)).await;
     let client = builder(&server, BATCH_SOURCE).build();
     let task =
-        tokio::spawn(
-            async move { batch_process_and_retrieve_results(&client, batch_inputs(1)).await },
-        );
+        tokio::spawn(async move { batch_process_and_retrieve_results(&client, batch_inputs(1)).await });
     tokio::time::sleep(Duration::from_millis(150)).await;
     task.abort();
     assert!(task.await.is_err_and(|e| e.is_cancelled()));
@@ -597,24 +462,12 @@ fn trace_buffer() -> Buf {
 async fn secret_never_leaks() {
     const SECRET: &str = "sk-test-SECRET-123";
     let buf = trace_buffer();
-    let server = server(ServerConfig {
-        api_key: Some("sk-test-the-right-one".into()),
-        ..config(0)
-    })
-    .await;
-    let client = builder(&server, BATCH_SOURCE)
-        .observer(Arc::new(TracingObserver))
-        .build();
-    let err = batch_process_and_retrieve_results(&client, batch_inputs_with_key(1, SECRET))
-        .await
-        .expect_err("401");
+    let server = server(ServerConfig { api_key: Some("sk-test-the-right-one".into()), ..config(0) }).await;
+    let client = builder(&server, BATCH_SOURCE).observer(Arc::new(TracingObserver)).build();
+    let err =
+        batch_process_and_retrieve_results(&client, batch_inputs_with_key(1, SECRET)).await.expect_err("401");
     assert_eq!(err.status(), Some(401));
-    assert_eq!(
-        err.kind(),
-        &ErrorKind::CriteriaFailed {
-            criteria: vec!["$statusCode == 200"]
-        }
-    );
+    assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$statusCode == 200"] });
     let log = server.requests();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].header("x-api-key"), Some(SECRET), "the key was sent");
@@ -623,12 +476,9 @@ async fn secret_never_leaks() {
     let debug = format!("{err:?}");
     let alt = format!("{err:#?}");
     let excerpt = err.body_excerpt().unwrap_or_default().to_owned();
-    let traced =
-        String::from_utf8_lossy(&buf.0.lock().map(|v| v.clone()).unwrap_or_default()).into_owned();
+    let traced = String::from_utf8_lossy(&buf.0.lock().map(|v| v.clone()).unwrap_or_default()).into_owned();
     assert!(
-        traced
-            .lines()
-            .any(|l| l.contains("step finished") && l.contains("status=401")),
+        traced.lines().any(|l| l.contains("step finished") && l.contains("status=401")),
         "the observer logged this run"
     );
     for (what, text) in [

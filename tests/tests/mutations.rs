@@ -84,7 +84,10 @@ fn mutate(text: &str, pool: &[String], rng: &mut XorShift) -> String {
                 }
             }
             _ if !lines.is_empty() => {
-                const PUNCT: &[&str] = &["{", "}", "[", "]", ":", "'", "\"", "#", "&", "*", "!", "|", ">", "-", ",", "%", "@", "`", "$", "~1", "\t", "{$", "$.", "$[?"];
+                const PUNCT: &[&str] = &[
+                    "{", "}", "[", "]", ":", "'", "\"", "#", "&", "*", "!", "|", ">", "-", ",", "%", "@",
+                    "`", "$", "~1", "\t", "{$", "$.", "$[?",
+                ];
                 let i = rng.below(n);
                 let p = PUNCT[rng.below(PUNCT.len())];
                 let mut at = rng.below(lines[i].len() + 1);
@@ -140,18 +143,23 @@ fn mutants_never_panic() {
                             break;
                         }
                         let (root, rel) = &docs[k];
-                        let original = std::fs::read_to_string(root.join(rel)).expect("readable").replace("%s", "");
+                        let original =
+                            std::fs::read_to_string(root.join(rel)).expect("readable").replace("%s", "");
                         let pool = values(&original);
-                        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ (k as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D));
+                        let mut rng = XorShift(
+                            0x9E37_79B9_7F4A_7C15 ^ (k as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
+                        );
                         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("doc");
                         let mutant_rel = rel.with_file_name(format!("__mutant__{name}"));
                         let settings = Settings { base_dir: root.clone(), ..Default::default() };
                         for _ in 0..per_doc {
                             let mutant = mutate(&original, &pool, &mut rng);
                             std::fs::write(root.join(&mutant_rel), &mutant).expect("write mutant");
-                            let result = std::panic::catch_unwind(|| match arazzo_codegen::generate(&mutant_rel, &settings) {
-                                Ok(g) => drop(g),
-                                Err(checked) => drop(checked.render()),
+                            let result = std::panic::catch_unwind(|| {
+                                match arazzo_codegen::generate(&mutant_rel, &settings) {
+                                    Ok(g) => drop(g),
+                                    Err(checked) => drop(checked.render()),
+                                }
                             });
                             total.fetch_add(1, Ordering::Relaxed);
                             if result.is_err() {

@@ -85,10 +85,7 @@ fn names_inputs_and_send() {
     }))
     .expect("inputs from JSON");
     send(get_pet(&client, inputs));
-    send(types_workflow::types_workflow(
-        &client,
-        types_workflow::Inputs {},
-    ));
+    send(types_workflow::types_workflow(&client, types_workflow::Inputs {}));
     send(self_(&client, self_::Inputs {}));
     send(crate_(&client, crate_::Inputs {}));
     send(super_(&client, super_::Inputs {}));
@@ -103,12 +100,7 @@ fn names_inputs_and_send() {
     send(run_in_2(&client, run_in_2::Inputs {}));
     send(caller(&client, caller::Inputs {}));
     send(dep(&client, dep::Inputs {}));
-    send(locals(
-        &client,
-        locals::Inputs {
-            x: Some("x".into()),
-        },
-    ));
+    send(locals(&client, locals::Inputs { x: Some("x".into()) }));
     send(std_names(&client, std_names::Inputs {}));
     send(hint_collisions(&client, hint_collisions::Inputs {}));
 }
@@ -143,13 +135,7 @@ fn schemas_inputs_and_send() {
 fn flow_inputs_and_send() {
     use flow::*;
     let client = Client::new();
-    send(login(
-        &client,
-        login::Inputs {
-            user: "u".into(),
-            password: Secret::new("p"),
-        },
-    ));
+    send(login(&client, login::Inputs { user: "u".into(), password: Secret::new("p") }));
     send(place_order(
         &client,
         place_order::Inputs {
@@ -173,32 +159,10 @@ fn flow_inputs_and_send() {
             trace: None,
         },
     ));
-    send(chain_a(
-        &client,
-        chain_a::Inputs {
-            api_key: Secret::new("k"),
-        },
-    ));
-    send(chain_b(
-        &client,
-        chain_b::Inputs {
-            api_key: Secret::new("k"),
-        },
-    ));
-    send(chain_c(
-        &client,
-        chain_c::Inputs {
-            api_key: Secret::new("k"),
-        },
-    ));
-    send(bodies(
-        &client,
-        bodies::Inputs {
-            pet_id: Some("p".into()),
-            coupon: None,
-            quantity: Some(2),
-        },
-    ));
+    send(chain_a(&client, chain_a::Inputs { api_key: Secret::new("k") }));
+    send(chain_b(&client, chain_b::Inputs { api_key: Secret::new("k") }));
+    send(chain_c(&client, chain_c::Inputs { api_key: Secret::new("k") }));
+    send(bodies(&client, bodies::Inputs { pet_id: Some("p".into()), coupon: None, quantity: Some(2) }));
 }
 
 #[test]
@@ -206,7 +170,10 @@ fn recursive_schemas_and_odd_names_compile() {
     let client = Client::new();
     send(recursive_array::recursive_array(&client, recursive_array::recursive_array::Inputs {}));
     send(recursive_map::recursive_map(&client, recursive_map::recursive_map::Inputs {}));
-    send(recursive_anyof_null::recursive_anyof_null(&client, recursive_anyof_null::recursive_anyof_null::Inputs {}));
+    send(recursive_anyof_null::recursive_anyof_null(
+        &client,
+        recursive_anyof_null::recursive_anyof_null::Inputs {},
+    ));
     send(superscript_name::superscript_name(&client, superscript_name::superscript_name::Inputs {}));
 }
 
@@ -214,17 +181,23 @@ fn recursive_schemas_and_odd_names_compile() {
 async fn schemas_whose_names_collide_get_distinct_types() {
     use type_name_collision_doc::*;
     let server = Server::start(|r| {
-        json_reply(200, match r.path.as_str() {
-            "/e" => json!({"inner": {"x": "x1"}}),
-            _ => json!({"a": "a1", "b": 2, "id": "i1", "code": 7, "y": 3}),
-        })
+        json_reply(
+            200,
+            match r.path.as_str() {
+                "/e" => json!({"inner": {"x": "x1"}}),
+                _ => json!({"a": "a1", "b": 2, "id": "i1", "code": 7, "y": 3}),
+            },
+        )
     })
     .await;
 
     let out = type_name_collision(&api(&server), type_name_collision::Inputs {}).await.expect("runs");
 
     assert_eq!(server.lines(), ["GET /a", "GET /b", "GET /c", "GET /d", "GET /e", "GET /f"]);
-    assert_eq!((out.a.as_deref(), out.b, out.id.as_deref(), out.code), (Some("a1"), Some(2), Some("i1"), Some(7)));
+    assert_eq!(
+        (out.a.as_deref(), out.b, out.id.as_deref(), out.code),
+        (Some("a1"), Some(2), Some("i1"), Some(7))
+    );
     assert_eq!((out.x.as_deref(), out.y), (Some("x1"), Some(3)));
 }
 
@@ -277,7 +250,9 @@ async fn a_numeric_header_compares_as_a_number() {
 async fn names_with_dots_and_pointers_with_spaces() {
     let server = Server::start(|_| json_reply(200, json!({"name": "Rex", "pet name": "Rex"}))).await;
 
-    let out = pointer_space::pointer_space(&api(&server), pointer_space::pointer_space::Inputs {}).await.expect("runs");
+    let out = pointer_space::pointer_space(&api(&server), pointer_space::pointer_space::Inputs {})
+        .await
+        .expect("runs");
     assert_eq!(out.pet_name.as_deref(), Some("Rex"));
 
     let inputs = dotted_output::dotted_output::Inputs { owner_name: Some("Ann".into()) };
@@ -313,7 +288,11 @@ async fn workflow_level_actions_apply_to_the_steps_they_fit() {
     // `$statusCode == 503` retries the HTTP step, not the step that runs a workflow.
     use workflow_action_status_call_step_doc::*;
     let first = common::counter();
-    let busy_once = Server::start(move |_| if first() == 0 { json_reply(503, json!({})) } else { json_reply(200, json!({})) }).await;
+    let busy_once =
+        Server::start(
+            move |_| if first() == 0 { json_reply(503, json!({})) } else { json_reply(200, json!({})) },
+        )
+        .await;
     outer(&api(&busy_once), outer::Inputs {}).await.expect("retried once, then runs inner");
     assert_eq!(busy_once.lines(), ["GET /orders/o2", "GET /orders/o2", "GET /orders/o1"]);
 }
@@ -338,7 +317,9 @@ async fn responses_may_omit_write_only_fields_and_one_value_enum_tags_select_var
 #[tokio::test]
 async fn payloads_reach_the_wire_as_valid_json() {
     use flow::bodies;
-    let server = Server::start(|_| json_reply(200, json!({"petOrder": {"status": "placed"}, "sku": "s", "qty": 1}))).await;
+    let server =
+        Server::start(|_| json_reply(200, json!({"petOrder": {"status": "placed"}, "sku": "s", "qty": 1})))
+            .await;
     // A quote in a value that a JSON-text template puts inside a string literal.
     let inputs = bodies::Inputs { pet_id: Some("p\"1".into()), coupon: None, quantity: Some(2) };
 
@@ -348,7 +329,10 @@ async fn payloads_reach_the_wire_as_valid_json() {
     let requests = server.requests();
     let bodies: Vec<&str> = requests.iter().map(|r| r.body.as_str()).collect();
     let order: serde_json::Value = serde_json::from_str(bodies[0]).expect("the templated JSON text is JSON");
-    assert_eq!(order["petOrder"], json!({"petId": "p\"1", "couponCode": "", "quantity": 2, "status": "placed", "complete": false}));
+    assert_eq!(
+        order["petOrder"],
+        json!({"petId": "p\"1", "couponCode": "", "quantity": 2, "status": "placed", "complete": false})
+    );
     assert_eq!(bodies[1], r#""p\"1""#, "a whole-value payload is sent as JSON");
     assert_eq!(bodies[2], "42");
     assert_eq!(requests[3].json(), json!([1, "", 2, null, {"a": [null]}]));
@@ -362,12 +346,19 @@ async fn request_values_read_back_what_the_step_sent() {
     use request_in_output_doc::*;
     let server = Server::start(|_| json_reply(200, json!({"items": []}))).await;
 
-    let out = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o1".into() }).await.expect("runs");
+    let out = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o1".into() })
+        .await
+        .expect("runs");
 
     assert_eq!(server.requests()[0].header("x-request-id"), Some("req-o1"));
-    assert_eq!((out.request_id.as_str(), out.order_id.as_str(), out.trace.as_str(), out.verbose.as_str()), ("req-o1", "o1", "7", "yes"));
+    assert_eq!(
+        (out.request_id.as_str(), out.order_id.as_str(), out.trace.as_str(), out.verbose.as_str()),
+        ("req-o1", "o1", "7", "yes")
+    );
     assert_eq!(out.url, format!("{}/orders/o1?verbose=yes", server.url));
-    let err = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o2".into() }).await.expect_err("criterion");
+    let err = request_in_output(&api(&server), request_in_output::Inputs { order_id: "o2".into() })
+        .await
+        .expect_err("criterion");
     assert_eq!(err.kind(), &ErrorKind::CriteriaFailed { criteria: vec!["$request.path.orderId == 'o1'"] });
 }
 
@@ -383,7 +374,8 @@ async fn retry_actions_that_share_a_name_keep_their_own_counts() {
     })
     .await;
 
-    let out = same_name_retries(&api(&server), same_name_retries::Inputs {}).await.expect("both retries suffice");
+    let out =
+        same_name_retries(&api(&server), same_name_retries::Inputs {}).await.expect("both retries suffice");
 
     assert_eq!(server.lines().len(), 5);
     assert_eq!(out.count, Some(3));
@@ -400,7 +392,10 @@ async fn a_step_action_overrides_the_workflow_action_of_the_same_name() {
 
     // A 500 on `s`: its `recover` (retry on 503) replaces the workflow's `recover` goto; nothing
     // matches, so the workflow fails instead of going to `fallback`.
-    let failing = Server::start(|r| if r.path == "/items/s" { json_reply(500, json!({})) } else { json_reply(200, json!({})) }).await;
+    let failing = Server::start(|r| {
+        if r.path == "/items/s" { json_reply(500, json!({})) } else { json_reply(200, json!({})) }
+    })
+    .await;
     let err = overrides(&api(&failing), overrides::Inputs {}).await.expect_err("no action matches");
     assert_eq!(err.status(), Some(500));
     assert_eq!(failing.lines(), ["GET /items/s"]);
@@ -410,14 +405,20 @@ async fn a_step_action_overrides_the_workflow_action_of_the_same_name() {
 async fn a_payload_that_is_one_expression_is_sent_as_its_json_value() {
     use actions_and_payloads::whole_payloads;
     let server = Server::start(|r| {
-        if r.path.starts_with("/items") { json_reply(200, json!({"nested": {"a": {"b": {"c": "C"}}}, "tags": ["t1"]})) } else { json_reply(200, json!({})) }
+        if r.path.starts_with("/items") {
+            json_reply(200, json!({"nested": {"a": {"b": {"c": "C"}}}, "tags": ["t1"]}))
+        } else {
+            json_reply(200, json!({}))
+        }
     })
     .await;
-    let inputs = serde_json::from_value(json!({"obj": {"k": "v"}, "n": 3, "flag": true, "list": [1, 2]})).expect("inputs");
+    let inputs = serde_json::from_value(json!({"obj": {"k": "v"}, "n": 3, "flag": true, "list": [1, 2]}))
+        .expect("inputs");
 
     whole_payloads(&api(&server), inputs).await.expect("runs");
 
-    let bodies: Vec<serde_json::Value> = server.requests().iter().filter(|r| r.path == "/echo").map(common::Recorded::json).collect();
+    let bodies: Vec<serde_json::Value> =
+        server.requests().iter().filter(|r| r.path == "/echo").map(common::Recorded::json).collect();
     assert_eq!(
         bodies,
         [
@@ -437,7 +438,9 @@ async fn a_payload_that_is_one_expression_is_sent_as_its_json_value() {
 #[tokio::test]
 async fn constant_properties_and_boolean_headers_are_read() {
     let thing = Server::start(|_| json_reply(200, json!({"kind": "thing", "only": "single"}))).await;
-    let out = constant_properties::r#const(&api(&thing), constant_properties::r#const::Inputs {}).await.expect("`kind` is read");
+    let out = constant_properties::r#const(&api(&thing), constant_properties::r#const::Inputs {})
+        .await
+        .expect("`kind` is read");
     assert_eq!(out, constant_properties::r#const::Outputs {});
 
     for (value, passes) in [("true", true), ("TRUE", true), ("false", false), ("", false)] {
@@ -474,7 +477,9 @@ async fn path_items_by_ref_and_two_success_bodies() {
     .await;
 
     path_item_ref::things(&api(&server), path_item_ref::things::Inputs {}).await.expect("runs");
-    let out = two_success_responses::create(&api(&server), two_success_responses::create::Inputs {}).await.expect("runs");
+    let out = two_success_responses::create(&api(&server), two_success_responses::create::Inputs {})
+        .await
+        .expect("runs");
 
     // The 200 and the 201 have different schemas: the body is untyped JSON.
     assert_eq!(out, two_success_responses::create::Outputs {});
@@ -484,7 +489,10 @@ async fn path_items_by_ref_and_two_success_bodies() {
 #[tokio::test]
 async fn ids_with_dots_are_referred_to_whole() {
     use dotted_ids::v1_after;
-    let server = Server::start(|r| json_reply(200, json!({"id": r.path.trim_start_matches("/items/").to_owned() + "1"}))).await;
+    let server = Server::start(|r| {
+        json_reply(200, json!({"id": r.path.trim_start_matches("/items/").to_owned() + "1"}))
+    })
+    .await;
 
     v1_after(&api(&server), v1_after::Inputs {}).await.expect("runs");
 
@@ -495,7 +503,9 @@ async fn ids_with_dots_are_referred_to_whole() {
 async fn a_text_body_is_read_as_a_string() {
     use text_body::ping;
     for (text, passes) in [("pong 42", true), ("{\"not\": \"pong\"}", false)] {
-        let server = Server::start(move |_| (200, vec![("content-type", "text/plain".to_owned())], text.to_owned())).await;
+        let server =
+            Server::start(move |_| (200, vec![("content-type", "text/plain".to_owned())], text.to_owned()))
+                .await;
         let result = ping(&api(&server), ping::Inputs {}).await;
         assert_eq!(result.as_ref().ok().map(|o| o.reply.as_str()), passes.then_some(text), "{result:?}");
     }
@@ -507,42 +517,89 @@ fn relative_server_urls_resolve_against_the_description_url_or_warn() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/torture/openapi");
     let settings = arazzo_codegen::Settings { base_dir: dir, ..Default::default() }
         .source("https://api.example.com/specs/openapi.yaml", "relative-server.openapi.yaml");
-    let generated = arazzo_codegen::generate(std::path::Path::new("relative-server.arazzo.yaml"), &settings).expect("generates");
+    let generated = arazzo_codegen::generate(std::path::Path::new("relative-server.arazzo.yaml"), &settings)
+        .expect("generates");
 
     let code = generated.to_file_string("regenerate");
     assert!(code.contains(r#"run.default_base_url("remote", "https://api.example.com/api/v3");"#), "{code}");
     assert!(!code.contains(r#"default_base_url("local""#), "{code}");
     let warnings = generated.checked.render();
-    assert!(warnings.contains("warning[W0104]: the server URL `/api/v3` of source `local` is relative to a local file"), "{warnings}");
+    assert!(
+        warnings.contains(
+            "warning[W0104]: the server URL `/api/v3` of source `local` is relative to a local file"
+        ),
+        "{warnings}"
+    );
 }
 
 #[tokio::test]
 async fn criteria_follow_the_spec_and_the_documented_decisions() {
     use criteria::*;
-    async fn passes<F: std::future::Future<Output = Result<O, arazzo_runtime::Error>>, O>(body: serde_json::Value, run: impl FnOnce(Client) -> F) -> bool {
+    async fn passes<F: std::future::Future<Output = Result<O, arazzo_runtime::Error>>, O>(
+        body: serde_json::Value,
+        run: impl FnOnce(Client) -> F,
+    ) -> bool {
         let server = Server::start(move |_| json_reply(200, body.clone())).await;
         run(api(&server)).await.is_ok()
     }
     // Ordering of strings is case-insensitive, typed or not ("B" > "a").
-    assert!(passes(json!({"s": "B"}), |c| async move { typed_order(&c, typed_order::Inputs {}).await }).await);
-    assert!(!passes(json!({"s": "zz"}), |c| async move { typed_order(&c, typed_order::Inputs {}).await }).await);
-    assert!(passes(json!({"s": "B", "flag": "TRUE"}), |c| async move { untyped_order_and_bool(&c, untyped_order_and_bool::Inputs {}).await }).await);
-    assert!(!passes(json!({"s": "B", "flag": "no"}), |c| async move { untyped_order_and_bool(&c, untyped_order_and_bool::Inputs {}).await }).await);
+    assert!(
+        passes(json!({"s": "B"}), |c| async move { typed_order(&c, typed_order::Inputs {}).await }).await
+    );
+    assert!(
+        !passes(json!({"s": "zz"}), |c| async move { typed_order(&c, typed_order::Inputs {}).await }).await
+    );
+    assert!(
+        passes(json!({"s": "B", "flag": "TRUE"}), |c| async move {
+            untyped_order_and_bool(&c, untyped_order_and_bool::Inputs {}).await
+        })
+        .await
+    );
+    assert!(
+        !passes(json!({"s": "B", "flag": "no"}), |c| async move {
+            untyped_order_and_bool(&c, untyped_order_and_bool::Inputs {}).await
+        })
+        .await
+    );
     // `extra` is not in the schema: the query sees the response as received.
-    assert!(passes(json!({"extra": 1}), |c| async move { jsonpath_raw(&c, jsonpath_raw::Inputs {}).await }).await);
-    assert!(!passes(json!({"extra": 2}), |c| async move { jsonpath_raw(&c, jsonpath_raw::Inputs {}).await }).await);
+    assert!(
+        passes(json!({"extra": 1}), |c| async move { jsonpath_raw(&c, jsonpath_raw::Inputs {}).await }).await
+    );
+    assert!(
+        !passes(json!({"extra": 2}), |c| async move { jsonpath_raw(&c, jsonpath_raw::Inputs {}).await })
+            .await
+    );
     // A null context is no value; a present one is.
-    assert!(!passes(json!({"missing": null}), |c| async move { null_context(&c, null_context::Inputs {}).await }).await);
-    assert!(passes(json!({"missing": 0}), |c| async move { null_context(&c, null_context::Inputs {}).await }).await);
+    assert!(
+        !passes(json!({"missing": null}), |c| async move { null_context(&c, null_context::Inputs {}).await })
+            .await
+    );
+    assert!(
+        passes(json!({"missing": 0}), |c| async move { null_context(&c, null_context::Inputs {}).await })
+            .await
+    );
 }
 
 #[test]
 fn a_request_body_or_an_unsent_parameter_is_refused_with_a_hint() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let settings = arazzo_codegen::Settings { base_dir: dir.to_path_buf(), ..Default::default() };
-    let checked = arazzo_codegen::check(std::path::Path::new("workflows/torture/unsupported-request-body.arazzo.yaml"), &settings);
+    let checked = arazzo_codegen::check(
+        std::path::Path::new("workflows/torture/unsupported-request-body.arazzo.yaml"),
+        &settings,
+    );
     let rendered = checked.render();
-    assert!(rendered.contains("error[E0404]: `$request.body#/items`: arazzo-rs does not read back the request body it sent"), "{rendered}");
-    assert!(rendered.contains("error[E0404]: `$request.header.X-Missing`: the step sends no header parameter `X-Missing`"), "{rendered}");
+    assert!(
+        rendered.contains(
+            "error[E0404]: `$request.body#/items`: arazzo-rs does not read back the request body it sent"
+        ),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(
+            "error[E0404]: `$request.header.X-Missing`: the step sends no header parameter `X-Missing`"
+        ),
+        "{rendered}"
+    );
     assert!(rendered.ends_with("2 errors, 0 warnings\n"), "{rendered}");
 }

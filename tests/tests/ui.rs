@@ -12,7 +12,9 @@ fn ui() {
     if let Some(t) = target
         && std::fs::canonicalize(&t).ok() != std::fs::canonicalize(&default).ok()
     {
-        eprintln!("skipping: CARGO_TARGET_DIR is not <workspace>/target, the relative paths in tests/ui would not resolve");
+        eprintln!(
+            "skipping: CARGO_TARGET_DIR is not <workspace>/target, the relative paths in tests/ui would not resolve"
+        );
         return;
     }
     let t = trybuild::TestCases::new();

@@ -52,7 +52,8 @@ impl Options {
     fn settings(&self) -> Result<arazzo_codegen::Settings, String> {
         let mut s = arazzo_codegen::Settings { strict: self.strict, ..Default::default() };
         for m in &self.sources {
-            let (name, path) = m.split_once('=').ok_or_else(|| format!("--source expects NAME=PATH, got `{m}`"))?;
+            let (name, path) =
+                m.split_once('=').ok_or_else(|| format!("--source expects NAME=PATH, got `{m}`"))?;
             s = s.source(name, path);
         }
         Ok(s)
@@ -90,7 +91,12 @@ pub fn regenerate_command(file: &std::path::Path, out_dir: &std::path::Path) -> 
     format!("cargo run -p arazzo-codegen -- generate {} -o {}", file.display(), out_dir.display())
 }
 
-fn generate(files: &[PathBuf], out_dir: &std::path::Path, check: bool, settings: &arazzo_codegen::Settings) -> ExitCode {
+fn generate(
+    files: &[PathBuf],
+    out_dir: &std::path::Path,
+    check: bool,
+    settings: &arazzo_codegen::Settings,
+) -> ExitCode {
     let mut failed = false;
     for f in files {
         match arazzo_codegen::generate(f, settings) {
@@ -100,7 +106,11 @@ fn generate(files: &[PathBuf], out_dir: &std::path::Path, check: bool, settings:
                 let path = out_dir.join(format!("{}.rs", arazzo_codegen::module_name(f)));
                 if check {
                     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                        eprintln!("error: {} is stale; run: {}", path.display(), regenerate_command(f, out_dir));
+                        eprintln!(
+                            "error: {} is stale; run: {}",
+                            path.display(),
+                            regenerate_command(f, out_dir)
+                        );
                         failed = true;
                     }
                 } else if let Err(e) = arazzo_codegen::write_if_changed(&path, &text) {

@@ -106,18 +106,12 @@ pub struct Parsed<T> {
 impl<T> Parsed<T> {
     /// A result without warnings.
     pub fn new(value: T) -> Self {
-        Parsed {
-            value,
-            warnings: Vec::new(),
-        }
+        Parsed { value, warnings: Vec::new() }
     }
 
     /// Transforms the value, keeping the warnings.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
-        Parsed {
-            value: f(self.value),
-            warnings: self.warnings,
-        }
+        Parsed { value: f(self.value), warnings: self.warnings }
     }
 }
 
@@ -139,13 +133,7 @@ pub struct ExprIssue {
 impl ExprIssue {
     /// A finding without help text.
     pub fn new(code: &'static str, offset: usize, len: usize, message: impl Into<String>) -> Self {
-        ExprIssue {
-            offset,
-            len,
-            code,
-            message: message.into(),
-            help: None,
-        }
+        ExprIssue { offset, len, code, message: message.into(), help: None }
     }
 
     /// Adds help text.
@@ -171,11 +159,7 @@ impl ExprIssue {
 
 impl fmt::Display for ExprIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "[{}] at byte {}: {}",
-            self.code, self.offset, self.message
-        )?;
+        write!(f, "[{}] at byte {}: {}", self.code, self.offset, self.message)?;
         if let Some(help) = &self.help {
             write!(f, " (help: {help})")?;
         }
@@ -330,7 +314,11 @@ pub enum JsonPathCriterion {
 
 /// Arazzo names may contain dots (`$steps.read.outputs.pet.name` reads output `pet.name`): the
 /// name `known` accepts, joining as few of the `.` keys after it as needed, and the path left.
-pub fn dotted_name<'p>(name: &str, path: &'p [Segment], known: impl Fn(&str) -> bool) -> Option<(String, &'p [Segment])> {
+pub fn dotted_name<'p>(
+    name: &str,
+    path: &'p [Segment],
+    known: impl Fn(&str) -> bool,
+) -> Option<(String, &'p [Segment])> {
     let mut joined = name.to_string();
     if known(&joined) {
         return Some((joined, path));
@@ -366,11 +354,7 @@ pub fn pointer_string(path: &[Segment]) -> String {
 }
 
 fn write_path(f: &mut fmt::Formatter<'_>, path: &[Segment]) -> fmt::Result {
-    if path.is_empty() {
-        Ok(())
-    } else {
-        write!(f, "#{}", pointer_string(path))
-    }
+    if path.is_empty() { Ok(()) } else { write!(f, "#{}", pointer_string(path)) }
 }
 
 fn write_named(
@@ -411,23 +395,12 @@ impl fmt::Display for Expr {
             Expr::Response(source) => write!(f, "$response.{source}"),
             Expr::Inputs { name, path } => write_named(f, "$inputs", Some(name), path),
             Expr::Outputs { name, path } => write_named(f, "$outputs", Some(name), path),
-            Expr::Steps {
-                step,
-                field,
-                name,
-                path,
-            } => write_named(f, &format!("$steps.{step}.{field}"), name.as_deref(), path),
-            Expr::Workflows {
-                workflow,
-                field,
-                name,
-                path,
-            } => write_named(
-                f,
-                &format!("$workflows.{workflow}.{field}"),
-                name.as_deref(),
-                path,
-            ),
+            Expr::Steps { step, field, name, path } => {
+                write_named(f, &format!("$steps.{step}.{field}"), name.as_deref(), path)
+            }
+            Expr::Workflows { workflow, field, name, path } => {
+                write_named(f, &format!("$workflows.{workflow}.{field}"), name.as_deref(), path)
+            }
             Expr::SourceDescriptions { name, rest } => {
                 write!(f, "$sourceDescriptions.{name}")?;
                 match rest {
@@ -448,16 +421,9 @@ impl Expr {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
             Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
-            Expr::Steps {
-                name: Some(_),
-                path,
-                ..
+            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
+                Some(path)
             }
-            | Expr::Workflows {
-                name: Some(_),
-                path,
-                ..
-            } => Some(path),
             _ => None,
         }
     }
@@ -467,16 +433,9 @@ impl Expr {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
             Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
-            Expr::Steps {
-                name: Some(_),
-                path,
-                ..
+            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
+                Some(path)
             }
-            | Expr::Workflows {
-                name: Some(_),
-                path,
-                ..
-            } => Some(path),
             _ => None,
         }
     }

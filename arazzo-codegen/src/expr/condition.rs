@@ -24,12 +24,7 @@ const MAX_DEPTH: usize = 64;
 /// `E0203` with the byte offset of the offending token (or `E0201`/`E0202` for an invalid
 /// runtime expression operand).
 pub fn parse_condition(s: &str) -> Result<Parsed<Condition>, ExprIssue> {
-    let mut parser = Parser {
-        src: s,
-        pos: 0,
-        depth: 0,
-        warnings: Vec::new(),
-    };
+    let mut parser = Parser { src: s, pos: 0, depth: 0, warnings: Vec::new() };
     parser.skip_ws();
     if parser.peek().is_none() {
         return Err(ExprIssue::new(E_COND, 0, s.len(), "the condition is empty")
@@ -45,10 +40,7 @@ pub fn parse_condition(s: &str) -> Result<Parsed<Condition>, ExprIssue> {
             issue
         });
     }
-    Ok(Parsed {
-        value: condition,
-        warnings: parser.warnings,
-    })
+    Ok(Parsed { value: condition, warnings: parser.warnings })
 }
 
 /// A literal scanned from `src` at some offset.
@@ -77,12 +69,7 @@ pub(crate) fn scan_literal(src: &str, start: usize) -> Result<ScannedLiteral, Ex
         Some('\'') => single_quoted(src, start),
         Some('"') => double_quoted(src, start),
         Some(_) => bare_literal(src, start),
-        None => Err(ExprIssue::new(
-            E_COND,
-            start,
-            0,
-            "expected a value, found the end",
-        )),
+        None => Err(ExprIssue::new(E_COND, start, 0, "expected a value, found the end")),
     }
 }
 
@@ -98,11 +85,7 @@ fn single_quoted(src: &str, start: usize) -> Result<ScannedLiteral, ExprIssue> {
             chars.next();
         } else {
             let end = start + 1 + i + 1;
-            return Ok(ScannedLiteral {
-                literal: Literal::String(out),
-                end,
-                double_quoted: false,
-            });
+            return Ok(ScannedLiteral { literal: Literal::String(out), end, double_quoted: false });
         }
     }
     Err(unterminated(src, start, '\''))
@@ -122,29 +105,15 @@ fn double_quoted(src: &str, start: usize) -> Result<ScannedLiteral, ExprIssue> {
     let end = start + 1 + close + 1;
     let text = src.get(start..end).unwrap_or("");
     match serde_json::from_str::<String>(text) {
-        Ok(value) => Ok(ScannedLiteral {
-            literal: Literal::String(value),
-            end,
-            double_quoted: true,
-        }),
-        Err(err) => Err(ExprIssue::new(
-            E_COND,
-            start,
-            end - start,
-            format!("invalid string {text}: {err}"),
-        )
-        .with_help("double-quoted strings use JSON escapes; prefer single quotes: 'text'")),
+        Ok(value) => Ok(ScannedLiteral { literal: Literal::String(value), end, double_quoted: true }),
+        Err(err) => Err(ExprIssue::new(E_COND, start, end - start, format!("invalid string {text}: {err}"))
+            .with_help("double-quoted strings use JSON escapes; prefer single quotes: 'text'")),
     }
 }
 
 fn unterminated(src: &str, start: usize, quote: char) -> ExprIssue {
-    ExprIssue::new(
-        E_COND,
-        start,
-        src.len().saturating_sub(start),
-        "unterminated string",
-    )
-    .with_help(format!("close the string with `{quote}`"))
+    ExprIssue::new(E_COND, start, src.len().saturating_sub(start), "unterminated string")
+        .with_help(format!("close the string with `{quote}`"))
 }
 
 fn bare_literal(src: &str, start: usize) -> Result<ScannedLiteral, ExprIssue> {
@@ -159,26 +128,20 @@ fn bare_literal(src: &str, start: usize) -> Result<ScannedLiteral, ExprIssue> {
         _ if word.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => number(word, start)?,
         _ => return Err(bare_word(word, start)),
     };
-    Ok(ScannedLiteral {
-        literal,
-        end,
-        double_quoted: false,
-    })
+    Ok(ScannedLiteral { literal, end, double_quoted: false })
 }
 
 fn number(word: &str, start: usize) -> Result<Literal, ExprIssue> {
     let quoted = Literal::String(word.to_string());
-    let parsed = if is_json_number(word) {
-        serde_json::from_str::<serde_json::Value>(word).ok()
-    } else {
-        None
-    };
+    let parsed =
+        if is_json_number(word) { serde_json::from_str::<serde_json::Value>(word).ok() } else { None };
     match parsed {
         Some(serde_json::Value::Number(n)) => Ok(Literal::Number(n)),
-        _ => Err(ExprIssue::new(E_COND, start, word.len(), format!("invalid number `{word}`"))
-            .with_help(format!(
+        _ => Err(ExprIssue::new(E_COND, start, word.len(), format!("invalid number `{word}`")).with_help(
+            format!(
                 "numbers use JSON syntax (`200`, `-1.5`, `1e3`); to compare with text, quote it: {quoted}"
-            ))),
+            ),
+        )),
     }
 }
 
@@ -207,22 +170,14 @@ fn is_json_number(word: &str) -> bool {
 }
 
 fn bare_word(word: &str, start: usize) -> ExprIssue {
-    let issue = ExprIssue::new(
-        E_COND,
-        start,
-        word.len(),
-        format!("unexpected bare word `{word}`"),
-    );
+    let issue = ExprIssue::new(E_COND, start, word.len(), format!("unexpected bare word `{word}`"));
     let lower = word.to_ascii_lowercase();
     match lower.as_str() {
         "true" | "false" | "null" => issue.with_help(format!("literals are lower case: `{lower}`")),
         "and" => issue.with_help("write `&&`"),
         "or" => issue.with_help("write `||`"),
         "not" => issue.with_help("write `!`"),
-        _ => issue.with_help(format!(
-            "quote the string: {}",
-            Literal::String(word.to_string())
-        )),
+        _ => issue.with_help(format!("quote the string: {}", Literal::String(word.to_string()))),
     }
 }
 
@@ -356,9 +311,7 @@ impl Parser<'_> {
     fn reject_single_equals(&mut self) -> Result<(), ExprIssue> {
         self.skip_ws();
         if self.rest().starts_with('=') {
-            return Err(self
-                .error(self.pos, 1, "`=` is not an operator")
-                .with_help("write `==`"));
+            return Err(self.error(self.pos, 1, "`=` is not an operator").with_help("write `==`"));
         }
         Ok(())
     }
@@ -388,11 +341,7 @@ impl Parser<'_> {
                 let found = parse_at(self.src, start, Boundary::Operand)?;
                 self.warnings.extend(found.parsed.warnings);
                 self.pos = found.end;
-                Ok(Operand::Expr {
-                    expr: found.parsed.value,
-                    offset: start,
-                    len: found.end - start,
-                })
+                Ok(Operand::Expr { expr: found.parsed.value, offset: start, len: found.end - start })
             }
             Some(c) if !ends_token(c) => self.literal(start),
             _ => Err(self.unexpected_token("a runtime expression or a literal")),
@@ -420,23 +369,12 @@ impl Parser<'_> {
     fn unexpected_token(&self, expected: &str) -> ExprIssue {
         let rest = self.rest();
         let Some(first) = rest.chars().next() else {
-            return self.error(
-                self.pos,
-                0,
-                format!("expected {expected}, found the end of the condition"),
-            );
+            return self.error(self.pos, 0, format!("expected {expected}, found the end of the condition"));
         };
-        let len = if ends_token(first) {
-            first.len_utf8()
-        } else {
-            rest.find(ends_token).unwrap_or(rest.len())
-        };
+        let len =
+            if ends_token(first) { first.len_utf8() } else { rest.find(ends_token).unwrap_or(rest.len()) };
         let token = rest.get(..len).unwrap_or("");
-        let issue = self.error(
-            self.pos,
-            len,
-            format!("expected {expected}, found `{token}`"),
-        );
+        let issue = self.error(self.pos, len, format!("expected {expected}, found `{token}`"));
         match token {
             "&" => issue.with_help("write `&&`"),
             "|" => issue.with_help("write `||`"),
@@ -491,10 +429,7 @@ mod tests {
     }
 
     fn body(keys: &[&str], offset: usize, len: usize) -> Operand {
-        let path = keys
-            .iter()
-            .map(|k| Segment::Key((*k).to_string()))
-            .collect();
+        let path = keys.iter().map(|k| Segment::Key((*k).to_string())).collect();
         expr(Expr::Response(Source::Body(path)), offset, len)
     }
 
@@ -516,10 +451,7 @@ mod tests {
         let table = [
             ("$statusCode == 200", cmp(status(0), CmpOp::Eq, num(200))),
             ("$statusCode==200", cmp(status(0), CmpOp::Eq, num(200))),
-            (
-                "  $statusCode   !=   404  ",
-                cmp(status(2), CmpOp::Ne, num(404)),
-            ),
+            ("  $statusCode   !=   404  ", cmp(status(2), CmpOp::Ne, num(404))),
             ("$statusCode<300", cmp(status(0), CmpOp::Lt, num(300))),
             ("$statusCode <= 299", cmp(status(0), CmpOp::Le, num(299))),
             ("$statusCode>199", cmp(status(0), CmpOp::Gt, num(199))),
@@ -527,11 +459,7 @@ mod tests {
             (
                 "$response.body#/redirectAuthToken != null",
                 cmp(
-                    body(
-                        &["redirectAuthToken"],
-                        0,
-                        "$response.body#/redirectAuthToken".len(),
-                    ),
+                    body(&["redirectAuthToken"], 0, "$response.body#/redirectAuthToken".len()),
                     CmpOp::Ne,
                     null.clone(),
                 ),
@@ -549,18 +477,9 @@ mod tests {
                 ),
             ),
             ("200 == $statusCode", cmp(num(200), CmpOp::Eq, status(7))),
-            (
-                "$response.body#/name == 'O''Brien'",
-                cmp(body(&["name"], 0, 20), CmpOp::Eq, string("O'Brien")),
-            ),
-            (
-                "$response.body#/name == ''",
-                cmp(body(&["name"], 0, 20), CmpOp::Eq, string("")),
-            ),
-            (
-                "$response.body#/name=='a b && c'",
-                cmp(body(&["name"], 0, 20), CmpOp::Eq, string("a b && c")),
-            ),
+            ("$response.body#/name == 'O''Brien'", cmp(body(&["name"], 0, 20), CmpOp::Eq, string("O'Brien"))),
+            ("$response.body#/name == ''", cmp(body(&["name"], 0, 20), CmpOp::Eq, string(""))),
+            ("$response.body#/name=='a b && c'", cmp(body(&["name"], 0, 20), CmpOp::Eq, string("a b && c"))),
         ];
         for (text, want) in table {
             assert_eq!(ok(text), want, "{text}");
@@ -569,16 +488,7 @@ mod tests {
 
     #[test]
     fn numbers() {
-        let table = [
-            "0",
-            "-1",
-            "1.5",
-            "-0.25",
-            "1e3",
-            "2E-2",
-            "1.5e+10",
-            "12345678901234567890",
-        ];
+        let table = ["0", "-1", "1.5", "-0.25", "1e3", "2E-2", "1.5e+10", "12345678901234567890"];
         for text in table {
             let Condition::Truthy(Operand::Literal(Literal::Number(n))) = ok(text) else {
                 panic!("{text}: not a number");
@@ -586,9 +496,7 @@ mod tests {
             let want: serde_json::Value = serde_json::from_str(text).expect("json");
             assert_eq!(serde_json::Value::Number(n), want, "{text}");
         }
-        for bad in [
-            "01", "1.", ".5", "1e", "--1", "+1", "-", "1x", "0x10", "1e400",
-        ] {
+        for bad in ["01", "1.", ".5", "1e", "--1", "+1", "-", "1x", "0x10", "1e400"] {
             let issue = err(&format!("$statusCode == {bad}"));
             assert_eq!((issue.code, issue.offset), ("E0203", 15), "{bad}: {issue}");
         }
@@ -620,20 +528,9 @@ mod tests {
         let code = Condition::Truthy(status(21));
         assert_eq!(c, and(or(url, method), code));
         // ! applies to the whole comparison.
-        assert_eq!(
-            ok("!$statusCode == 200"),
-            not(cmp(status(1), CmpOp::Eq, num(200)))
-        );
-        assert_eq!(
-            ok("!($statusCode == 200)"),
-            not(cmp(status(2), CmpOp::Eq, num(200)))
-        );
-        assert_eq!(
-            ok("!!true"),
-            not(not(Condition::Truthy(Operand::Literal(Literal::Bool(
-                true
-            )))))
-        );
+        assert_eq!(ok("!$statusCode == 200"), not(cmp(status(1), CmpOp::Eq, num(200))));
+        assert_eq!(ok("!($statusCode == 200)"), not(cmp(status(2), CmpOp::Eq, num(200))));
+        assert_eq!(ok("!!true"), not(not(Condition::Truthy(Operand::Literal(Literal::Bool(true))))));
         // Left-associative chains.
         let c = ok("true && false && null");
         let t = |b| Condition::Truthy(Operand::Literal(Literal::Bool(b)));
@@ -644,62 +541,32 @@ mod tests {
     #[test]
     fn navigation_in_operands() {
         let c = ok("$response.body.data[0].id == 'x'");
-        let path = vec![
-            Segment::Key("data".into()),
-            Segment::Index(0),
-            Segment::Key("id".into()),
-        ];
-        assert_eq!(
-            c,
-            cmp(
-                expr(Expr::Response(Source::Body(path)), 0, 25),
-                CmpOp::Eq,
-                string("x")
-            )
-        );
+        let path = vec![Segment::Key("data".into()), Segment::Index(0), Segment::Key("id".into())];
+        assert_eq!(c, cmp(expr(Expr::Response(Source::Body(path)), 0, 25), CmpOp::Eq, string("x")));
         let c = ok("$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired == true");
-        let Condition::Compare {
-            lhs: Operand::Expr { expr, .. },
-            ..
-        } = c
-        else {
+        let Condition::Compare { lhs: Operand::Expr { expr, .. }, .. } = c else {
             panic!("not a comparison");
         };
-        assert_eq!(
-            expr.to_string(),
-            "$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired"
-        );
+        assert_eq!(expr.to_string(), "$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired");
     }
 
     #[test]
     fn double_quotes_warn() {
         let parsed = parse("$response.body#/status == \"ended\"");
-        assert_eq!(
-            parsed.value,
-            cmp(body(&["status"], 0, 22), CmpOp::Eq, string("ended"))
-        );
+        assert_eq!(parsed.value, cmp(body(&["status"], 0, 22), CmpOp::Eq, string("ended")));
         let w = &parsed.warnings[0];
         assert_eq!((w.code, w.offset, w.len), ("W0204", 26, 7));
         assert_eq!(w.help.as_deref(), Some("write 'ended'"));
         let parsed = parse(r#"$response.body#/s == "it's \"x\"""#);
-        assert_eq!(
-            parsed.value,
-            cmp(body(&["s"], 0, 17), CmpOp::Eq, string("it's \"x\""))
-        );
-        assert_eq!(
-            parsed.warnings[0].help.as_deref(),
-            Some("write 'it''s \"x\"'")
-        );
+        assert_eq!(parsed.value, cmp(body(&["s"], 0, 17), CmpOp::Eq, string("it's \"x\"")));
+        assert_eq!(parsed.warnings[0].help.as_deref(), Some("write 'it''s \"x\"'"));
     }
 
     #[test]
     fn warnings_from_operands_are_kept() {
         let parsed = parse("$response.headers.Location != null");
         assert_eq!(parsed.warnings.len(), 1);
-        assert_eq!(
-            (parsed.warnings[0].code, parsed.warnings[0].offset),
-            ("W0201", 10)
-        );
+        assert_eq!((parsed.warnings[0].code, parsed.warnings[0].offset), ("W0201", 10));
     }
 
     #[test]
@@ -713,12 +580,7 @@ mod tests {
                 33,
                 Some("quote the string: 'application/json'"),
             ),
-            (
-                "$statusCode == 200 and $url",
-                "E0203",
-                19,
-                Some("write `&&`"),
-            ),
+            ("$statusCode == 200 and $url", "E0203", 19, Some("write `&&`")),
             ("$statusCode = 200", "E0203", 12, Some("write `==`")),
             ("$statusCode == 200 & $url", "E0203", 19, Some("write `&&`")),
             ("$statusCode == 200 | $url", "E0203", 19, Some("write `||`")),
@@ -727,23 +589,13 @@ mod tests {
             ("== 200", "E0203", 0, None),
             ("1 < $statusCode < 3", "E0203", 16, None),
             ("($statusCode == 200", "E0203", 19, None),
-            (
-                "$statusCode == 200)",
-                "E0203",
-                18,
-                Some("this `)` has no matching `(`"),
-            ),
+            ("$statusCode == 200)", "E0203", 18, Some("this `)` has no matching `(`")),
             ("()", "E0203", 1, None),
             ("($url) == 1", "E0203", 7, None),
             ("$statusCode == 'abc", "E0203", 15, None),
             ("$statusCode == \"abc", "E0203", 15, None),
             ("$statusCode == \"a\\qb\"", "E0203", 15, None),
-            (
-                "$statusCode == True",
-                "E0203",
-                15,
-                Some("literals are lower case: `true`"),
-            ),
+            ("$statusCode == True", "E0203", 15, Some("literals are lower case: `true`")),
             ("$foo == 1", "E0201", 1, None),
             ("$response.body#/a~x == 1", "E0202", 17, None),
             ("$statusCode.x == 1", "E0201", 11, None),
@@ -752,11 +604,7 @@ mod tests {
         ];
         for &(text, code, offset, help) in table {
             let issue = err(text);
-            assert_eq!(
-                (issue.code, issue.offset),
-                (code, offset),
-                "{text}: {issue}"
-            );
+            assert_eq!((issue.code, issue.offset), (code, offset), "{text}: {issue}");
             if let Some(help) = help {
                 assert_eq!(issue.help.as_deref(), Some(help), "{text}");
             }
@@ -782,9 +630,7 @@ mod tests {
         ] {
             let c = ok(text);
             let rendered = c.to_string();
-            let again = parse_condition(&rendered)
-                .unwrap_or_else(|e| panic!("{rendered}: {e}"))
-                .value;
+            let again = parse_condition(&rendered).unwrap_or_else(|e| panic!("{rendered}: {e}")).value;
             assert_eq!(again.to_string(), rendered, "{text}");
         }
     }

@@ -29,10 +29,7 @@ pub fn parse_jsonpath(
             op: shorthand.op,
             literal: shorthand.literal,
         };
-        return Ok(Parsed {
-            value: criterion,
-            warnings: vec![warning],
-        });
+        return Ok(Parsed { value: criterion, warnings: vec![warning] });
     }
     check_nesting(condition)?;
     match JsonPath::parse(condition) {
@@ -67,32 +64,19 @@ fn shorthand(condition: &str) -> Result<Option<Shorthand>, ExprIssue> {
         return Ok(None);
     };
     let literal_at = skip_ws(condition, op_at + op_len);
-    if condition
-        .get(literal_at..)
-        .is_none_or(|rest| rest.is_empty() || rest.starts_with('$'))
-    {
+    if condition.get(literal_at..).is_none_or(|rest| rest.is_empty() || rest.starts_with('$')) {
         return Ok(None);
     }
-    let scanned = scan_literal(condition, literal_at).map_err(|issue| ExprIssue {
-        code: E_JSONPATH,
-        ..issue
-    })?;
+    let scanned =
+        scan_literal(condition, literal_at).map_err(|issue| ExprIssue { code: E_JSONPATH, ..issue })?;
     if skip_ws(condition, scanned.end) != condition.len() {
         return Ok(None);
     }
-    Ok(Some(Shorthand {
-        path,
-        op,
-        literal: scanned.literal,
-    }))
+    Ok(Some(Shorthand { path, op, literal: scanned.literal }))
 }
 
 fn shorthand_warning(condition: &str, context: Option<&str>, shorthand: &Shorthand) -> ExprIssue {
-    let path_text = condition
-        .trim()
-        .split([' ', '=', '!', '<', '>'])
-        .next()
-        .unwrap_or("$");
+    let path_text = condition.trim().split([' ', '=', '!', '<', '>']).next().unwrap_or("$");
     let message = format!(
         "`{}` is not an RFC 9535 JSONPath query (JSONPath compares values only inside a filter \
          `[?…]`); it is read as: the value at `{path_text}` {} {}",
@@ -130,30 +114,14 @@ fn portable_operand(context: &str, path: &[Segment]) -> String {
         }
     }
     let pointer = super::ast::pointer_string(path);
-    if context.contains('#') {
-        format!("{context}{pointer}")
-    } else {
-        format!("{context}#{pointer}")
-    }
+    if context.contains('#') { format!("{context}{pointer}") } else { format!("{context}#{pointer}") }
 }
 
 fn query_error(condition: &str, position: usize, message: &str) -> ExprIssue {
     let offset = position.min(condition.len());
-    let len = condition
-        .get(offset..)
-        .and_then(|rest| rest.chars().next())
-        .map_or(0, char::len_utf8);
-    let near: String = condition
-        .get(offset..)
-        .unwrap_or("")
-        .chars()
-        .take(12)
-        .collect();
-    let place = if near.is_empty() {
-        "at the end".to_string()
-    } else {
-        format!("at `{near}`")
-    };
+    let len = condition.get(offset..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
+    let near: String = condition.get(offset..).unwrap_or("").chars().take(12).collect();
+    let place = if near.is_empty() { "at the end".to_string() } else { format!("at `{near}`") };
     let issue = ExprIssue::new(
         E_JSONPATH,
         offset,
@@ -218,12 +186,7 @@ fn check_nesting(condition: &str) -> Result<(), ExprIssue> {
             _ => {}
         }
         if depth > MAX_NESTING {
-            return Err(ExprIssue::new(
-                E_JSONPATH,
-                i,
-                1,
-                "the JSONPath query is nested too deeply",
-            ));
+            return Err(ExprIssue::new(E_JSONPATH, i, 1, "the JSONPath query is nested too deeply"));
         }
     }
     Ok(())
@@ -283,9 +246,8 @@ fn member_name(src: &str, allow_hyphen: bool) -> Option<(String, usize)> {
     if !(first.is_ascii_alphabetic() || first == '_' || !first.is_ascii()) {
         return None;
     }
-    let is_name_char = |c: char| {
-        c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii() || (allow_hyphen && c == '-')
-    };
+    let is_name_char =
+        |c: char| c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii() || (allow_hyphen && c == '-');
     let len = src.find(|c: char| !is_name_char(c)).unwrap_or(src.len());
     Some((src.get(..len)?.to_string(), len))
 }
@@ -300,9 +262,7 @@ fn bracket(src: &str) -> Option<(Segment, usize)> {
             (Segment::Key(name), used)
         }
         '0'..='9' => {
-            let digits = inner
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(inner.len());
+            let digits = inner.find(|c: char| !c.is_ascii_digit()).unwrap_or(inner.len());
             let text = inner.get(..digits)?;
             if digits > 1 && text.starts_with('0') {
                 return None;
@@ -313,10 +273,7 @@ fn bracket(src: &str) -> Option<(Segment, usize)> {
     };
     let after = inner.get(used..)?;
     let trail = after.len() - after.trim_start().len();
-    after
-        .get(trail..)?
-        .starts_with(']')
-        .then_some((segment, lead + used + trail + 1))
+    after.get(trail..)?.starts_with(']').then_some((segment, lead + used + trail + 1))
 }
 
 /// A quoted name starting with `quote`; returns the decoded name and the bytes used.
@@ -374,24 +331,15 @@ mod tests {
             ("$[?@.access_token != null]", None),
             ("$.tags[*]", None),
             ("$[?@.name == 'Orca Identification and Analysis']", None),
-            (
-                "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
-                None,
-            ),
+            ("$[?@.name == 'Mermaid Treasure Identification and Analysis']", None),
             ("$..x", None),
             ("$.a[-1]", None),
             ("$.a[0:2]", None),
             ("$", Some(vec![])),
             ("$.pets", Some(vec![key("pets")])),
-            (
-                "$.a.b[0]",
-                Some(vec![key("a"), key("b"), Segment::Index(0)]),
-            ),
+            ("$.a.b[0]", Some(vec![key("a"), key("b"), Segment::Index(0)])),
             ("$['a']", Some(vec![key("a")])),
-            (
-                "$[\"a b\"]['c\\'d'][12]",
-                Some(vec![key("a b"), key("c'd"), Segment::Index(12)]),
-            ),
+            ("$[\"a b\"]['c\\'d'][12]", Some(vec![key("a b"), key("c'd"), Segment::Index(12)])),
             ("$['a-b'].c", Some(vec![key("a-b"), key("c")])),
             ("$.é", Some(vec![key("é")])),
         ];
@@ -400,10 +348,7 @@ mod tests {
             assert!(parsed.warnings.is_empty(), "{text}");
             assert_eq!(
                 parsed.value,
-                JsonPathCriterion::Query {
-                    text: (*text).to_string(),
-                    path: path.clone()
-                },
+                JsonPathCriterion::Query { text: (*text).to_string(), path: path.clone() },
                 "{text}"
             );
         }
@@ -442,52 +387,28 @@ mod tests {
     #[test]
     fn shorthand_forms() {
         let table: &[(&str, Vec<Segment>, CmpOp, Literal)] = &[
-            (
-                "$.a-b.c == 1",
-                vec![key("a-b"), key("c")],
-                CmpOp::Eq,
-                Literal::Number(1.into()),
-            ),
+            ("$.a-b.c == 1", vec![key("a-b"), key("c")], CmpOp::Eq, Literal::Number(1.into())),
             (
                 "$.items[0].name>=3",
                 vec![key("items"), Segment::Index(0), key("name")],
                 CmpOp::Ge,
                 Literal::Number(3.into()),
             ),
-            (
-                "$['x y'] != null",
-                vec![key("x y")],
-                CmpOp::Ne,
-                Literal::Null,
-            ),
-            (
-                "$.ok == true",
-                vec![key("ok")],
-                CmpOp::Eq,
-                Literal::Bool(true),
-            ),
+            ("$['x y'] != null", vec![key("x y")], CmpOp::Ne, Literal::Null),
+            ("$.ok == true", vec![key("ok")], CmpOp::Eq, Literal::Bool(true)),
             (
                 "$ < -1.5",
                 vec![],
                 CmpOp::Lt,
                 Literal::Number(serde_json::Number::from_f64(-1.5).expect("finite")),
             ),
-            (
-                "$.n <= 'it''s'",
-                vec![key("n")],
-                CmpOp::Le,
-                Literal::String("it's".into()),
-            ),
+            ("$.n <= 'it''s'", vec![key("n")], CmpOp::Le, Literal::String("it's".into())),
         ];
         for (text, path, op, literal) in table {
             let parsed = parse(text, None);
             assert_eq!(
                 parsed.value,
-                JsonPathCriterion::Shorthand {
-                    path: path.clone(),
-                    op: *op,
-                    literal: literal.clone()
-                },
+                JsonPathCriterion::Shorthand { path: path.clone(), op: *op, literal: literal.clone() },
                 "{text}"
             );
             assert_eq!(parsed.warnings[0].code, "W0203");
@@ -497,10 +418,7 @@ mod tests {
     #[test]
     fn shorthand_help_follows_the_context() {
         let help = |context: Option<&str>| {
-            parse("$.a[0] == 'x'", context).warnings[0]
-                .help
-                .clone()
-                .unwrap_or_default()
+            parse("$.a[0] == 'x'", context).warnings[0].help.clone().unwrap_or_default()
         };
         assert_eq!(
             help(Some("$response.body")),
@@ -514,10 +432,7 @@ mod tests {
             help(Some("$steps.s.outputs.list")),
             "write it as a simple criterion: `$steps.s.outputs.list#/a/0 == 'x'`"
         );
-        assert_eq!(
-            help(Some("$statusCode")),
-            "write it as a simple criterion: `$statusCode#/a/0 == 'x'`"
-        );
+        assert_eq!(help(Some("$statusCode")), "write it as a simple criterion: `$statusCode#/a/0 == 'x'`");
         assert!(help(None).contains("`$response.body#/a/0 == 'x'`"));
         let slash = parse("$['a/b'] == 1", Some("$response.body"));
         assert_eq!(

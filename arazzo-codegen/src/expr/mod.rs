@@ -23,8 +23,8 @@ pub mod runtime;
 pub mod template;
 
 pub use ast::{
-    dotted_name, CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Parsed, Segment,
-    Source, TemplatePart, Value, ValueKind,
+    CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Parsed, Segment, Source,
+    TemplatePart, Value, ValueKind, dotted_name,
 };
 pub use condition::parse_condition;
 pub use jsonpath::parse_jsonpath;
@@ -40,26 +40,11 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0205", "invalid regular expression"),
     ("E0206", "xpath criteria are not supported"),
     ("E0207", "invalid embedded expression in a string (`{$…}`)"),
-    (
-        "W0201",
-        "`$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax",
-    ),
-    (
-        "W0202",
-        "JSON pointer without a leading `/` (`$response.body#id`)",
-    ),
-    (
-        "W0203",
-        "JSONPath shorthand `PATH OP LITERAL` is not RFC 9535",
-    ),
-    (
-        "W0204",
-        "double-quoted string literal in a simple condition",
-    ),
-    (
-        "W0205",
-        "runtime expression in a string without `{}` braces is not substituted",
-    ),
+    ("W0201", "`$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax"),
+    ("W0202", "JSON pointer without a leading `/` (`$response.body#id`)"),
+    ("W0203", "JSONPath shorthand `PATH OP LITERAL` is not RFC 9535"),
+    ("W0204", "double-quoted string literal in a simple condition"),
+    ("W0205", "runtime expression in a string without `{}` braces is not substituted"),
 ];
 
 /// Checks a `type: regex` criterion's pattern (Rust `regex` crate syntax).
@@ -69,13 +54,10 @@ pub const CODES: &[(&str, &str)] = &[
 pub fn check_regex(pattern: &str) -> Result<(), ExprIssue> {
     match regex::Regex::new(pattern) {
         Ok(_) => Ok(()),
-        Err(err) => Err(ExprIssue::new(
-            "E0205",
-            0,
-            pattern.len(),
-            format!("invalid regular expression: {err}"),
-        )
-        .with_help("regex criteria use Rust `regex` syntax (no look-around or backreferences)")),
+        Err(err) => {
+            Err(ExprIssue::new("E0205", 0, pattern.len(), format!("invalid regular expression: {err}"))
+                .with_help("regex criteria use Rust `regex` syntax (no look-around or backreferences)"))
+        }
     }
 }
 
@@ -84,13 +66,7 @@ pub fn check_regex(pattern: &str) -> Result<(), ExprIssue> {
 /// # Errors
 /// Always `E0206`.
 pub fn check_xpath(condition: &str) -> Result<(), ExprIssue> {
-    Err(ExprIssue::new(
-        "E0206",
-        0,
-        condition.len(),
-        "xpath criteria are not supported",
-    )
-    .with_help(
+    Err(ExprIssue::new("E0206", 0, condition.len(), "xpath criteria are not supported").with_help(
         "test the response with a `regex` criterion on the body, or a `simple` criterion on a \
          JSON value (`$response.body#/status == 'done'`)",
     ))
@@ -123,22 +99,10 @@ mod tests {
         ("$inputs.customer#/lastName", None),
         ("$inputs.customer#/postalCode", None),
         ("$inputs.customer#/uri", None),
-        (
-            "$inputs.customer.dateOfBirth",
-            Some("$inputs.customer#/dateOfBirth"),
-        ),
-        (
-            "$inputs.customer.firstName",
-            Some("$inputs.customer#/firstName"),
-        ),
-        (
-            "$inputs.customer.lastName",
-            Some("$inputs.customer#/lastName"),
-        ),
-        (
-            "$inputs.customer.postalCode",
-            Some("$inputs.customer#/postalCode"),
-        ),
+        ("$inputs.customer.dateOfBirth", Some("$inputs.customer#/dateOfBirth")),
+        ("$inputs.customer.firstName", Some("$inputs.customer#/firstName")),
+        ("$inputs.customer.lastName", Some("$inputs.customer#/lastName")),
+        ("$inputs.customer.postalCode", Some("$inputs.customer#/postalCode")),
         ("$inputs.customer.uri", Some("$inputs.customer#/uri")),
         ("$inputs.my_client_id", None),
         ("$inputs.my_client_secret", None),
@@ -180,21 +144,12 @@ mod tests {
         ("$response.body#/ticketId", None),
         ("$response.body#/totalAmount", None),
         ("$response.body.id", Some("$response.body#/id")),
-        (
-            "$response.body.links.self",
-            Some("$response.body#/links/self"),
-        ),
-        (
-            "$response.body.redirectAuthToken",
-            Some("$response.body#/redirectAuthToken"),
-        ),
+        ("$response.body.links.self", Some("$response.body#/links/self")),
+        ("$response.body.redirectAuthToken", Some("$response.body#/redirectAuthToken")),
         ("$response.header.Location", None),
         ("$response.header.X-Expires-After", None),
         ("$response.header.X-Rate-Limit", None),
-        (
-            "$response.headers.Location",
-            Some("$response.header.Location"),
-        ),
+        ("$response.headers.Location", Some("$response.header.Location")),
         ("$sourceDescriptions.animals.getRandomAnimal", None),
         ("$sourceDescriptions.animals.postAnimal", None),
         ("$sourceDescriptions.auth-api.Authorization", None),
@@ -202,36 +157,21 @@ mod tests {
         ("$sourceDescriptions.auth-api.Token", None),
         ("$sourceDescriptions.cafe-api.listMenuItems", None),
         ("$sourceDescriptions.cafe-api.url", None),
-        (
-            "$sourceDescriptions.menu-from-cafe-api.search-menu-items",
-            None,
-        ),
+        ("$sourceDescriptions.menu-from-cafe-api.search-menu-items", None),
         ("$sourceDescriptions.museum-api.url", None),
         ("$sourceDescriptions.petStoreDescription.loginUser", None),
         ("$sourceDescriptions.petStoreDescription.url", None),
-        (
-            "$sourceDescriptions.tickets-from-museum-api.get-museum-tickets",
-            None,
-        ),
+        ("$sourceDescriptions.tickets-from-museum-api.get-museum-tickets", None),
         ("$statusCode", None),
         ("$steps.AuthzCodeStep.outputs.code", None),
         ("$steps.PARStep.outputs.request_uri", None),
         ("$steps.TokenStep.outputs.tokenResponse", None),
-        (
-            "$steps.authenticateCustomerAndAuthorizeLoan.outputs.redirectAuthToken",
-            None,
-        ),
+        ("$steps.authenticateCustomerAndAuthorizeLoan.outputs.redirectAuthToken", None),
         ("$steps.browser-authorize.outputs.code", None),
         ("$steps.buy-tickets.outputs.fullBody", None),
         ("$steps.buy-tickets.outputs.ticketId", None),
-        (
-            "$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired",
-            None,
-        ),
-        (
-            "$steps.checkLoanCanBeProvided.outputs.eligibleProducts",
-            None,
-        ),
+        ("$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired", None),
+        ("$steps.checkLoanCanBeProvided.outputs.eligibleProducts", None),
         ("$steps.create-event.outputs.createdEventId", None),
         ("$steps.createCustomer.outputs.customer", None),
         ("$steps.do-the-auth-flow.outputs.my_refresh_token", None),
@@ -240,10 +180,7 @@ mod tests {
         ("$steps.do-the-refresh.outputs.refresh_token", None),
         ("$steps.find-coupons.outputs.my_coupon_code", None),
         ("$steps.find-pet.outputs.my_pet_id", None),
-        (
-            "$steps.findPet.outputs.foundPet.id",
-            Some("$steps.findPet.outputs.foundPet#/id"),
-        ),
+        ("$steps.findPet.outputs.foundPet.id", Some("$steps.findPet.outputs.foundPet#/id")),
         ("$steps.findPet.outputs.name", None),
         ("$steps.findPet.outputs.pet#/id", None),
         ("$steps.get-access-token.outputs.access_token", None),
@@ -251,18 +188,9 @@ mod tests {
         ("$steps.get-access-token.outputs.refresh_token", None),
         ("$steps.get-client-creds-token.outputs.access_token", None),
         ("$steps.getPetStep.outputs.availablePets", None),
-        (
-            "$steps.initiateBnplTransaction.outputs.loanTransactionId",
-            None,
-        ),
-        (
-            "$steps.list-events.outputs.events.0.dates.0",
-            Some("$steps.list-events.outputs.events#/0/dates/0"),
-        ),
-        (
-            "$steps.list-events.outputs.events.0.dates.1",
-            Some("$steps.list-events.outputs.events#/0/dates/1"),
-        ),
+        ("$steps.initiateBnplTransaction.outputs.loanTransactionId", None),
+        ("$steps.list-events.outputs.events.0.dates.0", Some("$steps.list-events.outputs.events#/0/dates/0")),
+        ("$steps.list-events.outputs.events.0.dates.1", Some("$steps.list-events.outputs.events#/0/dates/1")),
         ("$steps.loginStep.outputs.sessionToken", None),
         ("$steps.orderPet.outputs.orderId", None),
         ("$steps.place-order.outputs.my_order_id", None),
@@ -271,10 +199,7 @@ mod tests {
         ("$steps.search-menu.outputs.total", None),
         ("$steps.update-event.outputs.updatedEventId", None),
         ("$workflows.get-menu-items.outputs.reusable-test", None),
-        (
-            "$steps.retrieveFinalizedPaymentPlan.outputs.finalizedPaymentPlan",
-            None,
-        ),
+        ("$steps.retrieveFinalizedPaymentPlan.outputs.finalizedPaymentPlan", None),
         ("$response.body#/processing_status", None),
         ("$response.body#/results_url", None),
         ("$response.body#/request_counts", None),
@@ -295,18 +220,9 @@ mod tests {
     fn corpus_expressions_parse_to_the_right_ast() {
         for &(text, canonical) in CORPUS_EXPRESSIONS {
             let parsed = parse_expression(text).unwrap_or_else(|err| panic!("{text}: {err}"));
-            assert_eq!(
-                parsed.value.to_string(),
-                canonical.unwrap_or(text),
-                "{text}"
-            );
+            assert_eq!(parsed.value.to_string(), canonical.unwrap_or(text), "{text}");
             let want_warning = text.contains(".headers.");
-            assert_eq!(
-                !parsed.warnings.is_empty(),
-                want_warning,
-                "{text}: {:?}",
-                parsed.warnings
-            );
+            assert_eq!(!parsed.warnings.is_empty(), want_warning, "{text}: {:?}", parsed.warnings);
         }
     }
 
@@ -325,93 +241,37 @@ mod tests {
     const CORPUS_CRITERIA: &[(&str, &str, Option<&str>)] = &[
         ("$statusCode == 200", "simple", None),
         ("$statusCode == 200 || $statusCode == 201", "simple", None),
-        (
-            "$statusCode == 201 && $response.body#/status == 'placed'",
-            "simple",
-            None,
-        ),
+        ("$statusCode == 201 && $response.body#/status == 'placed'", "simple", None),
         ("$statusCode == 302", "simple", None),
         ("$statusCode == 999", "simple", None),
         ("$response.body#/access_token != null", "simple", None),
-        (
-            "$response.body#/existingCustomerNotEligible == false",
-            "simple",
-            None,
-        ),
+        ("$response.body#/existingCustomerNotEligible == false", "simple", None),
         ("$response.body#/redirectAuthToken != null", "simple", None),
         ("$response.body#/redirectAuthToken == null", "simple", None),
-        (
-            "$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired == false",
-            "simple",
-            None,
-        ),
-        (
-            "$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired == true",
-            "simple",
-            None,
-        ),
-        (
-            "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
-            "jsonpath",
-            Some("$response.body"),
-        ),
-        (
-            "$[?@.name == 'Orca Identification and Analysis']",
-            "jsonpath",
-            Some("$response.body"),
-        ),
+        ("$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired == false", "simple", None),
+        ("$steps.checkLoanCanBeProvided.outputs.eligibilityCheckRequired == true", "simple", None),
+        ("$[?@.name == 'Mermaid Treasure Identification and Analysis']", "jsonpath", Some("$response.body")),
+        ("$[?@.name == 'Orca Identification and Analysis']", "jsonpath", Some("$response.body")),
         ("$.tags[*]", "jsonpath", Some("$response.body")),
-        (
-            "$[?@.access_token != null]",
-            "jsonpath",
-            Some("$response.body"),
-        ),
-        (
-            "$[?count(@.products) == 0]",
-            "jsonpath",
-            Some("$response.body"),
-        ),
-        (
-            "$[?count(@.products) > 0]",
-            "jsonpath",
-            Some("$response.body"),
-        ),
+        ("$[?@.access_token != null]", "jsonpath", Some("$response.body")),
+        ("$[?count(@.products) == 0]", "jsonpath", Some("$response.body")),
+        ("$[?count(@.products) > 0]", "jsonpath", Some("$response.body")),
         ("$[?count(@.tags) > 0]", "jsonpath", Some("$response.body")),
-        (
-            "$.processing_status != \"ended\"",
-            "jsonpath",
-            Some("$response.body"),
-        ),
-        (
-            "$.processing_status == \"ended\"",
-            "jsonpath",
-            Some("$response.body"),
-        ),
-        (
-            "$.processing_status == 'canceling'",
-            "jsonpath",
-            Some("$response.body"),
-        ),
-        (
-            "$.processing_status == 'ended'",
-            "jsonpath",
-            Some("$response.body"),
-        ),
+        ("$.processing_status != \"ended\"", "jsonpath", Some("$response.body")),
+        ("$.processing_status == \"ended\"", "jsonpath", Some("$response.body")),
+        ("$.processing_status == 'canceling'", "jsonpath", Some("$response.body")),
+        ("$.processing_status == 'ended'", "jsonpath", Some("$response.body")),
         ("^200$", "regex", Some("$statusCode")),
     ];
 
     #[test]
     fn corpus_criteria_parse() {
         for &(condition, kind, context) in CORPUS_CRITERIA {
-            let warnings = check_criterion(condition, kind, context)
-                .unwrap_or_else(|err| panic!("{condition}: {err}"));
+            let warnings =
+                check_criterion(condition, kind, context).unwrap_or_else(|err| panic!("{condition}: {err}"));
             let shorthand = condition.starts_with("$.processing_status");
             let codes: Vec<_> = warnings.iter().map(|w| w.code).collect();
-            assert_eq!(
-                codes,
-                if shorthand { vec!["W0203"] } else { vec![] },
-                "{condition}"
-            );
+            assert_eq!(codes, if shorthand { vec!["W0203"] } else { vec![] }, "{condition}");
         }
         let help = parse_jsonpath("$.processing_status != \"ended\"", Some("$response.body"))
             .expect("shorthand")
@@ -430,11 +290,7 @@ mod tests {
         assert!(check_regex("^2\\d\\d$").is_ok());
         let issue = check_regex("^(200$").expect_err("unbalanced");
         assert_eq!(issue.code, "E0205");
-        assert!(
-            issue.message.contains("unclosed group"),
-            "{}",
-            issue.message
-        );
+        assert!(issue.message.contains("unclosed group"), "{}", issue.message);
         assert_eq!(check_regex("(?=a)").expect_err("look-ahead").code, "E0205");
         let issue = check_xpath("//status[text()='done']").expect_err("unsupported");
         assert_eq!(issue.code, "E0206");
@@ -448,9 +304,7 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), CODES.len());
-        for code in [
-            "E0201", "E0202", "E0203", "E0204", "E0205", "E0206", "E0207",
-        ] {
+        for code in ["E0201", "E0202", "E0203", "E0204", "E0205", "E0206", "E0207"] {
             assert!(codes.contains(&code), "{code}");
         }
         for code in ["W0201", "W0202", "W0203", "W0204", "W0205"] {
@@ -477,13 +331,10 @@ mod tests {
     /// The corpus folders that exist on this machine (the seeds always do).
     fn corpus_dirs() -> Vec<PathBuf> {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        [
-            manifest.join("../workflows/arazzo"),
-            PathBuf::from("/work/shared/arazzo-corpus"),
-        ]
-        .into_iter()
-        .filter(|dir| dir.is_dir())
-        .collect()
+        [manifest.join("../workflows/arazzo"), PathBuf::from("/work/shared/arazzo-corpus")]
+            .into_iter()
+            .filter(|dir| dir.is_dir())
+            .collect()
     }
 
     fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -516,9 +367,7 @@ mod tests {
 
         fn value(&mut self, node: &serde_yaml::Value) {
             match node {
-                serde_yaml::Value::Mapping(map) if map.contains_key("condition") => {
-                    self.criterion(map)
-                }
+                serde_yaml::Value::Mapping(map) if map.contains_key("condition") => self.criterion(map),
                 serde_yaml::Value::Mapping(map) => {
                     for (k, v) in map {
                         let key = k.as_str().unwrap_or("");
@@ -536,8 +385,7 @@ mod tests {
         }
 
         fn criterion(&mut self, map: &serde_yaml::Mapping) {
-            let text =
-                |v: Option<&serde_yaml::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
+            let text = |v: Option<&serde_yaml::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
             let condition = text(map.get("condition")).unwrap_or_default();
             let context = text(map.get("context"));
             let kind = match map.get("type") {
@@ -557,10 +405,7 @@ mod tests {
             yaml_files(&dir, &mut files);
         }
         let mut walk = Walk::default();
-        for file in files
-            .iter()
-            .filter(|f| !f.to_string_lossy().contains("openapi"))
-        {
+        for file in files.iter().filter(|f| !f.to_string_lossy().contains("openapi")) {
             let Ok(text) = std::fs::read_to_string(file) else {
                 continue;
             };
@@ -573,11 +418,8 @@ mod tests {
         }
         assert!(walk.checked >= 20, "only {} strings checked", walk.checked);
         let documented = ["$steps.retrieveFinalizedPaymentPlan.finalizedPaymentPlan: [E0201]"];
-        let unexpected: Vec<_> = walk
-            .failures
-            .iter()
-            .filter(|f| !documented.iter().any(|d| f.starts_with(d)))
-            .collect();
+        let unexpected: Vec<_> =
+            walk.failures.iter().filter(|f| !documented.iter().any(|d| f.starts_with(d))).collect();
         assert!(unexpected.is_empty(), "{unexpected:#?}");
     }
 
@@ -602,9 +444,9 @@ mod tests {
     }
 
     const ALPHABET: &[char] = &[
-        '$', '.', '#', '/', '~', '0', '1', '9', '[', ']', '{', '}', '(', ')', '\'', '"', '=', '!',
-        '<', '>', '&', '|', ' ', '\t', '\n', 'a', 'z', 'A', '_', '-', '?', '@', '*', ',', ':',
-        '\\', 'e', 'é', '😀', '\u{0}', '+',
+        '$', '.', '#', '/', '~', '0', '1', '9', '[', ']', '{', '}', '(', ')', '\'', '"', '=', '!', '<', '>',
+        '&', '|', ' ', '\t', '\n', 'a', 'z', 'A', '_', '-', '?', '@', '*', ',', ':', '\\', 'e', 'é', '😀',
+        '\u{0}', '+',
     ];
 
     const WORDS: &[&str] = &[
@@ -679,22 +521,10 @@ mod tests {
 
     fn assert_span(input: &str, issue: &ExprIssue) {
         let end = issue.offset + issue.len;
-        assert!(
-            end <= input.len(),
-            "{input:?}: span out of range: {issue:?}"
-        );
-        assert!(
-            input.is_char_boundary(issue.offset),
-            "{input:?}: offset inside a char: {issue:?}"
-        );
-        assert!(
-            input.is_char_boundary(end),
-            "{input:?}: end inside a char: {issue:?}"
-        );
-        assert!(
-            CODES.iter().any(|(code, _)| *code == issue.code),
-            "{input:?}: unknown code {issue:?}"
-        );
+        assert!(end <= input.len(), "{input:?}: span out of range: {issue:?}");
+        assert!(input.is_char_boundary(issue.offset), "{input:?}: offset inside a char: {issue:?}");
+        assert!(input.is_char_boundary(end), "{input:?}: end inside a char: {issue:?}");
+        assert!(CODES.iter().any(|(code, _)| *code == issue.code), "{input:?}: unknown code {issue:?}");
         assert!(!issue.message.is_empty());
     }
 
@@ -717,15 +547,11 @@ mod tests {
         assert_result(input, &expr);
         if let Ok(parsed) = &expr {
             let canonical = parsed.value.to_string();
-            let again =
-                parse_expression(&canonical).unwrap_or_else(|e| panic!("{canonical:?}: {e}"));
+            let again = parse_expression(&canonical).unwrap_or_else(|e| panic!("{canonical:?}: {e}"));
             assert_eq!(again.value.to_string(), canonical, "{input:?}");
         }
         if let Some((_, end)) = find_expression_prefix(input) {
-            assert!(
-                end <= input.len() && input.is_char_boundary(end),
-                "{input:?}"
-            );
+            assert!(end <= input.len() && input.is_char_boundary(end), "{input:?}");
         }
         assert_result(input, &parse_template(input));
         assert_result(input, &parse_value(input));
@@ -734,8 +560,8 @@ mod tests {
         assert_result(input, &condition);
         if let Ok(parsed) = &condition {
             let rendered = parsed.value.to_string();
-            let again = parse_condition(&rendered)
-                .unwrap_or_else(|e| panic!("{input:?} -> {rendered:?}: {e}"));
+            let again =
+                parse_condition(&rendered).unwrap_or_else(|e| panic!("{input:?} -> {rendered:?}: {e}"));
             assert_eq!(again.value.to_string(), rendered, "{input:?}");
         }
         assert_result(input, &parse_jsonpath(input, Some("$response.body")));

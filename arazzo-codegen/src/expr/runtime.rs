@@ -60,9 +60,7 @@ pub fn parse_expression(s: &str) -> Result<Parsed<Expr>, ExprIssue> {
 /// Returns the expression and its length in bytes, or `None` when `s` does not start with one.
 #[must_use]
 pub fn find_expression_prefix(s: &str) -> Option<(Parsed<Expr>, usize)> {
-    parse_at(s, 0, Boundary::Operand)
-        .ok()
-        .map(|found| (found.parsed, found.end))
+    parse_at(s, 0, Boundary::Operand).ok().map(|found| (found.parsed, found.end))
 }
 
 /// Whether `s` starts with `$` and one of the [`ROOTS`] as a whole word (`$inputs.x`, `$url`).
@@ -71,31 +69,16 @@ pub fn starts_with_known_root(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('$') else {
         return false;
     };
-    let word_len = rest
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
-    rest.get(..word_len)
-        .is_some_and(|word| ROOTS.contains(&word))
+    let word_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    rest.get(..word_len).is_some_and(|word| ROOTS.contains(&word))
 }
 
 /// Parses an expression starting at `start` (which must hold `$`); offsets are absolute in `src`.
 pub(crate) fn parse_at(src: &str, start: usize, boundary: Boundary) -> Result<Found, ExprIssue> {
-    let mut cursor = Cursor {
-        src,
-        pos: start,
-        start,
-        boundary,
-        warnings: Vec::new(),
-    };
+    let mut cursor = Cursor { src, pos: start, start, boundary, warnings: Vec::new() };
     let expr = cursor.expression()?;
     cursor.check_boundary(&expr)?;
-    Ok(Found {
-        parsed: Parsed {
-            value: expr,
-            warnings: cursor.warnings,
-        },
-        end: cursor.pos,
-    })
+    Ok(Found { parsed: Parsed { value: expr, warnings: cursor.warnings }, end: cursor.pos })
 }
 
 /// The closest candidate to `word`, if any is close enough to suggest.
@@ -147,11 +130,7 @@ fn is_tchar(c: char) -> bool {
 }
 
 fn describe_char(c: char) -> String {
-    if c.is_whitespace() {
-        "whitespace".to_string()
-    } else {
-        format!("`{c}`")
-    }
+    if c.is_whitespace() { "whitespace".to_string() } else { format!("`{c}`") }
 }
 
 struct Cursor<'a> {
@@ -221,29 +200,17 @@ impl<'a> Cursor<'a> {
                 c.len_utf8(),
                 format!("expected {expected}{after}, found {}", describe_char(c)),
             ),
-            None => self.error(
-                self.pos,
-                0,
-                format!("expected {expected}{after}, found the end"),
-            ),
+            None => self.error(self.pos, 0, format!("expected {expected}{after}, found the end")),
         }
     }
 
     fn expect_dot(&mut self, expected: &str) -> Result<(), ExprIssue> {
-        if self.eat('.') {
-            Ok(())
-        } else {
-            Err(self.unexpected(&format!("`.` and {expected}")))
-        }
+        if self.eat('.') { Ok(()) } else { Err(self.unexpected(&format!("`.` and {expected}"))) }
     }
 
     fn id(&mut self, what: &str) -> Result<&'a str, ExprIssue> {
         let word = self.take_while(is_id_char);
-        if word.is_empty() {
-            Err(self.unexpected(what))
-        } else {
-            Ok(word)
-        }
+        if word.is_empty() { Err(self.unexpected(what)) } else { Ok(word) }
     }
 
     /// An id that may contain dots (`v1.get-item`): everything up to the first `.FIELD` (one
@@ -276,12 +243,8 @@ impl<'a> Cursor<'a> {
             "statusCode" => Ok(Expr::StatusCode),
             "request" => Ok(Expr::Request(self.source("$request")?)),
             "response" => Ok(Expr::Response(self.source("$response")?)),
-            "inputs" => self
-                .named("an input name")
-                .map(|(name, path)| Expr::Inputs { name, path }),
-            "outputs" => self
-                .named("an output name")
-                .map(|(name, path)| Expr::Outputs { name, path }),
+            "inputs" => self.named("an input name").map(|(name, path)| Expr::Inputs { name, path }),
+            "outputs" => self.named("an output name").map(|(name, path)| Expr::Outputs { name, path }),
             "steps" => self.steps(),
             "workflows" => self.workflows(),
             "sourceDescriptions" => self.source_descriptions(),
@@ -291,11 +254,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn unknown_root(&self, at: usize, root: &str) -> ExprIssue {
-        let roots = ROOTS
-            .iter()
-            .map(|r| format!("`${r}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let roots = ROOTS.iter().map(|r| format!("`${r}`")).collect::<Vec<_>>().join(", ");
         if root.is_empty() {
             let issue = self.unexpected("an expression root");
             return if self.peek() == Some('.') {
@@ -307,11 +266,7 @@ impl<'a> Cursor<'a> {
                 issue.with_help(format!("runtime expressions start with one of {roots}"))
             };
         }
-        let issue = self.error(
-            at,
-            root.len(),
-            format!("unknown runtime expression root `${root}`"),
-        );
+        let issue = self.error(at, root.len(), format!("unknown runtime expression root `${root}`"));
         match did_you_mean(root, ROOTS) {
             Some(best) => issue.with_help(format!("did you mean `${best}`?")),
             None => issue.with_help(format!("runtime expressions start with one of {roots}")),
@@ -334,11 +289,8 @@ impl<'a> Cursor<'a> {
             "body" => self.navigation().map(Source::Body),
             "" => Err(self.unexpected("`header`, `query`, `path` or `body`")),
             other => {
-                let issue = self.error(
-                    kind_at,
-                    other.len(),
-                    format!("unknown source `{other}` in `{root}.{other}`"),
-                );
+                let issue =
+                    self.error(kind_at, other.len(), format!("unknown source `{other}` in `{root}.{other}`"));
                 Err(match did_you_mean(other, SOURCE_KINDS) {
                     Some(best) => issue.with_help(format!("did you mean `{root}.{best}`?")),
                     None => issue.with_help(format!(
@@ -353,13 +305,9 @@ impl<'a> Cursor<'a> {
     fn header(&mut self) -> Result<String, ExprIssue> {
         self.expect_dot("a header name")?;
         let boundary = self.boundary;
-        let name = self
-            .take_while(|c| is_tchar(c) && !(boundary != Boundary::End && is_operand_delimiter(c)));
-        if name.is_empty() {
-            Err(self.unexpected("a header name"))
-        } else {
-            Ok(name.to_string())
-        }
+        let name =
+            self.take_while(|c| is_tchar(c) && !(boundary != Boundary::End && is_operand_delimiter(c)));
+        if name.is_empty() { Err(self.unexpected("a header name")) } else { Ok(name.to_string()) }
     }
 
     fn text_name(&mut self, what: &str) -> Result<String, ExprIssue> {
@@ -392,23 +340,15 @@ impl<'a> Cursor<'a> {
             return Err(self.bad_step_field(&step, field_at, field));
         }
         let (name, path) = self.optional_name("an output name")?;
-        Ok(Expr::Steps {
-            step,
-            field: field.to_string(),
-            name,
-            path,
-        })
+        Ok(Expr::Steps { step, field: field.to_string(), name, path })
     }
 
     fn bad_step_field(&self, step: &str, at: usize, field: &str) -> ExprIssue {
         if field.is_empty() {
             return self.unexpected("`outputs`");
         }
-        let issue = self.error(
-            at,
-            field.len(),
-            format!("`$steps.{step}.{field}`: a step exposes only `outputs`"),
-        );
+        let issue =
+            self.error(at, field.len(), format!("`$steps.{step}.{field}`: a step exposes only `outputs`"));
         if did_you_mean(field, &["outputs"]).is_some() {
             issue.with_help(format!("write `$steps.{step}.outputs`"))
         } else {
@@ -429,9 +369,7 @@ impl<'a> Cursor<'a> {
             let issue = self.error(
                 field_at,
                 field.len(),
-                format!(
-                    "`$workflows.{workflow}.{field}`: a workflow exposes `inputs` and `outputs`"
-                ),
+                format!("`$workflows.{workflow}.{field}`: a workflow exposes `inputs` and `outputs`"),
             );
             return Err(match did_you_mean(field, &["inputs", "outputs"]) {
                 Some(best) => issue.with_help(format!("write `$workflows.{workflow}.{best}`")),
@@ -439,12 +377,7 @@ impl<'a> Cursor<'a> {
             });
         }
         let (name, path) = self.optional_name("a name")?;
-        Ok(Expr::Workflows {
-            workflow,
-            field: field.to_string(),
-            name,
-            path,
-        })
+        Ok(Expr::Workflows { workflow, field: field.to_string(), name, path })
     }
 
     /// An optional `.NAME` plus navigation (after `outputs` / `inputs`).
@@ -477,11 +410,7 @@ impl<'a> Cursor<'a> {
         let kind_at = self.pos;
         let kind = self.id("a component kind (`parameters`, `successActions`, …)")?;
         if !COMPONENT_KINDS.contains(&kind) {
-            let issue = self.error(
-                kind_at,
-                kind.len(),
-                format!("unknown component kind `{kind}`"),
-            );
+            let issue = self.error(kind_at, kind.len(), format!("unknown component kind `{kind}`"));
             return Err(match did_you_mean(kind, COMPONENT_KINDS) {
                 Some(best) => issue.with_help(format!("did you mean `$components.{best}`?")),
                 None => issue.with_help(
@@ -495,10 +424,7 @@ impl<'a> Cursor<'a> {
         if name.is_empty() {
             return Err(self.unexpected("a component name"));
         }
-        Ok(Expr::Components {
-            kind: kind.to_string(),
-            name: name.to_string(),
-        })
+        Ok(Expr::Components { kind: kind.to_string(), name: name.to_string() })
     }
 
     /// `.key`, `[n]` and a final `#/json/pointer`, in any mix (the pointer ends the navigation).
@@ -546,11 +472,7 @@ impl<'a> Cursor<'a> {
         }
         match digits.parse::<usize>() {
             Ok(index) => Ok(Some(index)),
-            Err(_) => Err(self.error(
-                open,
-                self.pos - open,
-                format!("index `{digits}` is too large"),
-            )),
+            Err(_) => Err(self.error(open, self.pos - open, format!("index `{digits}` is too large"))),
         }
     }
 
@@ -575,17 +497,13 @@ impl<'a> Cursor<'a> {
     fn slashless_pointer_warning(&self, hash: usize) -> ExprIssue {
         let before = self.src.get(self.start..hash).unwrap_or("");
         let after = self.rest();
-        let token_len = after
-            .find(|c: char| !self.is_text_char(c))
-            .unwrap_or(after.len());
+        let token_len = after.find(|c: char| !self.is_text_char(c)).unwrap_or(after.len());
         let token = after.get(..token_len).unwrap_or("");
         ExprIssue::new(
             "W0202",
             hash,
             token_len + 1,
-            format!(
-                "the JSON pointer `#{token}` does not start with `/`; it is read as `#/{token}`"
-            ),
+            format!("the JSON pointer `#{token}` does not start with `/`; it is read as `#/{token}`"),
         )
         .with_help(format!("write `{before}#/{token}`"))
     }
@@ -596,7 +514,9 @@ impl<'a> Cursor<'a> {
         // A whole-value expression ends at the end of the text, so its pointer may hold spaces
         // (RFC 6901 allows them: `$response.body#/pet name`).
         let spaces = self.boundary == Boundary::End;
-        while let Some(c) = self.peek().filter(|&c| c != '/' && (self.is_text_char(c) || (spaces && c == ' '))) {
+        while let Some(c) =
+            self.peek().filter(|&c| c != '/' && (self.is_text_char(c) || (spaces && c == ' ')))
+        {
             if c == '~' {
                 token.push(self.pointer_escape()?);
             } else {
@@ -621,10 +541,8 @@ impl<'a> Cursor<'a> {
             }
             other => {
                 let len = 1 + other.map_or(0, char::len_utf8);
-                Err(
-                    ExprIssue::new(E_POINTER, at, len, "invalid escape in JSON pointer")
-                        .with_help("in a JSON pointer write `~0` for `~` and `~1` for `/`"),
-                )
+                Err(ExprIssue::new(E_POINTER, at, len, "invalid escape in JSON pointer")
+                    .with_help("in a JSON pointer write `~0` for `~` and `~1` for `/`"))
             }
         }
     }
@@ -651,11 +569,7 @@ impl<'a> Cursor<'a> {
         let issue = self.error(
             self.pos,
             garbage,
-            format!(
-                "unexpected {} after the runtime expression `{}`",
-                describe_char(c),
-                self.so_far()
-            ),
+            format!("unexpected {} after the runtime expression `{}`", describe_char(c), self.so_far()),
         );
         Err(trailing_help(issue, expr, c))
     }
@@ -695,11 +609,7 @@ mod tests {
     fn ok(s: &str) -> Expr {
         match parse_expression(s) {
             Ok(parsed) => {
-                assert!(
-                    parsed.warnings.is_empty(),
-                    "{s}: unexpected warnings {:?}",
-                    parsed.warnings
-                );
+                assert!(parsed.warnings.is_empty(), "{s}: unexpected warnings {:?}", parsed.warnings);
                 parsed.value
             }
             Err(err) => panic!("{s}: {err}"),
@@ -714,10 +624,7 @@ mod tests {
     }
 
     fn inputs(name: &str, path: Vec<Segment>) -> Expr {
-        Expr::Inputs {
-            name: name.to_string(),
-            path,
-        }
+        Expr::Inputs { name: name.to_string(), path }
     }
 
     fn step(step: &str, name: Option<&str>, path: Vec<Segment>) -> Expr {
@@ -739,61 +646,24 @@ mod tests {
     #[test]
     fn request_and_response_sources() {
         let table = [
-            (
-                "$request.header.X-Api-Key",
-                Expr::Request(Source::Header("X-Api-Key".into())),
-            ),
-            (
-                "$request.query.status",
-                Expr::Request(Source::Query("status".into())),
-            ),
-            (
-                "$request.path.petId",
-                Expr::Request(Source::Path("petId".into())),
-            ),
+            ("$request.header.X-Api-Key", Expr::Request(Source::Header("X-Api-Key".into()))),
+            ("$request.query.status", Expr::Request(Source::Query("status".into()))),
+            ("$request.path.petId", Expr::Request(Source::Path("petId".into()))),
             ("$request.body", Expr::Request(Source::Body(vec![]))),
-            (
-                "$response.header.Location",
-                Expr::Response(Source::Header("Location".into())),
-            ),
-            (
-                "$response.header.X-Rate-Limit",
-                Expr::Response(Source::Header("X-Rate-Limit".into())),
-            ),
+            ("$response.header.Location", Expr::Response(Source::Header("Location".into()))),
+            ("$response.header.X-Rate-Limit", Expr::Response(Source::Header("X-Rate-Limit".into()))),
             ("$response.body", Expr::Response(Source::Body(vec![]))),
             ("$response.body#", Expr::Response(Source::Body(vec![]))),
-            (
-                "$response.body#/0/id",
-                Expr::Response(Source::Body(vec![key("0"), key("id")])),
-            ),
-            (
-                "$response.body#/links/self",
-                Expr::Response(Source::Body(vec![key("links"), key("self")])),
-            ),
-            (
-                "$response.body#/",
-                Expr::Response(Source::Body(vec![key("")])),
-            ),
-            (
-                "$response.body#/a~1b/c~0d",
-                Expr::Response(Source::Body(vec![key("a/b"), key("c~d")])),
-            ),
-            (
-                "$response.body.id",
-                Expr::Response(Source::Body(vec![key("id")])),
-            ),
+            ("$response.body#/0/id", Expr::Response(Source::Body(vec![key("0"), key("id")]))),
+            ("$response.body#/links/self", Expr::Response(Source::Body(vec![key("links"), key("self")]))),
+            ("$response.body#/", Expr::Response(Source::Body(vec![key("")]))),
+            ("$response.body#/a~1b/c~0d", Expr::Response(Source::Body(vec![key("a/b"), key("c~d")]))),
+            ("$response.body.id", Expr::Response(Source::Body(vec![key("id")]))),
             (
                 "$response.body.data[0].id",
-                Expr::Response(Source::Body(vec![
-                    key("data"),
-                    Segment::Index(0),
-                    key("id"),
-                ])),
+                Expr::Response(Source::Body(vec![key("data"), Segment::Index(0), key("id")])),
             ),
-            (
-                "$response.body.links.self",
-                Expr::Response(Source::Body(vec![key("links"), key("self")])),
-            ),
+            ("$response.body.links.self", Expr::Response(Source::Body(vec![key("links"), key("self")]))),
         ];
         for (text, want) in table {
             assert_eq!(ok(text), want, "{text}");
@@ -805,47 +675,19 @@ mod tests {
         let table = [
             ("$inputs.apiKey", inputs("apiKey", vec![])),
             ("$inputs.reusable-test", inputs("reusable-test", vec![])),
-            (
-                "$inputs.customer#/firstName",
-                inputs("customer", vec![key("firstName")]),
-            ),
-            (
-                "$inputs.customer.firstName",
-                inputs("customer", vec![key("firstName")]),
-            ),
-            (
-                "$inputs.list[2][10]",
-                inputs("list", vec![Segment::Index(2), Segment::Index(10)]),
-            ),
+            ("$inputs.customer#/firstName", inputs("customer", vec![key("firstName")])),
+            ("$inputs.customer.firstName", inputs("customer", vec![key("firstName")])),
+            ("$inputs.list[2][10]", inputs("list", vec![Segment::Index(2), Segment::Index(10)])),
             ("$inputs.a.b#/c", inputs("a", vec![key("b"), key("c")])),
-            (
-                "$outputs.workflow_order_id",
-                Expr::Outputs {
-                    name: "workflow_order_id".into(),
-                    path: vec![],
-                },
-            ),
-            (
-                "$steps.submitBatch.outputs.batchId",
-                step("submitBatch", Some("batchId"), vec![]),
-            ),
-            (
-                "$steps.s.outputs.pets#/0/id",
-                step("s", Some("pets"), vec![key("0"), key("id")]),
-            ),
+            ("$outputs.workflow_order_id", Expr::Outputs { name: "workflow_order_id".into(), path: vec![] }),
+            ("$steps.submitBatch.outputs.batchId", step("submitBatch", Some("batchId"), vec![])),
+            ("$steps.s.outputs.pets#/0/id", step("s", Some("pets"), vec![key("0"), key("id")])),
             ("$steps.s.outputs", step("s", None, vec![])),
             (
                 "$steps.list-events.outputs.events.0.dates.0",
-                step(
-                    "list-events",
-                    Some("events"),
-                    vec![key("0"), key("dates"), key("0")],
-                ),
+                step("list-events", Some("events"), vec![key("0"), key("dates"), key("0")]),
             ),
-            (
-                "$steps.findPet.outputs.foundPet.id",
-                step("findPet", Some("foundPet"), vec![key("id")]),
-            ),
+            ("$steps.findPet.outputs.foundPet.id", step("findPet", Some("foundPet"), vec![key("id")])),
             (
                 "$workflows.get-menu-items.outputs.reusable-test",
                 Expr::Workflows {
@@ -866,47 +708,24 @@ mod tests {
             ),
             (
                 "$workflows.foo.inputs",
-                Expr::Workflows {
-                    workflow: "foo".into(),
-                    field: "inputs".into(),
-                    name: None,
-                    path: vec![],
-                },
+                Expr::Workflows { workflow: "foo".into(), field: "inputs".into(), name: None, path: vec![] },
             ),
             (
                 "$sourceDescriptions.auth-api.PAR",
-                Expr::SourceDescriptions {
-                    name: "auth-api".into(),
-                    rest: Some("PAR".into()),
-                },
+                Expr::SourceDescriptions { name: "auth-api".into(), rest: Some("PAR".into()) },
             ),
             (
                 "$sourceDescriptions.petStoreDescription.url",
-                Expr::SourceDescriptions {
-                    name: "petStoreDescription".into(),
-                    rest: Some("url".into()),
-                },
+                Expr::SourceDescriptions { name: "petStoreDescription".into(), rest: Some("url".into()) },
             ),
-            (
-                "$sourceDescriptions.x",
-                Expr::SourceDescriptions {
-                    name: "x".into(),
-                    rest: None,
-                },
-            ),
+            ("$sourceDescriptions.x", Expr::SourceDescriptions { name: "x".into(), rest: None }),
             (
                 "$components.parameters.page",
-                Expr::Components {
-                    kind: "parameters".into(),
-                    name: "page".into(),
-                },
+                Expr::Components { kind: "parameters".into(), name: "page".into() },
             ),
             (
                 "$components.failureActions.retry.v2",
-                Expr::Components {
-                    kind: "failureActions".into(),
-                    name: "retry.v2".into(),
-                },
+                Expr::Components { kind: "failureActions".into(), name: "retry.v2".into() },
             ),
         ];
         for (text, want) in table {
@@ -917,10 +736,7 @@ mod tests {
     #[test]
     fn warnings_for_common_misspellings() {
         let parsed = parse_expression("$response.headers.Location").expect("parses");
-        assert_eq!(
-            parsed.value,
-            Expr::Response(Source::Header("Location".into()))
-        );
+        assert_eq!(parsed.value, Expr::Response(Source::Header("Location".into())));
         assert_eq!(parsed.warnings.len(), 1);
         let w = &parsed.warnings[0];
         assert_eq!((w.code, w.offset, w.len), ("W0201", 10, 7));
@@ -933,21 +749,28 @@ mod tests {
         assert_eq!(w.help.as_deref(), Some("write `$response.body#/id`"));
 
         let parsed = parse_expression("$response.body#data/0").expect("parses");
-        assert_eq!(
-            parsed.value,
-            Expr::Response(Source::Body(vec![key("data"), key("0")]))
-        );
+        assert_eq!(parsed.value, Expr::Response(Source::Body(vec![key("data"), key("0")])));
     }
 
     #[test]
     fn step_and_workflow_ids_may_contain_dots() {
         assert_eq!(
             ok("$steps.a.b.outputs.x"),
-            Expr::Steps { step: "a.b".into(), field: "outputs".into(), name: Some("x".into()), path: Vec::new() }
+            Expr::Steps {
+                step: "a.b".into(),
+                field: "outputs".into(),
+                name: Some("x".into()),
+                path: Vec::new()
+            }
         );
         assert_eq!(
             ok("$workflows.v1.get-item.outputs.status"),
-            Expr::Workflows { workflow: "v1.get-item".into(), field: "outputs".into(), name: Some("status".into()), path: Vec::new() }
+            Expr::Workflows {
+                workflow: "v1.get-item".into(),
+                field: "outputs".into(),
+                name: Some("status".into()),
+                path: Vec::new()
+            }
         );
         // Without a `.outputs` further on, the first word is the id, and the misspelt field says so.
         assert!(err("$steps.a.output.x").to_string().contains("a step exposes only `outputs`"));
@@ -956,7 +779,10 @@ mod tests {
     #[test]
     fn pointer_tokens_of_a_whole_value_may_hold_spaces() {
         // RFC 6901 and the Arazzo ABNF allow %x20 in a reference token.
-        assert_eq!(ok("$inputs.x#/a/b c"), inputs("x", vec![Segment::Key("a".into()), Segment::Key("b c".into())]));
+        assert_eq!(
+            ok("$inputs.x#/a/b c"),
+            inputs("x", vec![Segment::Key("a".into()), Segment::Key("b c".into())])
+        );
         let (found, len) = find_expression_prefix("$inputs.x#/a b == 1").expect("a prefix");
         assert_eq!((found.value, len), (inputs("x", vec![Segment::Key("a".into())]), 12));
     }
@@ -966,19 +792,9 @@ mod tests {
         let table: &[(&str, &str, usize, Option<&str>)] = &[
             ("$foo", "E0201", 1, None),
             ("$input.x", "E0201", 1, Some("did you mean `$inputs`?")),
-            (
-                "$StatusCode",
-                "E0201",
-                1,
-                Some("did you mean `$statusCode`?"),
-            ),
+            ("$StatusCode", "E0201", 1, Some("did you mean `$statusCode`?")),
             ("$status", "E0201", 1, Some("did you mean `$statusCode`?")),
-            (
-                "$statusCode.x",
-                "E0201",
-                11,
-                Some("`$statusCode` is a plain value and has no fields"),
-            ),
+            ("$statusCode.x", "E0201", 11, Some("`$statusCode` is a plain value and has no fields")),
             ("$statusCode == 200", "E0201", 11, None),
             ("$inputs", "E0201", 7, None),
             ("$inputs.", "E0201", 8, None),
@@ -986,40 +802,20 @@ mod tests {
             ("$inputs.x[", "E0201", 10, None),
             ("$inputs.x[a]", "E0201", 10, None),
             ("$inputs.x]", "E0201", 9, None),
-            (
-                "$response.bdy",
-                "E0201",
-                10,
-                Some("did you mean `$response.body`?"),
-            ),
+            ("$response.bdy", "E0201", 10, Some("did you mean `$response.body`?")),
             ("$response.body#/a~2", "E0202", 17, None),
             ("$response.body#/a~", "E0202", 17, None),
             ("$response.header.", "E0201", 17, None),
             ("$steps.x", "E0201", 8, None),
-            (
-                "$steps.x.output.y",
-                "E0201",
-                9,
-                Some("write `$steps.x.outputs`"),
-            ),
+            ("$steps.x.output.y", "E0201", 9, Some("write `$steps.x.outputs`")),
             (
                 "$steps.retrieveFinalizedPaymentPlan.finalizedPaymentPlan",
                 "E0201",
                 36,
                 Some("write `$steps.retrieveFinalizedPaymentPlan.outputs.finalizedPaymentPlan`"),
             ),
-            (
-                "$workflows.w.output",
-                "E0201",
-                13,
-                Some("write `$workflows.w.outputs`"),
-            ),
-            (
-                "$components.parameter.page",
-                "E0201",
-                12,
-                Some("did you mean `$components.parameters`?"),
-            ),
+            ("$workflows.w.output", "E0201", 13, Some("write `$workflows.w.outputs`")),
+            ("$components.parameter.page", "E0201", 12, Some("did you mean `$components.parameters`?")),
             ("$components.parameters", "E0201", 22, None),
             ("$.status", "E0201", 1, None),
             ("inputs.x", "E0201", 0, None),
@@ -1027,11 +823,7 @@ mod tests {
         ];
         for &(text, code, offset, help) in table {
             let issue = err(text);
-            assert_eq!(
-                (issue.code, issue.offset),
-                (code, offset),
-                "{text}: {issue}"
-            );
+            assert_eq!((issue.code, issue.offset), (code, offset), "{text}: {issue}");
             if let Some(help) = help {
                 assert_eq!(issue.help.as_deref(), Some(help), "{text}");
             }
@@ -1068,10 +860,7 @@ mod tests {
             ("$steps.a.outputs.b#/c/0", "$steps.a.outputs.b#/c/0"),
             ("$steps.a.outputs", "$steps.a.outputs"),
             ("$workflows.w.inputs.x", "$workflows.w.inputs.x"),
-            (
-                "$sourceDescriptions.auth-api.PAR",
-                "$sourceDescriptions.auth-api.PAR",
-            ),
+            ("$sourceDescriptions.auth-api.PAR", "$sourceDescriptions.auth-api.PAR"),
             ("$components.parameters.page", "$components.parameters.page"),
             ("$request.query.status", "$request.query.status"),
             ("$request.path.id", "$request.path.id"),

@@ -17,11 +17,7 @@ pub fn parse_template(s: &str) -> Result<Parsed<Vec<TemplatePart>>, ExprIssue> {
     let mut warnings = Vec::new();
     let mut literal_start = 0;
     let mut pos = 0;
-    while let Some(open) = s
-        .get(pos..)
-        .and_then(|rest| rest.find("{$"))
-        .map(|i| pos + i)
-    {
+    while let Some(open) = s.get(pos..).and_then(|rest| rest.find("{$")).map(|i| pos + i) {
         push_literal(s, literal_start, open, &mut parts, &mut warnings);
         let (part, end) = embedded(s, open, &mut warnings)?;
         parts.push(part);
@@ -29,10 +25,7 @@ pub fn parse_template(s: &str) -> Result<Parsed<Vec<TemplatePart>>, ExprIssue> {
         literal_start = end;
     }
     push_literal(s, literal_start, s.len(), &mut parts, &mut warnings);
-    Ok(Parsed {
-        value: parts,
-        warnings,
-    })
+    Ok(Parsed { value: parts, warnings })
 }
 
 /// Says how a string value should be read: a whole expression, a template, or plain text.
@@ -71,24 +64,15 @@ pub fn parse_value(s: &str) -> Result<Parsed<Value>, ExprIssue> {
     }
     let mut warnings = Vec::new();
     scan_literal(s, 0, s.len(), &mut warnings);
-    Ok(Parsed {
-        value: Value::Literal(s.to_string()),
-        warnings,
-    })
+    Ok(Parsed { value: Value::Literal(s.to_string()), warnings })
 }
 
 /// Parses the `{$…}` starting at `open`; returns the part and the offset after `}`.
-fn embedded(
-    s: &str,
-    open: usize,
-    warnings: &mut Vec<ExprIssue>,
-) -> Result<(TemplatePart, usize), ExprIssue> {
+fn embedded(s: &str, open: usize, warnings: &mut Vec<ExprIssue>) -> Result<(TemplatePart, usize), ExprIssue> {
     let after_open = s.get(open..).unwrap_or("");
     if !after_open.contains('}') {
-        return Err(
-            ExprIssue::new("E0207", open, after_open.len(), "unterminated `{$`")
-                .with_help("close the embedded expression with `}`: `{$inputs.name}`"),
-        );
+        return Err(ExprIssue::new("E0207", open, after_open.len(), "unterminated `{$`")
+            .with_help("close the embedded expression with `}`: `{$inputs.name}`"));
     }
     let found = parse_at(s, open + 1, Boundary::Operand)?;
     let rest = s.get(found.end..).unwrap_or("");
@@ -101,9 +85,7 @@ fn embedded(
             found_len,
             format!("expected `}}` after the embedded expression `{text}`"),
         )
-        .with_help(format!(
-            "an embedded expression is one runtime expression in braces: `{{{text}}}`"
-        )));
+        .with_help(format!("an embedded expression is one runtime expression in braces: `{{{text}}}`")));
     }
     warnings.extend(found.parsed.warnings);
     Ok((TemplatePart::Expr(found.parsed.value), found.end + 1))
@@ -141,13 +123,8 @@ fn scan_literal(s: &str, start: usize, end: usize, warnings: &mut Vec<ExprIssue>
                 (found.end - at, format!("write {{{text}}}"))
             }
             Err(_) => {
-                let word = candidate
-                    .find(char::is_whitespace)
-                    .unwrap_or(candidate.len());
-                (
-                    word,
-                    "embed the expression in braces: {$inputs.name}".to_string(),
-                )
+                let word = candidate.find(char::is_whitespace).unwrap_or(candidate.len());
+                (word, "embed the expression in braces: {$inputs.name}".to_string())
             }
         };
         let text = s.get(at..at + len).unwrap_or("");
@@ -177,14 +154,8 @@ mod tests {
     }
 
     fn inputs(name: &str, keys: &[&str]) -> TemplatePart {
-        let path = keys
-            .iter()
-            .map(|k| Segment::Key((*k).to_string()))
-            .collect();
-        TemplatePart::Expr(Expr::Inputs {
-            name: name.to_string(),
-            path,
-        })
+        let path = keys.iter().map(|k| Segment::Key((*k).to_string())).collect();
+        TemplatePart::Expr(Expr::Inputs { name: name.to_string(), path })
     }
 
     fn step_output(step: &str, name: &str) -> TemplatePart {
@@ -225,41 +196,21 @@ mod tests {
         );
         assert_eq!(
             template("\"firstName\": \"{$inputs.customer#/firstName}\","),
-            vec![
-                lit("\"firstName\": \""),
-                inputs("customer", &["firstName"]),
-                lit("\",")
-            ]
+            vec![lit("\"firstName\": \""), inputs("customer", &["firstName"]), lit("\",")]
         );
         assert_eq!(
             template("\"firstName\": \"{$inputs.customer.firstName}\""),
-            vec![
-                lit("\"firstName\": \""),
-                inputs("customer", &["firstName"]),
-                lit("\"")
-            ]
+            vec![lit("\"firstName\": \""), inputs("customer", &["firstName"]), lit("\"")]
         );
     }
 
     #[test]
     fn text_templates() {
-        assert_eq!(
-            template("Bearer {$inputs.token}"),
-            vec![lit("Bearer "), inputs("token", &[])]
-        );
-        assert_eq!(
-            template("a gift for {$inputs.petId}"),
-            vec![lit("a gift for "), inputs("petId", &[])]
-        );
-        assert_eq!(
-            template("{$inputs.a}{$inputs.b}"),
-            vec![inputs("a", &[]), inputs("b", &[])]
-        );
+        assert_eq!(template("Bearer {$inputs.token}"), vec![lit("Bearer "), inputs("token", &[])]);
+        assert_eq!(template("a gift for {$inputs.petId}"), vec![lit("a gift for "), inputs("petId", &[])]);
+        assert_eq!(template("{$inputs.a}{$inputs.b}"), vec![inputs("a", &[]), inputs("b", &[])]);
         assert_eq!(template(""), vec![]);
-        assert_eq!(
-            template("no expressions {here}"),
-            vec![lit("no expressions {here}")]
-        );
+        assert_eq!(template("no expressions {here}"), vec![lit("no expressions {here}")]);
         assert_eq!(
             template("{$sourceDescriptions.museum-api.url}#/paths/~1special-events~1{eventId}/get"),
             vec![
@@ -272,9 +223,7 @@ mod tests {
         );
         assert_eq!(
             template("{$response.header.Location}"),
-            vec![TemplatePart::Expr(Expr::Response(Source::Header(
-                "Location".into()
-            )))]
+            vec![TemplatePart::Expr(Expr::Response(Source::Header("Location".into())))]
         );
     }
 
@@ -286,19 +235,13 @@ mod tests {
         assert_eq!((w.code, w.offset, w.len), ("W0205", 7, 14));
         assert_eq!(w.help.as_deref(), Some("write {$inputs.apiKey}"));
 
-        let parsed = parse_template("id=$steps.a.outputs.id, see {$inputs.x} and $statusCode.")
-            .expect("parses");
-        let helps: Vec<_> = parsed
-            .warnings
-            .iter()
-            .map(|w| (w.offset, w.help.clone().unwrap_or_default()))
-            .collect();
+        let parsed =
+            parse_template("id=$steps.a.outputs.id, see {$inputs.x} and $statusCode.").expect("parses");
+        let helps: Vec<_> =
+            parsed.warnings.iter().map(|w| (w.offset, w.help.clone().unwrap_or_default())).collect();
         assert_eq!(
             helps,
-            vec![
-                (3, "write {$steps.a.outputs.id}".to_string()),
-                (44, "write {$statusCode}".to_string())
-            ]
+            vec![(3, "write {$steps.a.outputs.id}".to_string()), (44, "write {$statusCode}".to_string())]
         );
         for quiet in ["costs $5", "$ref", "$.a.b", "price: $urls", "{$inputs.x}"] {
             let parsed = parse_template(quiet).expect(quiet);
@@ -323,11 +266,7 @@ mod tests {
         for &(text, code, offset) in table {
             match parse_template(text) {
                 Ok(parsed) => panic!("{text}: expected an error, got {:?}", parsed.value),
-                Err(issue) => assert_eq!(
-                    (issue.code, issue.offset),
-                    (code, offset),
-                    "{text}: {issue}"
-                ),
+                Err(issue) => assert_eq!((issue.code, issue.offset), (code, offset), "{text}: {issue}"),
             }
         }
     }
@@ -352,15 +291,9 @@ mod tests {
         let value = |s: &str| parse_value(s).unwrap_or_else(|err| panic!("{s}: {err}"));
         assert_eq!(
             value("$inputs.apiKey").value,
-            Value::Expr(Expr::Inputs {
-                name: "apiKey".into(),
-                path: vec![]
-            })
+            Value::Expr(Expr::Inputs { name: "apiKey".into(), path: vec![] })
         );
-        assert_eq!(
-            value("2023-06-01").value,
-            Value::Literal("2023-06-01".into())
-        );
+        assert_eq!(value("2023-06-01").value, Value::Literal("2023-06-01".into()));
         assert_eq!(value("$5.00").value, Value::Literal("$5.00".into()));
         assert_eq!(value("$ref").value, Value::Literal("$ref".into()));
         assert_eq!(
@@ -373,18 +306,9 @@ mod tests {
         let headers = value("$response.headers.Location");
         assert_eq!(headers.warnings[0].code, "W0201");
 
-        for bad in [
-            "$inputs.",
-            "$inputs",
-            "$statusCode == 200",
-            "$steps.x.y",
-            "$inputs.a{$inputs.b}",
-        ] {
+        for bad in ["$inputs.", "$inputs", "$statusCode == 200", "$steps.x.y", "$inputs.a{$inputs.b}"] {
             assert!(parse_value(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            parse_value("{$inputs.x").map(|p| p.value).unwrap_err().code,
-            "E0207"
-        );
+        assert_eq!(parse_value("{$inputs.x").map(|p| p.value).unwrap_err().code, "E0207");
     }
 }

@@ -26,23 +26,12 @@ pub struct Fault {
 impl Fault {
     /// A fault firing once on the next applicable request (`skip: 0, times: 1`).
     pub fn new(route: Route, kind: FaultKind) -> Self {
-        Fault {
-            route,
-            kind,
-            skip: 0,
-            times: 1,
-        }
+        Fault { route, kind, skip: 0, times: 1 }
     }
 
     /// A status fault (see [`FaultKind::Status`]) without `retry-after`, firing once.
     pub fn status(route: Route, status: u16) -> Self {
-        Self::new(
-            route,
-            FaultKind::Status {
-                status,
-                retry_after: None,
-            },
-        )
+        Self::new(route, FaultKind::Status { status, retry_after: None })
     }
 
     /// Sets `skip`.
@@ -144,9 +133,7 @@ mod tests {
     fn skip_then_times() {
         let mut set = FaultSet::default();
         set.push(Fault::status(Route::Retrieve, 529).skip(1).times(2));
-        let fired: Vec<bool> = (0..5)
-            .map(|_| set.select(Route::Retrieve).is_some())
-            .collect();
+        let fired: Vec<bool> = (0..5).map(|_| set.select(Route::Retrieve).is_some()).collect();
         assert_eq!(fired, [false, true, true, false, false]);
         assert!(set.select(Route::List).is_none());
     }
@@ -156,14 +143,8 @@ mod tests {
         let mut set = FaultSet::default();
         set.push(Fault::status(Route::Any, 500).times(2));
         set.push(Fault::new(Route::Retrieve, FaultKind::DropConnection).skip(2));
-        assert!(matches!(
-            set.select(Route::Retrieve),
-            Some(FaultKind::Status { status: 500, .. })
-        ));
-        assert!(matches!(
-            set.select(Route::List),
-            Some(FaultKind::Status { status: 500, .. })
-        ));
+        assert!(matches!(set.select(Route::Retrieve), Some(FaultKind::Status { status: 500, .. })));
+        assert!(matches!(set.select(Route::List), Some(FaultKind::Status { status: 500, .. })));
         assert_eq!(set.select(Route::Retrieve), None);
         assert_eq!(set.select(Route::Retrieve), Some(FaultKind::DropConnection));
         assert_eq!(set.select(Route::Retrieve), None);

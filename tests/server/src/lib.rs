@@ -93,11 +93,7 @@ impl TestServer {
     pub async fn start_on(config: ServerConfig, addr: SocketAddr) -> std::io::Result<TestServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let host = if addr.ip().is_unspecified() {
-            Ipv4Addr::LOCALHOST.into()
-        } else {
-            addr.ip()
-        };
+        let host = if addr.ip().is_unspecified() { Ipv4Addr::LOCALHOST.into() } else { addr.ip() };
         let base_url = format!("http://{}", SocketAddr::new(host, addr.port()));
         let state = AppState::new(config, base_url.clone());
         let app = router(state.clone());
@@ -107,17 +103,9 @@ impl TestServer {
                 // Either an explicit stop or the sender being dropped ends the server.
                 let _ = stopped.await;
             };
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await;
+            let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         });
-        Ok(TestServer {
-            addr,
-            base_url,
-            state,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(TestServer { addr, base_url, state, stop: Some(stop), task: Some(task) })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
@@ -166,9 +154,7 @@ impl TestServer {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err()
         {
             task.abort();
         }

@@ -26,10 +26,7 @@ pub struct LoggedRequest {
 impl LoggedRequest {
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -55,10 +52,7 @@ impl RequestLog {
     }
 
     pub fn snapshot(&self) -> Vec<LoggedRequest> {
-        self.entries
-            .iter()
-            .map(|(_, entry)| entry.clone())
-            .collect()
+        self.entries.iter().map(|(_, entry)| entry.clone()).collect()
     }
 
     pub fn clear(&mut self) {

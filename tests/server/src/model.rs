@@ -59,10 +59,7 @@ pub(crate) struct DeletedMessageBatch {
 
 impl DeletedMessageBatch {
     pub fn new(id: String) -> Self {
-        DeletedMessageBatch {
-            id,
-            object_type: "message_batch_deleted",
-        }
+        DeletedMessageBatch { id, object_type: "message_batch_deleted" }
     }
 }
 
@@ -76,11 +73,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, error_type: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            error_type,
-            message: message.into(),
-        }
+        ApiError { status, error_type, message: message.into() }
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
@@ -154,13 +147,7 @@ pub(crate) fn result_line(custom_id: &str, outcome: &Outcome) -> String {
 }
 
 /// A plausible assistant `Message` for a succeeded request.
-pub(crate) fn message(
-    id: String,
-    model: &str,
-    text: String,
-    input_tokens: u64,
-    output_tokens: u64,
-) -> Value {
+pub(crate) fn message(id: String, model: &str, text: String, input_tokens: u64, output_tokens: u64) -> Value {
     json!({
         "id": id,
         "type": "message",
@@ -235,9 +222,6 @@ mod tests {
         assert_eq!(ApiError::for_status(429).error_type, "rate_limit_error");
         assert_eq!(ApiError::for_status(500).error_type, "api_error");
         assert_eq!(ApiError::for_status(503).error_type, "api_error");
-        assert_eq!(
-            ApiError::for_status(400).error_type,
-            "invalid_request_error"
-        );
+        assert_eq!(ApiError::for_status(400).error_type, "invalid_request_error");
     }
 }

@@ -113,18 +113,9 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         headers: parts
             .headers
             .iter()
-            .map(|(name, value)| {
-                (
-                    name.to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
             .collect(),
-        body: body
-            .as_ref()
-            .ok()
-            .filter(|b| !b.is_empty())
-            .and_then(|b| serde_json::from_slice(b).ok()),
+        body: body.as_ref().ok().filter(|b| !b.is_empty()).and_then(|b| serde_json::from_slice(b).ok()),
         status: 0,
         route: target.route(),
     });
@@ -160,10 +151,7 @@ async fn respond(
     match state.take_fault(target.route()) {
         None => {}
         Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
-        Some(FaultKind::Status {
-            status,
-            retry_after,
-        }) => {
+        Some(FaultKind::Status { status, retry_after }) => {
             let mut response = error_response(&ApiError::for_status(status), request_id);
             if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -181,9 +169,7 @@ async fn respond(
         }
         Some(FaultKind::TruncatedJsonl) => {
             return match dispatch(state, parts, target, body) {
-                Ok(Reply::Jsonl(text)) => {
-                    body_response(StatusCode::OK, JSONL, truncate_last_line(text))
-                }
+                Ok(Reply::Jsonl(text)) => body_response(StatusCode::OK, JSONL, truncate_last_line(text)),
                 other => reply_response(other, request_id),
             };
         }
@@ -219,26 +205,15 @@ fn check_headers(api_key: Option<&str>, headers: &HeaderMap) -> Result<(), ApiEr
     }
     match headers.get("anthropic-version") {
         Some(version) if !version.is_empty() => Ok(()),
-        _ => Err(ApiError::invalid_request(
-            "anthropic-version: header is required",
-        )),
+        _ => Err(ApiError::invalid_request("anthropic-version: header is required")),
     }
 }
 
-fn dispatch(
-    state: &AppState,
-    parts: &Parts,
-    target: &Target,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+fn dispatch(state: &AppState, parts: &Parts, target: &Target, body: &[u8]) -> Result<Reply, ApiError> {
     let (route, id) = match target {
         Target::Endpoint(route, id) => (*route, id.as_str()),
         Target::WrongMethod => {
-            let message = format!(
-                "Method {} is not allowed for {}",
-                parts.method,
-                parts.uri.path()
-            );
+            let message = format!("Method {} is not allowed for {}", parts.method, parts.uri.path());
             return Err(ApiError::new(405, "invalid_request_error", message));
         }
         Target::Unknown => return Err(ApiError::not_found("Not found")),
@@ -263,26 +238,19 @@ fn dispatch(
 
 /// Synchronous validation of a create body (everything inside `params` is checked while processing).
 fn parse_create(body: &[u8]) -> Result<Vec<BatchItem>, ApiError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_request(format!("The request body is not valid JSON: {e}"))
-    })?;
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_request(format!("The request body is not valid JSON: {e}")))?;
     let Value::Object(mut body) = body else {
-        return Err(ApiError::invalid_request(
-            "Input should be a valid dictionary",
-        ));
+        return Err(ApiError::invalid_request("Input should be a valid dictionary"));
     };
     if let Some(extra) = body.keys().find(|k| *k != "requests") {
-        return Err(ApiError::invalid_request(format!(
-            "{extra}: Extra inputs are not permitted"
-        )));
+        return Err(ApiError::invalid_request(format!("{extra}: Extra inputs are not permitted")));
     }
     let requests = match body.remove("requests") {
         None => return Err(ApiError::invalid_request("requests: Field required")),
         Some(Value::Array(requests)) => requests,
         Some(_) => {
-            return Err(ApiError::invalid_request(
-                "requests: Input should be a valid list",
-            ));
+            return Err(ApiError::invalid_request("requests: Input should be a valid list"));
         }
     };
     if requests.is_empty() {
@@ -319,14 +287,8 @@ fn parse_create(body: &[u8]) -> Result<Vec<BatchItem>, ApiError> {
         if custom_id.chars().count() > 64 {
             return Err(at(".custom_id", "String should have at most 64 characters"));
         }
-        if !custom_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(at(
-                ".custom_id",
-                &format!("String should match pattern '{CUSTOM_ID_PATTERN}'"),
-            ));
+        if !custom_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(at(".custom_id", &format!("String should match pattern '{CUSTOM_ID_PATTERN}'")));
         }
         let Some(params) = request.remove("params") else {
             return Err(at(".params", "Field required"));
@@ -334,10 +296,7 @@ fn parse_create(body: &[u8]) -> Result<Vec<BatchItem>, ApiError> {
         items.push(BatchItem { custom_id, params });
     }
     let mut seen = HashSet::new();
-    if let Some(duplicate) = items
-        .iter()
-        .find(|item| !seen.insert(item.custom_id.as_str()))
-    {
+    if let Some(duplicate) = items.iter().find(|item| !seen.insert(item.custom_id.as_str())) {
         return Err(ApiError::invalid_request(format!(
             "requests: custom_id's must be unique within a batch. Duplicate custom_id found: {}",
             duplicate.custom_id
@@ -350,15 +309,10 @@ fn parse_list_query(uri: &Uri) -> Result<ListQuery, ApiError> {
     let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri)
         .map_err(|e| ApiError::invalid_request(format!("Invalid query string: {e}")))?;
     let cursor = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned();
-    let mut query = ListQuery {
-        before_id: cursor("before_id"),
-        after_id: cursor("after_id"),
-        ..ListQuery::default()
-    };
+    let mut query =
+        ListQuery { before_id: cursor("before_id"), after_id: cursor("after_id"), ..ListQuery::default() };
     if query.before_id.is_some() && query.after_id.is_some() {
-        return Err(ApiError::invalid_request(
-            "Only one of before_id and after_id may be set.",
-        ));
+        return Err(ApiError::invalid_request("Only one of before_id and after_id may be set."));
     }
     if let Some(limit) = params.get("limit") {
         let limit: i64 = limit.parse().map_err(|_| {
@@ -367,14 +321,10 @@ fn parse_list_query(uri: &Uri) -> Result<ListQuery, ApiError> {
             )
         })?;
         if limit < 1 {
-            return Err(ApiError::invalid_request(
-                "limit: Input should be greater than or equal to 1",
-            ));
+            return Err(ApiError::invalid_request("limit: Input should be greater than or equal to 1"));
         }
         if limit > 1000 {
-            return Err(ApiError::invalid_request(
-                "limit: Input should be less than or equal to 1000",
-            ));
+            return Err(ApiError::invalid_request("limit: Input should be less than or equal to 1000"));
         }
         query.limit = limit.unsigned_abs() as usize;
     }
@@ -396,10 +346,7 @@ fn preview(state: &AppState, target: &Target, jsonl: bool) -> (&'static str, Byt
             return (JSON, Bytes::from(to_json(&batch).to_string()));
         }
         if *route == Route::List {
-            return (
-                JSON,
-                Bytes::from(to_json(&store.list(&ListQuery::default())).to_string()),
-            );
+            return (JSON, Bytes::from(to_json(&store.list(&ListQuery::default())).to_string()));
         }
     }
     let stub = json!({
@@ -414,10 +361,7 @@ fn preview(state: &AppState, target: &Target, jsonl: bool) -> (&'static str, Byt
 fn truncate_last_line(text: String) -> Bytes {
     let body = Bytes::from(text);
     let content = body.strip_suffix(b"\n").map_or(body.len(), <[u8]>::len);
-    let line_start = body[..content]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = body[..content].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     let cut = line_start + (content - line_start) / 2;
     body.slice(..cut.max(line_start + 1).min(content))
 }
@@ -430,10 +374,7 @@ fn dropped_response(content_type: &'static str, body: Bytes) -> Response {
     let failure = stream::once(async {
         // Let the first chunk reach the socket before the connection is torn down.
         tokio::time::sleep(Duration::from_millis(5)).await;
-        Err(io::Error::new(
-            io::ErrorKind::ConnectionAborted,
-            "fault injection: connection dropped",
-        ))
+        Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault injection: connection dropped"))
     });
     let chunks = stream::iter([Ok::<Bytes, io::Error>(head)]).chain(failure);
     let mut response = Response::new(Body::from_stream(chunks));
@@ -446,26 +387,18 @@ fn dropped_response(content_type: &'static str, body: Bytes) -> Response {
 fn body_response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
 fn error_response(error: &ApiError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    body_response(
-        status,
-        JSON,
-        Bytes::from(error.envelope(Some(request_id)).to_string()),
-    )
+    body_response(status, JSON, Bytes::from(error.envelope(Some(request_id)).to_string()))
 }
 
 fn reply_response(reply: Result<Reply, ApiError>, request_id: &str) -> Response {
     match reply {
-        Ok(Reply::Json(value)) => {
-            body_response(StatusCode::OK, JSON, Bytes::from(value.to_string()))
-        }
+        Ok(Reply::Json(value)) => body_response(StatusCode::OK, JSON, Bytes::from(value.to_string())),
         Ok(Reply::Jsonl(text)) => body_response(StatusCode::OK, JSONL, Bytes::from(text)),
         Err(error) => error_response(&error, request_id),
     }
@@ -478,44 +411,17 @@ mod tests {
     #[test]
     fn classifies_paths() {
         let id = |route| Target::Endpoint(route, "msgbatch_1".into());
-        assert_eq!(
-            classify("POST", "/v1/messages/batches"),
-            Target::Endpoint(Route::Create, String::new())
-        );
-        assert_eq!(
-            classify("GET", "/v1/messages/batches/"),
-            Target::Endpoint(Route::List, String::new())
-        );
-        assert_eq!(
-            classify("GET", "/v1/messages/batches/msgbatch_1"),
-            id(Route::Retrieve)
-        );
-        assert_eq!(
-            classify("DELETE", "/v1/messages/batches/msgbatch_1"),
-            id(Route::Delete)
-        );
-        assert_eq!(
-            classify("POST", "/v1/messages/batches/msgbatch_1/cancel"),
-            id(Route::Cancel)
-        );
-        assert_eq!(
-            classify("GET", "/v1/messages/batches/msgbatch_1/results"),
-            id(Route::Results)
-        );
+        assert_eq!(classify("POST", "/v1/messages/batches"), Target::Endpoint(Route::Create, String::new()));
+        assert_eq!(classify("GET", "/v1/messages/batches/"), Target::Endpoint(Route::List, String::new()));
+        assert_eq!(classify("GET", "/v1/messages/batches/msgbatch_1"), id(Route::Retrieve));
+        assert_eq!(classify("DELETE", "/v1/messages/batches/msgbatch_1"), id(Route::Delete));
+        assert_eq!(classify("POST", "/v1/messages/batches/msgbatch_1/cancel"), id(Route::Cancel));
+        assert_eq!(classify("GET", "/v1/messages/batches/msgbatch_1/results"), id(Route::Results));
         assert_eq!(classify("PUT", "/v1/messages/batches"), Target::WrongMethod);
-        assert_eq!(
-            classify("GET", "/v1/messages/batches/msgbatch_1/cancel"),
-            Target::WrongMethod
-        );
+        assert_eq!(classify("GET", "/v1/messages/batches/msgbatch_1/cancel"), Target::WrongMethod);
         assert_eq!(classify("GET", "/v1/messages/batchesx"), Target::Unknown);
-        assert_eq!(
-            classify("GET", "/v1/messages/batches//results"),
-            Target::Unknown
-        );
-        assert_eq!(
-            classify("GET", "/v1/messages/batches/a/b/c"),
-            Target::Unknown
-        );
+        assert_eq!(classify("GET", "/v1/messages/batches//results"), Target::Unknown);
+        assert_eq!(classify("GET", "/v1/messages/batches/a/b/c"), Target::Unknown);
         assert_eq!(classify("GET", "/v1/models"), Target::Unknown);
     }
 

@@ -12,8 +12,8 @@ use crate::ServerConfig;
 use crate::faults::{Fault, FaultKind, FaultSet};
 use crate::log::{LoggedRequest, RequestLog};
 use crate::model::{
-    ApiError, BatchPage, DeletedMessageBatch, MessageBatch, Outcome, ProcessingStatus,
-    RequestCounts, message, result_line, rfc3339, to_json,
+    ApiError, BatchPage, DeletedMessageBatch, MessageBatch, Outcome, ProcessingStatus, RequestCounts,
+    message, result_line, rfc3339, to_json,
 };
 use crate::routes::Route;
 
@@ -39,9 +39,7 @@ struct Shared {
 
 impl fmt::Debug for AppState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppState")
-            .field("api_key", &self.shared.api_key)
-            .finish_non_exhaustive()
+        f.debug_struct("AppState").field("api_key", &self.shared.api_key).finish_non_exhaustive()
     }
 }
 
@@ -110,10 +108,7 @@ impl AppState {
     }
 
     pub(crate) fn next_request_id(&self) -> String {
-        format!(
-            "req_{:024}",
-            self.shared.next_request.fetch_add(1, Ordering::Relaxed)
-        )
+        format!("req_{:024}", self.shared.next_request.fetch_add(1, Ordering::Relaxed))
     }
 
     pub(crate) fn take_fault(&self, route: Route) -> Option<FaultKind> {
@@ -154,11 +149,7 @@ pub(crate) struct ListQuery {
 
 impl Default for ListQuery {
     fn default() -> Self {
-        ListQuery {
-            before_id: None,
-            after_id: None,
-            limit: 20,
-        }
+        ListQuery { before_id: None, after_id: None, limit: 20 }
     }
 }
 
@@ -171,10 +162,7 @@ struct Now {
 
 impl Now {
     fn get() -> Self {
-        Now {
-            wall: SystemTime::now(),
-            mono: Instant::now(),
-        }
+        Now { wall: SystemTime::now(), mono: Instant::now() }
     }
 }
 
@@ -214,13 +202,7 @@ pub(crate) struct Store {
 
 impl Store {
     fn new(lifecycle: Lifecycle, base_url: String) -> Self {
-        Store {
-            lifecycle,
-            base_url,
-            next_batch: 1,
-            next_message: 1,
-            batches: BTreeMap::new(),
-        }
+        Store { lifecycle, base_url, next_batch: 1, next_message: 1, batches: BTreeMap::new() }
     }
 
     /// Creates an `in_progress` batch from validated items.
@@ -248,16 +230,8 @@ impl Store {
 
     /// Retrieves a batch; this is the polling call that advances the lifecycle.
     pub fn retrieve(&mut self, id: &str) -> Result<MessageBatch, ApiError> {
-        let Store {
-            lifecycle,
-            base_url,
-            next_message,
-            batches,
-            ..
-        } = self;
-        let batch = batches
-            .get_mut(id)
-            .ok_or_else(|| ApiError::batch_not_found(id))?;
+        let Store { lifecycle, base_url, next_message, batches, .. } = self;
+        let batch = batches.get_mut(id).ok_or_else(|| ApiError::batch_not_found(id))?;
         let now = Now::get();
         batch.tick(lifecycle, now, next_message);
         batch.poll(lifecycle, now, next_message);
@@ -266,13 +240,7 @@ impl Store {
 
     /// The current state of a batch without counting a poll.
     pub fn peek(&mut self, id: &str) -> Option<MessageBatch> {
-        let Store {
-            lifecycle,
-            base_url,
-            next_message,
-            batches,
-            ..
-        } = self;
+        let Store { lifecycle, base_url, next_message, batches, .. } = self;
         let batch = batches.get_mut(id)?;
         batch.tick(lifecycle, Now::get(), next_message);
         Some(batch.view(base_url))
@@ -280,16 +248,8 @@ impl Store {
 
     /// Starts canceling an `in_progress` batch; other batches are returned unchanged.
     pub fn cancel(&mut self, id: &str) -> Result<MessageBatch, ApiError> {
-        let Store {
-            lifecycle,
-            base_url,
-            next_message,
-            batches,
-            ..
-        } = self;
-        let batch = batches
-            .get_mut(id)
-            .ok_or_else(|| ApiError::batch_not_found(id))?;
+        let Store { lifecycle, base_url, next_message, batches, .. } = self;
+        let batch = batches.get_mut(id).ok_or_else(|| ApiError::batch_not_found(id))?;
         let now = Now::get();
         batch.tick(lifecycle, now, next_message);
         if batch.status == ProcessingStatus::InProgress {
@@ -302,15 +262,8 @@ impl Store {
 
     /// Deletes an ended batch.
     pub fn delete(&mut self, id: &str) -> Result<DeletedMessageBatch, ApiError> {
-        let Store {
-            lifecycle,
-            next_message,
-            batches,
-            ..
-        } = self;
-        let batch = batches
-            .get_mut(id)
-            .ok_or_else(|| ApiError::batch_not_found(id))?;
+        let Store { lifecycle, next_message, batches, .. } = self;
+        let batch = batches.get_mut(id).ok_or_else(|| ApiError::batch_not_found(id))?;
         batch.tick(lifecycle, Now::get(), next_message);
         if batch.status != ProcessingStatus::Ended {
             return Err(ApiError::invalid_request(
@@ -323,20 +276,11 @@ impl Store {
 
     /// The results JSONL of an ended batch: one line per request, in reverse request order.
     pub fn results(&mut self, id: &str) -> Result<String, ApiError> {
-        let Store {
-            lifecycle,
-            next_message,
-            batches,
-            ..
-        } = self;
-        let batch = batches
-            .get_mut(id)
-            .ok_or_else(|| ApiError::batch_not_found(id))?;
+        let Store { lifecycle, next_message, batches, .. } = self;
+        let batch = batches.get_mut(id).ok_or_else(|| ApiError::batch_not_found(id))?;
         batch.tick(lifecycle, Now::get(), next_message);
         if batch.status != ProcessingStatus::Ended {
-            return Err(ApiError::not_found(format!(
-                "Message Batch {id} has no available results."
-            )));
+            return Err(ApiError::not_found(format!("Message Batch {id} has no available results.")));
         }
         let mut body = String::new();
         for (item, outcome) in batch.items.iter().zip(&batch.outcomes).rev() {
@@ -348,13 +292,7 @@ impl Store {
 
     /// One page of batches, newest first.
     pub fn list(&mut self, query: &ListQuery) -> BatchPage {
-        let Store {
-            lifecycle,
-            base_url,
-            next_message,
-            batches,
-            ..
-        } = self;
+        let Store { lifecycle, base_url, next_message, batches, .. } = self;
         let now = Now::get();
         for batch in batches.values_mut() {
             batch.tick(lifecycle, now, next_message);
@@ -363,16 +301,12 @@ impl Store {
         let limit = query.limit;
         let (page, has_more): (Vec<&Batch>, bool) = match (&query.before_id, &query.after_id) {
             (Some(before), _) => {
-                let newer: Vec<&Batch> = newest_first
-                    .filter(|b| b.id.as_str() > before.as_str())
-                    .collect();
+                let newer: Vec<&Batch> = newest_first.filter(|b| b.id.as_str() > before.as_str()).collect();
                 let start = newer.len().saturating_sub(limit);
                 (newer[start..].to_vec(), start > 0)
             }
             (None, Some(after)) => {
-                let older: Vec<&Batch> = newest_first
-                    .filter(|b| b.id.as_str() < after.as_str())
-                    .collect();
+                let older: Vec<&Batch> = newest_first.filter(|b| b.id.as_str() < after.as_str()).collect();
                 let more = older.len() > limit;
                 (older.into_iter().take(limit).collect(), more)
             }
@@ -394,11 +328,8 @@ impl Store {
 impl Batch {
     /// Applies time-based transitions: expiry, and `processing_time` since creation (or since the cancel).
     fn tick(&mut self, lifecycle: &Lifecycle, now: Now, next_message: &mut u64) {
-        let elapsed = |since: Instant| {
-            lifecycle
-                .processing_time
-                .is_some_and(|t| now.mono.duration_since(since) >= t)
-        };
+        let elapsed =
+            |since: Instant| lifecycle.processing_time.is_some_and(|t| now.mono.duration_since(since) >= t);
         match self.status {
             ProcessingStatus::Ended => {}
             _ if now.wall >= self.expires_at() => self.finish(Ending::Expired, now, next_message),
@@ -419,9 +350,7 @@ impl Batch {
                 self.finish(Ending::Processed, now, next_message);
             }
             ProcessingStatus::InProgress => self.polls += 1,
-            ProcessingStatus::Canceling
-                if self.cancel_polls >= lifecycle.cancel_polls_until_ended =>
-            {
+            ProcessingStatus::Canceling if self.cancel_polls >= lifecycle.cancel_polls_until_ended => {
                 self.finish(Ending::Canceled, now, next_message);
             }
             ProcessingStatus::Canceling => self.cancel_polls += 1,
@@ -431,11 +360,7 @@ impl Batch {
 
     fn finish(&mut self, ending: Ending, now: Now, next_message: &mut u64) {
         self.outcomes = match ending {
-            Ending::Processed => self
-                .items
-                .iter()
-                .map(|item| process(item, next_message))
-                .collect(),
+            Ending::Processed => self.items.iter().map(|item| process(item, next_message)).collect(),
             Ending::Canceled => vec![Outcome::Canceled; self.items.len()],
             Ending::Expired => vec![Outcome::Expired; self.items.len()],
         };
@@ -444,9 +369,7 @@ impl Batch {
     }
 
     fn expires_at(&self) -> SystemTime {
-        self.created_at
-            .checked_add(EXPIRY)
-            .unwrap_or(self.created_at)
+        self.created_at.checked_add(EXPIRY).unwrap_or(self.created_at)
     }
 
     fn counts(&self) -> RequestCounts {
@@ -478,8 +401,7 @@ impl Batch {
             expires_at: rfc3339(self.expires_at()),
             archived_at: None,
             cancel_initiated_at: self.cancel_initiated_at.map(rfc3339),
-            results_url: ended
-                .then(|| format!("{base_url}/v1/messages/batches/{}/results", self.id)),
+            results_url: ended.then(|| format!("{base_url}/v1/messages/batches/{}/results", self.id)),
         }
     }
 }
@@ -491,19 +413,10 @@ fn process(item: &BatchItem, next_message: &mut u64) -> Outcome {
         Ok(checked) => {
             let id = format!("msg_{:024}", *next_message);
             *next_message += 1;
-            let text = format!(
-                "This is a simulated reply to batch request {}.",
-                item.custom_id
-            );
+            let text = format!("This is a simulated reply to batch request {}.", item.custom_id);
             let input_tokens = checked.input_chars / 4 + 1;
             let output_tokens = checked.max_tokens.min(12);
-            Outcome::Succeeded(message(
-                id,
-                checked.model,
-                text,
-                input_tokens,
-                output_tokens,
-            ))
+            Outcome::Succeeded(message(id, checked.model, text, input_tokens, output_tokens))
         }
     }
 }
@@ -517,53 +430,39 @@ struct CheckedParams<'a> {
 /// Validates `params` the way the API does while processing a batch; failures become errored lines.
 fn check_params(params: &Value) -> Result<CheckedParams<'_>, ApiError> {
     let Value::Object(params) = params else {
-        return Err(ApiError::invalid_request(
-            "Input should be a valid dictionary",
-        ));
+        return Err(ApiError::invalid_request("Input should be a valid dictionary"));
     };
     let messages = match params.get("messages") {
         None => return Err(ApiError::invalid_request("messages: Field required")),
         Some(Value::Array(messages)) => messages,
         Some(_) => {
-            return Err(ApiError::invalid_request(
-                "messages: Input should be a valid list",
-            ));
+            return Err(ApiError::invalid_request("messages: Input should be a valid list"));
         }
     };
     let max_tokens = match params.get("max_tokens") {
         None => return Err(ApiError::invalid_request("max_tokens: Field required")),
-        Some(value) => value.as_i64().ok_or_else(|| {
-            ApiError::invalid_request("max_tokens: Input should be a valid integer")
-        })?,
+        Some(value) => value
+            .as_i64()
+            .ok_or_else(|| ApiError::invalid_request("max_tokens: Input should be a valid integer"))?,
     };
     if max_tokens < 1 {
-        return Err(ApiError::invalid_request(
-            "max_tokens: must be greater than or equal to 1",
-        ));
+        return Err(ApiError::invalid_request("max_tokens: must be greater than or equal to 1"));
     }
     if params.get("stream") == Some(&Value::Bool(true)) {
-        return Err(ApiError::invalid_request(
-            "\"stream=True\" is not supported in the Message Batches API",
-        ));
+        return Err(ApiError::invalid_request("\"stream=True\" is not supported in the Message Batches API"));
     }
     let model = match params.get("model") {
         None => return Err(ApiError::invalid_request("model: Field required")),
         Some(Value::String(model)) => model.as_str(),
         Some(_) => {
-            return Err(ApiError::invalid_request(
-                "model: Input should be a valid string",
-            ));
+            return Err(ApiError::invalid_request("model: Input should be a valid string"));
         }
     };
     if model.starts_with("claude-does-not-exist") {
         return Err(ApiError::not_found(format!("model: {model}")));
     }
     let input_chars = messages.iter().map(|m| m.to_string().len() as u64).sum();
-    Ok(CheckedParams {
-        model,
-        max_tokens: max_tokens.unsigned_abs(),
-        input_chars,
-    })
+    Ok(CheckedParams { model, max_tokens: max_tokens.unsigned_abs(), input_chars })
 }
 
 #[cfg(test)]
@@ -572,40 +471,25 @@ mod tests {
     use serde_json::json;
 
     fn store(polls: u32) -> Store {
-        let lifecycle = Lifecycle {
-            polls_until_ended: polls,
-            cancel_polls_until_ended: 1,
-            processing_time: None,
-        };
+        let lifecycle =
+            Lifecycle { polls_until_ended: polls, cancel_polls_until_ended: 1, processing_time: None };
         Store::new(lifecycle, "http://h".into())
     }
 
     fn item(id: &str) -> BatchItem {
-        BatchItem {
-            custom_id: id.into(),
-            params: json!({"model": "m", "max_tokens": 5, "messages": []}),
-        }
+        BatchItem { custom_id: id.into(), params: json!({"model": "m", "max_tokens": 5, "messages": []}) }
     }
 
     #[test]
     fn polls_then_ends() {
         let mut store = store(2);
         let id = store.create(vec![item("a"), item("b")]).id;
-        assert_eq!(
-            store.retrieve(&id).map(|b| b.processing_status),
-            Ok(ProcessingStatus::InProgress)
-        );
-        assert_eq!(
-            store.retrieve(&id).map(|b| b.processing_status),
-            Ok(ProcessingStatus::InProgress)
-        );
+        assert_eq!(store.retrieve(&id).map(|b| b.processing_status), Ok(ProcessingStatus::InProgress));
+        assert_eq!(store.retrieve(&id).map(|b| b.processing_status), Ok(ProcessingStatus::InProgress));
         let ended = store.retrieve(&id).unwrap();
         assert_eq!(ended.processing_status, ProcessingStatus::Ended);
         assert_eq!(ended.request_counts.succeeded, 2);
-        assert_eq!(
-            ended.results_url,
-            Some(format!("http://h/v1/messages/batches/{id}/results"))
-        );
+        assert_eq!(ended.results_url, Some(format!("http://h/v1/messages/batches/{id}/results")));
         let results = store.results(&id).unwrap();
         let first: Value = serde_json::from_str(results.lines().next().unwrap()).unwrap();
         assert_eq!(first["custom_id"], "b");
@@ -614,40 +498,17 @@ mod tests {
     #[test]
     fn list_pages_both_ways() {
         let mut store = store(0);
-        let ids: Vec<String> = (0..5)
-            .map(|i| store.create(vec![item(&format!("r{i}"))]).id)
-            .collect();
+        let ids: Vec<String> = (0..5).map(|i| store.create(vec![item(&format!("r{i}"))]).id).collect();
         let page = |store: &mut Store, before: Option<&str>, after: Option<&str>| {
-            let query = ListQuery {
-                before_id: before.map(Into::into),
-                after_id: after.map(Into::into),
-                limit: 2,
-            };
+            let query =
+                ListQuery { before_id: before.map(Into::into), after_id: after.map(Into::into), limit: 2 };
             let page = store.list(&query);
-            (
-                page.data.into_iter().map(|b| b.id).collect::<Vec<_>>(),
-                page.has_more,
-            )
+            (page.data.into_iter().map(|b| b.id).collect::<Vec<_>>(), page.has_more)
         };
-        assert_eq!(
-            page(&mut store, None, None),
-            (vec![ids[4].clone(), ids[3].clone()], true)
-        );
-        assert_eq!(
-            page(&mut store, None, Some(&ids[3])),
-            (vec![ids[2].clone(), ids[1].clone()], true)
-        );
-        assert_eq!(
-            page(&mut store, None, Some(&ids[1])),
-            (vec![ids[0].clone()], false)
-        );
-        assert_eq!(
-            page(&mut store, Some(&ids[0]), None),
-            (vec![ids[2].clone(), ids[1].clone()], true)
-        );
-        assert_eq!(
-            page(&mut store, Some(&ids[2]), None),
-            (vec![ids[4].clone(), ids[3].clone()], false)
-        );
+        assert_eq!(page(&mut store, None, None), (vec![ids[4].clone(), ids[3].clone()], true));
+        assert_eq!(page(&mut store, None, Some(&ids[3])), (vec![ids[2].clone(), ids[1].clone()], true));
+        assert_eq!(page(&mut store, None, Some(&ids[1])), (vec![ids[0].clone()], false));
+        assert_eq!(page(&mut store, Some(&ids[0]), None), (vec![ids[2].clone(), ids[1].clone()], true));
+        assert_eq!(page(&mut store, Some(&ids[2]), None), (vec![ids[4].clone(), ids[3].clone()], false));
     }
 }

@@ -12,9 +12,7 @@ async fn binary_prints_address_and_serves() {
         .expect("binary starts");
     let mut line = String::new();
     let stdout = child.stdout.take().expect("stdout");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
+    BufReader::new(stdout).read_line(&mut line).expect("first line");
     let base = line.trim().strip_prefix("listening on ").map(str::to_owned);
 
     let result = async {

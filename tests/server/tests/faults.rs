@@ -23,13 +23,7 @@ async fn status_529_with_retry_after_then_normal() {
     let h = Harness::default().await;
     let id = h.create_ok(sample_requests(1)).await;
     let retry_after = Some("3".to_owned());
-    h.server.add_fault(Fault::new(
-        Route::Retrieve,
-        FaultKind::Status {
-            status: 529,
-            retry_after,
-        },
-    ));
+    h.server.add_fault(Fault::new(Route::Retrieve, FaultKind::Status { status: 529, retry_after }));
 
     let response = h.retrieve(&id).await;
     assert_eq!(response.headers()["retry-after"], "3");
@@ -37,14 +31,8 @@ async fn status_529_with_retry_after_then_normal() {
     assert_eq!(h.retrieve(&id).await.status(), 200);
 
     // The faulted retrieve did not count as a poll: 3 in_progress answers in total before the end.
-    assert_eq!(
-        h.retrieve_json(&id).await["processing_status"],
-        "in_progress"
-    );
-    assert_eq!(
-        h.retrieve_json(&id).await["processing_status"],
-        "in_progress"
-    );
+    assert_eq!(h.retrieve_json(&id).await["processing_status"], "in_progress");
+    assert_eq!(h.retrieve_json(&id).await["processing_status"], "in_progress");
     assert_eq!(h.retrieve_json(&id).await["processing_status"], "ended");
 }
 
@@ -53,36 +41,16 @@ async fn status_kinds_and_http_date_retry_after() {
     let date = http_date_after(Duration::from_secs(2));
     let faults = vec![
         Fault::status(Route::List, 429),
-        Fault::new(
-            Route::List,
-            FaultKind::Status {
-                status: 500,
-                retry_after: Some(date.clone()),
-            },
-        )
-        .skip(1),
+        Fault::new(Route::List, FaultKind::Status { status: 500, retry_after: Some(date.clone()) }).skip(1),
         Fault::status(Route::Create, 503),
     ];
-    let h = Harness::start(ServerConfig {
-        faults,
-        ..ServerConfig::default()
-    })
-    .await;
+    let h = Harness::start(ServerConfig { faults, ..ServerConfig::default() }).await;
     assert_error(h.list("").await, 429, "rate_limit_error", "Rate limited").await;
     let response = h.list("").await;
-    assert_eq!(
-        response.headers()["retry-after"].to_str().ok(),
-        Some(date.as_str())
-    );
+    assert_eq!(response.headers()["retry-after"].to_str().ok(), Some(date.as_str()));
     assert_error(response, 500, "api_error", "Internal server error").await;
     assert_eq!(h.list("").await.status(), 200);
-    assert_error(
-        h.create(sample_requests(1)).await,
-        503,
-        "api_error",
-        "Internal server error",
-    )
-    .await;
+    assert_error(h.create(sample_requests(1)).await, 503, "api_error", "Internal server error").await;
     assert_eq!(h.create(sample_requests(1)).await.status(), 200);
     let statuses: Vec<u16> = h.server.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 500, 200, 503, 200]);
@@ -90,14 +58,9 @@ async fn status_kinds_and_http_date_retry_after() {
 
 #[tokio::test]
 async fn skip_and_times() {
-    let h = Harness::start(ServerConfig {
-        polls_until_ended: 100,
-        ..ServerConfig::default()
-    })
-    .await;
+    let h = Harness::start(ServerConfig { polls_until_ended: 100, ..ServerConfig::default() }).await;
     let id = h.create_ok(sample_requests(1)).await;
-    h.server
-        .add_fault(Fault::status(Route::Retrieve, 500).skip(1).times(2));
+    h.server.add_fault(Fault::status(Route::Retrieve, 500).skip(1).times(2));
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(h.retrieve(&id).await.status().as_u16());
@@ -109,11 +72,7 @@ async fn skip_and_times() {
 async fn faults_come_after_header_checks() {
     let h = Harness::default().await;
     h.server.add_fault(Fault::status(Route::Any, 529));
-    let rejected = h
-        .bare(Method::GET, "/v1/messages/batches")
-        .send()
-        .await
-        .expect("send");
+    let rejected = h.bare(Method::GET, "/v1/messages/batches").send().await.expect("send");
     assert_eq!(rejected.status(), 401);
     assert_eq!(h.list("").await.status(), 529);
     assert_eq!(h.list("").await.status(), 200);
@@ -123,8 +82,7 @@ async fn faults_come_after_header_checks() {
 async fn slow_delays_then_answers() {
     let h = Harness::default().await;
     let delay = Duration::from_millis(25);
-    h.server
-        .add_fault(Fault::new(Route::List, FaultKind::Slow(delay)));
+    h.server.add_fault(Fault::new(Route::List, FaultKind::Slow(delay)));
     let start = Instant::now();
     let response = h.list("").await;
     assert!(start.elapsed() >= delay);
@@ -138,44 +96,29 @@ async fn slow_delays_then_answers() {
 async fn drop_connection_fails_the_body() {
     let h = Harness::default().await;
     let id = h.create_ok(sample_requests(2)).await;
-    h.server
-        .add_fault(Fault::new(Route::Retrieve, FaultKind::DropConnection));
+    h.server.add_fault(Fault::new(Route::Retrieve, FaultKind::DropConnection));
     let response = h.retrieve(&id).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("request-id"));
     assert!(response.bytes().await.is_err(), "body read must fail");
     // The next retrieve works (and the dropped one was not a poll).
-    assert_eq!(
-        h.retrieve_json(&id).await["processing_status"],
-        "in_progress"
-    );
+    assert_eq!(h.retrieve_json(&id).await["processing_status"], "in_progress");
     assert_eq!(h.server.requests().last().map(|r| r.status), Some(200));
 
     // On results, the first lines arrive before the drop.
     let id = ended_batch(&h, 20).await;
-    h.server
-        .add_fault(Fault::new(Route::Results, FaultKind::DropConnection));
+    h.server.add_fault(Fault::new(Route::Results, FaultKind::DropConnection));
     let response = h.results(&id).await;
     assert_eq!(response.headers()["content-type"], "application/x-jsonl");
     assert!(response.text().await.is_err());
-    assert_eq!(
-        h.results(&id)
-            .await
-            .text()
-            .await
-            .expect("text")
-            .lines()
-            .count(),
-        20
-    );
+    assert_eq!(h.results(&id).await.text().await.expect("text").lines().count(), 20);
 }
 
 #[tokio::test]
 async fn malformed_json_is_unparsable() {
     let h = Harness::default().await;
     let id = h.create_ok(sample_requests(1)).await;
-    h.server
-        .add_fault(Fault::new(Route::Any, FaultKind::MalformedJson).times(2));
+    h.server.add_fault(Fault::new(Route::Any, FaultKind::MalformedJson).times(2));
     for response in [h.retrieve(&id).await, h.create(sample_requests(1)).await] {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "application/json");
@@ -191,14 +134,9 @@ async fn malformed_json_is_unparsable() {
 
 #[tokio::test]
 async fn truncated_jsonl_cuts_the_last_line() {
-    let h = Harness::start(ServerConfig {
-        polls_until_ended: 0,
-        ..ServerConfig::default()
-    })
-    .await;
+    let h = Harness::start(ServerConfig { polls_until_ended: 0, ..ServerConfig::default() }).await;
     // Route::Any: the fault ignores non-results requests (the retrieves below do not use it up).
-    h.server
-        .add_fault(Fault::new(Route::Any, FaultKind::TruncatedJsonl));
+    h.server.add_fault(Fault::new(Route::Any, FaultKind::TruncatedJsonl));
     let id = ended_batch(&h, 3).await;
     let response = h.results(&id).await;
     assert_eq!(response.status(), 200);
@@ -207,45 +145,22 @@ async fn truncated_jsonl_cuts_the_last_line() {
     assert!(!text.ends_with('\n'));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3);
-    assert!(
-        lines[..2]
-            .iter()
-            .all(|l| serde_json::from_str::<Value>(l).is_ok())
-    );
-    assert!(
-        serde_json::from_str::<Value>(lines[2]).is_err(),
-        "{}",
-        lines[2]
-    );
-    assert_eq!(
-        common::jsonl(&h.results(&id).await.text().await.expect("text")).len(),
-        3
-    );
+    assert!(lines[..2].iter().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    assert!(serde_json::from_str::<Value>(lines[2]).is_err(), "{}", lines[2]);
+    assert_eq!(common::jsonl(&h.results(&id).await.text().await.expect("text")).len(), 3);
 }
 
 #[tokio::test]
 async fn unknown_processing_status_does_not_advance() {
-    let h = Harness::start(ServerConfig {
-        polls_until_ended: 0,
-        ..ServerConfig::default()
-    })
-    .await;
+    let h = Harness::start(ServerConfig { polls_until_ended: 0, ..ServerConfig::default() }).await;
     let id = h.create_ok(sample_requests(1)).await;
-    h.server.add_fault(
-        Fault::new(
-            Route::Retrieve,
-            FaultKind::UnknownProcessingStatus("paused".into()),
-        )
-        .times(2),
-    );
+    h.server
+        .add_fault(Fault::new(Route::Retrieve, FaultKind::UnknownProcessingStatus("paused".into())).times(2));
     for _ in 0..2 {
         let batch = h.retrieve_json(&id).await;
         assert_eq!(batch["processing_status"], "paused");
         assert_eq!(batch["id"], id.as_str());
     }
-    assert_eq!(
-        h.server.batch(&id).expect("batch")["processing_status"],
-        "in_progress"
-    );
+    assert_eq!(h.server.batch(&id).expect("batch")["processing_status"], "in_progress");
     assert_eq!(h.retrieve_json(&id).await["processing_status"], "ended");
 }

@@ -19,34 +19,18 @@ async fn api_key_and_version_are_required_everywhere() {
         (Method::GET, "/v1/messages/batches/msgbatch_x/results"),
     ];
     for (method, path) in paths {
-        let missing_key = h
-            .bare(method.clone(), path)
-            .header("anthropic-version", "2023-06-01");
+        let missing_key = h.bare(method.clone(), path).header("anthropic-version", "2023-06-01");
         let response = missing_key.send().await.expect("send");
-        assert_error(
-            response,
-            401,
-            "authentication_error",
-            "x-api-key header is required",
-        )
-        .await;
+        assert_error(response, 401, "authentication_error", "x-api-key header is required").await;
 
-        let empty_key = h
-            .bare(method.clone(), path)
-            .header("x-api-key", "")
-            .header("anthropic-version", "2023-06-01");
+        let empty_key =
+            h.bare(method.clone(), path).header("x-api-key", "").header("anthropic-version", "2023-06-01");
         let response = empty_key.send().await.expect("send");
         assert_error(response, 401, "authentication_error", "invalid x-api-key").await;
 
         let missing_version = h.bare(method.clone(), path).header("x-api-key", "any");
         let response = missing_version.send().await.expect("send");
-        assert_error(
-            response,
-            400,
-            "invalid_request_error",
-            "anthropic-version: header is required",
-        )
-        .await;
+        assert_error(response, 400, "invalid_request_error", "anthropic-version: header is required").await;
     }
     let log = h.server.requests();
     assert_eq!(log.len(), 18);
@@ -57,11 +41,7 @@ async fn api_key_and_version_are_required_everywhere() {
 
 #[tokio::test]
 async fn configured_api_key_is_enforced() {
-    let h = Harness::start(ServerConfig {
-        api_key: Some("secret".into()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let h = Harness::start(ServerConfig { api_key: Some("secret".into()), ..ServerConfig::default() }).await;
     let wrong = h.create(sample_requests(1)).await; // sends common::KEY
     assert_error(wrong, 401, "authentication_error", "invalid x-api-key").await;
     let right = h
@@ -90,18 +70,12 @@ async fn create_validation_messages() {
     let item = |custom_id: Value| json!({"custom_id": custom_id, "params": params});
     let cases: Vec<(Value, String)> = vec![
         (json!({}), "requests: Field required".into()),
-        (
-            json!({"requests": {}}),
-            "requests: Input should be a valid list".into(),
-        ),
+        (json!({"requests": {}}), "requests: Input should be a valid list".into()),
         (
             json!({"requests": []}),
             "requests: List should have at least 1 item after validation, not 0".into(),
         ),
-        (
-            json!({"requests": [{"params": params}]}),
-            "requests.0.custom_id: Field required".into(),
-        ),
+        (json!({"requests": [{"params": params}]}), "requests.0.custom_id: Field required".into()),
         (
             json!({"requests": [item(json!("ok")), item(json!("x".repeat(65)))]}),
             "requests.1.custom_id: String should have at most 64 characters".into(),
@@ -120,13 +94,9 @@ async fn create_validation_messages() {
         ),
         (
             json!({"requests": [item(json!("dup")), item(json!("b")), item(json!("dup"))]}),
-            "requests: custom_id's must be unique within a batch. Duplicate custom_id found: dup"
-                .into(),
+            "requests: custom_id's must be unique within a batch. Duplicate custom_id found: dup".into(),
         ),
-        (
-            json!({"requests": [{"custom_id": "a"}]}),
-            "requests.0.params: Field required".into(),
-        ),
+        (json!({"requests": [{"custom_id": "a"}]}), "requests.0.params: Field required".into()),
     ];
     for (body, message) in cases {
         let response = create_raw(&h, &body.to_string()).await;
@@ -137,10 +107,7 @@ async fn create_validation_messages() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("json");
     let message = body["error"]["message"].as_str().expect("message");
-    assert!(
-        message.starts_with("The request body is not valid JSON: "),
-        "{message}"
-    );
+    assert!(message.starts_with("The request body is not valid JSON: "), "{message}");
 
     let too_many = format!("{{\"requests\":[{}{{}}]}}", "{},".repeat(100_000));
     let response = create_raw(&h, &too_many).await;

@@ -3,11 +3,19 @@
 //! warning-free for documents written by others.
 #![deny(warnings)]
 
+#[rustfmt::skip]
 pub mod buy_pet;
+#[rustfmt::skip]
 pub mod cafe_menu;
+#[rustfmt::skip]
 pub mod max_steps;
+#[rustfmt::skip]
 pub mod museum_api;
+#[rustfmt::skip]
 pub mod museum_tickets;
+#[rustfmt::skip]
 pub mod oauth;
+#[rustfmt::skip]
 pub mod step_on_failure_type_end_action;
+#[rustfmt::skip]
 pub mod workflow_failure_actions;

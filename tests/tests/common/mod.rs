@@ -80,7 +80,13 @@ impl Server {
     }
 }
 
-async fn record(State(s): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {
+async fn record(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().map(str::to_owned);
     let req = Recorded { method: method.to_string(), path, query, headers, body };
