@@ -10,7 +10,8 @@ use quote::quote;
 use crate::load::Loaded;
 use crate::model::{Document, Target, Workflow};
 use crate::names::{Names, ident};
-use crate::validate::{Resolution, inline_action, resolve_target};
+use crate::resolve::{Resolution, resolve_target};
+use crate::validate::inline_action;
 
 /// A workflow: (document index, workflow index).
 pub type WfKey = (usize, usize);

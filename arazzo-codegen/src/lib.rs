@@ -141,8 +141,10 @@ mod lower;
 pub mod model;
 mod names;
 pub mod openapi;
+mod plan;
 pub mod read;
 pub mod report;
+mod resolve;
 pub mod syntax;
 pub mod types;
 pub mod validate;
@@ -230,8 +232,8 @@ pub fn check(path: &Path, settings: &Settings) -> Checked {
     analyze(path, settings).0
 }
 
-/// Loads, validates and emits; the tokens when nothing is in error.
-pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<proc_macro2::TokenStream>) {
+/// Loads, validates and plans; the plan when nothing is in error.
+pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<plan::Unit>) {
     let mut diagnostics = Diagnostics::default();
     let loaded = load::load(path, settings, &mut diagnostics);
     let docs: Vec<usize> = loaded.documents.keys().copied().collect();
@@ -241,19 +243,14 @@ pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<proc
     if !loaded.documents.contains_key(&0) {
         return (Checked { loaded, diagnostics }, None); // The root document did not load.
     }
-    // Emitting type-checks every expression against the OpenAPI schemas. It runs even when
-    // validation found errors, so that all mistakes come out at once; its findings on a line
-    // that already has an error are knock-on effects and are dropped.
-    let rt = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
-    let mut typed = Diagnostics::default();
-    let emitted = emit::document(&loaded, 0, &rt, &mut typed);
-    let errors: Vec<(String, u32)> =
-        diagnostics.sorted().iter().filter(|d| d.is_error()).map(|d| (d.file.clone(), d.line)).collect();
-    for d in typed.sorted() {
-        if !errors.contains(&(d.file.clone(), d.line)) {
-            diagnostics.push(d.clone());
-        }
-    }
-    let tokens = (!diagnostics.has_errors()).then_some(emitted);
-    (Checked { loaded, diagnostics }, tokens)
+    // Planning type-checks every expression against the OpenAPI schemas. It runs even when
+    // validation found errors, so that all mistakes come out at once.
+    let unit = plan::unit(&loaded, 0, &runtime_path(settings), &mut diagnostics);
+    let unit = (!diagnostics.has_errors()).then_some(unit);
+    (Checked { loaded, diagnostics }, unit)
+}
+
+/// The tokens naming the runtime crate.
+pub(crate) fn runtime_path(settings: &Settings) -> proc_macro2::TokenStream {
+    settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime))
 }

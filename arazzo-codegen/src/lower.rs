@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use crate::diag::did_you_mean;
@@ -32,26 +32,41 @@ fn err(code: &'static str, message: String, help: Option<String>) -> LowerError 
     LowerError { code, span: None, message, help }
 }
 
+/// A name that does not exist: validation reports it (E0302, E0304), so lowering does not.
+fn reported_by_validation() -> LowerError {
+    err("", String::new(), None)
+}
+
+impl LowerError {
+    /// Whether this error is reported where it is found (else validation already did).
+    pub fn is_reported(&self) -> bool {
+        !self.code.is_empty()
+    }
+}
+
 /// What is in scope where an expression is evaluated.
+#[derive(Clone)]
 pub struct Scope<'a> {
     /// The generated types.
     pub types: &'a TypeSpace,
-    /// Runtime path tokens.
+    /// Tokens naming the runtime's `__private` module (`rt` in generated modules).
     pub rt: &'a TokenStream,
-    /// Workflow inputs: name → (tokens of type `Option<&T>`, type).
-    pub inputs: &'a HashMap<String, (TokenStream, Ty)>,
-    /// Step outputs: (step, name) → (local ident, type of the output).
-    pub step_outputs: &'a HashMap<(String, String), (syn::Ident, Ty)>,
-    /// Outputs of a called workflow (`$outputs.x` in a workflow step): name → (tokens, type).
-    pub called_outputs: Option<&'a HashMap<String, (TokenStream, Ty)>>,
-    /// Outputs of the workflows in `dependsOn`: (workflow, name) → (tokens, type).
-    pub dependencies: &'a HashMap<(String, String), (TokenStream, Ty)>,
-    /// The response body: (variable, type), when a response is in scope.
+    /// Workflow inputs by name.
+    pub inputs: &'a HashMap<String, Lowered>,
+    /// Step outputs by (step, name).
+    pub step_outputs: &'a HashMap<(String, String), Lowered>,
+    /// Outputs of a called workflow (`$outputs.x` in a workflow step), by name.
+    pub called_outputs: Option<&'a HashMap<String, Lowered>>,
+    /// Outputs of the workflows in `dependsOn`, by (workflow, name).
+    pub dependencies: &'a HashMap<(String, String), Lowered>,
+    /// The response body: (tokens of `Option<&T>`, type), when a response is in scope.
     pub body: Option<(TokenStream, Ty)>,
-    /// Whether a response is in scope (`response` variable).
-    pub response: bool,
+    /// The variable holding the response, when one is in scope.
+    pub response: Option<&'a TokenStream>,
     /// The parameters the step sent, for `$request.header|query|path.*` after the response.
     pub request: Option<&'a [Parameter]>,
+    /// Whether this is a request being built (no response can exist yet).
+    pub unsent: bool,
 }
 
 /// `x` when `tokens` are `Some(x)`: a value that is always present.
@@ -61,7 +76,47 @@ pub fn some_arg(tokens: &TokenStream) -> Option<TokenStream> {
     (is_some && call.args.len() == 1).then(|| quote::ToTokens::to_token_stream(&call.args[0]))
 }
 
+/// The value of `Some(x)` tokens as an argument taken by value: a reference to a temporary
+/// (`Some(&inputs.limit())`) gives the temporary itself.
+pub fn present_arg(tokens: &TokenStream) -> Option<TokenStream> {
+    let arg = some_arg(tokens)?;
+    match syn::parse2::<syn::Expr>(arg.clone()) {
+        Ok(syn::Expr::Reference(r)) if !is_place(&r.expr) => Some(quote::ToTokens::to_token_stream(&r.expr)),
+        _ => Some(arg),
+    }
+}
+
+/// `place` when `tokens` are `Some(&place)`: a present value that lives in a variable or field.
+pub fn present_place(tokens: &TokenStream) -> Option<TokenStream> {
+    let arg = some_arg(tokens)?;
+    match syn::parse2::<syn::Expr>(arg).ok()? {
+        syn::Expr::Reference(r) if r.mutability.is_none() && is_place(&r.expr) => {
+            Some(quote::ToTokens::to_token_stream(&r.expr))
+        }
+        _ => None,
+    }
+}
+
+/// `place` when `tokens` are `place.as_ref()`: an optional value held in a variable or field.
+pub fn optional_place(tokens: &TokenStream) -> Option<TokenStream> {
+    match syn::parse2::<syn::Expr>(tokens.clone()).ok()? {
+        syn::Expr::MethodCall(m) if m.method == "as_ref" && m.args.is_empty() && is_place(&m.receiver) => {
+            Some(quote::ToTokens::to_token_stream(&m.receiver))
+        }
+        _ => None,
+    }
+}
+
+fn is_place(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Path(p) => p.qself.is_none() && p.path.get_ident().is_some(),
+        syn::Expr::Field(f) => is_place(&f.base),
+        _ => false,
+    }
+}
+
 /// A lowered value: tokens of type `Option<&T>` and T's type (never `Ty::Option`).
+#[derive(Debug, Clone)]
 pub struct Lowered {
     /// The tokens.
     pub tokens: TokenStream,
@@ -74,6 +129,11 @@ pub struct Lowered {
 }
 
 impl Lowered {
+    /// A value of type `ty` held at `tokens` (`Option<&T>`).
+    pub fn new(tokens: TokenStream, ty: Ty, optional: bool) -> Self {
+        Lowered { tokens, ty, optional, str_ref: false }
+    }
+
     /// Tokens of the owned value, an `Option<T>`.
     pub fn owned(&self) -> TokenStream {
         let t = &self.tokens;
@@ -83,19 +143,76 @@ impl Lowered {
             (_, false) => quote!(#t.cloned()),
         }
     }
+
+    /// Tokens of the owned value, moved out of its variable when it lives in one (`move_out`)
+    /// and cloned otherwise: `T` when the value is always present, else `Option<T>`.
+    pub fn take(&self, move_out: bool) -> TokenStream {
+        let copy = matches!(self.ty, Ty::Integer | Ty::Number | Ty::Bool | Ty::Status);
+        if !self.str_ref {
+            if let Some(place) = present_place(&self.tokens) {
+                return if move_out || copy { place } else { quote!(#place.clone()) };
+            }
+            if let Some(place) = optional_place(&self.tokens) {
+                return if move_out || copy { place } else { quote!(#place.clone()) };
+            }
+        }
+        let Some(v) = some_arg(&self.tokens) else { return self.owned() };
+        match syn::parse2::<syn::Expr>(v.clone()) {
+            // A reference to a temporary (an accessor's result): the value is owned already.
+            Ok(syn::Expr::Reference(r)) if !self.str_ref => quote::ToTokens::to_token_stream(&r.expr),
+            _ if self.str_ref => quote!(#v.to_owned()),
+            _ if copy => quote!(*#v),
+            _ => quote!((#v).clone()),
+        }
+    }
+
+    /// The variable and fields the value lives in (`["step", "field"]`), when it lives in one.
+    pub fn place(&self) -> Option<Vec<String>> {
+        let place = present_place(&self.tokens).or_else(|| optional_place(&self.tokens))?;
+        Some(place.to_string().split('.').map(|p| p.trim().to_string()).collect())
+    }
+
+    /// Whether [`take`](Self::take) gives a plain `T` (else an `Option<T>`).
+    pub fn is_present(&self) -> bool {
+        some_arg(&self.tokens).is_some()
+    }
+}
+
+/// Navigates to a field of `Option<&T>` tokens: `Some(&place.field)` when the value is a
+/// present place, else `tokens.map(|v| &v.field)`.
+fn field_of(tokens: &TokenStream, fid: &syn::Ident) -> TokenStream {
+    match present_place(tokens) {
+        Some(place) => quote!(Some(&#place.#fid)),
+        None => quote!(#tokens.map(|v| &v.#fid)),
+    }
+}
+
+/// An optional field of `Option<&T>` tokens, as `Option<&U>` (`as_deref` for a boxed one).
+fn optional_field_of(tokens: &TokenStream, fid: &syn::Ident, boxed: bool) -> TokenStream {
+    let as_ref = if boxed { quote!(as_deref) } else { quote!(as_ref) };
+    match present_place(tokens) {
+        Some(place) => quote!(#place.#fid.#as_ref()),
+        None => quote!(#tokens.and_then(|v| v.#fid.#as_ref())),
+    }
 }
 
 impl Scope<'_> {
     /// Lowers a value expression.
     pub fn value(&self, e: &Expr) -> Result<Lowered, LowerError> {
         let (base, ty, optional, path): (TokenStream, Ty, bool, &[Segment]) = match e {
-            Expr::StatusCode if self.response => (quote!(Some(&response.status())), Ty::Status, false, &[]),
-            Expr::Url if self.response => (quote!(Some(response.request_url())), Ty::String, false, &[]),
-            Expr::Method if self.response => (quote!(Some(response.method())), Ty::String, false, &[]),
-            Expr::Response(Source::Header(h)) if self.response => {
-                (quote!(response.header(#h)), Ty::String, true, &[])
+            Expr::StatusCode if let Some(r) = self.response => {
+                (quote!(Some(&#r.status())), Ty::Status, false, &[])
             }
-            Expr::Response(Source::Body(path)) if self.response => match &self.body {
+            Expr::Url if let Some(r) = self.response => {
+                (quote!(Some(#r.request_url())), Ty::String, false, &[])
+            }
+            Expr::Method if let Some(r) = self.response => {
+                (quote!(Some(#r.method())), Ty::String, false, &[])
+            }
+            Expr::Response(Source::Header(h)) if let Some(r) = self.response => {
+                (quote!(#r.header(#h)), Ty::String, true, &[])
+            }
+            Expr::Response(Source::Body(path)) if self.response.is_some() => match &self.body {
                 Some((var, ty)) => (var.clone(), ty.clone(), false, path.as_slice()),
                 None => {
                     return Err(err(
@@ -106,28 +223,20 @@ impl Scope<'_> {
                 }
             },
             Expr::Inputs { name, path } => match dotted_name(name, path, |n| self.inputs.contains_key(n)) {
-                Some((name, path)) => {
-                    let (t, ty) = &self.inputs[&name];
-                    (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
-                }
-                None => return Err(err("E0302", format!("unknown input `{name}`"), None)),
+                Some((name, path)) => return self.bound(&self.inputs[&name], path),
+                None => return Err(reported_by_validation()),
             },
             Expr::Steps { step, name: Some(name), path, .. } => match dotted_name(name, path, |n| {
                 self.step_outputs.contains_key(&(step.clone(), n.to_string()))
             }) {
-                Some((name, path)) => {
-                    let (local, ty) = &self.step_outputs[&(step.clone(), name)];
-                    (quote!(#local.as_ref()), ty.unwrapped().clone(), true, path)
-                }
-                None => return Err(err("E0304", format!("step `{step}` has no output `{name}`"), None)),
+                Some((name, path)) => return self.bound(&self.step_outputs[&(step.clone(), name)], path),
+                None => return Err(reported_by_validation()),
             },
             Expr::Outputs { name, path } => match self
                 .called_outputs
                 .and_then(|o| dotted_name(name, path, |n| o.contains_key(n)).map(|(n, p)| (&o[&n], p)))
             {
-                Some(((t, ty), path)) => {
-                    (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
-                }
+                Some((bound, path)) => return self.bound(bound, path),
                 None => {
                     return Err(err(
                         "E0405",
@@ -141,8 +250,7 @@ impl Scope<'_> {
                     self.dependencies.contains_key(&(workflow.clone(), n.to_string()))
                 }) {
                     Some((name, path)) => {
-                        let (t, ty) = &self.dependencies[&(workflow.clone(), name)];
-                        (t.clone(), ty.unwrapped().clone(), matches!(ty, Ty::Option(_)), path)
+                        return self.bound(&self.dependencies[&(workflow.clone(), name)], path);
                     }
                     None => {
                         let help =
@@ -158,11 +266,21 @@ impl Scope<'_> {
                 }
             }
             Expr::Request(source) => return self.request_value(e, source),
+            // Before the request is sent, validation reports a response read (E0301).
+            Expr::StatusCode | Expr::Url | Expr::Method | Expr::Response(_) if self.unsent => {
+                return Err(reported_by_validation());
+            }
             other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
         };
         let str_ref = matches!(e, Expr::Url | Expr::Method | Expr::Response(Source::Header(_)));
         let (tokens, ty, more, tag) = self.navigate(base, ty, path)?;
         Ok(Lowered { tokens, ty, optional: optional || more, str_ref: str_ref || tag })
+    }
+
+    /// A bound value (an input, a step output, ...) and the pointer into it.
+    fn bound(&self, b: &Lowered, path: &[Segment]) -> Result<Lowered, LowerError> {
+        let (tokens, ty, more, tag) = self.navigate(b.tokens.clone(), b.ty.clone(), path)?;
+        Ok(Lowered { tokens, ty, optional: b.optional || more, str_ref: b.str_ref || tag })
     }
 
     /// `$request.header|query|path.NAME`: the value of the parameter the step sent, lowered
@@ -210,7 +328,7 @@ impl Scope<'_> {
                 Some(help),
             ));
         };
-        let request_free = Scope { request: None, body: None, response: false, ..*self };
+        let request_free = Scope { request: None, body: None, response: None, ..*self };
         let text =
             |s: String| Lowered { tokens: quote!(Some(#s)), ty: Ty::String, optional: false, str_ref: true };
         Ok(match &p.value {
@@ -237,10 +355,10 @@ impl Scope<'_> {
         let (text, errors) = self.format_template(parts, |l, _| {
             secret |= l.ty == Ty::Secret;
             match some_arg(&l.tokens) {
-                Some(v) => quote!(#rt::__private::json::text_of(#v)),
+                Some(v) => quote!(#rt::json::text_of(#v)),
                 None => {
                     let t = l.tokens;
-                    quote!(#t.map(#rt::__private::json::text_of).unwrap_or_default())
+                    quote!(#t.map(#rt::json::text_of).unwrap_or_default())
                 }
             }
         });
@@ -285,6 +403,9 @@ impl Scope<'_> {
                     }
                 }
             }
+        }
+        if fmt == "{}" && args.len() == 1 {
+            return (args.remove(0), errors); // The whole text is one value.
         }
         (quote!(format!(#fmt, #(#args),*)), errors)
     }
@@ -331,8 +452,7 @@ impl Scope<'_> {
                     let fid = ident(&f.ident);
                     match (&f.ty, f.boxed) {
                         (Ty::Option(inner), boxed) => {
-                            let as_ref = if boxed { quote!(as_deref) } else { quote!(as_ref) };
-                            tokens = quote!(#tokens.and_then(|v| v.#fid.#as_ref()));
+                            tokens = optional_field_of(&tokens, &fid, boxed);
                             ty = (**inner).clone();
                             optional = true;
                         }
@@ -341,7 +461,7 @@ impl Scope<'_> {
                             ty = f.ty.clone();
                         }
                         (_, false) => {
-                            tokens = quote!(#tokens.map(|v| &v.#fid));
+                            tokens = field_of(&tokens, &fid);
                             ty = f.ty.clone();
                         }
                     }
@@ -477,7 +597,7 @@ impl Scope<'_> {
             Condition::Truthy(o) => {
                 let rt = self.rt;
                 let v = self.operand_json(o)?;
-                quote!(#rt::__private::json::truthy(#v.as_ref()))
+                quote!(#rt::json::truthy(#v.as_ref()))
             }
             Condition::Compare { lhs, op, rhs } => self.compare(lhs, *op, rhs)?,
         })
@@ -520,7 +640,7 @@ impl Scope<'_> {
                 let rt = self.rt;
                 let (a, b) = (self.operand_json(lhs)?, self.operand_json(rhs)?);
                 let op = cmp_tokens(rt, op);
-                Ok(quote!(#rt::__private::json::compare(#a.as_ref(), #op, &#b.unwrap_or_default())))
+                Ok(quote!(#rt::json::compare(#a.as_ref(), #op, &#b.unwrap_or_default())))
             }
         }
     }
@@ -572,6 +692,8 @@ impl Scope<'_> {
         let eq_or_ne = |eq: TokenStream, ne: TokenStream| {
             if op == CmpOp::Ne { quote!(#t.is_none_or(|v| #ne)) } else { quote!(#t.is_some_and(|v| #eq)) }
         };
+        // A value that is always present is compared as it is, without `Option` plumbing.
+        let present = present_place(t);
         Ok(match (&v.ty, lit) {
             (_, Literal::Null) => match op {
                 CmpOp::Eq if v.ty == Ty::Json => quote!(#t.is_none_or(|v| v.is_null())),
@@ -602,12 +724,20 @@ impl Scope<'_> {
                 }
                 let ty = ident(name);
                 let variant = ident(self.types.enum_variant(name, wire).unwrap_or("Unknown"));
-                cmp(t.clone(), quote!(Some(&types::#ty::#variant)))
+                match &present {
+                    Some(place) => cmp(place.clone(), quote!(types::#ty::#variant)),
+                    None => cmp(t.clone(), quote!(Some(&types::#ty::#variant))),
+                }
             }
             (Ty::String | Ty::Secret, Literal::String(s)) => {
                 // `v` is a `&String`, a `&str` (headers, `$url`) or a `&Secret`.
                 let text = if v.ty == Ty::Secret { quote!(v.expose()) } else { quote!(v) };
                 match op {
+                    CmpOp::Eq | CmpOp::Ne if let Some(place) = &present => {
+                        let place = if v.ty == Ty::Secret { quote!(#place.expose()) } else { place.clone() };
+                        let eq = quote!(#place.eq_ignore_ascii_case(#s));
+                        if op == CmpOp::Eq { eq } else { quote!(!#eq) }
+                    }
                     CmpOp::Eq | CmpOp::Ne => eq_or_ne(
                         quote!(#text.eq_ignore_ascii_case(#s)),
                         quote!(!#text.eq_ignore_ascii_case(#s)),
@@ -625,13 +755,18 @@ impl Scope<'_> {
                 let Some(code) = n.as_u64().filter(|c| *c < 1000) else {
                     return Err(err("E0407", format!("`{n}` is not an HTTP status code"), None));
                 };
-                let code = code as u16;
-                cmp(quote!(response.status()), quote!(#code))
+                let code = proc_macro2::Literal::u16_unsuffixed(code as u16);
+                match self.response {
+                    Some(r) => cmp(quote!(#r.status()), quote!(#code)),
+                    None => cmp(quote!(*v), quote!(#code)),
+                }
             }
             (Ty::Integer, Literal::Number(n)) if n.is_i64() => {
-                let n = n.as_i64().unwrap_or_default();
+                let n = proc_macro2::Literal::i64_unsuffixed(n.as_i64().unwrap_or_default());
                 let c = cmp(quote!(*v), quote!(#n));
-                if op == CmpOp::Ne {
+                if let Some(place) = &present {
+                    cmp(place.clone(), quote!(#n))
+                } else if op == CmpOp::Ne {
                     eq_or_ne(quote!(), quote!(*v != #n))
                 } else {
                     quote!(#t.is_some_and(|v| #c))
@@ -659,9 +794,11 @@ impl Scope<'_> {
                     quote!(#number.is_some_and(|v| #c))
                 }
             }
-            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
-                cmp(t.clone(), quote!(Some(&#b)))
-            }
+            (Ty::Bool, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => match &present {
+                Some(place) if *b == (op == CmpOp::Eq) => place.clone(),
+                Some(place) => quote!(!#place),
+                None => cmp(t.clone(), quote!(Some(&#b))),
+            },
             // A header is text: `true`/`false` in any case equals the boolean.
             (Ty::String, Literal::Bool(b)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
                 let word = if *b { "true" } else { "false" };
@@ -673,7 +810,7 @@ impl Scope<'_> {
             (Ty::Json, lit) => {
                 let l = literal_json(rt, lit);
                 let op = cmp_tokens(rt, op);
-                quote!(#rt::__private::json::compare(#t, #op, &#l))
+                quote!(#rt::json::compare(#t, #op, &#l))
             }
             (ty, lit) => {
                 let what = match lit {
@@ -702,7 +839,7 @@ impl Scope<'_> {
             Operand::Expr { expr, .. } => {
                 let v = self.value(expr)?;
                 let t = v.tokens;
-                quote!(#t.and_then(|v| #rt::__private::serde_json::to_value(v).ok()))
+                quote!(#t.and_then(|v| #rt::serde_json::to_value(v).ok()))
             }
         })
     }
@@ -731,13 +868,14 @@ impl Scope<'_> {
                 // form, which drops members the schema does not name and absent optionals.
                 let t = match context {
                     Expr::Response(Source::Body(path))
-                        if self.response && self.body.is_some() && path.is_empty() =>
+                        if let (Some(r), Some(_)) = (self.response, &self.body) =>
                     {
-                        quote!(response.json_value().as_ref())
-                    }
-                    Expr::Response(Source::Body(path)) if self.response && self.body.is_some() => {
-                        let ptr = crate::expr::ast::pointer_string(path);
-                        quote!(response.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
+                        if path.is_empty() {
+                            quote!(#r.json_value().as_ref())
+                        } else {
+                            let ptr = crate::expr::ast::pointer_string(path);
+                            quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
+                        }
                     }
                     _ => ctx.tokens,
                 };
@@ -746,8 +884,8 @@ impl Scope<'_> {
                     text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
                 let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
                 Ok(quote!({
-                    static QUERY: ::std::sync::OnceLock<#rt::__private::JsonPath> = ::std::sync::OnceLock::new();
-                    #rt::__private::json::#matches(QUERY.get_or_init(|| #rt::__private::JsonPath::parse(#text).expect("checked at build time")), #t)
+                    static QUERY: ::std::sync::OnceLock<#rt::JsonPath> = ::std::sync::OnceLock::new();
+                    #rt::json::#matches(QUERY.get_or_init(|| #rt::JsonPath::parse(#text).expect("checked at build time")), #t)
                 }))
             }
         }
@@ -761,8 +899,8 @@ impl Scope<'_> {
         // A JSON null context is no value, as an absent one.
         let t = if ctx.ty == Ty::Json { quote!(#t.filter(|v| !v.is_null())) } else { t };
         Ok(quote!({
-            static RE: ::std::sync::OnceLock<#rt::__private::Regex> = ::std::sync::OnceLock::new();
-            #t.is_some_and(|v| RE.get_or_init(|| #rt::__private::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::__private::json::text_of(v)))
+            static RE: ::std::sync::OnceLock<#rt::Regex> = ::std::sync::OnceLock::new();
+            #t.is_some_and(|v| RE.get_or_init(|| #rt::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::json::text_of(v)))
         }))
     }
 }
@@ -786,18 +924,18 @@ fn flip(op: CmpOp) -> CmpOp {
 
 fn cmp_tokens(rt: &TokenStream, op: CmpOp) -> TokenStream {
     let v = format_ident!("{}", format!("{op:?}"));
-    quote!(#rt::__private::json::CmpOp::#v)
+    quote!(#rt::json::CmpOp::#v)
 }
 
 fn literal_json(rt: &TokenStream, l: &Literal) -> TokenStream {
     match l {
-        Literal::Null => quote!(#rt::__private::serde_json::Value::Null),
-        Literal::Bool(b) => quote!(#rt::__private::serde_json::Value::Bool(#b)),
-        Literal::String(s) => quote!(#rt::__private::serde_json::Value::from(#s)),
+        Literal::Null => quote!(#rt::serde_json::Value::Null),
+        Literal::Bool(b) => quote!(#rt::serde_json::Value::Bool(#b)),
+        Literal::String(s) => quote!(#rt::serde_json::Value::from(#s)),
         Literal::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => quote!(#rt::__private::serde_json::Value::from(#i)),
-            (None, Some(f)) => quote!(#rt::__private::serde_json::Value::from(#f)),
-            _ => quote!(#rt::__private::serde_json::Value::Null),
+            (Some(i), _) => quote!(#rt::serde_json::Value::from(#i)),
+            (None, Some(f)) => quote!(#rt::serde_json::Value::from(#f)),
+            _ => quote!(#rt::serde_json::Value::Null),
         },
     }
 }
@@ -823,4 +961,25 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Secret => "a secret".into(),
         Ty::Status => "a status code".into(),
     }
+}
+
+/// Whether `tokens` use the variable (or item) `name`: the identifier, not after `.` (a field
+/// or method of that name) or `::` (a path segment), nor before a single `:` (a field name in a
+/// struct expression).
+pub fn mentions(tokens: &TokenStream, name: &str) -> bool {
+    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let punct = |i: usize| match tokens.get(i) {
+        Some(TokenTree::Punct(p)) => Some(p.as_char()),
+        _ => None,
+    };
+    tokens.iter().enumerate().any(|(i, t)| match t {
+        TokenTree::Group(g) => mentions(&g.stream(), name),
+        TokenTree::Ident(id) if id == name => {
+            let before = (i.checked_sub(2).and_then(punct), i.checked_sub(1).and_then(punct));
+            let qualified = before == (Some(':'), Some(':')) || before.1 == Some('.');
+            let field_name = punct(i + 1) == Some(':') && punct(i + 2) != Some(':');
+            !qualified && !field_name
+        }
+        _ => false,
+    })
 }

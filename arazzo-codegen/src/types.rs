@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 use serde_json::Value;
 
 use crate::load::Loaded;
@@ -434,14 +434,16 @@ impl TypeSpace {
     }
 
     fn tokens_from(&self, ty: &Ty, outside: bool) -> TokenStream {
+        // Workflow modules name the runtime's `__private` module `rt`.
         let rt = &self.rt;
+        let rt = if outside { quote!(rt) } else { quote!(#rt::__private) };
         match ty {
             Ty::String => quote!(String),
             Ty::Integer => quote!(i64),
             Ty::Number => quote!(f64),
             Ty::Bool => quote!(bool),
             Ty::Status => quote!(u16),
-            Ty::Json => quote!(#rt::__private::serde_json::Value),
+            Ty::Json => quote!(#rt::serde_json::Value),
             Ty::Secret => quote!(#rt::Secret),
             Ty::Struct(n) | Ty::Enum(n, _) | Ty::Union(n) => {
                 let i = ident(n);
@@ -635,4 +637,101 @@ fn component_name(ptr: &str) -> Option<&str> {
 
 fn doc_of(s: &Value) -> Option<String> {
     s.get("description").or_else(|| s.get("title")).and_then(Value::as_str).map(str::to_string)
+}
+
+impl TypeSpace {
+    /// A Rust expression of type `ty` for the JSON `value` (an input's `default`), for use in a
+    /// workflow module; why not when the value does not fit the type. A top-level string is a
+    /// `&str` literal.
+    pub fn literal(&self, ty: &Ty, value: &Value) -> Result<TokenStream, String> {
+        match (ty, value) {
+            (Ty::String, Value::String(s)) => Ok(quote!(#s)),
+            _ => self.owned_literal(ty, value),
+        }
+    }
+
+    fn owned_literal(&self, ty: &Ty, value: &Value) -> Result<TokenStream, String> {
+        let mismatch = || format!("`{value}` is not {}", crate::lower::ty_name(ty));
+        Ok(match (ty, value) {
+            (Ty::Option(_), Value::Null) => quote!(None),
+            (Ty::Option(inner), v) => {
+                let t = self.owned_literal(inner, v)?;
+                quote!(Some(#t))
+            }
+            (Ty::String, Value::String(s)) => quote!(String::from(#s)),
+            (Ty::Secret, Value::String(s)) => quote!(rt::Secret::new(#s)),
+            (Ty::Integer, Value::Number(n)) => match n.as_i64() {
+                Some(i) => proc_macro2::Literal::i64_unsuffixed(i).into_token_stream(),
+                None => return Err(mismatch()),
+            },
+            (Ty::Number, Value::Number(n)) => {
+                proc_macro2::Literal::f64_unsuffixed(n.as_f64().unwrap_or_default()).into_token_stream()
+            }
+            (Ty::Bool, Value::Bool(b)) => quote!(#b),
+            (Ty::Json, v) => json_literal(v),
+            (Ty::Enum(name, _), Value::String(s)) => {
+                let variant = self.enum_variant(name, s).ok_or_else(mismatch)?;
+                let (ty, variant) = (ident(name), ident(variant));
+                quote!(types::#ty::#variant)
+            }
+            (Ty::Array(item), Value::Array(items)) => {
+                let items =
+                    items.iter().map(|v| self.owned_literal(item, v)).collect::<Result<Vec<_>, _>>()?;
+                quote!(vec![#(#items),*])
+            }
+            (Ty::Map(item), Value::Object(m)) => {
+                let entries = m
+                    .iter()
+                    .map(|(k, v)| self.owned_literal(item, v).map(|t| quote!((String::from(#k), #t))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                quote!(::std::collections::BTreeMap::from([#(#entries),*]))
+            }
+            (Ty::Struct(name), Value::Object(m)) => {
+                let fields = self.fields(name).unwrap_or_default();
+                let mut inits = Vec::new();
+                for f in fields {
+                    let t = match (m.get(&f.wire), &f.ty) {
+                        (Some(v), ty) => self.owned_literal(ty, v)?,
+                        (None, Ty::Option(_)) => quote!(None),
+                        (None, _) => return Err(format!("it lacks the required field `{}`", f.wire)),
+                    };
+                    let t = if f.boxed { quote!(Box::new(#t)) } else { t };
+                    let id = ident(&f.ident);
+                    inits.push(quote!(#id: #t));
+                }
+                let id = ident(name);
+                quote!(types::#id { #(#inits),* })
+            }
+            _ => return Err(mismatch()),
+        })
+    }
+}
+
+/// `serde_json::json!` tokens for a JSON value.
+fn json_literal(v: &Value) -> TokenStream {
+    fn inner(v: &Value) -> TokenStream {
+        match v {
+            Value::Null => quote!(null),
+            Value::Bool(b) => quote!(#b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => proc_macro2::Literal::i64_unsuffixed(i).into_token_stream(),
+                (_, Some(f)) => proc_macro2::Literal::f64_unsuffixed(f).into_token_stream(),
+                _ => quote!(null),
+            },
+            Value::String(s) => quote!(#s),
+            Value::Array(a) => {
+                let items = a.iter().map(inner);
+                quote!([#(#items),*])
+            }
+            Value::Object(m) => {
+                let entries = m.iter().map(|(k, v)| {
+                    let v = inner(v);
+                    quote!(#k: #v)
+                });
+                quote!({ #(#entries),* })
+            }
+        }
+    }
+    let t = inner(v);
+    quote!(rt::serde_json::json!(#t))
 }

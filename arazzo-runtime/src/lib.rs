@@ -72,6 +72,7 @@ mod response;
 mod retry_after;
 mod run;
 mod secret;
+mod step;
 mod support;
 
 pub use client::{Client, ClientBuilder};
@@ -86,12 +87,15 @@ pub use response::Response;
 pub use retry_after::parse_retry_after;
 pub use run::{Run, StepRequest};
 pub use secret::Secret;
+pub use step::StepInfo;
 
 /// What generated code names; not a stable API for users.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::support::{required_text, unmet};
-    pub use crate::{Method, ParamValue, Response, Run, StepRequest, encode_path_segment};
+    pub use crate::{
+        JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest, encode_path_segment,
+    };
     pub use futures_util;
     pub use regex::Regex;
     pub use serde;

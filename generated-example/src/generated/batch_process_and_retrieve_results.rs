@@ -359,29 +359,28 @@ pub mod types {
 /// Submits a batch of requests, polls retrieveMessageBatch until processing ends, then streams the JSONL results.
 #[allow(clippy::module_inception)]
 pub mod batch_process_and_retrieve_results {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {
         /// Anthropic API key sent in the x-api-key header.
         #[serde(rename = "apiKey")]
-        pub api_key: ::arazzo_runtime::Secret,
+        pub api_key: rt::Secret,
         /// Value for the required anthropic-version header.
-        ///
-        /// Default: `"2023-06-01"`.
         #[serde(rename = "anthropicVersion")]
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub anthropic_version: Option<String>,
         /// Array of batch request items, each with a custom_id and a params object matching a Create Message request.
-        pub requests: Vec<::arazzo_runtime::__private::serde_json::Value>,
+        pub requests: Vec<rt::serde_json::Value>,
+    }
+
+    impl Inputs {
+        /// `anthropicVersion`, or its default `"2023-06-01"`.
+        pub fn anthropic_version(&self) -> &str {
+            self.anthropic_version.as_deref().unwrap_or("2023-06-01")
+        }
     }
 
     /// Outputs of the workflow.
@@ -394,222 +393,139 @@ pub mod batch_process_and_retrieve_results {
         /// `$steps.pollBatchStatus.outputs.resultsUrl`
         pub results_url: Option<String>,
         /// `$steps.retrieveResults.outputs.results`
-        pub results: ::arazzo_runtime::JsonlStream<
-            types::MessageBatchIndividualResponse,
-        >,
-    }
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        SubmitBatch,
-        PollBatchStatus,
-        RetrieveResults,
+        pub results: rt::JsonlStream<types::MessageBatchIndividualResponse>,
     }
 
     /// Create a message batch, wait for it to end, and pull its results.
     ///
     /// Submits a batch of requests, polls retrieveMessageBatch until processing ends, then streams the JSONL results.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn batch_process_and_retrieve_results(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("batch-process-and-retrieve-results");
         run.default_base_url("claudeApi", "https://api.anthropic.com");
         run.redact(&inputs.api_key);
-        let input_anthropic_version: String = match &inputs.anthropic_version {
-            Some(v) => v.clone(),
-            None => {
-                ::arazzo_runtime::__private::serde_json::from_str("\"2023-06-01\"")
-                    .map_err(|e| {
-                        run
-                            .invalid_input(
-                                format!(
-                                    "default of `{}`: {e}", stringify!(anthropic_version)
-                                ),
-                            )
-                    })?
+        let submit_batch = submit_batch(&mut run, &inputs).await?;
+        let mut retry_while_processing_retries = 0;
+        let poll_batch_status = loop {
+            let (response, poll_batch_status) = poll_batch_status(
+                    &mut run,
+                    &inputs,
+                    &submit_batch,
+                )
+                .await?;
+            let retry_while_processing = poll_batch_status.processing_status
+                != types::ProcessingStatus::Ended;
+            if retry_while_processing && retry_while_processing_retries < 2880 {
+                retry_while_processing_retries += 1;
+                run.retry_after(
+                        &response,
+                        "pollBatchStatus",
+                        "retryWhileProcessing",
+                        30.0,
+                    )
+                    .await;
+                continue;
             }
+            if poll_batch_status.processing_status == types::ProcessingStatus::Ended {
+                break poll_batch_status;
+            }
+            if retry_while_processing {
+                return Err(
+                    run.retry_limit_reached(&response, "retryWhileProcessing", 2880),
+                );
+            }
+            break poll_batch_status;
         };
-        let mut submit_batch_batch_id: Option<String> = None;
-        let mut submit_batch_processing_status: Option<types::ProcessingStatus> = None;
-        let mut poll_batch_status_processing_status: Option<types::ProcessingStatus> = None;
-        let mut poll_batch_status_results_url: Option<String> = None;
-        let mut poll_batch_status_request_counts: Option<types::RequestCounts> = None;
-        let mut retrieve_results_results: Option<
-            ::arazzo_runtime::JsonlStream<types::MessageBatchIndividualResponse>,
-        > = None;
-        let mut retries_poll_batch_status_retry_while_processing: u32 = 0;
-        let mut step = Step::SubmitBatch;
-        loop {
-            match step {
-                // Step `submitBatch`: Submit the batch of message-creation requests for asynchronous processing, capturing the batch id and initial processing status.
-                Step::SubmitBatch => {
-                    let path = "/v1/messages/batches".to_string();
-                    let request = run
-                        .request(
-                            "submitBatch",
-                            "createMessageBatch",
-                            "claudeApi",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .header("x-api-key", Some(&inputs.api_key))
-                        .header("anthropic-version", Some(&input_anthropic_version))
-                        .json(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "requests" : (Some(& inputs.requests)) }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    submit_batch_batch_id = body.as_ref().ok().map(|v| &v.id).cloned();
-                    submit_batch_processing_status = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.processing_status)
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::PollBatchStatus;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `pollBatchStatus`: Poll the batch status. While processing_status is not "ended", retry this step after a delay; once ended, proceed to retrieve the results.
-                Step::PollBatchStatus => {
-                    let path = format!(
-                        "/v1/messages/batches/{}",
-                        ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run,
-                        "message_batch_id", submit_batch_batch_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "pollBatchStatus",
-                            "retrieveMessageBatch",
-                            "claudeApi",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .header("x-api-key", Some(&inputs.api_key))
-                        .header("anthropic-version", Some(&input_anthropic_version));
-                    let response = run.send(request).await?;
-                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    poll_batch_status_processing_status = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.processing_status)
-                        .cloned();
-                    poll_batch_status_results_url = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.results_url.as_ref())
-                        .cloned();
-                    poll_batch_status_request_counts = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.request_counts)
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        let mut exhausted: Option<(&'static str, u32)> = None;
-                        // retryWhileProcessing: retry after 30 s, at most 2880 times when $.processing_status != "ended"
-                        if body.as_ref().ok().map(|v| &v.processing_status)
-                            != Some(&types::ProcessingStatus::Ended)
-                        {
-                            if retries_poll_batch_status_retry_while_processing < 2880u32
-                            {
-                                retries_poll_batch_status_retry_while_processing += 1;
-                                run.retry_after(
-                                        &response,
-                                        "pollBatchStatus",
-                                        "retryWhileProcessing",
-                                        30f64,
-                                    )
-                                    .await;
-                                continue;
-                            }
-                            exhausted = Some(("retryWhileProcessing", 2880u32));
-                        }
-                        // batchEnded: goto step `retrieveResults` when $.processing_status == "ended"
-                        if body.as_ref().ok().map(|v| &v.processing_status)
-                            == Some(&types::ProcessingStatus::Ended)
-                        {
-                            step = Step::RetrieveResults;
-                            continue;
-                        }
-                        if let Some((action, limit)) = exhausted {
-                            return Err(
-                                run.retry_limit_reached(&response, action, limit),
-                            );
-                        }
-                        step = Step::RetrieveResults;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `retrieveResults`: Stream the completed batch results as a JSONL file once the batch has ended.
-                Step::RetrieveResults => {
-                    let path = format!(
-                        "/v1/messages/batches/{}/results",
-                        ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run,
-                        "message_batch_id", submit_batch_batch_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "retrieveResults",
-                            "retrieveMessageBatchResults",
-                            "claudeApi",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .header("x-api-key", Some(&inputs.api_key))
-                        .header("anthropic-version", Some(&input_anthropic_version));
-                    let mut response = run.send_streaming(request).await?;
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    retrieve_results_results = Some(response.take_jsonl());
-                    if failed.is_empty() {
-                        break;
-                    } else {
-                        return Err(run.failed(&response, &failed));
-                    }
-                }
-            }
-        }
+        let retrieve_results = retrieve_results(&mut run, &inputs, &submit_batch).await?;
         Ok(Outputs {
-            batch_id: submit_batch_batch_id
-                .ok_or_else(|| run.output_missing("batchId"))?,
-            request_counts: poll_batch_status_request_counts
-                .ok_or_else(|| run.output_missing("requestCounts"))?,
-            results_url: poll_batch_status_results_url,
-            results: retrieve_results_results
-                .ok_or_else(|| run.output_missing("results"))?,
+            batch_id: submit_batch.id,
+            request_counts: poll_batch_status.request_counts,
+            results_url: poll_batch_status.results_url,
+            results: retrieve_results,
         })
+    }
+
+    /// Step `submitBatch`: Submit the batch of message-creation requests for asynchronous processing, capturing the batch id and initial processing status.
+    async fn submit_batch(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+    ) -> Result<types::MessageBatch, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "submitBatch",
+            "createMessageBatch",
+            "claudeApi",
+        );
+        let requests = &inputs.requests;
+        let payload = rt::serde_json::json!({ "requests" : requests });
+        let request = run
+            .step(STEP, rt::Method::POST, "/v1/messages/batches")
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", inputs.anthropic_version())
+            .json(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<types::MessageBatch>();
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
+    }
+
+    /// Step `pollBatchStatus`: Poll the batch status. While processing_status is not "ended", retry this step after a delay; once ended, proceed to retrieve the results.
+    ///
+    /// On success:
+    /// - `retryWhileProcessing`: retry after 30 s, at most 2880 times, when `$.processing_status != "ended"`
+    /// - `batchEnded`: goto step `retrieveResults`, when `$.processing_status == "ended"`
+    async fn poll_batch_status(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+        submit_batch: &types::MessageBatch,
+    ) -> Result<(rt::Response, types::MessageBatch), Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "pollBatchStatus",
+            "retrieveMessageBatch",
+            "claudeApi",
+        );
+        let message_batch_id = rt::encode_path_segment(&submit_batch.id);
+        let path = format!("/v1/messages/batches/{message_batch_id}");
+        let request = run
+            .step(STEP, rt::Method::GET, &path)
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", inputs.anthropic_version());
+        let response = run.send(request).await?;
+        let body = response.json::<types::MessageBatch>();
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        Ok((response, body?))
+    }
+
+    /// Step `retrieveResults`: Stream the completed batch results as a JSONL file once the batch has ended.
+    async fn retrieve_results(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+        submit_batch: &types::MessageBatch,
+    ) -> Result<rt::JsonlStream<types::MessageBatchIndividualResponse>, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "retrieveResults",
+            "retrieveMessageBatchResults",
+            "claudeApi",
+        );
+        let message_batch_id = rt::encode_path_segment(&submit_batch.id);
+        let path = format!("/v1/messages/batches/{message_batch_id}/results");
+        let request = run
+            .step(STEP, rt::Method::GET, &path)
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", inputs.anthropic_version());
+        let response = run.send_streaming(request).await?;
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed(&response, &failed));
+        }
+        Ok(response.into_jsonl())
     }
 }
 

@@ -130,23 +130,17 @@ pub mod types {
 /// Submits a batch, calls Cancel Message Batch to move it into the canceling state, and then polls Retrieve Message Batch until the processing_status becomes ended.
 #[allow(clippy::module_inception)]
 pub mod cancel_and_confirm_batch {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {
         /// A valid Anthropic API key sent in the x-api-key header.
         #[serde(rename = "apiKey")]
-        pub api_key: ::arazzo_runtime::Secret,
+        pub api_key: rt::Secret,
         /// The array of individual batch requests, each with a custom_id and a params object (model, max_tokens, messages).
-        pub requests: Vec<::arazzo_runtime::__private::serde_json::Value>,
+        pub requests: Vec<rt::serde_json::Value>,
     }
 
     /// Outputs of the workflow.
@@ -160,183 +154,113 @@ pub mod cancel_and_confirm_batch {
         pub request_counts: types::RequestCounts,
     }
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        CreateBatch,
-        CancelBatch,
-        ConfirmCanceled,
-    }
-
     /// Create a batch, cancel it, and poll until it finalizes.
     ///
     /// Submits a batch, calls Cancel Message Batch to move it into the canceling state, and then polls Retrieve Message Batch until the processing_status becomes ended.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn cancel_and_confirm_batch(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("cancel-and-confirm-batch");
         run.default_base_url("messageBatchesApi", "https://api.anthropic.com");
         run.redact(&inputs.api_key);
-        let mut create_batch_batch_id: Option<String> = None;
-        let mut cancel_batch_processing_status: Option<types::ProcessingStatus> = None;
-        let mut cancel_batch_cancel_initiated_at: Option<String> = None;
-        let mut confirm_canceled_processing_status: Option<types::ProcessingStatus> = None;
-        let mut confirm_canceled_request_counts: Option<types::RequestCounts> = None;
-        let mut step = Step::CreateBatch;
-        loop {
-            match step {
-                // Step `createBatch`: Create a new message batch to demonstrate the cancellation lifecycle.
-                Step::CreateBatch => {
-                    let path = "/v1/messages/batches".to_string();
-                    let request = run
-                        .request(
-                            "createBatch",
-                            "createMessageBatch",
-                            "messageBatchesApi",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .header("x-api-key", Some(&inputs.api_key))
-                        .header("anthropic-version", "2023-06-01")
-                        .json(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "requests" : (Some(& inputs.requests)) }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    create_batch_batch_id = body.as_ref().ok().map(|v| &v.id).cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::CancelBatch;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `cancelBatch`: Initiate cancellation of the batch. The batch enters a canceling state while in-progress, non-interruptible requests are allowed to finish.
-                Step::CancelBatch => {
-                    let path = format!(
-                        "/v1/messages/batches/{}/cancel",
-                        ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run,
-                        "message_batch_id", create_batch_batch_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "cancelBatch",
-                            "cancelMessageBatch",
-                            "messageBatchesApi",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .header("x-api-key", Some(&inputs.api_key))
-                        .header("anthropic-version", "2023-06-01");
-                    let response = run.send(request).await?;
-                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    cancel_batch_processing_status = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.processing_status)
-                        .cloned();
-                    cancel_batch_cancel_initiated_at = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.cancel_initiated_at.as_ref())
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::ConfirmCanceled;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `confirmCanceled`: Poll the batch status until it leaves the canceling state and reaches ended. Branch back to poll again while the batch is still canceling.
-                Step::ConfirmCanceled => {
-                    let path = format!(
-                        "/v1/messages/batches/{}",
-                        ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run,
-                        "message_batch_id", create_batch_batch_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "confirmCanceled",
-                            "retrieveMessageBatch",
-                            "messageBatchesApi",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .header("x-api-key", Some(&inputs.api_key))
-                        .header("anthropic-version", "2023-06-01");
-                    let response = run.send(request).await?;
-                    let body: Result<types::MessageBatch, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    confirm_canceled_processing_status = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.processing_status)
-                        .cloned();
-                    confirm_canceled_request_counts = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.request_counts)
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        // stillCanceling: goto step `confirmCanceled` when $.processing_status == 'canceling'
-                        if body.as_ref().ok().map(|v| &v.processing_status)
-                            == Some(&types::ProcessingStatus::Canceling)
-                        {
-                            run.reenter("confirmCanceled").await?;
-                            step = Step::ConfirmCanceled;
-                            continue;
-                        }
-                        // finalized: end when $.processing_status == 'ended'
-                        if body.as_ref().ok().map(|v| &v.processing_status)
-                            == Some(&types::ProcessingStatus::Ended)
-                        {
-                            break;
-                        }
-                        break;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
+        let create_batch = create_batch(&mut run, &inputs).await?;
+        cancel_batch(&mut run, &inputs, &create_batch).await?;
+        let confirm_canceled = loop {
+            let confirm_canceled = confirm_canceled(&mut run, &inputs, &create_batch)
+                .await?;
+            if confirm_canceled.processing_status == types::ProcessingStatus::Canceling {
+                run.reenter("confirmCanceled").await?;
+                continue;
             }
-        }
+            break confirm_canceled;
+        };
         Ok(Outputs {
-            batch_id: create_batch_batch_id
-                .ok_or_else(|| run.output_missing("batchId"))?,
-            processing_status: confirm_canceled_processing_status
-                .ok_or_else(|| run.output_missing("processingStatus"))?,
-            request_counts: confirm_canceled_request_counts
-                .ok_or_else(|| run.output_missing("requestCounts"))?,
+            batch_id: create_batch.id,
+            processing_status: confirm_canceled.processing_status,
+            request_counts: confirm_canceled.request_counts,
         })
+    }
+
+    /// Step `createBatch`: Create a new message batch to demonstrate the cancellation lifecycle.
+    async fn create_batch(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+    ) -> Result<types::MessageBatch, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "createBatch",
+            "createMessageBatch",
+            "messageBatchesApi",
+        );
+        let requests = &inputs.requests;
+        let payload = rt::serde_json::json!({ "requests" : requests });
+        let request = run
+            .step(STEP, rt::Method::POST, "/v1/messages/batches")
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<types::MessageBatch>();
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
+    }
+
+    /// Step `cancelBatch`: Initiate cancellation of the batch. The batch enters a canceling state while in-progress, non-interruptible requests are allowed to finish.
+    async fn cancel_batch(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+        create_batch: &types::MessageBatch,
+    ) -> Result<(), Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "cancelBatch",
+            "cancelMessageBatch",
+            "messageBatchesApi",
+        );
+        let message_batch_id = rt::encode_path_segment(&create_batch.id);
+        let path = format!("/v1/messages/batches/{message_batch_id}/cancel");
+        let request = run
+            .step(STEP, rt::Method::POST, &path)
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", "2023-06-01");
+        let response = run.send(request).await?;
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed(&response, &failed));
+        }
+        Ok(())
+    }
+
+    /// Step `confirmCanceled`: Poll the batch status until it leaves the canceling state and reaches ended. Branch back to poll again while the batch is still canceling.
+    ///
+    /// On success:
+    /// - `stillCanceling`: goto step `confirmCanceled`, when `$.processing_status == 'canceling'`
+    /// - `finalized`: end, when `$.processing_status == 'ended'`
+    async fn confirm_canceled(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+        create_batch: &types::MessageBatch,
+    ) -> Result<types::MessageBatch, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "confirmCanceled",
+            "retrieveMessageBatch",
+            "messageBatchesApi",
+        );
+        let message_batch_id = rt::encode_path_segment(&create_batch.id);
+        let path = format!("/v1/messages/batches/{message_batch_id}");
+        let request = run
+            .step(STEP, rt::Method::GET, &path)
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", "2023-06-01");
+        let response = run.send(request).await?;
+        let body = response.json::<types::MessageBatch>();
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
     }
 }
 

@@ -7,40 +7,25 @@ pub mod types {}
 /// Find a pet, then order it
 #[allow(clippy::module_inception)]
 pub mod buy_pet {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {
         #[serde(rename = "petId")]
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pet_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub token: Option<::arazzo_runtime::Secret>,
+        pub token: Option<rt::Secret>,
     }
 
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {
         /// `$steps.findPet.outputs.name`
-        pub pet_name: Option<::arazzo_runtime::__private::serde_json::Value>,
+        pub pet_name: Option<rt::serde_json::Value>,
         /// `$steps.orderPet.outputs.orderId`
-        pub order_id: Option<::arazzo_runtime::__private::serde_json::Value>,
-    }
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        FindPet,
-        OrderPet,
-        NeverReached,
+        pub order_id: Option<rt::serde_json::Value>,
     }
 
     /// Find a pet, then order it
@@ -49,72 +34,56 @@ pub mod buy_pet {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
-    pub async fn buy_pet(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    pub async fn buy_pet(client: &Client, inputs: Inputs) -> Result<Outputs, Error> {
         let mut run = client.run("buyPet");
         run.default_base_url("petStore", "https://api.example.com/v1");
         run.redact(inputs.token.as_ref());
-        let mut find_pet_pet: Option<::arazzo_runtime::__private::serde_json::Value> = None;
-        let mut find_pet_name: Option<::arazzo_runtime::__private::serde_json::Value> = None;
-        let mut order_pet_order_id: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut retries_find_pet_wait_for_the_store: u32 = 0;
+        let mut find_pet_pet: Option<rt::serde_json::Value> = None;
+        let mut find_pet_name: Option<rt::serde_json::Value> = None;
+        let mut order_pet_order_id: Option<rt::serde_json::Value> = None;
+        let mut wait_for_the_store_retries: u32 = 0;
         let mut step = Step::FindPet;
         loop {
             match step {
-                // Step `findPet`: Look the pet up, retrying while the store is busy
                 Step::FindPet => {
-                    let path = format!(
-                        "/pets/{}", ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run, "petId", inputs
-                        .pet_id.as_ref()) ?)
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "findPet",
+                        "getPetById",
+                        "petStore",
                     );
+                    let pet_id = rt::encode_path_segment(
+                        &rt::required_text(&run, "petId", inputs.pet_id.as_ref())?,
+                    );
+                    let path = format!("/pets/{pet_id}");
                     let request = run
-                        .request(
-                            "findPet",
-                            "getPetById",
-                            "petStore",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
+                        .step(STEP, rt::Method::GET, &path)
                         .header(
                             "Authorization",
-                            ::arazzo_runtime::Secret::new(
+                            rt::Secret::new(
                                 format!(
-                                    "Bearer {}", inputs.token.as_ref()
-                                    .map(::arazzo_runtime::__private::json::text_of)
+                                    "Bearer {}", inputs.token.as_ref().map(rt::json::text_of)
                                     .unwrap_or_default()
                                 ),
                             ),
                         );
                     let response = run.send(request).await?;
-                    let body: Result<
-                        ::arazzo_runtime::__private::serde_json::Value,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
+                    let body = response.json::<rt::serde_json::Value>();
+                    let failed = rt::unmet(
                         &[
-                            (response.status() == 200u16, "$statusCode == 200"),
+                            (response.status() == 200, "$statusCode == 200"),
                             (
                                 {
-                                    static QUERY: ::std::sync::OnceLock<
-                                        ::arazzo_runtime::__private::JsonPath,
-                                    > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::matches(
+                                    static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
+                                    rt::json::matches(
                                         QUERY
                                             .get_or_init(|| {
-                                                ::arazzo_runtime::__private::JsonPath::parse("$.tags[*]")
+                                                rt::JsonPath::parse("$.tags[*]")
                                                     .expect("checked at build time")
                                             }),
                                         response.json_value().as_ref(),
@@ -131,14 +100,13 @@ pub mod buy_pet {
                         .and_then(|v| v.pointer("/name"))
                         .cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
+                        body?;
                         step = Step::OrderPet;
                     } else {
                         let mut exhausted: Option<(&'static str, u32)> = None;
-                        // waitForTheStore: retry after 0.5 s, at most 2 times when $statusCode == 503
-                        if response.status() == 503u16 {
-                            if retries_find_pet_wait_for_the_store < 2u32 {
-                                retries_find_pet_wait_for_the_store += 1;
+                        if response.status() == 503 {
+                            if wait_for_the_store_retries < 2u32 {
+                                wait_for_the_store_retries += 1;
                                 run.retry_after(
                                         &response,
                                         "findPet",
@@ -158,64 +126,54 @@ pub mod buy_pet {
                         return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
-                // Step `orderPet`
                 Step::OrderPet => {
-                    let path = format!(
-                        "/pets/{}/order", ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run, "petId",
-                        find_pet_pet.as_ref().and_then(| v | v.pointer("/id"))) ?)
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "orderPet",
+                        "placeOrder",
+                        "petStore",
+                    );
+                    let pet_id = rt::encode_path_segment(
+                        &rt::required_text(
+                            &run,
+                            "petId",
+                            find_pet_pet.as_ref().and_then(|v| v.pointer("/id")),
+                        )?,
+                    );
+                    let path = format!("/pets/{pet_id}/order");
+                    let pet_id_2 = find_pet_pet.as_ref().and_then(|v| v.pointer("/id"));
+                    let mut payload = rt::serde_json::json!(
+                        { "petId" : pet_id_2, "quantity" : 1i64 }
+                    );
+                    rt::json::replace(
+                        &mut payload,
+                        "/note",
+                        rt::serde_json::json!(
+                            (& format!("a gift for {}", inputs.pet_id.as_ref()
+                            .map(rt::json::text_of).unwrap_or_default()))
+                        ),
                     );
                     let request = run
-                        .request(
-                            "orderPet",
-                            "placeOrder",
-                            "petStore",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
+                        .step(STEP, rt::Method::POST, &path)
                         .header(
                             "Authorization",
-                            ::arazzo_runtime::Secret::new(
+                            rt::Secret::new(
                                 format!(
-                                    "Bearer {}", inputs.token.as_ref()
-                                    .map(::arazzo_runtime::__private::json::text_of)
+                                    "Bearer {}", inputs.token.as_ref().map(rt::json::text_of)
                                     .unwrap_or_default()
                                 ),
                             ),
                         )
-                        .json(
-                            &{
-                                let mut payload = ::arazzo_runtime::__private::serde_json::json!(
-                                    { "petId" : (find_pet_pet.as_ref().and_then(| v | v
-                                    .pointer("/id"))), "quantity" : 1i64 }
-                                );
-                                ::arazzo_runtime::__private::json::replace(
-                                    &mut payload,
-                                    "/note",
-                                    ::arazzo_runtime::__private::serde_json::json!(
-                                        (format!("a gift for {}", inputs.pet_id.as_ref()
-                                        .map(::arazzo_runtime::__private::json::text_of)
-                                        .unwrap_or_default()))
-                                    ),
-                                );
-                                payload
-                            },
-                        );
+                        .json(&payload);
                     let response = run.send(request).await?;
-                    let body: Result<
-                        ::arazzo_runtime::__private::serde_json::Value,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
+                    let body = response.json::<rt::serde_json::Value>();
+                    let failed = rt::unmet(
                         &[
                             (
-                                (response.status() == 201u16
-                                    && ::arazzo_runtime::__private::json::compare(
+                                (response.status() == 201
+                                    && rt::json::compare(
                                         body.as_ref().ok().and_then(|v| v.pointer("/status")),
-                                        ::arazzo_runtime::__private::json::CmpOp::Eq,
-                                        &::arazzo_runtime::__private::serde_json::Value::from(
-                                            "placed",
-                                        ),
+                                        rt::json::CmpOp::Eq,
+                                        &rt::serde_json::Value::from("placed"),
                                     )),
                                 "$statusCode == 201 && $response.body#/status == 'placed'",
                             ),
@@ -227,8 +185,7 @@ pub mod buy_pet {
                         .and_then(|v| v.pointer("/orderId"))
                         .cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        // done: end
+                        body?;
                         {
                             break;
                         }
@@ -236,35 +193,27 @@ pub mod buy_pet {
                         return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
-                // Step `neverReached`
                 Step::NeverReached => {
-                    let path = "/pets".to_string();
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "neverReached",
+                        "listPets",
+                        "petStore",
+                    );
                     let request = run
-                        .request(
-                            "neverReached",
-                            "listPets",
-                            "petStore",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
+                        .step(STEP, rt::Method::GET, "/pets")
                         .header(
                             "Authorization",
-                            ::arazzo_runtime::Secret::new(
+                            rt::Secret::new(
                                 format!(
-                                    "Bearer {}", inputs.token.as_ref()
-                                    .map(::arazzo_runtime::__private::json::text_of)
+                                    "Bearer {}", inputs.token.as_ref().map(rt::json::text_of)
                                     .unwrap_or_default()
                                 ),
                             ),
                         );
                     let response = run.send(request).await?;
-                    let failed: Vec<&'static str> = if (200..300)
-                        .contains(&response.status())
-                    {
-                        Vec::new()
-                    } else {
-                        vec!["status is 2xx"]
-                    };
+                    let failed = rt::unmet(
+                        &[((200..300).contains(&response.status()), "status is 2xx")],
+                    );
                     if failed.is_empty() {
                         break;
                     } else {
@@ -277,6 +226,24 @@ pub mod buy_pet {
             pet_name: find_pet_name,
             order_id: order_pet_order_id,
         })
+    }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `findPet`: Look the pet up, retrying while the store is busy
+        ///
+        /// On failure:
+        /// - `waitForTheStore`: retry after 0.5 s, at most 2 times, when `$statusCode == 503`
+        FindPet,
+        /// Step `orderPet`.
+        ///
+        /// On success:
+        /// - `done`: end
+        OrderPet,
+        /// Step `neverReached`.
+        NeverReached,
     }
 }
 

@@ -57,16 +57,10 @@ pub mod types {
 /// This workflow demonstrates how to search menu items in the cafe menu.
 #[allow(clippy::module_inception)]
 pub mod search_menu_items {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
@@ -78,76 +72,37 @@ pub mod search_menu_items {
         pub step_full_body: types::MenuItemList,
     }
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        SearchMenu,
-    }
-
     /// This workflow demonstrates how to search menu items in the cafe menu.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn search_menu_items(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        client: &Client,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("search-menu-items");
         run.default_base_url("cafe-api", "https://api.cafe.redocly.com");
-        let mut search_menu_total: Option<i64> = None;
-        let mut search_menu_full_body: Option<types::MenuItemList> = None;
-        let mut step = Step::SearchMenu;
-        loop {
-            match step {
-                // Step `search-menu`: Search menu items resolving request details with listMenuItems operationId from Cafe API description.
-                Step::SearchMenu => {
-                    let path = "/menu".to_string();
-                    let request = run
-                        .request(
-                            "search-menu",
-                            "listMenuItems",
-                            "cafe-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .query("search", "mermaid-treasure-latte");
-                    let response = run.send(request).await?;
-                    let body: Result<types::MenuItemList, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    search_menu_total = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.page)
-                        .map(|v| &v.total)
-                        .cloned();
-                    search_menu_full_body = body.as_ref().ok().cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        break;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-            }
-        }
+        let search_menu = search_menu(&mut run).await?;
         Ok(Outputs {
-            total: search_menu_total.ok_or_else(|| run.output_missing("total"))?,
-            step_full_body: search_menu_full_body
-                .ok_or_else(|| run.output_missing("stepFullBody"))?,
+            total: search_menu.page.total,
+            step_full_body: search_menu.clone(),
         })
+    }
+
+    /// Step `search-menu`: Search menu items resolving request details with listMenuItems operationId from Cafe API description.
+    async fn search_menu(run: &mut rt::Run) -> Result<types::MenuItemList, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "search-menu",
+            "listMenuItems",
+            "cafe-api",
+        );
+        let request = run
+            .step(STEP, rt::Method::GET, "/menu")
+            .query("search", "mermaid-treasure-latte");
+        let response = run.send(request).await?;
+        let body = response.json::<types::MenuItemList>();
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
     }
 }
 

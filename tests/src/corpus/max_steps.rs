@@ -6,81 +6,51 @@
 pub mod types {}
 #[allow(clippy::module_inception)]
 pub mod infinite {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        PreStep,
-        WithNested,
-        Ping,
-    }
-
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
-    pub async fn infinite(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    pub async fn infinite(client: &Client, _inputs: Inputs) -> Result<Outputs, Error> {
         let mut run = client.run("infinite");
         run.default_base_url("oas", "https://bad-api-url.com/api");
         let mut step = Step::PreStep;
         loop {
             match step {
-                // Step `pre-step`: Pre-step
                 Step::PreStep => {
-                    let path = "/ping".to_string();
-                    let request = run
-                        .request(
-                            "pre-step",
-                            "ping",
-                            "oas",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "pre-step",
+                        "ping",
+                        "oas",
+                    );
+                    let request = run.step(STEP, rt::Method::GET, "/ping");
                     let response = run.send(request).await?;
-                    let failed: Vec<&'static str> = if (200..300)
-                        .contains(&response.status())
-                    {
-                        Vec::new()
-                    } else {
-                        vec!["status is 2xx"]
-                    };
+                    let failed = rt::unmet(
+                        &[((200..300).contains(&response.status()), "status is 2xx")],
+                    );
                     if failed.is_empty() {
                         step = Step::WithNested;
                     } else {
-                        // continue: goto step `with-nested`
                         {
                             step = Step::WithNested;
                             continue;
                         }
                     }
                 }
-                // Step `with-nested`: With nested workflow
                 Step::WithNested => {
                     let result = Box::pin(
                             super::nested_workflow::run_in(
@@ -89,7 +59,7 @@ pub mod infinite {
                                     .call_inputs(
                                         "with-nested",
                                         "nested-workflow",
-                                        &::arazzo_runtime::__private::serde_json::json!({}),
+                                        &rt::serde_json::json!({}),
                                     )?,
                             ),
                         )
@@ -99,36 +69,22 @@ pub mod infinite {
                     if outputs.is_some() && failed.is_empty() {
                         step = Step::Ping;
                     } else {
-                        // continue: goto step `ping`
                         {
                             step = Step::Ping;
                             continue;
                         }
                     }
                 }
-                // Step `ping`: Ping the API
                 Step::Ping => {
-                    let path = "/ping".to_string();
-                    let request = run
-                        .request(
-                            "ping",
-                            "ping",
-                            "oas",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new("ping", "ping", "oas");
+                    let request = run.step(STEP, rt::Method::GET, "/ping");
                     let response = run.send(request).await?;
-                    let failed: Vec<&'static str> = if (200..300)
-                        .contains(&response.status())
-                    {
-                        Vec::new()
-                    } else {
-                        vec!["status is 2xx"]
-                    };
+                    let failed = rt::unmet(
+                        &[((200..300).contains(&response.status()), "status is 2xx")],
+                    );
                     if failed.is_empty() {
                         break;
                     } else {
-                        // infinite-loop: goto step `ping`
                         {
                             run.reenter("ping").await?;
                             step = Step::Ping;
@@ -140,38 +96,45 @@ pub mod infinite {
         }
         Ok(Outputs {})
     }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `pre-step`: Pre-step
+        ///
+        /// On failure:
+        /// - `continue`: goto step `with-nested`
+        PreStep,
+        /// Step `with-nested`: With nested workflow
+        ///
+        /// On failure:
+        /// - `continue`: goto step `ping`
+        WithNested,
+        /// Step `ping`: Ping the API
+        ///
+        /// On failure:
+        /// - `infinite-loop`: goto step `ping`
+        Ping,
+    }
 }
 
 pub use infinite::infinite;
 
 #[allow(clippy::module_inception)]
 pub mod nested_workflow {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        Step1,
-        Step2,
-    }
-
     pub async fn nested_workflow(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         run_in(client.run("nested-workflow"), inputs).await
     }
 
@@ -182,74 +145,54 @@ pub mod nested_workflow {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
     pub(crate) async fn run_in(
-        mut run: ::arazzo_runtime::Run,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        mut run: rt::Run,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         run.default_base_url("oas", "https://bad-api-url.com/api");
         let mut step = Step::Step1;
         loop {
             match step {
-                // Step `step-1`: Step 1
                 Step::Step1 => {
-                    let path = "/ping".to_string();
-                    let request = run
-                        .request(
-                            "step-1",
-                            "ping",
-                            "oas",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "step-1",
+                        "ping",
+                        "oas",
+                    );
+                    let request = run.step(STEP, rt::Method::GET, "/ping");
                     let response = run.send(request).await?;
-                    let failed: Vec<&'static str> = if (200..300)
-                        .contains(&response.status())
-                    {
-                        Vec::new()
-                    } else {
-                        vec!["status is 2xx"]
-                    };
+                    let failed = rt::unmet(
+                        &[((200..300).contains(&response.status()), "status is 2xx")],
+                    );
                     if failed.is_empty() {
                         step = Step::Step2;
                     } else {
-                        // next-step: goto step `step-2`
                         {
                             step = Step::Step2;
                             continue;
                         }
                     }
                 }
-                // Step `step-2`: Step 2
                 Step::Step2 => {
-                    let path = "/ping".to_string();
-                    let request = run
-                        .request(
-                            "step-2",
-                            "ping",
-                            "oas",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "step-2",
+                        "ping",
+                        "oas",
+                    );
+                    let request = run.step(STEP, rt::Method::GET, "/ping");
                     let response = run.send(request).await?;
-                    let failed: Vec<&'static str> = if (200..300)
-                        .contains(&response.status())
-                    {
-                        Vec::new()
-                    } else {
-                        vec!["status is 2xx"]
-                    };
+                    let failed = rt::unmet(
+                        &[((200..300).contains(&response.status()), "status is 2xx")],
+                    );
                     if failed.is_empty() {
                         break;
                     } else {
-                        // end: end
                         {
                             break;
                         }
@@ -258,6 +201,22 @@ pub mod nested_workflow {
             }
         }
         Ok(Outputs {})
+    }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `step-1`: Step 1
+        ///
+        /// On failure:
+        /// - `next-step`: goto step `step-2`
+        Step1,
+        /// Step `step-2`: Step 2
+        ///
+        /// On failure:
+        /// - `end`: end
+        Step2,
     }
 }
 

@@ -141,46 +141,31 @@ pub mod types {
 /// This workflow demonstrates how to get the museum opening hours and buy tickets.
 #[allow(clippy::module_inception)]
 pub mod get_museum_hours {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        GetMuseumHours,
-        BuyTicket,
-    }
-
     /// This workflow demonstrates how to get the museum opening hours and buy tickets.
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
     pub async fn get_museum_hours(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        client: &Client,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("get-museum-hours");
         run.default_base_url(
             "museum-api",
@@ -191,35 +176,28 @@ pub mod get_museum_hours {
         let mut step = Step::GetMuseumHours;
         loop {
             match step {
-                // Step `get-museum-hours`: Get museum hours by resolving request details with getMuseumHours operationId from museum-api.yaml description.
                 Step::GetMuseumHours => {
-                    let path = "/museum-hours".to_string();
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "get-museum-hours",
+                        "getMuseumHours",
+                        "museum-api",
+                    );
                     let request = run
-                        .request(
-                            "get-museum-hours",
-                            "getMuseumHours",
-                            "museum-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
+                        .step(STEP, rt::Method::GET, "/museum-hours")
                         .header("Authorization", "Basic Og==");
                     let response = run.send(request).await?;
-                    let body: Result<
-                        Vec<types::MuseumDailyHours>,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
+                    let body = response.json::<Vec<types::MuseumDailyHours>>();
+                    let failed = rt::unmet(
+                        &[(response.status() == 200, "$statusCode == 200")],
                     );
                     get_museum_hours_schedule = body.as_ref().ok().cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
+                        body?;
                         step = Step::BuyTicket;
                     } else {
                         return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
-                // Step `buy-ticket`: Buy a ticket for the museum by calling an external workflow from another Arazzo file.
                 Step::BuyTicket => {
                     let result = Box::pin(
                             super::tickets_from_museum_api::get_museum_tickets::run_in(
@@ -228,7 +206,7 @@ pub mod get_museum_hours {
                                     .call_inputs(
                                         "buy-ticket",
                                         "get-museum-tickets",
-                                        &::arazzo_runtime::__private::serde_json::json!({}),
+                                        &rt::serde_json::json!({}),
                                     )?,
                             ),
                         )
@@ -251,6 +229,16 @@ pub mod get_museum_hours {
         }
         Ok(Outputs {})
     }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `get-museum-hours`: Get museum hours by resolving request details with getMuseumHours operationId from museum-api.yaml description.
+        GetMuseumHours,
+        /// Step `buy-ticket`: Buy a ticket for the museum by calling an external workflow from another Arazzo file.
+        BuyTicket,
+    }
 }
 
 pub use get_museum_hours::get_museum_hours;
@@ -258,297 +246,224 @@ pub use get_museum_hours::get_museum_hours;
 /// This workflow demonstrates how to list, create, update, and delete special events at the museum.
 #[allow(clippy::module_inception)]
 pub mod events_crud {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        ListEvents,
-        CreateEvent,
-        GetEventById,
-        UpdateEvent,
-        DeleteEvent,
-    }
-
     /// This workflow demonstrates how to list, create, update, and delete special events at the museum.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn events_crud(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        client: &Client,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("events-crud");
         run.default_base_url(
             "museum-api",
             "https://redocly.com/_mock/demo/openapi/museum-api/",
         );
-        let mut list_events_events: Option<Vec<types::SpecialEventResponse>> = None;
-        let mut create_event_created_event_id: Option<String> = None;
-        let mut create_event_name: Option<String> = None;
-        let mut update_event_updated_event_id: Option<String> = None;
-        let mut step = Step::ListEvents;
-        loop {
-            match step {
-                // Step `list-events`: Request the list of events.
-                Step::ListEvents => {
-                    let path = "/special-events".to_string();
-                    let request = run
-                        .request(
-                            "list-events",
-                            "listSpecialEvents",
-                            "museum-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .header("Authorization", "Basic Og==");
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        Vec<types::SpecialEventResponse>,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed: Vec<&'static str> = if (200..300)
-                        .contains(&response.status())
-                    {
-                        Vec::new()
-                    } else {
-                        vec!["status is 2xx"]
-                    };
-                    list_events_events = body.as_ref().ok().cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::CreateEvent;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `create-event`: Create a new special event.
-                Step::CreateEvent => {
-                    let path = "/special-events".to_string();
-                    let request = run
-                        .request(
-                            "create-event",
-                            "createSpecialEvent",
-                            "museum-api",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .header("Authorization", "Basic Og==")
-                        .json(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "name" : ("Mermaid Treasure Identification and Analysis"),
-                                "location" : ("Under the seaaa 🦀 🎶 🌊."),
-                                "eventDescription" :
-                                ("Join us as we review and classify a rare collection of 20 thingamabobs, gadgets, gizmos, whoosits, and whatsits, kindly donated by Ariel."),
-                                "dates" :
-                                ::arazzo_runtime::__private::serde_json::json!([(list_events_events
-                                .as_ref().and_then(| v | v.first()).map(| v | & v.dates)
-                                .and_then(| v | v.first())), (list_events_events.as_ref()
-                                .and_then(| v | v.first()).map(| v | & v.dates).and_then(| v
-                                | v.get(1usize)))]), "price" : 0i64 }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        types::SpecialEventResponse,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[
-                            (response.status() == 201u16, "$statusCode == 201"),
-                            (
-                                {
-                                    static QUERY: ::std::sync::OnceLock<
-                                        ::arazzo_runtime::__private::JsonPath,
-                                    > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::filter_matches(
-                                        QUERY
-                                            .get_or_init(|| {
-                                                ::arazzo_runtime::__private::JsonPath::parse(
-                                                        "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
-                                                    )
-                                                    .expect("checked at build time")
-                                            }),
-                                        response.json_value().as_ref(),
-                                    )
-                                },
-                                "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
-                            ),
-                        ],
-                    );
-                    create_event_created_event_id = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.event_id)
-                        .cloned();
-                    create_event_name = body.as_ref().ok().map(|v| &v.name).cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::GetEventById;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `get-event-by-id`: Get the details of the event that was created in the previous step.
-                Step::GetEventById => {
-                    let path = format!(
-                        "/special-events/{}", ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run, "eventId",
-                        create_event_created_event_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "get-event-by-id",
-                            "getSpecialEvent",
-                            "museum-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .header("Authorization", "Basic Og==");
-                    let response = run.send(request).await?;
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[
-                            (
-                                {
-                                    static RE: ::std::sync::OnceLock<
-                                        ::arazzo_runtime::__private::Regex,
-                                    > = ::std::sync::OnceLock::new();
-                                    Some(&response.status())
-                                        .is_some_and(|v| {
-                                            RE
-                                                .get_or_init(|| {
-                                                    ::arazzo_runtime::__private::Regex::new("^200$")
-                                                        .expect("checked at build time")
-                                                })
-                                                .is_match(&::arazzo_runtime::__private::json::text_of(v))
-                                        })
-                                },
-                                "^200$",
-                            ),
-                        ],
-                    );
-                    if failed.is_empty() {
-                        step = Step::UpdateEvent;
-                    } else {
-                        return Err(run.failed(&response, &failed));
-                    }
-                }
-                // Step `update-event`: Update the created event with new details.
-                Step::UpdateEvent => {
-                    let path = format!(
-                        "/special-events/{}", ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run, "eventId",
-                        create_event_created_event_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "update-event",
-                            "updateSpecialEvent",
-                            "museum-api",
-                            ::arazzo_runtime::Method::PATCH,
-                            &path,
-                        )
-                        .header("Authorization", "Basic Og==")
-                        .json(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "name" : ("Orca Identification and Analysis"), "location"
-                                : ("Under the seaaa 🦀 🎶 🌊."), "dates" :
-                                ::arazzo_runtime::__private::serde_json::json!([("2023-09-05"),
-                                ("2023-09-08")]), "price" : 0i64 }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        types::SpecialEventResponse,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[
-                            (response.status() == 200u16, "$statusCode == 200"),
-                            (
-                                {
-                                    static QUERY: ::std::sync::OnceLock<
-                                        ::arazzo_runtime::__private::JsonPath,
-                                    > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::filter_matches(
-                                        QUERY
-                                            .get_or_init(|| {
-                                                ::arazzo_runtime::__private::JsonPath::parse(
-                                                        "$[?@.name == 'Orca Identification and Analysis']",
-                                                    )
-                                                    .expect("checked at build time")
-                                            }),
-                                        response.json_value().as_ref(),
-                                    )
-                                },
-                                "$[?@.name == 'Orca Identification and Analysis']",
-                            ),
-                        ],
-                    );
-                    update_event_updated_event_id = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.event_id)
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::DeleteEvent;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `delete-event`: Delete the event that was updated in the previous step.
-                Step::DeleteEvent => {
-                    let path = format!(
-                        "/special-events/{}", ::arazzo_runtime::encode_path_segment(&
-                        ::arazzo_runtime::__private::required_text(& run, "eventId",
-                        update_event_updated_event_id.as_ref()) ?)
-                    );
-                    let request = run
-                        .request(
-                            "delete-event",
-                            "deleteSpecialEvent",
-                            "museum-api",
-                            ::arazzo_runtime::Method::DELETE,
-                            &path,
-                        )
-                        .header("Authorization", "Basic Og==");
-                    let response = run.send(request).await?;
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 204u16, "$statusCode == 204")],
-                    );
-                    if failed.is_empty() {
-                        break;
-                    } else {
-                        return Err(run.failed(&response, &failed));
-                    }
-                }
-            }
-        }
+        let list_events = list_events(&mut run).await?;
+        let create_event = create_event(&mut run, &list_events).await?;
+        get_event_by_id(&mut run, &create_event).await?;
+        let update_event = update_event(&mut run, &create_event).await?;
+        delete_event(&mut run, &update_event).await?;
         Ok(Outputs {})
+    }
+
+    /// Step `list-events`: Request the list of events.
+    async fn list_events(
+        run: &mut rt::Run,
+    ) -> Result<Vec<types::SpecialEventResponse>, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "list-events",
+            "listSpecialEvents",
+            "museum-api",
+        );
+        let request = run
+            .step(STEP, rt::Method::GET, "/special-events")
+            .header("Authorization", "Basic Og==");
+        let response = run.send(request).await?;
+        let body = response.json::<Vec<types::SpecialEventResponse>>();
+        let failed = rt::unmet(
+            &[((200..300).contains(&response.status()), "status is 2xx")],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
+    }
+
+    /// Step `create-event`: Create a new special event.
+    async fn create_event(
+        run: &mut rt::Run,
+        list_events: &Vec<types::SpecialEventResponse>,
+    ) -> Result<types::SpecialEventResponse, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "create-event",
+            "createSpecialEvent",
+            "museum-api",
+        );
+        let value = Some(&list_events)
+            .and_then(|v| v.first())
+            .map(|v| &v.dates)
+            .and_then(|v| v.first());
+        let value_2 = Some(&list_events)
+            .and_then(|v| v.first())
+            .map(|v| &v.dates)
+            .and_then(|v| v.get(1usize));
+        let payload = rt::serde_json::json!(
+            { "name" : "Mermaid Treasure Identification and Analysis", "location" :
+            "Under the seaaa 🦀 🎶 🌊.", "eventDescription" :
+            "Join us as we review and classify a rare collection of 20 thingamabobs, gadgets, gizmos, whoosits, and whatsits, kindly donated by Ariel.",
+            "dates" : rt::serde_json::json!([value, value_2]), "price" : 0i64 }
+        );
+        let request = run
+            .step(STEP, rt::Method::POST, "/special-events")
+            .header("Authorization", "Basic Og==")
+            .json(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<types::SpecialEventResponse>();
+        let failed = rt::unmet(
+            &[
+                (response.status() == 201, "$statusCode == 201"),
+                (
+                    {
+                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
+                        rt::json::filter_matches(
+                            QUERY
+                                .get_or_init(|| {
+                                    rt::JsonPath::parse(
+                                            "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
+                                        )
+                                        .expect("checked at build time")
+                                }),
+                            response.json_value().as_ref(),
+                        )
+                    },
+                    "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
+                ),
+            ],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
+    }
+
+    /// Step `get-event-by-id`: Get the details of the event that was created in the previous step.
+    async fn get_event_by_id(
+        run: &mut rt::Run,
+        create_event: &types::SpecialEventResponse,
+    ) -> Result<(), Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "get-event-by-id",
+            "getSpecialEvent",
+            "museum-api",
+        );
+        let event_id = rt::encode_path_segment(&create_event.event_id);
+        let path = format!("/special-events/{event_id}");
+        let request = run
+            .step(STEP, rt::Method::GET, &path)
+            .header("Authorization", "Basic Og==");
+        let response = run.send(request).await?;
+        let failed = rt::unmet(
+            &[
+                (
+                    {
+                        static RE: ::std::sync::OnceLock<rt::Regex> = ::std::sync::OnceLock::new();
+                        Some(&response.status())
+                            .is_some_and(|v| {
+                                RE
+                                    .get_or_init(|| {
+                                        rt::Regex::new("^200$").expect("checked at build time")
+                                    })
+                                    .is_match(&rt::json::text_of(v))
+                            })
+                    },
+                    "^200$",
+                ),
+            ],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed(&response, &failed));
+        }
+        Ok(())
+    }
+
+    /// Step `update-event`: Update the created event with new details.
+    async fn update_event(
+        run: &mut rt::Run,
+        create_event: &types::SpecialEventResponse,
+    ) -> Result<types::SpecialEventResponse, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "update-event",
+            "updateSpecialEvent",
+            "museum-api",
+        );
+        let event_id = rt::encode_path_segment(&create_event.event_id);
+        let path = format!("/special-events/{event_id}");
+        let payload = rt::serde_json::json!(
+            { "name" : "Orca Identification and Analysis", "location" :
+            "Under the seaaa 🦀 🎶 🌊.", "dates" :
+            rt::serde_json::json!(["2023-09-05", "2023-09-08"]), "price" : 0i64 }
+        );
+        let request = run
+            .step(STEP, rt::Method::PATCH, &path)
+            .header("Authorization", "Basic Og==")
+            .json(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<types::SpecialEventResponse>();
+        let failed = rt::unmet(
+            &[
+                (response.status() == 200, "$statusCode == 200"),
+                (
+                    {
+                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
+                        rt::json::filter_matches(
+                            QUERY
+                                .get_or_init(|| {
+                                    rt::JsonPath::parse(
+                                            "$[?@.name == 'Orca Identification and Analysis']",
+                                        )
+                                        .expect("checked at build time")
+                                }),
+                            response.json_value().as_ref(),
+                        )
+                    },
+                    "$[?@.name == 'Orca Identification and Analysis']",
+                ),
+            ],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
+    }
+
+    /// Step `delete-event`: Delete the event that was updated in the previous step.
+    async fn delete_event(
+        run: &mut rt::Run,
+        update_event: &types::SpecialEventResponse,
+    ) -> Result<(), Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "delete-event",
+            "deleteSpecialEvent",
+            "museum-api",
+        );
+        let event_id = rt::encode_path_segment(&update_event.event_id);
+        let path = format!("/special-events/{event_id}");
+        let request = run
+            .step(STEP, rt::Method::DELETE, &path)
+            .header("Authorization", "Basic Og==");
+        let response = run.send(request).await?;
+        let failed = rt::unmet(&[(response.status() == 204, "$statusCode == 204")]);
+        if !failed.is_empty() {
+            return Err(run.failed(&response, &failed));
+        }
+        Ok(())
     }
 }
 
@@ -556,21 +471,14 @@ pub use events_crud::events_crud;
 
 /// Workflows of the Arazzo source description `tickets-from-museum-api`.
 pub mod tickets_from_museum_api {
-    #[allow(unused_imports)]
     use super::types;
     /// This workflow demonstrates how to buy tickets for the museum.
     #[allow(clippy::module_inception)]
     pub mod get_museum_tickets {
-        #[allow(unused_imports)]
+        use ::arazzo_runtime::{Client, Error, __private as rt};
         use super::types;
         /// Inputs of the workflow.
-        #[derive(
-            Debug,
-            Clone,
-            PartialEq,
-            ::arazzo_runtime::__private::serde::Serialize,
-            ::arazzo_runtime::__private::serde::Deserialize
-        )]
+        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = "::arazzo_runtime::__private::serde")]
         pub struct Inputs {}
         /// Outputs of the workflow.
@@ -582,95 +490,55 @@ pub mod tickets_from_museum_api {
             pub step_full_body: types::BuyMuseumTicketsResponse,
         }
 
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[allow(clippy::enum_variant_names, dead_code)]
-        enum Step {
-            BuyTickets,
-        }
-
         /// This workflow demonstrates how to buy tickets for the museum.
         pub async fn get_museum_tickets(
-            client: &::arazzo_runtime::Client,
+            client: &Client,
             inputs: Inputs,
-        ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        ) -> Result<Outputs, Error> {
             run_in(client.run("get-museum-tickets"), inputs).await
         }
 
         /// Runs the workflow inside `run`, the run of a workflow that runs this one: they
         /// share its step budget.
-        #[allow(
-            clippy::too_many_lines,
-            clippy::needless_continue,
-            clippy::never_loop,
-            clippy::regex_creation_in_loops,
-            clippy::type_complexity,
-            clippy::nonminimal_bool,
-            unused_mut,
-            unused_variables,
-            unreachable_code,
-            unused_doc_comments,
-            unused_assignments
-        )]
         pub(crate) async fn run_in(
-            mut run: ::arazzo_runtime::Run,
-            inputs: Inputs,
-        ) -> Result<Outputs, ::arazzo_runtime::Error> {
+            mut run: rt::Run,
+            _inputs: Inputs,
+        ) -> Result<Outputs, Error> {
             run.default_base_url(
                 "museum-api",
                 "https://redocly.com/_mock/demo/openapi/museum-api/",
             );
-            let mut buy_tickets_ticket_id: Option<String> = None;
-            let mut buy_tickets_full_body: Option<types::BuyMuseumTicketsResponse> = None;
-            let mut step = Step::BuyTickets;
-            loop {
-                match step {
-                    // Step `buy-tickets`: Buy museum tickets resolving request details with buyMuseumTickets operationId from museum-api.yaml description.
-                    Step::BuyTickets => {
-                        let path = "/tickets".to_string();
-                        let request = run
-                            .request(
-                                "buy-tickets",
-                                "buyMuseumTickets",
-                                "museum-api",
-                                ::arazzo_runtime::Method::POST,
-                                &path,
-                            )
-                            .header("Authorization", "Basic Og==")
-                            .json(
-                                &::arazzo_runtime::__private::serde_json::json!(
-                                    { "ticketType" : ("general"), "ticketDate" : ("2023-09-07"),
-                                    "email" : ("todd@example.com") }
-                                ),
-                            );
-                        let response = run.send(request).await?;
-                        let body: Result<
-                            types::BuyMuseumTicketsResponse,
-                            ::arazzo_runtime::Error,
-                        > = response.json();
-                        let failed = ::arazzo_runtime::__private::unmet(
-                            &[(response.status() == 201u16, "$statusCode == 201")],
-                        );
-                        buy_tickets_ticket_id = body
-                            .as_ref()
-                            .ok()
-                            .map(|v| &v.ticket_id)
-                            .cloned();
-                        buy_tickets_full_body = body.as_ref().ok().cloned();
-                        if failed.is_empty() {
-                            let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                            break;
-                        } else {
-                            return Err(run.failed_decoding(&response, &failed, body));
-                        }
-                    }
-                }
-            }
+            let buy_tickets = buy_tickets(&mut run).await?;
             Ok(Outputs {
-                ticket_id: buy_tickets_ticket_id
-                    .ok_or_else(|| run.output_missing("ticketId"))?,
-                step_full_body: buy_tickets_full_body
-                    .ok_or_else(|| run.output_missing("stepFullBody"))?,
+                ticket_id: buy_tickets.ticket_id.clone(),
+                step_full_body: buy_tickets.clone(),
             })
+        }
+
+        /// Step `buy-tickets`: Buy museum tickets resolving request details with buyMuseumTickets operationId from museum-api.yaml description.
+        async fn buy_tickets(
+            run: &mut rt::Run,
+        ) -> Result<types::BuyMuseumTicketsResponse, Error> {
+            const STEP: rt::StepInfo = rt::StepInfo::new(
+                "buy-tickets",
+                "buyMuseumTickets",
+                "museum-api",
+            );
+            let payload = rt::serde_json::json!(
+                { "ticketType" : "general", "ticketDate" : "2023-09-07", "email" :
+                "todd@example.com" }
+            );
+            let request = run
+                .step(STEP, rt::Method::POST, "/tickets")
+                .header("Authorization", "Basic Og==")
+                .json(&payload);
+            let response = run.send(request).await?;
+            let body = response.json::<types::BuyMuseumTicketsResponse>();
+            let failed = rt::unmet(&[(response.status() == 201, "$statusCode == 201")]);
+            if !failed.is_empty() {
+                return Err(run.failed_decoding(&response, &failed, body));
+            }
+            body
         }
     }
 

@@ -95,16 +95,10 @@ pub mod types {
 /// This workflow demonstrates how to buy tickets for the museum.
 #[allow(clippy::module_inception)]
 pub mod get_museum_tickets {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
@@ -116,87 +110,47 @@ pub mod get_museum_tickets {
         pub step_full_body: types::BuyMuseumTicketsResponse,
     }
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        BuyTickets,
-    }
-
     /// This workflow demonstrates how to buy tickets for the museum.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn get_museum_tickets(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        client: &Client,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("get-museum-tickets");
         run.default_base_url(
             "museum-api",
             "https://redocly.com/_mock/demo/openapi/museum-api/",
         );
-        let mut buy_tickets_ticket_id: Option<String> = None;
-        let mut buy_tickets_full_body: Option<types::BuyMuseumTicketsResponse> = None;
-        let mut step = Step::BuyTickets;
-        loop {
-            match step {
-                // Step `buy-tickets`: Buy museum tickets resolving request details with buyMuseumTickets operationId from museum-api.yaml description.
-                Step::BuyTickets => {
-                    let path = "/tickets".to_string();
-                    let request = run
-                        .request(
-                            "buy-tickets",
-                            "buyMuseumTickets",
-                            "museum-api",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .header("Authorization", "Basic Og==")
-                        .json(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "ticketType" : ("general"), "ticketDate" : ("2023-09-07"),
-                                "email" : ("todd@example.com") }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        types::BuyMuseumTicketsResponse,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 201u16, "$statusCode == 201")],
-                    );
-                    buy_tickets_ticket_id = body
-                        .as_ref()
-                        .ok()
-                        .map(|v| &v.ticket_id)
-                        .cloned();
-                    buy_tickets_full_body = body.as_ref().ok().cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        break;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-            }
-        }
+        let buy_tickets = buy_tickets(&mut run).await?;
         Ok(Outputs {
-            ticket_id: buy_tickets_ticket_id
-                .ok_or_else(|| run.output_missing("ticketId"))?,
-            step_full_body: buy_tickets_full_body
-                .ok_or_else(|| run.output_missing("stepFullBody"))?,
+            ticket_id: buy_tickets.ticket_id.clone(),
+            step_full_body: buy_tickets.clone(),
         })
+    }
+
+    /// Step `buy-tickets`: Buy museum tickets resolving request details with buyMuseumTickets operationId from museum-api.yaml description.
+    async fn buy_tickets(
+        run: &mut rt::Run,
+    ) -> Result<types::BuyMuseumTicketsResponse, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "buy-tickets",
+            "buyMuseumTickets",
+            "museum-api",
+        );
+        let payload = rt::serde_json::json!(
+            { "ticketType" : "general", "ticketDate" : "2023-09-07", "email" :
+            "todd@example.com" }
+        );
+        let request = run
+            .step(STEP, rt::Method::POST, "/tickets")
+            .header("Authorization", "Basic Og==")
+            .json(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<types::BuyMuseumTicketsResponse>();
+        let failed = rt::unmet(&[(response.status() == 201, "$statusCode == 201")]);
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
     }
 }
 

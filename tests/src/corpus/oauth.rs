@@ -9,16 +9,9 @@ pub mod types {}
 /// This is how you can refresh an access token.
 #[allow(clippy::module_inception)]
 pub mod refresh_token_flow {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {
         /// The client id
@@ -36,18 +29,11 @@ pub mod refresh_token_flow {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {
         /// `$steps.do-the-refresh.outputs.access_token`
-        pub access_token: Option<::arazzo_runtime::__private::serde_json::Value>,
+        pub access_token: Option<rt::serde_json::Value>,
         /// `$steps.do-the-refresh.outputs.refresh_token`
-        pub refresh_token: Option<::arazzo_runtime::__private::serde_json::Value>,
+        pub refresh_token: Option<rt::serde_json::Value>,
         /// `$steps.do-the-refresh.outputs.expires_in`
-        pub expires_in: Option<::arazzo_runtime::__private::serde_json::Value>,
-    }
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        DoTheAuthFlow,
-        DoTheRefresh,
+        pub expires_in: Option<rt::serde_json::Value>,
     }
 
     /// Refresh an access token
@@ -58,36 +44,25 @@ pub mod refresh_token_flow {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
     pub async fn refresh_token_flow(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("refresh-token-flow");
         run.default_base_url("apim-auth", "https://auth.example.com");
-        let mut do_the_auth_flow_my_refresh_token: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut do_the_refresh_access_token: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut do_the_refresh_refresh_token: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut do_the_refresh_expires_in: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
+        let mut do_the_auth_flow_my_refresh_token: Option<rt::serde_json::Value> = None;
+        let mut do_the_refresh_access_token: Option<rt::serde_json::Value> = None;
+        let mut do_the_refresh_refresh_token: Option<rt::serde_json::Value> = None;
+        let mut do_the_refresh_expires_in: Option<rt::serde_json::Value> = None;
         let mut step = Step::DoTheAuthFlow;
         loop {
             match step {
-                // Step `do-the-auth-flow`: This is where you do the authorization code flow
                 Step::DoTheAuthFlow => {
                     let result = Box::pin(
                             super::authorization_code_flow::run_in(
@@ -96,7 +71,7 @@ pub mod refresh_token_flow {
                                     .call_inputs(
                                         "do-the-auth-flow",
                                         "authorization-code-flow",
-                                        &::arazzo_runtime::__private::serde_json::json!(
+                                        &rt::serde_json::json!(
                                             { "client_id" : (inputs.my_client_id.as_ref()),
                                             "redirect_uri" : (inputs.my_redirect_uri.as_ref()),
                                             "client_secret" : (inputs.my_client_secret.as_ref()) }
@@ -121,42 +96,32 @@ pub mod refresh_token_flow {
                         );
                     }
                 }
-                // Step `do-the-refresh`: This is where you do the refresh
                 Step::DoTheRefresh => {
-                    let path = "/oauth/token".to_string();
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "do-the-refresh",
+                        "get-token",
+                        "apim-auth",
+                    );
+                    let refresh_token = do_the_auth_flow_my_refresh_token.as_ref();
+                    let payload = rt::serde_json::json!(
+                        { "grant_type" : "refresh_token", "refresh_token" : refresh_token
+                        }
+                    );
                     let request = run
-                        .request(
-                            "do-the-refresh",
-                            "get-token",
-                            "apim-auth",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .form(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "grant_type" : ("refresh_token"), "refresh_token" :
-                                (do_the_auth_flow_my_refresh_token.as_ref()) }
-                            ),
-                        );
+                        .step(STEP, rt::Method::POST, "/oauth/token")
+                        .form(&payload);
                     let response = run.send(request).await?;
-                    let body: Result<
-                        ::arazzo_runtime::__private::serde_json::Value,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
+                    let body = response.json::<rt::serde_json::Value>();
+                    let failed = rt::unmet(
                         &[
-                            (response.status() == 200u16, "$statusCode == 200"),
+                            (response.status() == 200, "$statusCode == 200"),
                             (
                                 {
-                                    static QUERY: ::std::sync::OnceLock<
-                                        ::arazzo_runtime::__private::JsonPath,
-                                    > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::filter_matches(
+                                    static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
+                                    rt::json::filter_matches(
                                         QUERY
                                             .get_or_init(|| {
-                                                ::arazzo_runtime::__private::JsonPath::parse(
-                                                        "$[?@.access_token != null]",
-                                                    )
+                                                rt::JsonPath::parse("$[?@.access_token != null]")
                                                     .expect("checked at build time")
                                             }),
                                         response.json_value().as_ref(),
@@ -182,7 +147,7 @@ pub mod refresh_token_flow {
                         .and_then(|v| v.pointer("/expires_in"))
                         .cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
+                        body?;
                         break;
                     } else {
                         return Err(run.failed_decoding(&response, &failed, body));
@@ -196,6 +161,16 @@ pub mod refresh_token_flow {
             expires_in: do_the_refresh_expires_in,
         })
     }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `do-the-auth-flow`: This is where you do the authorization code flow
+        DoTheAuthFlow,
+        /// Step `do-the-refresh`: This is where you do the refresh
+        DoTheRefresh,
+    }
 }
 
 pub use refresh_token_flow::refresh_token_flow;
@@ -205,16 +180,9 @@ pub use refresh_token_flow::refresh_token_flow;
 /// This is how you can get an access token using client credentials.
 #[allow(clippy::module_inception)]
 pub mod client_credentials_flow {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {
         /// The client id
@@ -229,106 +197,68 @@ pub mod client_credentials_flow {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {
         /// `$steps.get-client-creds-token.outputs.access_token`
-        pub access_token: Option<::arazzo_runtime::__private::serde_json::Value>,
-    }
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        GetClientCredsToken,
+        pub access_token: Option<rt::serde_json::Value>,
     }
 
     /// Get an access token using client credentials
     ///
     /// This is how you can get an access token using client credentials.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn client_credentials_flow(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("client-credentials-flow");
         run.default_base_url("apim-auth", "https://auth.example.com");
-        let mut get_client_creds_token_access_token: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut step = Step::GetClientCredsToken;
-        loop {
-            match step {
-                // Step `get-client-creds-token`: This is where you get the token
-                Step::GetClientCredsToken => {
-                    let path = "/oauth/token".to_string();
-                    let request = run
-                        .request(
-                            "get-client-creds-token",
-                            "get-token",
-                            "apim-auth",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .form(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "client_id" : (inputs.client_id.as_ref()), "client_secret"
-                                : (inputs.client_secret.as_ref()), "grant_type" :
-                                ("client_credentials") }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        ::arazzo_runtime::__private::serde_json::Value,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[
-                            (response.status() == 200u16, "$statusCode == 200"),
-                            (
-                                {
-                                    static QUERY: ::std::sync::OnceLock<
-                                        ::arazzo_runtime::__private::JsonPath,
-                                    > = ::std::sync::OnceLock::new();
-                                    ::arazzo_runtime::__private::json::filter_matches(
-                                        QUERY
-                                            .get_or_init(|| {
-                                                ::arazzo_runtime::__private::JsonPath::parse(
-                                                        "$[?@.access_token != null]",
-                                                    )
-                                                    .expect("checked at build time")
-                                            }),
-                                        response.json_value().as_ref(),
-                                    )
-                                },
-                                "$[?@.access_token != null]",
-                            ),
-                        ],
-                    );
-                    get_client_creds_token_access_token = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.pointer("/access_token"))
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        break;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-            }
-        }
+        let get_client_creds_token = get_client_creds_token(&mut run, &inputs).await?;
         Ok(Outputs {
-            access_token: get_client_creds_token_access_token,
+            access_token: Some(&get_client_creds_token)
+                .and_then(|v| v.pointer("/access_token"))
+                .cloned(),
         })
+    }
+
+    /// Step `get-client-creds-token`: This is where you get the token
+    async fn get_client_creds_token(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+    ) -> Result<rt::serde_json::Value, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "get-client-creds-token",
+            "get-token",
+            "apim-auth",
+        );
+        let client_id = inputs.client_id.as_ref();
+        let client_secret = inputs.client_secret.as_ref();
+        let payload = rt::serde_json::json!(
+            { "client_id" : client_id, "client_secret" : client_secret, "grant_type" :
+            "client_credentials" }
+        );
+        let request = run.step(STEP, rt::Method::POST, "/oauth/token").form(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<rt::serde_json::Value>();
+        let failed = rt::unmet(
+            &[
+                (response.status() == 200, "$statusCode == 200"),
+                (
+                    {
+                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
+                        rt::json::filter_matches(
+                            QUERY
+                                .get_or_init(|| {
+                                    rt::JsonPath::parse("$[?@.access_token != null]")
+                                        .expect("checked at build time")
+                                }),
+                            response.json_value().as_ref(),
+                        )
+                    },
+                    "$[?@.access_token != null]",
+                ),
+            ],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
     }
 }
 
@@ -339,16 +269,9 @@ pub use client_credentials_flow::client_credentials_flow;
 /// This is how you can get an access token using an authorization code.
 #[allow(clippy::module_inception)]
 pub mod authorization_code_flow {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {
         /// The client id
@@ -366,178 +289,123 @@ pub mod authorization_code_flow {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {
         /// `$steps.get-access-token.outputs.access_token`
-        pub access_token: Option<::arazzo_runtime::__private::serde_json::Value>,
+        pub access_token: Option<rt::serde_json::Value>,
         /// `$steps.get-access-token.outputs.refresh_token`
-        pub refresh_token: Option<::arazzo_runtime::__private::serde_json::Value>,
+        pub refresh_token: Option<rt::serde_json::Value>,
         /// `$steps.get-access-token.outputs.expires_in`
-        pub expires_in: Option<::arazzo_runtime::__private::serde_json::Value>,
-    }
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        BrowserAuthorize,
-        GetAccessToken,
+        pub expires_in: Option<rt::serde_json::Value>,
     }
 
     /// Get an access token using an authorization code
     ///
     /// This is how you can get an access token using an authorization code.
     pub async fn authorization_code_flow(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         run_in(client.run("authorization-code-flow"), inputs).await
     }
 
     /// Runs the workflow inside `run`, the run of a workflow that runs this one: they
     /// share its step budget.
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub(crate) async fn run_in(
-        mut run: ::arazzo_runtime::Run,
+        mut run: rt::Run,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         run.default_base_url("apim-auth", "https://auth.example.com");
-        let mut browser_authorize_code: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut get_access_token_access_token: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut get_access_token_refresh_token: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut get_access_token_expires_in: Option<
-            ::arazzo_runtime::__private::serde_json::Value,
-        > = None;
-        let mut step = Step::BrowserAuthorize;
-        loop {
-            match step {
-                // Step `browser-authorize`: This URL is opened in the browser and redirects you back to the registered redirect URI with an authorization code.
-                Step::BrowserAuthorize => {
-                    let path = "/authorize".to_string();
-                    let request = run
-                        .request(
-                            "browser-authorize",
-                            "authorize",
-                            "apim-auth",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        )
-                        .query("client_id", inputs.client_id.as_ref())
-                        .query("redirect_uri", inputs.redirect_uri.as_ref())
-                        .query("response_type", "code")
-                        .query("scope", "read")
-                        .query("state", "12345");
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        ::arazzo_runtime::__private::serde_json::Value,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[
-                            (response.status() == 200u16, "$statusCode == 200"),
-                            (
-                                body
-                                    .as_ref()
-                                    .ok()
-                                    .and_then(|v| v.pointer("/access_token"))
-                                    .is_some_and(|v| !v.is_null()),
-                                "$response.body#/access_token != null",
-                            ),
-                        ],
-                    );
-                    browser_authorize_code = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.pointer("/code"))
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        step = Step::GetAccessToken;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-                // Step `get-access-token`: This is where you get the token
-                Step::GetAccessToken => {
-                    let path = "/oauth/token".to_string();
-                    let request = run
-                        .request(
-                            "get-access-token",
-                            "get-token",
-                            "apim-auth",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .form(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "grant_type" : ("authorization_code"), "code" :
-                                (browser_authorize_code.as_ref()), "redirect_uri" : (inputs
-                                .redirect_uri.as_ref()), "client_id" : (inputs.client_id
-                                .as_ref()), "client_secret" : (inputs.client_secret
-                                .as_ref()) }
-                            ),
-                        );
-                    let response = run.send(request).await?;
-                    let body: Result<
-                        ::arazzo_runtime::__private::serde_json::Value,
-                        ::arazzo_runtime::Error,
-                    > = response.json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[
-                            (response.status() == 200u16, "$statusCode == 200"),
-                            (
-                                body
-                                    .as_ref()
-                                    .ok()
-                                    .and_then(|v| v.pointer("/access_token"))
-                                    .is_some_and(|v| !v.is_null()),
-                                "$response.body#/access_token != null",
-                            ),
-                        ],
-                    );
-                    get_access_token_access_token = body
+        let browser_authorize = browser_authorize(&mut run, &inputs).await?;
+        let get_access_token = get_access_token(&mut run, &inputs, &browser_authorize)
+            .await?;
+        Ok(Outputs {
+            access_token: Some(&get_access_token)
+                .and_then(|v| v.pointer("/access_token"))
+                .cloned(),
+            refresh_token: Some(&get_access_token)
+                .and_then(|v| v.pointer("/refresh_token"))
+                .cloned(),
+            expires_in: Some(&get_access_token)
+                .and_then(|v| v.pointer("/expires_in"))
+                .cloned(),
+        })
+    }
+
+    /// Step `browser-authorize`: This URL is opened in the browser and redirects you back to the registered redirect URI with an authorization code.
+    async fn browser_authorize(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+    ) -> Result<rt::serde_json::Value, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "browser-authorize",
+            "authorize",
+            "apim-auth",
+        );
+        let request = run
+            .step(STEP, rt::Method::GET, "/authorize")
+            .query("client_id", inputs.client_id.as_ref())
+            .query("redirect_uri", inputs.redirect_uri.as_ref())
+            .query("response_type", "code")
+            .query("scope", "read")
+            .query("state", "12345");
+        let response = run.send(request).await?;
+        let body = response.json::<rt::serde_json::Value>();
+        let failed = rt::unmet(
+            &[
+                (response.status() == 200, "$statusCode == 200"),
+                (
+                    body
                         .as_ref()
                         .ok()
                         .and_then(|v| v.pointer("/access_token"))
-                        .cloned();
-                    get_access_token_refresh_token = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.pointer("/refresh_token"))
-                        .cloned();
-                    get_access_token_expires_in = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.pointer("/expires_in"))
-                        .cloned();
-                    if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                        break;
-                    } else {
-                        return Err(run.failed_decoding(&response, &failed, body));
-                    }
-                }
-            }
+                        .is_some_and(|v| !v.is_null()),
+                    "$response.body#/access_token != null",
+                ),
+            ],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
         }
-        Ok(Outputs {
-            access_token: get_access_token_access_token,
-            refresh_token: get_access_token_refresh_token,
-            expires_in: get_access_token_expires_in,
-        })
+        body
+    }
+
+    /// Step `get-access-token`: This is where you get the token
+    async fn get_access_token(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+        browser_authorize: &rt::serde_json::Value,
+    ) -> Result<rt::serde_json::Value, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "get-access-token",
+            "get-token",
+            "apim-auth",
+        );
+        let code = Some(&browser_authorize).and_then(|v| v.pointer("/code"));
+        let redirect_uri = inputs.redirect_uri.as_ref();
+        let client_id = inputs.client_id.as_ref();
+        let client_secret = inputs.client_secret.as_ref();
+        let payload = rt::serde_json::json!(
+            { "grant_type" : "authorization_code", "code" : code, "redirect_uri" :
+            redirect_uri, "client_id" : client_id, "client_secret" : client_secret }
+        );
+        let request = run.step(STEP, rt::Method::POST, "/oauth/token").form(&payload);
+        let response = run.send(request).await?;
+        let body = response.json::<rt::serde_json::Value>();
+        let failed = rt::unmet(
+            &[
+                (response.status() == 200, "$statusCode == 200"),
+                (
+                    body
+                        .as_ref()
+                        .ok()
+                        .and_then(|v| v.pointer("/access_token"))
+                        .is_some_and(|v| !v.is_null()),
+                    "$response.body#/access_token != null",
+                ),
+            ],
+        );
+        if !failed.is_empty() {
+            return Err(run.failed_decoding(&response, &failed, body));
+        }
+        body
     }
 }
 

@@ -225,107 +225,79 @@ pub mod types {
 /// This workflow demonstrates how to list menu items and register an OAuth2 client in the cafe API.
 #[allow(clippy::module_inception)]
 pub mod client_registration {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        ListMenuItems,
-        CreateClient,
-    }
-
     /// This workflow demonstrates how to list menu items and register an OAuth2 client in the cafe API.
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
     pub async fn client_registration(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        client: &Client,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("client-registration");
         run.default_base_url("cafe-api", "https://api.cafe.redocly.com");
         let mut list_menu_items_menu_items: Option<types::MenuItemList> = None;
-        let mut retries_list_menu_items_step_on_failure_action_retry: u32 = 0;
         let mut step = Step::ListMenuItems;
         loop {
             match step {
-                // Step `list-menu-items`
                 Step::ListMenuItems => {
-                    let path = "/menu".to_string();
-                    let request = run
-                        .request(
-                            "list-menu-items",
-                            "listMenuItems",
-                            "cafe-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "list-menu-items",
+                        "listMenuItems",
+                        "cafe-api",
+                    );
+                    let request = run.step(STEP, rt::Method::GET, "/menu");
                     let response = run.send(request).await?;
-                    let body: Result<types::MenuItemList, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 201u16, "$statusCode == 201")],
+                    let body = response.json::<types::MenuItemList>();
+                    let failed = rt::unmet(
+                        &[(response.status() == 201, "$statusCode == 201")],
                     );
                     list_menu_items_menu_items = body.as_ref().ok().cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
+                        body?;
                         step = Step::CreateClient;
                     } else {
-                        // step-onFailure-action-end: end when $statusCode == 200
-                        if response.status() == 200u16 {
+                        if response.status() == 200 {
                             break;
                         }
-                        // step-onFailure-action-goto: goto step `create-client`
                         {
                             step = Step::CreateClient;
                             continue;
                         }
                     }
                 }
-                // Step `create-client`
                 Step::CreateClient => {
-                    let path = "/oauth2/register".to_string();
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "create-client",
+                        "registerOAuth2Client",
+                        "cafe-api",
+                    );
+                    let payload = rt::serde_json::json!(
+                        { "name" : "respect-e2e-client", "grantTypes" :
+                        rt::serde_json::json!(["client_credentials"]) }
+                    );
                     let request = run
-                        .request(
-                            "create-client",
-                            "registerOAuth2Client",
-                            "cafe-api",
-                            ::arazzo_runtime::Method::POST,
-                            &path,
-                        )
-                        .json(
-                            &::arazzo_runtime::__private::serde_json::json!(
-                                { "name" : ("respect-e2e-client"), "grantTypes" :
-                                ::arazzo_runtime::__private::serde_json::json!([("client_credentials")])
-                                }
-                            ),
-                        );
+                        .step(STEP, rt::Method::POST, "/oauth2/register")
+                        .json(&payload);
                     let response = run.send(request).await?;
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 201u16, "$statusCode == 201")],
+                    let failed = rt::unmet(
+                        &[(response.status() == 201, "$statusCode == 201")],
                     );
                     if failed.is_empty() {
                         break;
@@ -336,6 +308,20 @@ pub mod client_registration {
             }
         }
         Ok(Outputs {})
+    }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `list-menu-items`.
+        ///
+        /// On failure:
+        /// - `step-onFailure-action-end`: end, when `$statusCode == 200`
+        /// - `step-onFailure-action-goto`: goto step `create-client`
+        ListMenuItems,
+        /// Step `create-client`.
+        CreateClient,
     }
 }
 
@@ -343,73 +329,38 @@ pub use client_registration::client_registration;
 
 #[allow(clippy::module_inception)]
 pub mod get_menu_items {
-    #[allow(unused_imports)]
-    use super::types;
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        GetMenuItems,
-    }
-
-    #[allow(
-        clippy::too_many_lines,
-        clippy::needless_continue,
-        clippy::never_loop,
-        clippy::regex_creation_in_loops,
-        clippy::type_complexity,
-        clippy::nonminimal_bool,
-        unused_mut,
-        unused_variables,
-        unreachable_code,
-        unused_doc_comments,
-        unused_assignments
-    )]
     pub async fn get_menu_items(
-        client: &::arazzo_runtime::Client,
-        inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        client: &Client,
+        _inputs: Inputs,
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("get-menu-items");
         run.default_base_url("cafe-api", "https://api.cafe.redocly.com");
-        let mut step = Step::GetMenuItems;
-        loop {
-            match step {
-                // Step `get-menu-items`
-                Step::GetMenuItems => {
-                    let path = "/menu".to_string();
-                    let request = run
-                        .request(
-                            "get-menu-items",
-                            "listMenuItems",
-                            "cafe-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
-                    let response = run.send(request).await?;
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 200u16, "$statusCode == 200")],
-                    );
-                    if failed.is_empty() {
-                        break;
-                    } else {
-                        return Err(run.failed(&response, &failed));
-                    }
-                }
-            }
-        }
+        get_menu_items_2(&mut run).await?;
         Ok(Outputs {})
+    }
+
+    /// Step `get-menu-items`.
+    async fn get_menu_items_2(run: &mut rt::Run) -> Result<(), Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new(
+            "get-menu-items",
+            "listMenuItems",
+            "cafe-api",
+        );
+        let request = run.step(STEP, rt::Method::GET, "/menu");
+        let response = run.send(request).await?;
+        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+        if !failed.is_empty() {
+            return Err(run.failed(&response, &failed));
+        }
+        Ok(())
     }
 }
 

@@ -57,84 +57,63 @@ pub mod types {
 /// This workflow demonstrates how to list the cafe menu items.
 #[allow(clippy::module_inception)]
 pub mod get_menu_items {
-    #[allow(unused_imports)]
+    use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
     /// Inputs of the workflow.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::arazzo_runtime::__private::serde::Serialize,
-        ::arazzo_runtime::__private::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
     pub struct Inputs {}
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[allow(clippy::enum_variant_names, dead_code)]
-    enum Step {
-        GetMenuItems,
-        GetMenuItems2,
-    }
-
     /// This workflow demonstrates how to list the cafe menu items.
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::type_complexity,
         clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,
-        unused_doc_comments,
         unused_assignments
     )]
     pub async fn get_menu_items(
-        client: &::arazzo_runtime::Client,
+        client: &Client,
         inputs: Inputs,
-    ) -> Result<Outputs, ::arazzo_runtime::Error> {
+    ) -> Result<Outputs, Error> {
         let mut run = client.run("get-menu-items");
         run.default_base_url("cafe-api", "https://api.cafe.redocly.com");
         let mut get_menu_items_menu_items: Option<types::MenuItemList> = None;
         let mut get_menu_items_2_menu_items: Option<types::MenuItemList> = None;
-        let mut retries_get_menu_items_repeated_failure_action_1: u32 = 0;
-        let mut retries_get_menu_items_2_repeated_failure_action_1: u32 = 0;
-        let mut retries_get_menu_items_2_not_executed_retry: u32 = 0;
-        let mut retries_get_menu_items_2_step_on_failure_action: u32 = 0;
+        let mut repeated_failure_action_1_retries: u32 = 0;
+        let mut repeated_failure_action_1_retries_2: u32 = 0;
+        let mut not_executed_retry_retries: u32 = 0;
+        let mut step_on_failure_action_retries: u32 = 0;
         let mut step = Step::GetMenuItems;
         loop {
             match step {
-                // Step `get-menu-items`: List menu items by resolving request details with listMenuItems operationId from Cafe API description.
                 Step::GetMenuItems => {
-                    let path = "/menu".to_string();
-                    let request = run
-                        .request(
-                            "get-menu-items",
-                            "listMenuItems",
-                            "cafe-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "get-menu-items",
+                        "listMenuItems",
+                        "cafe-api",
+                    );
+                    let request = run.step(STEP, rt::Method::GET, "/menu");
                     let response = run.send(request).await?;
-                    let body: Result<types::MenuItemList, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 201u16, "$statusCode == 201")],
+                    let body = response.json::<types::MenuItemList>();
+                    let failed = rt::unmet(
+                        &[(response.status() == 201, "$statusCode == 201")],
                     );
                     get_menu_items_menu_items = body.as_ref().ok().cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
+                        body?;
                         step = Step::GetMenuItems2;
                     } else {
                         let mut exhausted: Option<(&'static str, u32)> = None;
-                        // repeated-failure-action-1: retry after running the workflow after 0 s, at most 1 times when $statusCode == 200
-                        if response.status() == 200u16 {
-                            if retries_get_menu_items_repeated_failure_action_1 < 1u32 {
-                                retries_get_menu_items_repeated_failure_action_1 += 1;
+                        if response.status() == 200 {
+                            if repeated_failure_action_1_retries < 1u32 {
+                                repeated_failure_action_1_retries += 1;
                                 Box::pin(
                                         super::menu_from_cafe_api::search_menu_items::run_in(
                                             run.call("get-menu-items", "search-menu-items")?,
@@ -158,8 +137,7 @@ pub mod get_menu_items {
                             }
                             exhausted = Some(("repeated-failure-action-1", 1u32));
                         }
-                        // repeated-failure-action-2: goto workflow `$sourceDescriptions.menu-from-cafe-api.search-menu-items`, then end when $statusCode == 200
-                        if response.status() == 200u16 {
+                        if response.status() == 200 {
                             Box::pin(
                                     super::menu_from_cafe_api::search_menu_items::run_in(
                                         run.call("get-menu-items", "search-menu-items")?,
@@ -182,33 +160,27 @@ pub mod get_menu_items {
                         return Err(run.failed_decoding(&response, &failed, body));
                     }
                 }
-                // Step `get-menu-items-2`: List menu items by resolving request details with listMenuItems operationId from Cafe API description.
                 Step::GetMenuItems2 => {
-                    let path = "/menu".to_string();
-                    let request = run
-                        .request(
-                            "get-menu-items-2",
-                            "listMenuItems",
-                            "cafe-api",
-                            ::arazzo_runtime::Method::GET,
-                            &path,
-                        );
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "get-menu-items-2",
+                        "listMenuItems",
+                        "cafe-api",
+                    );
+                    let request = run.step(STEP, rt::Method::GET, "/menu");
                     let response = run.send(request).await?;
-                    let body: Result<types::MenuItemList, ::arazzo_runtime::Error> = response
-                        .json();
-                    let failed = ::arazzo_runtime::__private::unmet(
-                        &[(response.status() == 201u16, "$statusCode == 201")],
+                    let body = response.json::<types::MenuItemList>();
+                    let failed = rt::unmet(
+                        &[(response.status() == 201, "$statusCode == 201")],
                     );
                     get_menu_items_2_menu_items = body.as_ref().ok().cloned();
                     if failed.is_empty() {
-                        let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
+                        body?;
                         break;
                     } else {
                         let mut exhausted: Option<(&'static str, u32)> = None;
-                        // not-executed-retry: retry after 0 s, at most 1 times when $statusCode == 999
-                        if response.status() == 999u16 {
-                            if retries_get_menu_items_2_not_executed_retry < 1u32 {
-                                retries_get_menu_items_2_not_executed_retry += 1;
+                        if response.status() == 999 {
+                            if not_executed_retry_retries < 1u32 {
+                                not_executed_retry_retries += 1;
                                 run.retry_after(
                                         &response,
                                         "get-menu-items-2",
@@ -220,10 +192,9 @@ pub mod get_menu_items {
                             }
                             exhausted = Some(("not-executed-retry", 1u32));
                         }
-                        // step-onFailure-action: retry after 0 s, at most 1 times when $statusCode == 200
-                        if response.status() == 200u16 {
-                            if retries_get_menu_items_2_step_on_failure_action < 1u32 {
-                                retries_get_menu_items_2_step_on_failure_action += 1;
+                        if response.status() == 200 {
+                            if step_on_failure_action_retries < 1u32 {
+                                step_on_failure_action_retries += 1;
                                 run.retry_after(
                                         &response,
                                         "get-menu-items-2",
@@ -235,11 +206,9 @@ pub mod get_menu_items {
                             }
                             exhausted = Some(("step-onFailure-action", 1u32));
                         }
-                        // repeated-failure-action-1: retry after running the workflow after 0 s, at most 1 times when $statusCode == 200
-                        if response.status() == 200u16 {
-                            if retries_get_menu_items_2_repeated_failure_action_1 < 1u32
-                            {
-                                retries_get_menu_items_2_repeated_failure_action_1 += 1;
+                        if response.status() == 200 {
+                            if repeated_failure_action_1_retries_2 < 1u32 {
+                                repeated_failure_action_1_retries_2 += 1;
                                 Box::pin(
                                         super::menu_from_cafe_api::search_menu_items::run_in(
                                             run.call("get-menu-items-2", "search-menu-items")?,
@@ -263,8 +232,7 @@ pub mod get_menu_items {
                             }
                             exhausted = Some(("repeated-failure-action-1", 1u32));
                         }
-                        // repeated-failure-action-2: goto workflow `$sourceDescriptions.menu-from-cafe-api.search-menu-items`, then end when $statusCode == 200
-                        if response.status() == 200u16 {
+                        if response.status() == 200 {
                             Box::pin(
                                     super::menu_from_cafe_api::search_menu_items::run_in(
                                         run.call("get-menu-items-2", "search-menu-items")?,
@@ -291,27 +259,40 @@ pub mod get_menu_items {
         }
         Ok(Outputs {})
     }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `get-menu-items`: List menu items by resolving request details with listMenuItems operationId from Cafe API description.
+        ///
+        /// On failure:
+        /// - `repeated-failure-action-1`: retry after running `$sourceDescriptions.menu-from-cafe-api.search-menu-items` after 0 s, at most 1 times, when `$statusCode == 200`
+        /// - `repeated-failure-action-2`: goto workflow `$sourceDescriptions.menu-from-cafe-api.search-menu-items`, then end, when `$statusCode == 200`
+        GetMenuItems,
+        /// Step `get-menu-items-2`: List menu items by resolving request details with listMenuItems operationId from Cafe API description.
+        ///
+        /// On failure:
+        /// - `not-executed-retry`: retry after 0 s, at most 1 times, when `$statusCode == 999`
+        /// - `step-onFailure-action`: retry after 0 s, at most 1 times, when `$statusCode == 200`
+        /// - `repeated-failure-action-1`: retry after running `$sourceDescriptions.menu-from-cafe-api.search-menu-items` after 0 s, at most 1 times, when `$statusCode == 200`
+        /// - `repeated-failure-action-2`: goto workflow `$sourceDescriptions.menu-from-cafe-api.search-menu-items`, then end, when `$statusCode == 200`
+        GetMenuItems2,
+    }
 }
 
 pub use get_menu_items::get_menu_items;
 
 /// Workflows of the Arazzo source description `menu-from-cafe-api`.
 pub mod menu_from_cafe_api {
-    #[allow(unused_imports)]
     use super::types;
     /// This workflow demonstrates how to search menu items in the cafe menu.
     #[allow(clippy::module_inception)]
     pub mod search_menu_items {
-        #[allow(unused_imports)]
+        use ::arazzo_runtime::{Client, Error, __private as rt};
         use super::types;
         /// Inputs of the workflow.
-        #[derive(
-            Debug,
-            Clone,
-            PartialEq,
-            ::arazzo_runtime::__private::serde::Serialize,
-            ::arazzo_runtime::__private::serde::Deserialize
-        )]
+        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = "::arazzo_runtime::__private::serde")]
         pub struct Inputs {}
         /// Outputs of the workflow.
@@ -323,84 +304,45 @@ pub mod menu_from_cafe_api {
             pub step_full_body: types::MenuItemList,
         }
 
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[allow(clippy::enum_variant_names, dead_code)]
-        enum Step {
-            SearchMenu,
-        }
-
         /// This workflow demonstrates how to search menu items in the cafe menu.
         pub async fn search_menu_items(
-            client: &::arazzo_runtime::Client,
+            client: &Client,
             inputs: Inputs,
-        ) -> Result<Outputs, ::arazzo_runtime::Error> {
+        ) -> Result<Outputs, Error> {
             run_in(client.run("search-menu-items"), inputs).await
         }
 
         /// Runs the workflow inside `run`, the run of a workflow that runs this one: they
         /// share its step budget.
-        #[allow(
-            clippy::too_many_lines,
-            clippy::needless_continue,
-            clippy::never_loop,
-            clippy::regex_creation_in_loops,
-            clippy::type_complexity,
-            clippy::nonminimal_bool,
-            unused_mut,
-            unused_variables,
-            unreachable_code,
-            unused_doc_comments,
-            unused_assignments
-        )]
         pub(crate) async fn run_in(
-            mut run: ::arazzo_runtime::Run,
-            inputs: Inputs,
-        ) -> Result<Outputs, ::arazzo_runtime::Error> {
+            mut run: rt::Run,
+            _inputs: Inputs,
+        ) -> Result<Outputs, Error> {
             run.default_base_url("cafe-api", "https://api.cafe.redocly.com");
-            let mut search_menu_total: Option<i64> = None;
-            let mut search_menu_full_body: Option<types::MenuItemList> = None;
-            let mut step = Step::SearchMenu;
-            loop {
-                match step {
-                    // Step `search-menu`: Search menu items resolving request details with listMenuItems operationId from Cafe API description.
-                    Step::SearchMenu => {
-                        let path = "/menu".to_string();
-                        let request = run
-                            .request(
-                                "search-menu",
-                                "listMenuItems",
-                                "cafe-api",
-                                ::arazzo_runtime::Method::GET,
-                                &path,
-                            )
-                            .query("search", "mermaid-treasure-latte");
-                        let response = run.send(request).await?;
-                        let body: Result<types::MenuItemList, ::arazzo_runtime::Error> = response
-                            .json();
-                        let failed = ::arazzo_runtime::__private::unmet(
-                            &[(response.status() == 200u16, "$statusCode == 200")],
-                        );
-                        search_menu_total = body
-                            .as_ref()
-                            .ok()
-                            .map(|v| &v.page)
-                            .map(|v| &v.total)
-                            .cloned();
-                        search_menu_full_body = body.as_ref().ok().cloned();
-                        if failed.is_empty() {
-                            let body: Result<_, ::arazzo_runtime::Error> = Ok(body?);
-                            break;
-                        } else {
-                            return Err(run.failed_decoding(&response, &failed, body));
-                        }
-                    }
-                }
-            }
+            let search_menu = search_menu(&mut run).await?;
             Ok(Outputs {
-                total: search_menu_total.ok_or_else(|| run.output_missing("total"))?,
-                step_full_body: search_menu_full_body
-                    .ok_or_else(|| run.output_missing("stepFullBody"))?,
+                total: search_menu.page.total,
+                step_full_body: search_menu.clone(),
             })
+        }
+
+        /// Step `search-menu`: Search menu items resolving request details with listMenuItems operationId from Cafe API description.
+        async fn search_menu(run: &mut rt::Run) -> Result<types::MenuItemList, Error> {
+            const STEP: rt::StepInfo = rt::StepInfo::new(
+                "search-menu",
+                "listMenuItems",
+                "cafe-api",
+            );
+            let request = run
+                .step(STEP, rt::Method::GET, "/menu")
+                .query("search", "mermaid-treasure-latte");
+            let response = run.send(request).await?;
+            let body = response.json::<types::MenuItemList>();
+            let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
+            if !failed.is_empty() {
+                return Err(run.failed_decoding(&response, &failed, body));
+            }
+            body
         }
     }
 

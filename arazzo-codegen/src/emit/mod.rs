@@ -1,0 +1,42 @@
+//! Emission: the planned workflows arranged into Rust items. Nothing here checks or reports;
+//! the plan has decided everything.
+
+mod flow;
+mod machine;
+mod step;
+mod workflow;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(crate) use crate::lower::mentions;
+use crate::plan::{DocPlan, Unit};
+
+/// The items of a generated file: the `types` module, then the root document's workflows and
+/// the modules of the documents whose workflows they run. `rt` names the runtime crate.
+pub fn document(unit: &Unit, rt: &TokenStream) -> TokenStream {
+    let types = unit.types.module();
+    let body = doc(unit, &unit.root, rt);
+    quote! { #types #body }
+}
+
+fn doc(unit: &Unit, d: &DocPlan, rt: &TokenStream) -> TokenStream {
+    let workflows = d.workflows.iter().map(|key| workflow::module(unit, &unit.workflows[key], rt));
+    let nested = d.nested.iter().map(|(m, name, items)| {
+        let about = format!(" Workflows of the Arazzo source description `{name}`.");
+        let inner = doc(unit, items, rt);
+        let uses_types = mentions(&inner, "types").then(|| {
+            quote!(
+                use super::types;
+            )
+        });
+        quote! {
+            #[doc = #about]
+            pub mod #m {
+                #uses_types
+                #inner
+            }
+        }
+    });
+    quote!(#(#workflows)* #(#nested)*)
+}

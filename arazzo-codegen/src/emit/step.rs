@@ -1,0 +1,60 @@
+//! What every step that sends a request does: build it, send it, read its body, check its
+//! criteria.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::mentions;
+use crate::plan::{Body, Check, Request, StepPlan};
+use crate::types::TypeSpace;
+
+/// Building and sending the request; binds `response` (`mut` when a stream is taken from it
+/// while the response is kept).
+pub fn send(s: &StepPlan, r: &Request, keeps_response: bool) -> TokenStream {
+    let (step, operation, source) = (&r.step, &r.operation, &r.source);
+    let (prelude, method, path, calls) = (&r.prelude, &r.method, &r.path, &r.calls);
+    let (mutable, send) = match s.body {
+        Body::Stream(_) if keeps_response => (quote!(mut), quote!(send_streaming)),
+        Body::Stream(_) => (TokenStream::new(), quote!(send_streaming)),
+        _ => (TokenStream::new(), quote!(send)),
+    };
+    quote! {
+        const STEP: rt::StepInfo = rt::StepInfo::new(#step, #operation, #source);
+        #(#prelude)*
+        let request = run.step(STEP, rt::Method::#method, #path) #(#calls)*;
+        let #mutable response = run.#send(request).await?;
+    }
+}
+
+/// `let body = ..;` when `used`: the decoded body as a `Result` (JSON), or the text.
+pub fn body(s: &StepPlan, types: &TypeSpace, text_result: bool) -> TokenStream {
+    match &s.body {
+        Body::Decoded { text: true, .. } if text_result => {
+            quote!(let body: Result<String, Error> = Ok(response.text());)
+        }
+        Body::Decoded { text: true, .. } => quote!(let body = response.text();),
+        Body::Decoded { ty, .. } => {
+            let t = types.tokens(ty);
+            quote!(let body = response.json::<#t>();)
+        }
+        _ => TokenStream::new(),
+    }
+}
+
+/// `let failed = ..;`: the texts of the criteria that do not hold (without criteria: the
+/// status is not 2xx).
+pub fn failed(criteria: &[Check]) -> TokenStream {
+    if criteria.is_empty() {
+        return quote!(let failed = rt::unmet(&[((200..300).contains(&response.status()), "status is 2xx")]););
+    }
+    let checks = criteria.iter().map(|c| {
+        let (t, text) = (&c.tokens, &c.text);
+        quote!((#t, #text))
+    });
+    quote!(let failed = rt::unmet(&[#(#checks),*]);)
+}
+
+/// Whether the criteria read the body.
+pub fn criteria_read_body(criteria: &[Check]) -> bool {
+    criteria.iter().any(|c| mentions(&c.tokens, "body"))
+}

@@ -1,0 +1,374 @@
+//! Planning one step: its target, request, body, criteria, actions and outputs, each lowered in
+//! the scope where the generated code evaluates it.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::workflow::{WorkflowPlan, call_tokens};
+use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, report};
+use crate::calls::{self, WfKey};
+use crate::diag::Diagnostics;
+use crate::expr::{self, Expr, Source};
+use crate::load::{Loaded, Resolved};
+use crate::lower::{Lowered, Scope};
+use crate::model::{Components, Document, ParamRef, Parameter, Step, Target as StepTarget, Workflow};
+use crate::names::Names;
+use crate::openapi::{self, Operation};
+use crate::report::{Reporter, child};
+use crate::resolve::{Resolution, resolve_target};
+use crate::types::{Ty, TypeSpace, ident};
+
+/// The names of a step's function and locals.
+pub struct StepNames {
+    /// Its function (flow) and the local holding its body.
+    pub name: syn::Ident,
+    /// The local holding its response (flow).
+    pub response: syn::Ident,
+}
+
+/// Plans the steps of one workflow, in order; later steps see the outputs of earlier ones.
+pub struct StepPlanner<'a> {
+    pub loaded: &'a Loaded,
+    pub doc_idx: usize,
+    pub doc: &'a Document,
+    pub w: &'a Workflow,
+    pub shape: Shape,
+    pub types: &'a mut TypeSpace,
+    pub rt: &'a TokenStream,
+    pub plans: &'a HashMap<WfKey, WorkflowPlan>,
+    pub inputs: &'a HashMap<String, Lowered>,
+    pub dependencies: &'a Bindings,
+    /// The outputs of the steps planned so far.
+    pub step_outputs: Bindings,
+    pub names: &'a [StepNames],
+    /// The workflow function's local names.
+    pub locals: RefCell<Names>,
+    /// Retry counters by (step, action pointer).
+    pub counters: RefCell<BTreeMap<(String, String), syn::Ident>>,
+    pub workflow_actions: RefCell<WorkflowActions>,
+    /// Machine: a local per step output.
+    pub output_locals: RefCell<Vec<(syn::Ident, Ty)>>,
+}
+
+impl StepPlanner<'_> {
+    fn scope<'s>(&'s self, response: Option<&'s TokenStream>, body: Option<(TokenStream, Ty)>) -> Scope<'s> {
+        Scope {
+            types: self.types,
+            rt: self.rt,
+            inputs: self.inputs,
+            step_outputs: &self.step_outputs,
+            called_outputs: None,
+            dependencies: self.dependencies,
+            body,
+            response,
+            request: None,
+            unsent: false,
+        }
+    }
+
+    /// The source description (name, file) whose base URL step `si` uses.
+    pub fn source_of(&self, si: usize) -> Option<(String, usize)> {
+        let s = &self.w.steps[si];
+        let Some(Resolution::Operation(op)) = self.resolution(s) else { return None };
+        // A qualified target names its source, which matters when two sources share a file.
+        let qualified = match &s.target {
+            Some((_, StepTarget::OperationId(id))) => id
+                .strip_prefix("$sourceDescriptions.")
+                .and_then(|r| r.split_once('.'))
+                .map(|(n, _)| n.to_string()),
+            Some((_, StepTarget::OperationPath(p))) => p
+                .strip_prefix("{$sourceDescriptions.")
+                .and_then(|r| r.split_once(".url}"))
+                .map(|(n, _)| n.to_string()),
+            _ => None,
+        };
+        let name = qualified.or_else(|| {
+            self.loaded
+                .sources
+                .iter()
+                .find(|((d, _), res)| *d == self.doc_idx && **res == Resolved::File(op.file))
+                .map(|((_, n), _)| n.clone())
+        });
+        Some((name.unwrap_or_default(), op.file))
+    }
+
+    fn resolution(&self, s: &Step) -> Option<Resolution> {
+        s.target.as_ref().and_then(|(_, t)| resolve_target(self.loaded, self.doc_idx, t).ok())
+    }
+
+    /// How the success body of an operation is read.
+    fn body(&mut self, s: &Step, op: &Operation) -> Body {
+        let media = openapi::success_response(self.loaded, op).map(|(_, m)| m).unwrap_or_default();
+        if let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
+            let hint = format!("{} response", op.id.as_deref().unwrap_or(&s.id));
+            let ty = match &m.schema {
+                Some((f, p)) => self.types.schema(self.loaded, *f, p, &hint),
+                None => Ty::Json,
+            };
+            let ct = &m.content_type;
+            if ct.contains("jsonl") || ct.contains("ndjson") || ct.contains("json-seq") {
+                return Body::Stream(ty);
+            }
+            return Body::Decoded { ty, text: false };
+        }
+        if media.iter().any(|m| m.content_type.starts_with("text/")) {
+            return Body::Decoded { ty: Ty::String, text: true };
+        }
+        Body::Decoded { ty: Ty::Json, text: false } // No JSON schema: untyped JSON.
+    }
+
+    /// Plans step `si`.
+    pub fn step(&mut self, si: usize, s: &Step, r: &mut Reporter) -> StepPlan {
+        let resolution = self.resolution(s);
+        let callee = match &s.target {
+            Some((_, StepTarget::WorkflowId(id))) => calls::callee(self.loaded, self.doc_idx, id),
+            _ => None,
+        };
+        let body = match &resolution {
+            Some(Resolution::Operation(op)) if callee.is_none() => self.body(s, op),
+            _ => Body::Unread,
+        };
+        let sent = effective_parameters(self.w, s, &self.doc.components);
+        let kind = match (&resolution, &callee) {
+            (_, Some(c)) => StepKind::Call(self.call(s, c, r)),
+            (Some(Resolution::Operation(op)), None) => {
+                let source = self.source_of(si).map(|(n, _)| n).unwrap_or_default();
+                StepKind::Request(self.request(s, op, &sent, source, r))
+            }
+            _ => {
+                self.unresolved(s, &resolution, r);
+                StepKind::Unresolved
+            }
+        };
+        let called = callee.as_ref().and_then(|c| self.plans.get(&c.key)).map(called_outputs);
+        if matches!(kind, StepKind::Unresolved) {
+            // A step whose target did not resolve has no response to check: what its
+            // criteria, actions and outputs would say is a knock-on of that error.
+            let mut knock_ons = Diagnostics::default();
+            let mut scratch = Reporter { file: r.file, tree: r.tree, diags: &mut knock_ons };
+            return self.evaluations(si, s, Target { kind, body, sent: &sent, called: None }, &mut scratch);
+        }
+        self.evaluations(si, s, Target { kind, body, sent: &sent, called: called.as_ref() }, r)
+    }
+
+    /// The criteria, actions and outputs of a step, each lowered where it is evaluated.
+    fn evaluations(&mut self, si: usize, s: &Step, t: Target, r: &mut Reporter) -> StepPlan {
+        let Target { kind, body, sent, called } = t;
+        let names = &self.names[si];
+        let local_response = quote!(response);
+        let flow_response = {
+            let id = &names.response;
+            quote!(#id)
+        };
+        // Criteria (and, in the machine, outputs and failure actions) see the body as decoded:
+        // `Result<T, Error>`; success actions see it decoded.
+        let attempt_body = match &body {
+            Body::Decoded { ty, text: true } if self.shape == Shape::Flow => {
+                Some((quote!(Some(&body)), ty.clone()))
+            }
+            Body::Decoded { ty, .. } => Some((quote!(body.as_ref().ok()), ty.clone())),
+            _ => None,
+        };
+        let is_request = matches!(kind, StepKind::Request(_));
+        let request = is_request.then_some(sent);
+        let mut attempt = self.scope(is_request.then_some(&local_response), attempt_body);
+        attempt.called_outputs = called;
+        attempt.request = request;
+        let criteria = self.checks(s, &attempt, r);
+        let on_failure =
+            if self.shape == Shape::Machine { self.actions(s, false, &attempt, r) } else { Vec::new() };
+
+        let (success_response, success_body) = match (self.shape, &body) {
+            (Shape::Flow, Body::Decoded { ty, .. }) => {
+                let n = &names.name;
+                (&flow_response, Some((quote!(Some(&#n)), ty.clone())))
+            }
+            (Shape::Flow, _) => (&flow_response, None),
+            (Shape::Machine, Body::Decoded { ty, .. }) => {
+                (&local_response, Some((quote!(Some(&body)), ty.clone())))
+            }
+            (Shape::Machine, _) => (&local_response, None),
+        };
+        let mut after = self.scope(is_request.then_some(success_response), success_body);
+        after.called_outputs = called;
+        after.request = request;
+        let on_success = self.actions(s, true, &after, r);
+        let (output_updates, found) = match self.shape {
+            Shape::Flow => (Vec::new(), self.flow_outputs(si, s, &after, &body, r)),
+            Shape::Machine => self.machine_outputs(s, &attempt, &body, r),
+        };
+        self.step_outputs.extend(found);
+        StepPlan {
+            id: s.id.clone(),
+            about: s.description.clone(),
+            name: names.name.clone(),
+            response: names.response.clone(),
+            kind,
+            criteria,
+            on_success,
+            on_failure,
+            body,
+            output_updates,
+        }
+    }
+
+    /// Flow: a step's outputs are read from its body and response where they are used.
+    fn flow_outputs(&self, si: usize, s: &Step, scope: &Scope, body: &Body, r: &mut Reporter) -> Bindings {
+        let mut found = Bindings::new();
+        for (name, ptr, text) in &s.outputs {
+            let Ok(parsed) = expr::parse_expression(text) else { continue };
+            let value = match (&parsed.value, body) {
+                (Expr::Response(Source::Body(p)), Body::Stream(ty)) if p.is_empty() => {
+                    let n = &self.names[si].name;
+                    Ok(Lowered::new(quote!(Some(&#n)), Ty::Stream(Box::new(ty.clone())), false))
+                }
+                (e, _) => scope.value(e),
+            };
+            match value {
+                Ok(l) => {
+                    found.insert((s.id.clone(), name.clone()), l);
+                }
+                Err(e) => report(r, ptr, &e),
+            }
+        }
+        found
+    }
+
+    /// Machine: each output is a local, set after every attempt.
+    fn machine_outputs(
+        &self,
+        s: &Step,
+        scope: &Scope,
+        body: &Body,
+        r: &mut Reporter,
+    ) -> (Vec<TokenStream>, Bindings) {
+        let mut updates = Vec::new();
+        let mut found = Bindings::new();
+        for (name, ptr, text) in &s.outputs {
+            let local = ident(&self.locals.borrow_mut().snake(&format!("{} {name}", s.id)));
+            let parsed = expr::parse_expression(text).ok().map(|p| p.value);
+            let (update, ty, optional) = match (&parsed, body) {
+                (Some(Expr::Response(Source::Body(p))), Body::Stream(ty)) if p.is_empty() => {
+                    (quote!(#local = Some(response.take_jsonl());), Ty::Stream(Box::new(ty.clone())), false)
+                }
+                (Some(e), _) => match scope.value(e) {
+                    Ok(l) => {
+                        let t = l.owned();
+                        (quote!(#local = #t;), l.ty, l.optional)
+                    }
+                    Err(e) => {
+                        report(r, ptr, &e);
+                        (TokenStream::new(), Ty::Json, true)
+                    }
+                },
+                (None, _) => (TokenStream::new(), Ty::Json, true),
+            };
+            updates.push(update);
+            self.output_locals.borrow_mut().push((local.clone(), ty.clone()));
+            found.insert((s.id.clone(), name.clone()), Lowered::new(quote!(#local.as_ref()), ty, optional));
+        }
+        (updates, found)
+    }
+
+    /// A step whose target did not resolve: a remote description that was not read is E0411;
+    /// other causes were reported by validation.
+    fn unresolved(&self, s: &Step, resolution: &Option<Resolution>, r: &mut Reporter) {
+        let broken =
+            self.loaded.sources.iter().any(|((d, _), res)| *d == self.doc_idx && *res == Resolved::Broken);
+        if let (Some((ptr, target)), Some(Resolution::Unchecked), false) = (&s.target, resolution, broken) {
+            let what = if matches!(target, StepTarget::WorkflowId(_)) { "workflow" } else { "operation" };
+            let help = "map the source description to a local copy (see the help on its `url`)";
+            r.error(
+                "E0411",
+                ptr,
+                format!("step `{}` runs a remote {what} whose description was not read", s.id),
+                Some(help.into()),
+            );
+        }
+    }
+
+    /// A step that runs another workflow: its parameters without `in` are the inputs.
+    fn call(&self, s: &Step, c: &calls::Callee, r: &mut Reporter) -> TokenStream {
+        let rt = self.rt;
+        let all: Vec<Parameter> = self
+            .w
+            .parameters
+            .iter()
+            .chain(&s.parameters)
+            .filter_map(|p| resolve_parameter(p, &self.doc.components))
+            .filter(|p| p.location.is_none())
+            .collect();
+        let scope = self.request_scope();
+        let args: Vec<TokenStream> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name))
+            .map(|(_, p)| {
+                let v = self.json_tokens(&p.value, &child(&p.ptr, "value"), &scope, None, r);
+                let name = &p.name;
+                quote!(#name: #v)
+            })
+            .collect();
+        call_tokens(c, &s.id, quote!(&#rt::serde_json::json!({ #(#args),* })))
+    }
+
+    pub(super) fn request_scope(&self) -> Scope<'_> {
+        Scope { unsent: true, ..self.scope(None, None) }
+    }
+}
+
+/// What a step's evaluations depend on.
+struct Target<'t> {
+    kind: StepKind,
+    body: Body,
+    /// The parameters it sends.
+    sent: &'t [Parameter],
+    /// `$outputs` of the workflow it runs.
+    called: Option<&'t HashMap<String, Lowered>>,
+}
+
+/// `$outputs.<name>` of a called workflow: tokens over `outputs: Option<&Outputs>`.
+fn called_outputs(callee: &WorkflowPlan) -> HashMap<String, Lowered> {
+    callee
+        .outputs
+        .iter()
+        .filter(|o| !matches!(o.ty.unwrapped(), Ty::Stream(_)))
+        .map(|o| {
+            let id = &o.field;
+            let tokens = match o.ty {
+                Ty::Option(_) => quote!(outputs.and_then(|o| o.#id.as_ref())),
+                _ => quote!(outputs.map(|o| &o.#id)),
+            };
+            (o.name.clone(), Lowered::new(tokens, o.ty.unwrapped().clone(), matches!(o.ty, Ty::Option(_))))
+        })
+        .collect()
+}
+
+/// The parameters a step sends: the workflow's, then its own, which override those of the
+/// same name and location; reusable ones resolved.
+pub fn effective_parameters(w: &Workflow, s: &Step, components: &Components) -> Vec<Parameter> {
+    let all: Vec<Parameter> =
+        w.parameters.iter().chain(&s.parameters).filter_map(|p| resolve_parameter(p, components)).collect();
+    all.iter()
+        .enumerate()
+        .filter(|(i, p)| !all[i + 1..].iter().any(|q| q.name == p.name && q.location == p.location))
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
+fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
+    match p {
+        ParamRef::Inline(p) => Some(p.clone()),
+        ParamRef::Reusable { name, value, .. } => {
+            let mut base = components.parameters.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone())?;
+            if let Some((ptr, v)) = value {
+                base.value = v.clone();
+                base.ptr = ptr.trim_end_matches("/value").to_string();
+            }
+            Some(base)
+        }
+    }
+}
