@@ -1,6 +1,7 @@
 //! The client: HTTP transport plus the policies every run follows.
 
 use crate::observer::{Observer, TracingObserver};
+use crate::redirect::Redirects;
 use crate::run::Run;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,13 +73,15 @@ impl std::fmt::Debug for Client {
 /// Configures a [`Client`].
 ///
 /// Defaults: step budget 100 000, loop pacing 1 s, no cap on retry delays, 2 transport retries,
-/// no timeout, [`TracingObserver`].
+/// no timeout, redirects followed only within the request's origin ([`Redirects::default`]),
+/// [`TracingObserver`].
 #[must_use]
 pub struct ClientBuilder {
     base_urls: HashMap<String, String>,
     default_base_urls: HashMap<&'static str, &'static str>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
+    redirects: Redirects,
     step_budget: u32,
     loop_pacing: Duration,
     max_retry_delay: Option<Duration>,
@@ -93,6 +96,7 @@ impl Default for ClientBuilder {
             default_base_urls: HashMap::new(),
             http: None,
             timeout: None,
+            redirects: Redirects::default(),
             step_budget: 100_000,
             loop_pacing: Duration::from_secs(1),
             max_retry_delay: None,
@@ -115,7 +119,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` (then [`timeout`](Self::timeout) does not apply).
+    /// Uses this `reqwest::Client`. Then [`timeout`](Self::timeout) and
+    /// [`redirects`](Self::redirects) do not apply: give it a redirect policy that keeps secrets
+    /// at their origin yourself, such as `reqwest::redirect::Policy::none()`.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -124,6 +130,14 @@ impl ClientBuilder {
     /// Timeout of each request, body included. Applies only when the builder creates the HTTP client.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Which redirects are followed (default: [`Redirects::SameOrigin`], at most 10, only to the
+    /// scheme, host and port of the step's request). A redirect not followed is the step's response.
+    /// Applies only when the builder creates the HTTP client.
+    pub fn redirects(mut self, redirects: Redirects) -> Self {
+        self.redirects = redirects;
         self
     }
 
@@ -162,8 +176,9 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Client {
         let http = self.http.unwrap_or_else(|| {
-            let mut b =
-                reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
+            let mut b = reqwest::Client::builder()
+                .user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")))
+                .redirect(self.redirects.policy());
             if let Some(t) = self.timeout {
                 b = b.timeout(t);
             }

@@ -90,6 +90,7 @@ mod repr {
         pub status: Option<u16>,
         pub detail: Option<String>,
         pub excerpt: Option<String>,
+        pub location: Option<String>,
         pub source: Option<super::BoxError>,
     }
 }
@@ -105,6 +106,7 @@ impl Error {
             status: None,
             detail: None,
             excerpt: None,
+            location: None,
             source: None,
         }))
     }
@@ -116,6 +118,11 @@ impl Error {
 
     pub(crate) fn with_detail(mut self, detail: String) -> Self {
         self.0.detail = Some(detail);
+        self
+    }
+
+    pub(crate) fn with_location(mut self, location: Option<String>) -> Self {
+        self.0.location = location;
         self
     }
 
@@ -175,6 +182,12 @@ impl Error {
         self.0.excerpt.as_deref()
     }
 
+    /// Where the server redirected the step's request when the client did not follow (see
+    /// [`Redirects`](crate::Redirects)), without query string or user info.
+    pub fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+
     /// Which attempt of the step failed: 1-based, counting transport and Arazzo retries since the
     /// step was last entered (a `goto` re-entry starts again at 1); 0 when no request was made.
     pub fn attempt(&self) -> u32 {
@@ -213,6 +226,9 @@ impl fmt::Display for Error {
         write!(f, "{}", self.0.kind)?;
         if let Some(detail) = &self.0.detail {
             write!(f, ": {}", one_line(detail))?;
+        }
+        if let Some(location) = &self.0.location {
+            write!(f, "; redirect to {location} not followed (see ClientBuilder::redirects)")?;
         }
         if let Some(excerpt) = &self.0.excerpt {
             write!(f, "; body: {}", one_line(excerpt))?;

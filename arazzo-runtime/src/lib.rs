@@ -68,6 +68,7 @@ mod json;
 mod jsonl;
 mod observer;
 mod param;
+mod redirect;
 mod response;
 mod retry_after;
 mod run;
@@ -81,6 +82,7 @@ pub use observer::{
     Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, TracingObserver,
 };
 pub use param::{ParamText, ParamValue, encode_path_segment};
+pub use redirect::Redirects;
 pub use reqwest::Method;
 pub use response::Response;
 pub use retry_after::parse_retry_after;

@@ -9,7 +9,7 @@ use crate::response::Response;
 use crate::retry_after;
 use crate::secret::Secret;
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Url};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -481,7 +481,7 @@ impl Run {
 
     fn response_error(&self, resp: &Response, kind: ErrorKind) -> Error {
         let ctx = Ctx { secrets: Arc::clone(&self.secrets), ..resp.ctx.clone() };
-        Error::new(kind, &ctx).with_status(resp.status).with_excerpt(&resp.body, 0, &ctx)
+        resp.error(kind, &ctx).with_excerpt(&resp.body, 0, &ctx)
     }
 
     /// The error of a step whose criteria failed (each criterion in its source text).
@@ -548,6 +548,14 @@ async fn read(
         return Attempt::Retry(Some(status), retry_after::from_headers(resp.headers()));
     }
     let headers = resp.headers().clone();
+    // A 3xx that reaches us is a redirect the client's policy did not follow.
+    let location = resp
+        .status()
+        .is_redirection()
+        .then(|| headers.get(LOCATION)?.to_str().ok())
+        .flatten()
+        .and_then(|l| resp.url().join(l).ok())
+        .map(|u| display_url(&u));
     let (body, stream) = if streaming {
         (Bytes::new(), Some(resp))
     } else {
@@ -570,6 +578,7 @@ async fn read(
         body,
         stream,
         ctx,
+        location,
     }))
 }
 

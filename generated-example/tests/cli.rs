@@ -72,6 +72,34 @@ async fn an_unreachable_server_is_a_one_line_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let home = TestServer::start(ServerConfig::default()).await.expect("server");
+    let elsewhere = TestServer::start(ServerConfig::default()).await.expect("server");
+    let to = elsewhere.base_url();
+    home.add_fault(
+        Fault::new(Route::Any, FaultKind::Redirect { status: 307, to: to.clone() }).times(u32::MAX),
+    );
+    let args = [
+        "--base-url",
+        &home.base_url(),
+        "--api-key",
+        "sk-cli-test",
+        "--workflow",
+        "cancel-and-confirm-batch",
+    ];
+    let out = run(args.iter().map(|s| s.to_string()).collect()).await;
+
+    assert!(elsewhere.requests().is_empty(), "the key went to another origin");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    let expected =
+        format!("HTTP 307: criteria not met: $statusCode == 200; redirect to {to}/v1/messages/batches");
+    assert!(error.contains(&expected) && error.contains("not followed"), "{stderr}");
+    assert!(!stderr.contains("sk-cli-test"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_arguments_exit_non_zero() {
     let out = run(vec!["--workflow".into(), "nope".into()]).await;
     assert_eq!(out.status.code(), Some(2));
