@@ -22,6 +22,8 @@ pub(crate) struct Inner {
     pub max_retry_delay: Option<Duration>,
     pub transport_retries: u32,
     pub observer: Arc<dyn Observer>,
+    /// Total time of a request with a buffered body; see [`ClientBuilder::timeout`].
+    pub timeout: Duration,
 }
 
 impl Client {
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Client {
             .field("loop_pacing", &i.loop_pacing)
             .field("max_retry_delay", &i.max_retry_delay)
             .field("transport_retries", &i.transport_retries)
+            .field("timeout", &i.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -73,14 +76,15 @@ impl std::fmt::Debug for Client {
 /// Configures a [`Client`].
 ///
 /// Defaults: step budget 100 000, loop pacing 1 s, no cap on retry delays, 2 transport retries,
-/// no timeout, redirects followed only within the request's origin ([`Redirects::default`]),
-/// [`TracingObserver`].
+/// request timeout 10 minutes, connect timeout 10 s, redirects followed only within the request's
+/// origin ([`Redirects::default`]), [`TracingObserver`].
 #[must_use]
 pub struct ClientBuilder {
     base_urls: HashMap<String, String>,
     default_base_urls: HashMap<&'static str, &'static str>,
     http: Option<reqwest::Client>,
-    timeout: Option<Duration>,
+    timeout: Duration,
+    connect_timeout: Duration,
     redirects: Redirects,
     step_budget: u32,
     loop_pacing: Duration,
@@ -95,7 +99,8 @@ impl Default for ClientBuilder {
             base_urls: HashMap::new(),
             default_base_urls: HashMap::new(),
             http: None,
-            timeout: None,
+            timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(10),
             redirects: Redirects::default(),
             step_budget: 100_000,
             loop_pacing: Duration::from_secs(1),
@@ -119,17 +124,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client`. Then [`timeout`](Self::timeout) and
-    /// [`redirects`](Self::redirects) do not apply: give it a redirect policy that keeps secrets
-    /// at their origin yourself, such as `reqwest::redirect::Policy::none()`.
+    /// Uses this `reqwest::Client`. Then [`connect_timeout`](Self::connect_timeout) and
+    /// [`redirects`](Self::redirects) do not apply, and [`timeout`](Self::timeout) bounds only
+    /// buffered bodies: give it a redirect policy that keeps secrets at their origin yourself,
+    /// such as `reqwest::redirect::Policy::none()`.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
     }
 
-    /// Timeout of each request, body included. Applies only when the builder creates the HTTP client.
+    /// Timeout of each request (default 10 minutes, as in Anthropic's official SDKs: a long
+    /// generation or a large body fits, a server that stopped answering does not stall a run).
+    ///
+    /// A request whose body is read whole must be done, body included, within it. A streamed
+    /// body ([`Run::send_streaming`]) may take longer while data keeps coming: its headers and
+    /// then each read must arrive within it. A timeout is [`ErrorKind::Timeout`](crate::ErrorKind::Timeout),
+    /// retried like other transport errors for idempotent requests.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout of opening a connection (default 10 s). Applies only when the builder creates the
+    /// HTTP client.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -176,12 +195,13 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Client {
         let http = self.http.unwrap_or_else(|| {
-            let mut b = reqwest::Client::builder()
+            let b = reqwest::Client::builder()
                 .user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")))
-                .redirect(self.redirects.policy());
-            if let Some(t) = self.timeout {
-                b = b.timeout(t);
-            }
+                .redirect(self.redirects.policy())
+                .connect_timeout(self.connect_timeout)
+                // Bounds the wait for headers and each read of a streamed body; `Run` adds a
+                // total timeout to buffered requests.
+                .read_timeout(self.timeout);
             // Building fails only when the TLS backend cannot start; reqwest::Client::new() reports that.
             b.build().unwrap_or_else(|_| reqwest::Client::new())
         });
@@ -195,7 +215,20 @@ impl ClientBuilder {
                 max_retry_delay: self.max_retry_delay,
                 transport_retries: self.transport_retries,
                 observer: self.observer,
+                timeout: self.timeout,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wait_is_bounded_by_default() {
+        let b = ClientBuilder::default();
+        assert_eq!((b.timeout, b.connect_timeout), (Duration::from_secs(600), Duration::from_secs(10)));
+        assert_eq!(b.redirects, Redirects::SameOrigin { max: 10 });
     }
 }

@@ -316,8 +316,10 @@ impl Run {
             let started = Instant::now();
             let can_retry = idempotent && retries < self.client.inner.transport_retries;
             let http = &self.client.inner.http;
-            let mut builder = http.request(req.method.clone(), req_url.clone());
-            builder = builder.headers(req.headers.clone());
+            let mut builder = http.request(req.method.clone(), req_url.clone()).headers(req.headers.clone());
+            if !streaming {
+                builder = builder.timeout(self.client.inner.timeout);
+            }
             if let Some(body) = &req.body {
                 builder = builder.body(body.clone());
             }
