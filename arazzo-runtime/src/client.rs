@@ -24,6 +24,8 @@ pub(crate) struct Inner {
     pub observer: Arc<dyn Observer>,
     /// Total time of a request with a buffered body; see [`ClientBuilder::timeout`].
     pub timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_line_bytes: usize,
 }
 
 impl Client {
@@ -69,6 +71,8 @@ impl std::fmt::Debug for Client {
             .field("max_retry_delay", &i.max_retry_delay)
             .field("transport_retries", &i.transport_retries)
             .field("timeout", &i.timeout)
+            .field("max_body_bytes", &i.max_body_bytes)
+            .field("max_line_bytes", &i.max_line_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -77,7 +81,8 @@ impl std::fmt::Debug for Client {
 ///
 /// Defaults: step budget 100 000, loop pacing 1 s, no cap on retry delays, 2 transport retries,
 /// request timeout 10 minutes, connect timeout 10 s, redirects followed only within the request's
-/// origin ([`Redirects::default`]), [`TracingObserver`].
+/// origin ([`Redirects::default`]), buffered bodies up to 32 MiB, JSONL lines up to 16 MiB,
+/// [`TracingObserver`].
 #[must_use]
 pub struct ClientBuilder {
     base_urls: HashMap<String, String>,
@@ -85,6 +90,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     timeout: Duration,
     connect_timeout: Duration,
+    max_body_bytes: usize,
+    max_line_bytes: usize,
     redirects: Redirects,
     step_budget: u32,
     loop_pacing: Duration,
@@ -101,6 +108,8 @@ impl Default for ClientBuilder {
             http: None,
             timeout: Duration::from_secs(600),
             connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 32 << 20,
+            max_line_bytes: 16 << 20,
             redirects: Redirects::default(),
             step_budget: 100_000,
             loop_pacing: Duration::from_secs(1),
@@ -149,6 +158,25 @@ impl ClientBuilder {
     /// HTTP client.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest response body read whole (default 32 MiB: far above any JSON answer of the APIs
+    /// this targets, far below what exhausts a machine's memory). A longer body is
+    /// [`ErrorKind::BodyTooLarge`](crate::ErrorKind::BodyTooLarge), found from its
+    /// `Content-Length` or once the limit is read; the rest is not read and the connection closes.
+    /// Streamed JSONL bodies have no total limit, only [`max_line_bytes`](Self::max_line_bytes).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// The longest line of a JSONL body (default 16 MiB: one batch result, a whole message with
+    /// its content, is far shorter). A longer line is
+    /// [`ErrorKind::LineTooLong`](crate::ErrorKind::LineTooLong) and ends the stream, closing
+    /// the connection; at most this much of the line is held in memory.
+    pub fn max_line_bytes(mut self, limit: usize) -> Self {
+        self.max_line_bytes = limit;
         self
     }
 
@@ -216,6 +244,8 @@ impl ClientBuilder {
                 transport_retries: self.transport_retries,
                 observer: self.observer,
                 timeout: self.timeout,
+                max_body_bytes: self.max_body_bytes,
+                max_line_bytes: self.max_line_bytes,
             }),
         }
     }

@@ -41,6 +41,20 @@ pub enum ErrorKind {
     /// The response body is not the expected JSON.
     #[error("could not decode the response body")]
     Decode,
+    /// A response body to be read whole is longer than the client's limit; it was not read to its end.
+    #[error("response body larger than {limit} bytes (see ClientBuilder::max_body_bytes)")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A line of a JSONL body is longer than the client's limit; the stream ends there.
+    #[error("JSONL line {line} longer than {limit} bytes (see ClientBuilder::max_line_bytes)")]
+    LineTooLong {
+        /// The 1-based line number in the body.
+        line: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A line of a JSONL body is not the expected JSON.
     #[error("malformed JSONL at line {line}")]
     Jsonl {

@@ -21,6 +21,8 @@ pub struct Response {
     pub(crate) ctx: Ctx,
     /// The `Location` of a redirect the client did not follow, without query string or user info.
     pub(crate) location: Option<String>,
+    /// The longest JSONL line [`Response::into_jsonl`] accepts.
+    pub(crate) max_line_bytes: usize,
 }
 
 impl Response {
@@ -100,6 +102,7 @@ impl Response {
             stream: self.stream.take(),
             ctx: self.ctx.clone(),
             location: self.location.clone(),
+            max_line_bytes: self.max_line_bytes,
         })
     }
 }

@@ -326,7 +326,10 @@ impl Run {
             let outcome = match builder.send().await {
                 Err(_) if can_retry => Attempt::Retry(None, None),
                 Err(e) => Attempt::Failed(Error::transport(e, &ctx, &request_text)),
-                Ok(resp) => read(resp, &req.method, &shown_url, ctx, streaming, can_retry).await,
+                Ok(resp) => {
+                    let limits = (self.client.inner.max_body_bytes, self.client.inner.max_line_bytes);
+                    read(resp, &req.method, &shown_url, ctx, streaming, can_retry, limits).await
+                }
             };
             let (status, body) = match &outcome {
                 Attempt::Done(r) => (Some(r.status), &r.body[..]),
@@ -533,12 +536,13 @@ impl std::fmt::Debug for Run {
 /// Reads a response: a retryable status (408, 429, 5xx, or `x-should-retry: true`) or a body read
 /// failure becomes `Retry` when a retry is allowed.
 async fn read(
-    resp: reqwest::Response,
+    mut resp: reqwest::Response,
     method: &Method,
     url: &str,
     ctx: Ctx,
     streaming: bool,
     can_retry: bool,
+    (max_body_bytes, max_line_bytes): (usize, usize),
 ) -> Attempt {
     let status = resp.status().as_u16();
     let should_retry = match resp.headers().get("x-should-retry").map(|v| v.as_bytes()) {
@@ -561,8 +565,12 @@ async fn read(
     let (body, stream) = if streaming {
         (Bytes::new(), Some(resp))
     } else {
-        match resp.bytes().await {
-            Ok(body) => (body, None),
+        match read_body(&mut resp, max_body_bytes).await {
+            Ok(Some(body)) => (body, None),
+            Ok(None) => {
+                let err = Error::new(ErrorKind::BodyTooLarge { limit: max_body_bytes }, &ctx);
+                return Attempt::Failed(err.with_status(status).with_detail(format!("{method} {url}")));
+            }
             Err(_) if can_retry => return Attempt::Retry(Some(status), None),
             Err(e) => {
                 let err = Error::transport(e, &ctx, &format!("{method} {url}"));
@@ -581,7 +589,25 @@ async fn read(
         stream,
         ctx,
         location,
+        max_line_bytes,
     }))
+}
+
+/// Reads a whole body of at most `limit` bytes; `None` when it is longer. The rest is left unread:
+/// dropping the response then closes the connection.
+async fn read_body(resp: &mut reqwest::Response, limit: usize) -> Result<Option<Bytes>, reqwest::Error> {
+    let declared = resp.content_length().map(usize::try_from);
+    if declared.is_some_and(|n| n.map_or(true, |n| n > limit)) {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(declared.and_then(Result::ok).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await? {
+        if chunk.len() > limit - body.len() {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.into()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Bounded waits against loopback servers that stall. Timeouts here are short; nothing asserts how
-//! long anything took.
+//! Bounded waits and bodies against loopback servers that stall or never stop talking. Timeouts
+//! and limits here are small; nothing asserts how long anything took.
 
 use arazzo_runtime::{Client, ErrorKind, Method, Run};
 use axum::Router;
@@ -9,6 +9,12 @@ use futures_util::StreamExt;
 use std::time::Duration;
 
 const SHORT: Duration = Duration::from_millis(100);
+const LIMIT: usize = 64 << 10;
+
+/// A body that never ends: `chunk` forever.
+fn endless(chunk: &'static [u8]) -> Body {
+    Body::from_stream(futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk)))
+}
 
 /// A server that accepts connections and never answers.
 async fn silent() -> String {
@@ -35,6 +41,8 @@ fn run(url: &str) -> Run {
     let client = Client::builder()
         .base_url("api", url)
         .timeout(SHORT)
+        .max_body_bytes(LIMIT)
+        .max_line_bytes(LIMIT)
         .max_retry_delay(Some(Duration::ZERO))
         .transport_retries(1)
         .build();
@@ -76,4 +84,42 @@ async fn a_streamed_body_that_stalls_times_out() {
     let req = run.request("s", "op", "api", Method::GET, "/results");
     let err = run.send(req).await.expect_err("a buffered body must end in time");
     assert_eq!((err.kind(), err.attempt()), (&ErrorKind::Timeout, 2), "{err}");
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_at_the_limit() {
+    let endless_json = || async { ([("content-type", "application/json")], endless(&[b' '; 4096])) };
+    // Announces more than it sends: only the announcement can make this "too large".
+    let declared = || async {
+        let short = futures_util::stream::iter([Ok::<_, std::io::Error>("[]")]);
+        ([("content-length", "1000000000")], Body::from_stream(short.chain(futures_util::stream::pending())))
+    };
+    let endless_line = || async { endless(b"{\"id\":1,") };
+    let app = Router::new()
+        .route("/json", any(endless_json))
+        .route("/declared", any(declared))
+        .route("/jsonl", any(endless_line));
+    let url = serve(app).await;
+    // Were the limits not enforced, these requests would end in a timeout.
+    let client = Client::builder()
+        .base_url("api", &url)
+        .timeout(Duration::from_secs(5))
+        .max_body_bytes(LIMIT)
+        .max_line_bytes(LIMIT)
+        .build();
+    let mut run = client.run("w");
+    for path in ["/json", "/declared"] {
+        let err = run.send(run.request("s", "op", "api", Method::GET, path)).await.expect_err("too large");
+        assert_eq!((err.kind(), err.status()), (&ErrorKind::BodyTooLarge { limit: LIMIT }, Some(200)));
+        assert!(!err.is_retryable(), "sending it again would not help");
+        assert!(
+            err.to_string().contains("larger than 65536 bytes (see ClientBuilder::max_body_bytes)"),
+            "{err}"
+        );
+    }
+    let req = run.request("r", "op", "api", Method::GET, "/jsonl");
+    let mut items = run.send_streaming(req).await.expect("headers").into_jsonl::<serde_json::Value>();
+    let err = items.next_item().await.and_then(Result::err).expect("too long");
+    assert_eq!(err.kind(), &ErrorKind::LineTooLong { line: 1, limit: LIMIT });
+    assert!(items.next_item().await.is_none());
 }
