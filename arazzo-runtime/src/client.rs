@@ -6,6 +6,7 @@ use crate::run::Run;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Runs generated workflows. Cheap to clone: clones share one connection pool and configuration.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub(crate) struct Inner {
     pub timeout: Duration,
     pub max_body_bytes: usize,
     pub max_line_bytes: usize,
+    /// One permit per request in flight; see [`ClientBuilder::max_concurrent_requests`].
+    pub requests: Semaphore,
 }
 
 impl Client {
@@ -92,6 +95,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     max_body_bytes: usize,
     max_line_bytes: usize,
+    max_concurrent_requests: usize,
     redirects: Redirects,
     step_budget: u32,
     loop_pacing: Duration,
@@ -110,6 +114,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             max_body_bytes: 32 << 20,
             max_line_bytes: 16 << 20,
+            max_concurrent_requests: 64,
             redirects: Redirects::default(),
             step_budget: 100_000,
             loop_pacing: Duration::from_secs(1),
@@ -180,6 +185,16 @@ impl ClientBuilder {
         self
     }
 
+    /// How many requests of this client (and its clones) are in flight at once (default 64, at
+    /// least 1); the others wait their turn. A request counts from the moment it is sent until its
+    /// body is read, or, for a streamed body, until its headers arrive. It bounds the connections
+    /// and their buffers: without it, 10 000 workflows polling at once open about as many
+    /// connections.
+    pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
+        self.max_concurrent_requests = limit;
+        self
+    }
+
     /// Which redirects are followed (default: [`Redirects::SameOrigin`], at most 10, only to the
     /// scheme, host and port of the step's request). A redirect not followed is the step's response.
     /// Applies only when the builder creates the HTTP client.
@@ -246,6 +261,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 max_body_bytes: self.max_body_bytes,
                 max_line_bytes: self.max_line_bytes,
+                requests: Semaphore::new(self.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS)),
             }),
         }
     }

@@ -278,13 +278,16 @@ impl Run {
     /// Sends a step's request and reads the whole body. Idempotent requests (GET, HEAD, PUT, DELETE,
     /// OPTIONS) are retried after transport errors and 408, 429 and 5xx statuses, as the client's
     /// `transport_retries` allows; after that the last response is returned whatever its status.
-    pub async fn send(&mut self, req: StepRequest) -> Result<Response, Error> {
-        self.execute(req, false).await
+    pub fn send(&mut self, req: StepRequest) -> impl Future<Output = Result<Response, Error>> + Send + '_ {
+        self.execute(req, false)
     }
 
     /// Like [`send`](Self::send), but leaves the body unread, for [`Response::into_jsonl`].
-    pub async fn send_streaming(&mut self, req: StepRequest) -> Result<Response, Error> {
-        self.execute(req, true).await
+    pub fn send_streaming(
+        &mut self,
+        req: StepRequest,
+    ) -> impl Future<Output = Result<Response, Error>> + Send + '_ {
+        self.execute(req, true)
     }
 
     async fn execute(&mut self, mut req: StepRequest, streaming: bool) -> Result<Response, Error> {
@@ -309,28 +312,38 @@ impl Run {
         let mut retries = 0;
         loop {
             let ctx = self.begin_attempt(step, operation)?;
+            // Our turn among the client's requests in flight. The semaphore is never closed, so
+            // this is never `None`.
+            let turn = self.client.inner.requests.acquire().await.ok();
             let (workflow, attempt, method) = (self.workflow, ctx.attempt, req.method.as_str());
             let url = &shown_url;
             let event = StepStarted { workflow, step, operation, method, url, attempt };
             observer.step_started(&event);
             let started = Instant::now();
             let can_retry = idempotent && retries < self.client.inner.transport_retries;
-            let http = &self.client.inner.http;
-            let mut builder = http.request(req.method.clone(), req_url.clone()).headers(req.headers.clone());
-            if !streaming {
-                builder = builder.timeout(self.client.inner.timeout);
-            }
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            let outcome = match builder.send().await {
-                Err(_) if can_retry => Attempt::Retry(None, None),
-                Err(e) => Attempt::Failed(Error::transport(e, &ctx, &request_text)),
-                Ok(resp) => {
-                    let limits = (self.client.inner.max_body_bytes, self.client.inner.max_line_bytes);
-                    read(resp, &req.method, &shown_url, ctx, streaming, can_retry, limits).await
+            let inner = &*self.client.inner;
+            let exchange = async {
+                let mut builder =
+                    inner.http.request(req.method.clone(), req_url.clone()).headers(req.headers.clone());
+                if !streaming {
+                    builder = builder.timeout(inner.timeout);
+                }
+                if let Some(body) = &req.body {
+                    builder = builder.body(body.clone());
+                }
+                match builder.send().await {
+                    Err(_) if can_retry => Attempt::Retry(None, None),
+                    Err(e) => Attempt::Failed(Error::transport(e, &ctx, &request_text)),
+                    Ok(resp) => {
+                        let limits = (inner.max_body_bytes, inner.max_line_bytes);
+                        read(resp, &req.method, &shown_url, ctx, streaming, can_retry, limits).await
+                    }
                 }
             };
+            // Boxed: the exchange's state is large and lives only while the request has its turn,
+            // so the future of a workflow that waits for its turn or sleeps stays small.
+            let outcome = Box::pin(exchange).await;
+            drop(turn);
             let (status, body) = match &outcome {
                 Attempt::Done(r) => (Some(r.status), &r.body[..]),
                 Attempt::Retry(status, _) => (*status, &[][..]),
@@ -553,7 +566,7 @@ async fn read(
     if should_retry && can_retry {
         return Attempt::Retry(Some(status), retry_after::from_headers(resp.headers()));
     }
-    let headers = resp.headers().clone();
+    let headers = owned(resp.headers());
     // A 3xx that reaches us is a redirect the client's policy did not follow.
     let location = resp
         .status()
@@ -591,6 +604,19 @@ async fn read(
         location,
         max_line_bytes,
     }))
+}
+
+/// A copy of `headers` that owns its values. hyper's values are slices of the connection's read
+/// buffer, which they would keep alive (8 KiB or more) for as long as the response is kept, for
+/// example across a retry delay.
+fn owned(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut own = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        own.set_sensitive(value.is_sensitive());
+        copy.append(name.clone(), own);
+    }
+    copy
 }
 
 /// Reads a whole body of at most `limit` bytes; `None` when it is longer. The rest is left unread:

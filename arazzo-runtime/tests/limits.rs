@@ -123,3 +123,29 @@ async fn an_endless_body_is_cut_at_the_limit() {
     assert_eq!(err.kind(), &ErrorKind::LineTooLong { line: 1, limit: LIMIT });
     assert!(items.next_item().await.is_none());
 }
+
+#[tokio::test]
+async fn requests_in_flight_are_bounded_per_client() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (n, m) = (now.clone(), most.clone());
+    let slow = move || {
+        let (now, most) = (n.clone(), m.clone());
+        async move {
+            most.fetch_max(now.fetch_add(1, SeqCst) + 1, SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            now.fetch_sub(1, SeqCst);
+            "{}"
+        }
+    };
+    let url = serve(Router::new().route("/slow", any(slow))).await;
+    let client = Client::builder().base_url("api", &url).max_concurrent_requests(2).build();
+    let sends = (0..8).map(|_| {
+        let mut run = client.run("w");
+        async move { run.send(run.request("s", "op", "api", Method::GET, "/slow")).await.map(|r| r.status()) }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| matches!(s, Ok(200))), "{statuses:?}");
+    assert!(most.load(SeqCst) <= 2, "{} requests at once", most.load(SeqCst));
+}
