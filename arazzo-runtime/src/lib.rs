@@ -61,6 +61,18 @@
 //! ```
 
 #![warn(missing_docs)]
+// Generated code runs inside user programs: errors are values, never panics.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 mod client;
 mod error;
