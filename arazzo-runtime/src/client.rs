@@ -32,17 +32,13 @@ pub(crate) struct Inner {
 }
 
 impl Client {
-    /// A client with default settings (see [`ClientBuilder`]).
-    pub fn new() -> Self {
-        Client::builder().build()
-    }
-
-    /// Starts configuring a client.
+    /// Starts configuring a client; [`ClientBuilder::build`] makes it.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
     /// Starts one execution of a workflow; generated code calls this.
+    #[doc(hidden)]
     pub fn run(&self, workflow: &'static str) -> Run {
         Run::new(self.clone(), workflow)
     }
@@ -56,12 +52,6 @@ impl Client {
             .get(source)
             .map(String::as_str)
             .or_else(|| inner.default_base_urls.get(source).copied())
-    }
-}
-
-impl Default for Client {
-    fn default() -> Self {
-        Client::new()
     }
 }
 
@@ -90,7 +80,7 @@ impl std::fmt::Debug for Client {
 pub struct ClientBuilder {
     base_urls: HashMap<String, String>,
     default_base_urls: HashMap<&'static str, &'static str>,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
     timeout: Duration,
     connect_timeout: Duration,
     max_body_bytes: usize,
@@ -133,17 +123,19 @@ impl ClientBuilder {
     }
 
     /// The document's default server for `source`; generated code sets it. A [`base_url`](Self::base_url) wins.
+    #[doc(hidden)]
     pub fn default_base_url(mut self, source: &'static str, url: &'static str) -> Self {
         self.default_base_urls.insert(source, url);
         self
     }
 
-    /// Uses this `reqwest::Client`. Then [`connect_timeout`](Self::connect_timeout) and
-    /// [`redirects`](Self::redirects) do not apply, and [`timeout`](Self::timeout) bounds only
-    /// buffered bodies: give it a redirect policy that keeps secrets at their origin yourself,
-    /// such as `reqwest::redirect::Policy::none()`.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Builds the HTTP client from this `reqwest::ClientBuilder` (for proxies, TLS roots, default
+    /// headers, a user agent...). The settings of this builder that reqwest also has win over
+    /// the given builder's: [`redirects`](Self::redirects), [`timeout`](Self::timeout) and
+    /// [`connect_timeout`](Self::connect_timeout), so secrets stay at their origin and waits stay
+    /// bounded whatever it says.
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
         self
     }
 
@@ -151,7 +143,7 @@ impl ClientBuilder {
     /// generation or a large body fits, a server that stopped answering does not stall a run).
     ///
     /// A request whose body is read whole must be done, body included, within it. A streamed
-    /// body ([`Run::send_streaming`]) may take longer while data keeps coming: its headers and
+    /// body (a JSONL [`JsonlStream`](crate::JsonlStream)) may take longer while data keeps coming: its headers and
     /// then each read must arrive within it. A timeout is [`ErrorKind::Timeout`](crate::ErrorKind::Timeout),
     /// retried like other transport errors for idempotent requests.
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -159,8 +151,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of opening a connection (default 10 s). Applies only when the builder creates the
-    /// HTTP client.
+    /// Timeout of opening a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -197,7 +188,6 @@ impl ClientBuilder {
 
     /// Which redirects are followed (default: [`Redirects::SameOrigin`], at most 10, only to the
     /// scheme, host and port of the step's request). A redirect not followed is the step's response.
-    /// Applies only when the builder creates the HTTP client.
     pub fn redirects(mut self, redirects: Redirects) -> Self {
         self.redirects = redirects;
         self
@@ -235,20 +225,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client.
-    pub fn build(self) -> Client {
+    /// Builds the client. It fails only when the HTTP client cannot be built (its TLS backend
+    /// cannot start, or the [`http_client`](Self::http_client) builder is invalid): no setting is
+    /// ever dropped.
+    pub fn build(self) -> Result<Client, BuildError> {
         let http = self.http.unwrap_or_else(|| {
-            let b = reqwest::Client::builder()
-                .user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")))
-                .redirect(self.redirects.policy())
-                .connect_timeout(self.connect_timeout)
-                // Bounds the wait for headers and each read of a streamed body; `Run` adds a
-                // total timeout to buffered requests.
-                .read_timeout(self.timeout);
-            // Building fails only when the TLS backend cannot start; reqwest::Client::new() reports that.
-            b.build().unwrap_or_else(|_| reqwest::Client::new())
+            reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")))
         });
-        Client {
+        let http = http
+            .redirect(self.redirects.policy())
+            .connect_timeout(self.connect_timeout)
+            // Bounds the wait for headers and each read of a streamed body; `Run` adds a total
+            // timeout to buffered requests.
+            .read_timeout(self.timeout)
+            .build()
+            .map_err(BuildError)?;
+        Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 base_urls: self.base_urls,
@@ -263,9 +255,14 @@ impl ClientBuilder {
                 max_line_bytes: self.max_line_bytes,
                 requests: Semaphore::new(self.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS)),
             }),
-        }
+        })
     }
 }
+
+/// The HTTP client could not be built; see [`ClientBuilder::build`].
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client")]
+pub struct BuildError(#[source] reqwest::Error);
 
 #[cfg(test)]
 mod tests {

@@ -215,9 +215,11 @@ impl Error {
     }
 }
 
+/// The one-line message, so that `main() -> Result<(), Box<dyn Error>>` prints it readably;
+/// `{:#?}` shows every field.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        if f.alternate() { self.0.fmt(f) } else { fmt::Display::fmt(self, f) }
     }
 }
 
@@ -330,6 +332,17 @@ mod tests {
         assert!(!e.is_retryable());
         assert!(Error::new(ErrorKind::Decode, &ctx()).with_status(529).is_retryable());
         assert!(Error::new(ErrorKind::Timeout, &Ctx::default()).is_retryable());
+    }
+
+    #[test]
+    fn debug_is_the_message_for_main() {
+        let e =
+            Error::new(ErrorKind::Timeout, &ctx()).with_detail("GET http://h/x: operation timed out".into());
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        let expected = "workflow `w`, step `s` (operation `op`), attempt 2: request timed out: GET http://h/x: \
+                        operation timed out";
+        assert_eq!(format!("{boxed:?}"), expected);
+        assert!(format!("{boxed:#?}").contains("kind: Timeout"));
     }
 
     #[test]

@@ -668,7 +668,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn reentry_is_paced_and_capped() {
         let obs = Arc::new(Reentries::default());
-        let client = Client::builder().loop_pacing(Duration::from_secs(2)).observer(obs.clone()).build();
+        let client = Client::builder()
+            .loop_pacing(Duration::from_secs(2))
+            .observer(obs.clone())
+            .build()
+            .expect("a client");
         let mut run = client.run("w");
         run.reenter("poll").await.expect("never started: no wait");
         run.steps.entry("poll").or_default().started = Some(Instant::now());
@@ -681,8 +685,11 @@ mod tests {
         let seen = obs.0.lock().map(|v| v.clone()).unwrap_or_default();
         assert_eq!(seen, vec![(1, Duration::ZERO), (2, Duration::from_millis(1500)), (3, Duration::ZERO)]);
 
-        let capped =
-            Client::builder().max_retry_delay(Some(Duration::from_millis(10))).step_budget(1).build();
+        let capped = Client::builder()
+            .max_retry_delay(Some(Duration::from_millis(10)))
+            .step_budget(1)
+            .build()
+            .expect("a client");
         let mut run = capped.run("w");
         run.steps.entry("s").or_default().started = Some(Instant::now());
         let before = Instant::now();

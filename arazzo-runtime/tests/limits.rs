@@ -45,7 +45,8 @@ fn run(url: &str) -> Run {
         .max_line_bytes(LIMIT)
         .max_retry_delay(Some(Duration::ZERO))
         .transport_retries(1)
-        .build();
+        .build()
+        .expect("a client");
     client.run("w")
 }
 
@@ -106,7 +107,8 @@ async fn an_endless_body_is_cut_at_the_limit() {
         .timeout(Duration::from_secs(5))
         .max_body_bytes(LIMIT)
         .max_line_bytes(LIMIT)
-        .build();
+        .build()
+        .expect("a client");
     let mut run = client.run("w");
     for path in ["/json", "/declared"] {
         let err = run.send(run.request("s", "op", "api", Method::GET, path)).await.expect_err("too large");
@@ -140,7 +142,8 @@ async fn requests_in_flight_are_bounded_per_client() {
         }
     };
     let url = serve(Router::new().route("/slow", any(slow))).await;
-    let client = Client::builder().base_url("api", &url).max_concurrent_requests(2).build();
+    let client =
+        Client::builder().base_url("api", &url).max_concurrent_requests(2).build().expect("a client");
     let sends = (0..8).map(|_| {
         let mut run = client.run("w");
         async move { run.send(run.request("s", "op", "api", Method::GET, "/slow")).await.map(|r| r.status()) }

@@ -37,7 +37,7 @@ async fn origin() -> (String, Log) {
 }
 
 fn client(base: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
-    configure(Client::builder().base_url("api", base).transport_retries(0)).build()
+    configure(Client::builder().base_url("api", base).transport_retries(0)).build().expect("a client")
 }
 
 /// Sends a POST with the key in a header, the query and a cookie, to `/to?url={to}`.
@@ -107,4 +107,14 @@ async fn redirects_can_be_turned_off_or_bounded() {
     assert_eq!(resp.header("location"), Some("/landing"));
     let two = client(&home, |b| b.redirects(Redirects::SameOrigin { max: 2 }));
     assert_eq!(post_redirected(&two, "/to?url=/landing").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_given_reqwest_builder_gets_the_policy_too() {
+    let (home, _) = origin().await;
+    let (other, other_log) = origin().await;
+    // reqwest's own default would follow.
+    let client = client(&home, |b| b.http_client(reqwest::Client::builder()));
+    assert_eq!(post_redirected(&client, &format!("{other}/landing")).await.status(), 307);
+    assert!(other_log.lock().expect("log").is_empty());
 }

@@ -129,7 +129,10 @@ async fn main() -> ExitCode {
     if let Some(timeout) = request_timeout {
         client = client.timeout(timeout);
     }
-    let client = client.build();
+    let client = match client.build() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     if matches!(args.workflow, Which::Batch | Which::All) {
         let inputs = batch::batch_process_and_retrieve_results::Inputs {
             api_key: Secret::new(api_key.clone()),

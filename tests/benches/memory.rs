@@ -67,7 +67,8 @@ fn client(n: usize, url: &str) {
         let client = Client::builder()
             .base_url("claudeApi", url)
             .max_retry_delay(Some(Duration::from_millis(500)))
-            .build();
+            .build()
+            .expect("a client");
         let requests = batches_server::sample_requests(1).as_array().cloned().unwrap_or_default();
         let inputs = || Inputs {
             api_key: Secret::new("bench-key"),

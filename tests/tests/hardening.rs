@@ -36,7 +36,7 @@ async fn a_redirect_to_another_origin_keeps_the_key_home_and_names_the_location(
     home.add_fault(
         Fault::new(Route::Any, FaultKind::Redirect { status: 307, to: to.clone() }).times(u32::MAX),
     );
-    let client = builder(&home).build();
+    let client = builder(&home).build().expect("a client");
     let err = batch_process_and_retrieve_results(&client, inputs()).await.expect_err("not followed");
 
     assert!(elsewhere.requests().is_empty(), "the other origin was contacted: {:?}", elsewhere.requests());
@@ -58,7 +58,7 @@ async fn a_redirect_within_the_origin_is_followed() {
     let fault = |route| Fault::new(route, FaultKind::Redirect { status: 307, to: home.base_url() });
     home.add_fault(fault(Route::Create));
     home.add_fault(fault(Route::Retrieve));
-    let client = builder(&home).build();
+    let client = builder(&home).build().expect("a client");
     let out = batch_process_and_retrieve_results(&client, inputs()).await.expect("the workflow completes");
     assert_eq!(out.results.try_collect().await.map(|r| r.len()).ok(), Some(2));
     let statuses: Vec<(Route, u16)> = home.requests().iter().map(|r| (r.route, r.status)).collect();
