@@ -1,10 +1,12 @@
 //! The client: HTTP transport plus the policies every run follows.
 
 use crate::observer::{Observer, TracingObserver};
+use crate::redirect::Redirects;
 use crate::run::Run;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Runs generated workflows. Cheap to clone: clones share one connection pool and configuration.
 #[derive(Clone)]
@@ -21,20 +23,22 @@ pub(crate) struct Inner {
     pub max_retry_delay: Option<Duration>,
     pub transport_retries: u32,
     pub observer: Arc<dyn Observer>,
+    /// Total time of a request with a buffered body; see [`ClientBuilder::timeout`].
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_line_bytes: usize,
+    /// One permit per request in flight; see [`ClientBuilder::max_concurrent_requests`].
+    pub requests: Semaphore,
 }
 
 impl Client {
-    /// A client with default settings (see [`ClientBuilder`]).
-    pub fn new() -> Self {
-        Client::builder().build()
-    }
-
-    /// Starts configuring a client.
+    /// Starts configuring a client; [`ClientBuilder::build`] makes it.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
     /// Starts one execution of a workflow; generated code calls this.
+    #[doc(hidden)]
     pub fn run(&self, workflow: &'static str) -> Run {
         Run::new(self.clone(), workflow)
     }
@@ -51,12 +55,6 @@ impl Client {
     }
 }
 
-impl Default for Client {
-    fn default() -> Self {
-        Client::new()
-    }
-}
-
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let i = &*self.inner;
@@ -65,6 +63,9 @@ impl std::fmt::Debug for Client {
             .field("loop_pacing", &i.loop_pacing)
             .field("max_retry_delay", &i.max_retry_delay)
             .field("transport_retries", &i.transport_retries)
+            .field("timeout", &i.timeout)
+            .field("max_body_bytes", &i.max_body_bytes)
+            .field("max_line_bytes", &i.max_line_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -72,13 +73,20 @@ impl std::fmt::Debug for Client {
 /// Configures a [`Client`].
 ///
 /// Defaults: step budget 100 000, loop pacing 1 s, no cap on retry delays, 2 transport retries,
-/// no timeout, [`TracingObserver`].
+/// request timeout 10 minutes, connect timeout 10 s, redirects followed only within the request's
+/// origin ([`Redirects::default`]), buffered bodies up to 32 MiB, JSONL lines up to 16 MiB,
+/// [`TracingObserver`].
 #[must_use]
 pub struct ClientBuilder {
     base_urls: HashMap<String, String>,
     default_base_urls: HashMap<&'static str, &'static str>,
-    http: Option<reqwest::Client>,
-    timeout: Option<Duration>,
+    http: Option<reqwest::ClientBuilder>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body_bytes: usize,
+    max_line_bytes: usize,
+    max_concurrent_requests: usize,
+    redirects: Redirects,
     step_budget: u32,
     loop_pacing: Duration,
     max_retry_delay: Option<Duration>,
@@ -92,7 +100,12 @@ impl Default for ClientBuilder {
             base_urls: HashMap::new(),
             default_base_urls: HashMap::new(),
             http: None,
-            timeout: None,
+            timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 32 << 20,
+            max_line_bytes: 16 << 20,
+            max_concurrent_requests: 64,
+            redirects: Redirects::default(),
             step_budget: 100_000,
             loop_pacing: Duration::from_secs(1),
             max_retry_delay: None,
@@ -110,20 +123,73 @@ impl ClientBuilder {
     }
 
     /// The document's default server for `source`; generated code sets it. A [`base_url`](Self::base_url) wins.
+    #[doc(hidden)]
     pub fn default_base_url(mut self, source: &'static str, url: &'static str) -> Self {
         self.default_base_urls.insert(source, url);
         self
     }
 
-    /// Uses this `reqwest::Client` (then [`timeout`](Self::timeout) does not apply).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Builds the HTTP client from this `reqwest::ClientBuilder` (for proxies, TLS roots, default
+    /// headers, a user agent...). The settings of this builder that reqwest also has win over
+    /// the given builder's: [`redirects`](Self::redirects), [`timeout`](Self::timeout) and
+    /// [`connect_timeout`](Self::connect_timeout), so secrets stay at their origin and waits stay
+    /// bounded whatever it says.
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
         self
     }
 
-    /// Timeout of each request, body included. Applies only when the builder creates the HTTP client.
+    /// Timeout of each request (default 10 minutes, as in Anthropic's official SDKs: a long
+    /// generation or a large body fits, a server that stopped answering does not stall a run).
+    ///
+    /// A request whose body is read whole must be done, body included, within it. A streamed
+    /// body (a JSONL [`JsonlStream`](crate::JsonlStream)) may take longer while data keeps coming: its headers and
+    /// then each read must arrive within it. A timeout is [`ErrorKind::Timeout`](crate::ErrorKind::Timeout),
+    /// retried like other transport errors for idempotent requests.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout of opening a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest response body read whole (default 32 MiB: far above any JSON answer of the APIs
+    /// this targets, far below what exhausts a machine's memory). A longer body is
+    /// [`ErrorKind::BodyTooLarge`](crate::ErrorKind::BodyTooLarge), found from its
+    /// `Content-Length` or once the limit is read; the rest is not read and the connection closes.
+    /// Streamed JSONL bodies have no total limit, only [`max_line_bytes`](Self::max_line_bytes).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// The longest line of a JSONL body (default 16 MiB: one batch result, a whole message with
+    /// its content, is far shorter). A longer line is
+    /// [`ErrorKind::LineTooLong`](crate::ErrorKind::LineTooLong) and ends the stream, closing
+    /// the connection; at most this much of the line is held in memory.
+    pub fn max_line_bytes(mut self, limit: usize) -> Self {
+        self.max_line_bytes = limit;
+        self
+    }
+
+    /// How many requests of this client (and its clones) are in flight at once (default 64, at
+    /// least 1); the others wait their turn. A request counts from the moment it is sent until its
+    /// body is read, or, for a streamed body, until its headers arrive. It bounds the connections
+    /// and their buffers: without it, 10 000 workflows polling at once open about as many
+    /// connections.
+    pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
+        self.max_concurrent_requests = limit;
+        self
+    }
+
+    /// Which redirects are followed (default: [`Redirects::SameOrigin`], at most 10, only to the
+    /// scheme, host and port of the step's request). A redirect not followed is the step's response.
+    pub fn redirects(mut self, redirects: Redirects) -> Self {
+        self.redirects = redirects;
         self
     }
 
@@ -159,18 +225,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client.
-    pub fn build(self) -> Client {
+    /// Builds the client. It fails only when the HTTP client cannot be built (its TLS backend
+    /// cannot start, or the [`http_client`](Self::http_client) builder is invalid): no setting is
+    /// ever dropped.
+    pub fn build(self) -> Result<Client, BuildError> {
         let http = self.http.unwrap_or_else(|| {
-            let mut b =
-                reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")));
-            if let Some(t) = self.timeout {
-                b = b.timeout(t);
-            }
-            // Building fails only when the TLS backend cannot start; reqwest::Client::new() reports that.
-            b.build().unwrap_or_else(|_| reqwest::Client::new())
+            reqwest::Client::builder().user_agent(concat!("arazzo-runtime/", env!("CARGO_PKG_VERSION")))
         });
-        Client {
+        let http = http
+            .redirect(self.redirects.policy())
+            .connect_timeout(self.connect_timeout)
+            // Bounds the wait for headers and each read of a streamed body; `Run` adds a total
+            // timeout to buffered requests.
+            .read_timeout(self.timeout)
+            .build()
+            .map_err(BuildError)?;
+        Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 base_urls: self.base_urls,
@@ -180,7 +250,28 @@ impl ClientBuilder {
                 max_retry_delay: self.max_retry_delay,
                 transport_retries: self.transport_retries,
                 observer: self.observer,
+                timeout: self.timeout,
+                max_body_bytes: self.max_body_bytes,
+                max_line_bytes: self.max_line_bytes,
+                requests: Semaphore::new(self.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS)),
             }),
-        }
+        })
+    }
+}
+
+/// The HTTP client could not be built; see [`ClientBuilder::build`].
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client")]
+pub struct BuildError(#[source] reqwest::Error);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wait_is_bounded_by_default() {
+        let b = ClientBuilder::default();
+        assert_eq!((b.timeout, b.connect_timeout), (Duration::from_secs(600), Duration::from_secs(10)));
+        assert_eq!(b.redirects, Redirects::SameOrigin { max: 10 });
     }
 }

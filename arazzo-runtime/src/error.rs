@@ -41,6 +41,20 @@ pub enum ErrorKind {
     /// The response body is not the expected JSON.
     #[error("could not decode the response body")]
     Decode,
+    /// A response body to be read whole is longer than the client's limit; it was not read to its end.
+    #[error("response body larger than {limit} bytes (see ClientBuilder::max_body_bytes)")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A line of a JSONL body is longer than the client's limit; the stream ends there.
+    #[error("JSONL line {line} longer than {limit} bytes (see ClientBuilder::max_line_bytes)")]
+    LineTooLong {
+        /// The 1-based line number in the body.
+        line: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A line of a JSONL body is not the expected JSON.
     #[error("malformed JSONL at line {line}")]
     Jsonl {
@@ -90,6 +104,7 @@ mod repr {
         pub status: Option<u16>,
         pub detail: Option<String>,
         pub excerpt: Option<String>,
+        pub location: Option<String>,
         pub source: Option<super::BoxError>,
     }
 }
@@ -105,6 +120,7 @@ impl Error {
             status: None,
             detail: None,
             excerpt: None,
+            location: None,
             source: None,
         }))
     }
@@ -116,6 +132,11 @@ impl Error {
 
     pub(crate) fn with_detail(mut self, detail: String) -> Self {
         self.0.detail = Some(detail);
+        self
+    }
+
+    pub(crate) fn with_location(mut self, location: Option<String>) -> Self {
+        self.0.location = location;
         self
     }
 
@@ -175,6 +196,12 @@ impl Error {
         self.0.excerpt.as_deref()
     }
 
+    /// Where the server redirected the step's request when the client did not follow (see
+    /// [`Redirects`](crate::Redirects)), without query string or user info.
+    pub fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+
     /// Which attempt of the step failed: 1-based, counting transport and Arazzo retries since the
     /// step was last entered (a `goto` re-entry starts again at 1); 0 when no request was made.
     pub fn attempt(&self) -> u32 {
@@ -188,9 +215,11 @@ impl Error {
     }
 }
 
+/// The one-line message, so that `main() -> Result<(), Box<dyn Error>>` prints it readably;
+/// `{:#?}` shows every field.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        if f.alternate() { self.0.fmt(f) } else { fmt::Display::fmt(self, f) }
     }
 }
 
@@ -213,6 +242,9 @@ impl fmt::Display for Error {
         write!(f, "{}", self.0.kind)?;
         if let Some(detail) = &self.0.detail {
             write!(f, ": {}", one_line(detail))?;
+        }
+        if let Some(location) = &self.0.location {
+            write!(f, "; redirect to {location} not followed (see ClientBuilder::redirects)")?;
         }
         if let Some(excerpt) = &self.0.excerpt {
             write!(f, "; body: {}", one_line(excerpt))?;
@@ -300,6 +332,17 @@ mod tests {
         assert!(!e.is_retryable());
         assert!(Error::new(ErrorKind::Decode, &ctx()).with_status(529).is_retryable());
         assert!(Error::new(ErrorKind::Timeout, &Ctx::default()).is_retryable());
+    }
+
+    #[test]
+    fn debug_is_the_message_for_main() {
+        let e =
+            Error::new(ErrorKind::Timeout, &ctx()).with_detail("GET http://h/x: operation timed out".into());
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        let expected = "workflow `w`, step `s` (operation `op`), attempt 2: request timed out: GET http://h/x: \
+                        operation timed out";
+        assert_eq!(format!("{boxed:?}"), expected);
+        assert!(format!("{boxed:#?}").contains("kind: Timeout"));
     }
 
     #[test]

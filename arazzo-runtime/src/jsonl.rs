@@ -13,9 +13,11 @@ type Chunks = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// Typed items of a JSONL body, read from the open response chunk by chunk.
 ///
-/// Only the current partial line is held in memory. `\r\n` line ends, blank lines and a missing final
-/// newline are accepted. A malformed line yields [`ErrorKind::Jsonl`] with its 1-based line number and
-/// ends the stream; a connection dropped mid-body yields [`ErrorKind::Transport`].
+/// Only the current partial line is held in memory, at most the client's
+/// [`max_line_bytes`](crate::ClientBuilder::max_line_bytes). `\r\n` line ends, blank lines and a
+/// missing final newline are accepted. A malformed line yields [`ErrorKind::Jsonl`] with its 1-based
+/// line number, a longer line [`ErrorKind::LineTooLong`], and either ends the stream; a connection
+/// dropped mid-body yields [`ErrorKind::Transport`], a stalled one [`ErrorKind::Timeout`].
 ///
 /// It is a [`Stream`]; [`next_item`](Self::next_item) and [`try_collect`](Self::try_collect) need no
 /// stream extension trait.
@@ -26,6 +28,8 @@ pub struct JsonlStream<T> {
     /// The start of a line that continues in the next chunk.
     partial: Vec<u8>,
     line: usize,
+    /// The longest line accepted, in bytes.
+    limit: usize,
     done: bool,
     status: u16,
     ctx: Ctx,
@@ -42,15 +46,16 @@ impl<T: DeserializeOwned> JsonlStream<T> {
             }
             None => Box::pin(stream::iter([Ok(resp.body)])),
         };
-        Self::new(chunks, resp.status, resp.ctx)
+        Self::new(chunks, resp.status, resp.ctx, resp.max_line_bytes)
     }
 
-    pub(crate) fn new(chunks: Chunks, status: u16, ctx: Ctx) -> Self {
+    pub(crate) fn new(chunks: Chunks, status: u16, ctx: Ctx, limit: usize) -> Self {
         JsonlStream {
             chunks,
             chunk: Bytes::new(),
             partial: Vec::new(),
             line: 0,
+            limit,
             done: false,
             status,
             ctx,
@@ -82,7 +87,11 @@ impl<T: DeserializeOwned> Stream for JsonlStream<T> {
             if this.done {
                 return Poll::Ready(None);
             }
-            if let Some(pos) = this.chunk.iter().position(|&b| b == b'\n') {
+            let newline = this.chunk.iter().position(|&b| b == b'\n');
+            if this.partial.len() + newline.unwrap_or(this.chunk.len()) > this.limit {
+                return Poll::Ready(Some(Err(this.too_long())));
+            }
+            if let Some(pos) = newline {
                 let line = this.chunk.split_to(pos + 1);
                 this.line += 1;
                 let item = if this.partial.is_empty() {
@@ -117,6 +126,17 @@ impl<T: DeserializeOwned> Stream for JsonlStream<T> {
                 }
             }
         }
+    }
+}
+
+impl<T> JsonlStream<T> {
+    /// Ends the stream on a line over the limit, dropping the open body unread.
+    fn too_long(&mut self) -> Error {
+        self.done = true;
+        self.chunks = Box::pin(stream::empty());
+        (self.chunk, self.partial) = (Bytes::new(), Vec::new());
+        let kind = ErrorKind::LineTooLong { line: self.line + 1, limit: self.limit };
+        Error::new(kind, &self.ctx).with_status(self.status)
     }
 }
 
@@ -170,7 +190,7 @@ mod tests {
         };
         let chunks: Vec<Result<Bytes, Error>> =
             chunks.into_iter().map(|c| c.map(Bytes::from_static)).collect();
-        JsonlStream::new(Box::pin(stream::iter(chunks)), 200, ctx)
+        JsonlStream::new(Box::pin(stream::iter(chunks)), 200, ctx, 64)
     }
 
     fn ids(items: Vec<Item>) -> Vec<String> {
@@ -232,5 +252,19 @@ mod tests {
         assert!(matches!(s.next_item().await, Some(Ok(_))));
         assert!(matches!(s.next_item().await, Some(Err(e)) if e.kind() == &ErrorKind::Transport));
         assert!(s.next_item().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_ends_the_stream() {
+        let long: &'static [u8] =
+            b"{\"id\":\"0123456789012345678901234567890123456789012345678901234567\"}\n";
+        let mut s = from_chunks(vec![Ok(b"{\"id\":\"a\"}\n"), Ok(&long[..40]), Ok(&long[40..])]);
+        assert!(matches!(s.next_item().await, Some(Ok(_))));
+        let err = s.next_item().await.and_then(Result::err).expect("too long");
+        assert_eq!(err.kind(), &ErrorKind::LineTooLong { line: 2, limit: 64 });
+        assert!(s.next_item().await.is_none());
+        let fits: &'static [u8] = b"{\"id\":\"0123456789012345678901234567890123456789012345678901234\"}";
+        assert_eq!(fits.len(), 64);
+        assert_eq!(run_split(fits, &[10]).await.map(|v| v.len()).ok(), Some(1));
     }
 }

@@ -19,6 +19,10 @@ pub struct Response {
     pub(crate) body: Bytes,
     pub(crate) stream: Option<reqwest::Response>,
     pub(crate) ctx: Ctx,
+    /// The `Location` of a redirect the client did not follow, without query string or user info.
+    pub(crate) location: Option<String>,
+    /// The longest JSONL line [`Response::into_jsonl`] accepts.
+    pub(crate) max_line_bytes: usize,
 }
 
 impl Response {
@@ -57,12 +61,16 @@ impl Response {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| {
             let at = byte_offset(&self.body, e.line(), e.column());
-            Error::new(ErrorKind::Decode, &self.ctx)
-                .with_status(self.status)
+            self.error(ErrorKind::Decode, &self.ctx)
                 .with_detail(e.to_string())
                 .with_excerpt(&self.body, at, &self.ctx)
                 .with_source(e)
         })
+    }
+
+    /// An error about this response: its status, and the redirect that was not followed.
+    pub(crate) fn error(&self, kind: ErrorKind, ctx: &Ctx) -> Error {
+        Error::new(kind, ctx).with_status(self.status).with_location(self.location.clone())
     }
 
     /// The buffered body as a JSON value; `None` when it is not JSON.
@@ -93,6 +101,8 @@ impl Response {
             body: std::mem::take(&mut self.body),
             stream: self.stream.take(),
             ctx: self.ctx.clone(),
+            location: self.location.clone(),
+            max_line_bytes: self.max_line_bytes,
         })
     }
 }

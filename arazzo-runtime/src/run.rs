@@ -9,7 +9,7 @@ use crate::response::Response;
 use crate::retry_after;
 use crate::secret::Secret;
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Url};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -278,13 +278,16 @@ impl Run {
     /// Sends a step's request and reads the whole body. Idempotent requests (GET, HEAD, PUT, DELETE,
     /// OPTIONS) are retried after transport errors and 408, 429 and 5xx statuses, as the client's
     /// `transport_retries` allows; after that the last response is returned whatever its status.
-    pub async fn send(&mut self, req: StepRequest) -> Result<Response, Error> {
-        self.execute(req, false).await
+    pub fn send(&mut self, req: StepRequest) -> impl Future<Output = Result<Response, Error>> + Send + '_ {
+        self.execute(req, false)
     }
 
     /// Like [`send`](Self::send), but leaves the body unread, for [`Response::into_jsonl`].
-    pub async fn send_streaming(&mut self, req: StepRequest) -> Result<Response, Error> {
-        self.execute(req, true).await
+    pub fn send_streaming(
+        &mut self,
+        req: StepRequest,
+    ) -> impl Future<Output = Result<Response, Error>> + Send + '_ {
+        self.execute(req, true)
     }
 
     async fn execute(&mut self, mut req: StepRequest, streaming: bool) -> Result<Response, Error> {
@@ -309,23 +312,38 @@ impl Run {
         let mut retries = 0;
         loop {
             let ctx = self.begin_attempt(step, operation)?;
+            // Our turn among the client's requests in flight. The semaphore is never closed, so
+            // this is never `None`.
+            let turn = self.client.inner.requests.acquire().await.ok();
             let (workflow, attempt, method) = (self.workflow, ctx.attempt, req.method.as_str());
             let url = &shown_url;
             let event = StepStarted { workflow, step, operation, method, url, attempt };
             observer.step_started(&event);
             let started = Instant::now();
             let can_retry = idempotent && retries < self.client.inner.transport_retries;
-            let http = &self.client.inner.http;
-            let mut builder = http.request(req.method.clone(), req_url.clone());
-            builder = builder.headers(req.headers.clone());
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            let outcome = match builder.send().await {
-                Err(_) if can_retry => Attempt::Retry(None, None),
-                Err(e) => Attempt::Failed(Error::transport(e, &ctx, &request_text)),
-                Ok(resp) => read(resp, &req.method, &shown_url, ctx, streaming, can_retry).await,
+            let inner = &*self.client.inner;
+            let exchange = async {
+                let mut builder =
+                    inner.http.request(req.method.clone(), req_url.clone()).headers(req.headers.clone());
+                if !streaming {
+                    builder = builder.timeout(inner.timeout);
+                }
+                if let Some(body) = &req.body {
+                    builder = builder.body(body.clone());
+                }
+                match builder.send().await {
+                    Err(_) if can_retry => Attempt::Retry(None, None),
+                    Err(e) => Attempt::Failed(Error::transport(e, &ctx, &request_text)),
+                    Ok(resp) => {
+                        let limits = (inner.max_body_bytes, inner.max_line_bytes);
+                        read(resp, &req.method, &shown_url, ctx, streaming, can_retry, limits).await
+                    }
+                }
             };
+            // Boxed: the exchange's state is large and lives only while the request has its turn,
+            // so the future of a workflow that waits for its turn or sleeps stays small.
+            let outcome = Box::pin(exchange).await;
+            drop(turn);
             let (status, body) = match &outcome {
                 Attempt::Done(r) => (Some(r.status), &r.body[..]),
                 Attempt::Retry(status, _) => (*status, &[][..]),
@@ -481,7 +499,7 @@ impl Run {
 
     fn response_error(&self, resp: &Response, kind: ErrorKind) -> Error {
         let ctx = Ctx { secrets: Arc::clone(&self.secrets), ..resp.ctx.clone() };
-        Error::new(kind, &ctx).with_status(resp.status).with_excerpt(&resp.body, 0, &ctx)
+        resp.error(kind, &ctx).with_excerpt(&resp.body, 0, &ctx)
     }
 
     /// The error of a step whose criteria failed (each criterion in its source text).
@@ -531,12 +549,13 @@ impl std::fmt::Debug for Run {
 /// Reads a response: a retryable status (408, 429, 5xx, or `x-should-retry: true`) or a body read
 /// failure becomes `Retry` when a retry is allowed.
 async fn read(
-    resp: reqwest::Response,
+    mut resp: reqwest::Response,
     method: &Method,
     url: &str,
     ctx: Ctx,
     streaming: bool,
     can_retry: bool,
+    (max_body_bytes, max_line_bytes): (usize, usize),
 ) -> Attempt {
     let status = resp.status().as_u16();
     let should_retry = match resp.headers().get("x-should-retry").map(|v| v.as_bytes()) {
@@ -547,12 +566,24 @@ async fn read(
     if should_retry && can_retry {
         return Attempt::Retry(Some(status), retry_after::from_headers(resp.headers()));
     }
-    let headers = resp.headers().clone();
+    let headers = owned(resp.headers());
+    // A 3xx that reaches us is a redirect the client's policy did not follow.
+    let location = resp
+        .status()
+        .is_redirection()
+        .then(|| headers.get(LOCATION)?.to_str().ok())
+        .flatten()
+        .and_then(|l| resp.url().join(l).ok())
+        .map(|u| display_url(&u));
     let (body, stream) = if streaming {
         (Bytes::new(), Some(resp))
     } else {
-        match resp.bytes().await {
-            Ok(body) => (body, None),
+        match read_body(&mut resp, max_body_bytes).await {
+            Ok(Some(body)) => (body, None),
+            Ok(None) => {
+                let err = Error::new(ErrorKind::BodyTooLarge { limit: max_body_bytes }, &ctx);
+                return Attempt::Failed(err.with_status(status).with_detail(format!("{method} {url}")));
+            }
             Err(_) if can_retry => return Attempt::Retry(Some(status), None),
             Err(e) => {
                 let err = Error::transport(e, &ctx, &format!("{method} {url}"));
@@ -570,7 +601,39 @@ async fn read(
         body,
         stream,
         ctx,
+        location,
+        max_line_bytes,
     }))
+}
+
+/// A copy of `headers` that owns its values. hyper's values are slices of the connection's read
+/// buffer, which they would keep alive (8 KiB or more) for as long as the response is kept, for
+/// example across a retry delay.
+fn owned(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut own = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        own.set_sensitive(value.is_sensitive());
+        copy.append(name.clone(), own);
+    }
+    copy
+}
+
+/// Reads a whole body of at most `limit` bytes; `None` when it is longer. The rest is left unread:
+/// dropping the response then closes the connection.
+async fn read_body(resp: &mut reqwest::Response, limit: usize) -> Result<Option<Bytes>, reqwest::Error> {
+    let declared = resp.content_length().map(usize::try_from);
+    if declared.is_some_and(|n| n.map_or(true, |n| n > limit)) {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(declared.and_then(Result::ok).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await? {
+        if chunk.len() > limit - body.len() {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.into()))
 }
 
 #[cfg(test)]
@@ -605,7 +668,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn reentry_is_paced_and_capped() {
         let obs = Arc::new(Reentries::default());
-        let client = Client::builder().loop_pacing(Duration::from_secs(2)).observer(obs.clone()).build();
+        let client = Client::builder()
+            .loop_pacing(Duration::from_secs(2))
+            .observer(obs.clone())
+            .build()
+            .expect("a client");
         let mut run = client.run("w");
         run.reenter("poll").await.expect("never started: no wait");
         run.steps.entry("poll").or_default().started = Some(Instant::now());
@@ -618,8 +685,11 @@ mod tests {
         let seen = obs.0.lock().map(|v| v.clone()).unwrap_or_default();
         assert_eq!(seen, vec![(1, Duration::ZERO), (2, Duration::from_millis(1500)), (3, Duration::ZERO)]);
 
-        let capped =
-            Client::builder().max_retry_delay(Some(Duration::from_millis(10))).step_budget(1).build();
+        let capped = Client::builder()
+            .max_retry_delay(Some(Duration::from_millis(10)))
+            .step_budget(1)
+            .build()
+            .expect("a client");
         let mut run = capped.run("w");
         run.steps.entry("s").or_default().started = Some(Instant::now());
         let before = Instant::now();

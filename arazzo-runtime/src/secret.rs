@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A secret string, such as an API key.
 ///
-/// `Debug` and `Display` print `[redacted]`. When a `Secret` is sent in a header, the [`Run`](crate::Run)
+/// `Debug` and `Display` print `[redacted]`. When a `Secret` is sent in a header, the workflow run
 /// remembers it and replaces it with `[redacted]` in every body excerpt of its errors, and the header
 /// value is marked sensitive so HTTP layers do not log it.
 ///

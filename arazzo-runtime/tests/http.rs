@@ -71,7 +71,7 @@ async fn send(run: &mut Run, method: Method, path: &str) -> Result<Response, Err
 #[tokio::test]
 async fn get_is_retried_on_529_and_succeeds() {
     let (builder, rec, hits) = flaky(2, "0").await;
-    let mut run = builder.build().run("w");
+    let mut run = builder.build().expect("a client").run("w");
     let resp = send(&mut run, Method::GET, "/flaky").await.expect("send");
     assert_eq!((resp.status(), hits.load(SeqCst)), (200, 3));
     assert_eq!(resp.json_value(), Some(serde_json::json!({"ok": true})));
@@ -85,7 +85,7 @@ async fn get_is_retried_on_529_and_succeeds() {
 #[tokio::test]
 async fn post_is_not_retried() {
     let (builder, rec, hits) = flaky(5, "0").await;
-    let mut run = builder.build().run("w");
+    let mut run = builder.build().expect("a client").run("w");
     let req = run.request("create", "createBatch", "api", Method::POST, "/flaky").json(&[1, 2]);
     let resp = run.send(req).await.expect("send");
     assert_eq!((resp.status(), hits.load(SeqCst), rec.take().len()), (529, 1, 1));
@@ -99,7 +99,7 @@ async fn post_is_not_retried() {
 #[tokio::test]
 async fn max_retry_delay_caps_a_30_second_hint() {
     let (builder, rec, hits) = flaky(99, "30").await;
-    let mut run = builder.transport_retries(1).build().run("w");
+    let mut run = builder.transport_retries(1).build().expect("a client").run("w");
     let resp = send(&mut run, Method::GET, "/flaky").await.expect("send");
     assert_eq!((resp.status(), hits.load(SeqCst)), (529, 2));
     run.retry_after(&resp, "s", "waitAndRetry", 5.0).await;
@@ -113,7 +113,7 @@ async fn max_retry_delay_caps_a_30_second_hint() {
 #[tokio::test]
 async fn step_budget_is_enforced() {
     let (builder, _, _) = flaky(0, "0").await;
-    let client = builder.step_budget(3).build();
+    let client = builder.step_budget(3).build().expect("a client");
     let mut run = client.run("w");
     send(&mut run, Method::GET, "/flaky").await.expect("1");
     send(&mut run, Method::GET, "/flaky").await.expect("2");
@@ -134,7 +134,7 @@ async fn secrets_never_appear_in_errors() {
         )
     };
     let (builder, _) = serve(Router::new().route("/echo", any(echo))).await;
-    let mut run = builder.build().run("w");
+    let mut run = builder.build().expect("a client").run("w");
     let key = Secret::new("sk-ant-very-secret");
     let req = run.request("s", "op", "api", Method::GET, "/echo").header("x-api-key", &key);
     let resp = run.send(req.cookie("session", &key).query("k", &key)).await.expect("send");
@@ -160,7 +160,8 @@ async fn transport_errors_are_retried_then_reported() {
         .base_url("api", format!("http://127.0.0.1:{port}"))
         .max_retry_delay(Some(Duration::ZERO))
         .observer(rec.clone())
-        .build();
+        .build()
+        .expect("a client");
     let mut run = client.run("w");
     let req = run.request("s", "op", "api", Method::GET, "/x").query("token", Secret::new("q-secret"));
     let err = run.send(req).await.expect_err("refused");
@@ -175,14 +176,18 @@ async fn transport_errors_are_retried_then_reported() {
 
 #[tokio::test]
 async fn unknown_source_is_a_config_error() {
-    let mut run = Client::new().run("w");
+    let mut run = Client::builder().build().expect("a client").run("w");
     let err = send(&mut run, Method::GET, "/x").await.expect_err("config");
     assert!(
         matches!(err.kind(), ErrorKind::Config(m) if m.contains("`api`") && m.contains("base_url(\"api\""))
     );
-    let client = Client::builder().default_base_url("api", "http://a/").base_url("api", "http://b").build();
+    let client = Client::builder()
+        .default_base_url("api", "http://a/")
+        .base_url("api", "http://b")
+        .build()
+        .expect("a client");
     assert_eq!(client.base_url("api"), Some("http://b"));
-    let client = Client::builder().default_base_url("api", "http://a/").build();
+    let client = Client::builder().default_base_url("api", "http://a/").build().expect("a client");
     assert_eq!(client.base_url("api"), Some("http://a/"));
 }
 
@@ -193,7 +198,7 @@ async fn request_parts_reach_the_server() {
         format!("{uri}|{}|{}|{}|{body}", h("cookie"), h("content-type"), h("x-n"))
     };
     let (builder, _) = serve(Router::new().route("/e/{id}", any(echo))).await;
-    let mut run = builder.build().run("w");
+    let mut run = builder.build().expect("a client").run("w");
     let path = format!("/e/{}", arazzo_runtime::encode_path_segment("a b"));
     let req =
         run.request("s", "op", "api", Method::PUT, &path).query("q", "x y&z").query("skip", None::<i64>);
@@ -219,7 +224,7 @@ async fn jsonl_streams_and_reports_a_dropped_connection() {
         axum::body::Body::from_stream(futures_util::StreamExt::chain(first, fail))
     };
     let (builder, _) = serve(Router::new().route("/good", any(good)).route("/broken", any(broken))).await;
-    let mut run = builder.build().run("w");
+    let mut run = builder.build().expect("a client").run("w");
     #[derive(Debug, serde::Deserialize, PartialEq)]
     struct Item {
         id: u32,

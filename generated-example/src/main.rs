@@ -31,6 +31,9 @@ struct Args {
     /// Cap on any single wait (retryAfter, Retry-After, loop pacing), in seconds.
     #[arg(long)]
     max_retry_delay: Option<f64>,
+    /// Timeout of each request, in seconds (default 600).
+    #[arg(long, value_name = "SECONDS")]
+    request_timeout: Option<f64>,
     /// Print each workflow's outputs as one JSON object per line on stdout, keyed by the Arazzo
     /// output names (the batch workflow's line first when both run).
     #[arg(long)]
@@ -85,10 +88,13 @@ async fn main() -> ExitCode {
         None => batches_server::sample_requests(3).as_array().cloned().unwrap_or_default(),
     };
     let api_key = args.api_key.clone().or_else(|| std::env::var("ANTHROPIC_API_KEY").ok());
-    let max_delay = match args.max_retry_delay.map(Duration::try_from_secs_f64) {
-        Some(Err(e)) => return fail(format!("--max-retry-delay: {e}")),
-        Some(Ok(d)) => Some(d),
-        None => None,
+    let max_delay = match args.max_retry_delay.map(Duration::try_from_secs_f64).transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(format!("--max-retry-delay: {e}")),
+    };
+    let request_timeout = match args.request_timeout.map(Duration::try_from_secs_f64).transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(format!("--request-timeout: {e}")),
     };
     let (base_url, _server, api_key, max_delay, pacing) = match args.base_url.clone() {
         Some(url) => {
@@ -114,13 +120,19 @@ async fn main() -> ExitCode {
             )
         }
     };
-    let client = Client::builder()
+    let mut client = Client::builder()
         .base_url("claudeApi", &base_url)
         .base_url("messageBatchesApi", &base_url)
         .max_retry_delay(max_delay)
         .loop_pacing(pacing)
-        .observer(Arc::new(Progress { start: Instant::now() }))
-        .build();
+        .observer(Arc::new(Progress { start: Instant::now() }));
+    if let Some(timeout) = request_timeout {
+        client = client.timeout(timeout);
+    }
+    let client = match client.build() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     if matches!(args.workflow, Which::Batch | Which::All) {
         let inputs = batch::batch_process_and_retrieve_results::Inputs {
             api_key: Secret::new(api_key.clone()),

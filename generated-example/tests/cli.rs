@@ -72,6 +72,52 @@ async fn an_unreachable_server_is_a_one_line_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let home = TestServer::start(ServerConfig::default()).await.expect("server");
+    let elsewhere = TestServer::start(ServerConfig::default()).await.expect("server");
+    let to = elsewhere.base_url();
+    home.add_fault(
+        Fault::new(Route::Any, FaultKind::Redirect { status: 307, to: to.clone() }).times(u32::MAX),
+    );
+    let args = [
+        "--base-url",
+        &home.base_url(),
+        "--api-key",
+        "sk-cli-test",
+        "--workflow",
+        "cancel-and-confirm-batch",
+    ];
+    let out = run(args.iter().map(|s| s.to_string()).collect()).await;
+
+    assert!(elsewhere.requests().is_empty(), "the key went to another origin");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    let expected =
+        format!("HTTP 307: criteria not met: $statusCode == 200; redirect to {to}/v1/messages/batches");
+    assert!(error.contains(&expected) && error.contains("not followed"), "{stderr}");
+    assert!(!stderr.contains("sk-cli-test"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_answers_times_out() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let args = ["--base-url", &url, "--api-key", "sk-cli-test", "--request-timeout", "1"];
+    let out = run(args.iter().map(|s| s.to_string()).collect()).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(error.contains("step `submitBatch`") && error.contains("request timed out"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_arguments_exit_non_zero() {
     let out = run(vec!["--workflow".into(), "nope".into()]).await;
     assert_eq!(out.status.code(), Some(2));

@@ -98,7 +98,8 @@ async fn overhead(polls: u32) {
         .base_url("claudeApi", &base)
         .max_retry_delay(Some(Duration::ZERO))
         .loop_pacing(Duration::ZERO)
-        .build();
+        .build()
+        .expect("a client");
     let http = reqwest::Client::new();
     let requests = batches_server::sample_requests(REQUESTS).as_array().cloned().unwrap_or_default();
     // Warm up both (connections, lazy statics).
@@ -177,7 +178,7 @@ fn reset_peak() -> bool {
 
 async fn stream_lines(lines: usize, streaming: bool) -> (usize, Duration, Option<u64>, Option<u64>) {
     let base = jsonl_server(lines).await;
-    let client = Client::builder().base_url("bench", &base).build();
+    let client = Client::builder().base_url("bench", &base).build().expect("a client");
     let reset = reset_peak();
     let before = if reset { status_kb("VmHWM:") } else { status_kb("VmRSS:") };
     let t = Instant::now();

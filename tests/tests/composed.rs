@@ -27,6 +27,7 @@ fn client(server: &TestServer, budget: u32) -> Client {
         .loop_pacing(Duration::ZERO)
         .step_budget(budget)
         .build()
+        .expect("a client")
 }
 
 fn requests(n: usize) -> Vec<Value> {
@@ -91,7 +92,7 @@ async fn workflows_calling_each_other_share_one_step_budget() {
 #[test]
 fn generated_futures_are_send() {
     fn send<T: Send>(_: T) {}
-    let client = Client::new();
+    let client = Client::builder().build().expect("a client");
     send(ping(&client, ping::Inputs { api_key: Secret::new(KEY), batch_id: String::new() }));
     send(cancel_then_process(
         &client,

@@ -93,7 +93,7 @@ async fn batch_seed_happy_path() {
     let n = 3;
     let polls = 2;
     let server = server(config(polls)).await;
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let out = batch_process_and_retrieve_results(&client, batch_inputs(n)).await.expect("workflow succeeds");
 
     let log = server.requests();
@@ -139,7 +139,7 @@ async fn batch_seed_happy_path() {
 #[tokio::test]
 async fn batch_seed_custom_anthropic_version_is_sent() {
     let server = server(config(0)).await;
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let mut inputs = batch_inputs(1);
     inputs.anthropic_version = Some("2099-01-01".into());
     // The server may reject an unknown version; either way the header must be what we asked for.
@@ -156,7 +156,7 @@ async fn poll_retries_are_scheduled_30s_but_capped_to_zero() {
     let polls = 4;
     let server = server(config(polls)).await;
     let rec = Arc::new(RetryRecorder::default());
-    let client = builder(&server, BATCH_SOURCE).observer(rec.clone()).build();
+    let client = builder(&server, BATCH_SOURCE).observer(rec.clone()).build().expect("a client");
     let started = Instant::now();
     batch_process_and_retrieve_results(&client, batch_inputs(2)).await.expect("workflow succeeds");
     let events = rec.events();
@@ -184,7 +184,7 @@ async fn retry_limit_reached_after_2880_retries() {
         ..ServerConfig::default()
     })
     .await;
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let started = Instant::now();
     let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("never ends");
     let took = started.elapsed();
@@ -213,7 +213,7 @@ async fn cancel_seed_happy_path() {
         ..ServerConfig::default()
     })
     .await;
-    let client = builder(&server, CANCEL_SOURCE).build();
+    let client = builder(&server, CANCEL_SOURCE).build().expect("a client");
     let out = cancel_and_confirm_batch(&client, cancel_inputs(n)).await.expect("workflow succeeds");
     let id = out.batch_id.clone();
     let mut expected = vec![
@@ -243,7 +243,7 @@ async fn fault_529_with_retry_after_on_poll_is_retried() {
         FaultKind::Status { status: 529, retry_after: Some("0".into()) },
     ));
     let rec = Arc::new(RetryRecorder::default());
-    let client = builder(&server, BATCH_SOURCE).observer(rec.clone()).build();
+    let client = builder(&server, BATCH_SOURCE).observer(rec.clone()).build().expect("a client");
     batch_process_and_retrieve_results(&client, batch_inputs(1))
         .await
         .expect("transport retry survives the 529");
@@ -263,7 +263,7 @@ async fn fault_529_on_create_is_not_retried() {
         Route::Create,
         FaultKind::Status { status: 529, retry_after: Some("0".into()) },
     ));
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let err =
         batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("POST is not retried");
     assert_eq!(err.status(), Some(529));
@@ -279,7 +279,7 @@ async fn fault_529_on_create_is_not_retried() {
 async fn fault_500_on_poll_without_transport_retries_fails() {
     let server = server(config(1)).await;
     server.add_fault(Fault::status(Route::Retrieve, 500));
-    let client = builder(&server, BATCH_SOURCE).transport_retries(0).build();
+    let client = builder(&server, BATCH_SOURCE).transport_retries(0).build().expect("a client");
     let err =
         batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("500 not retried");
     assert_eq!(err.status(), Some(500));
@@ -293,7 +293,7 @@ async fn fault_500_on_poll_without_transport_retries_fails() {
 async fn fault_drop_connection_on_poll_is_retried() {
     let server = server(config(1)).await;
     server.add_fault(Fault::new(Route::Retrieve, FaultKind::DropConnection));
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let out = batch_process_and_retrieve_results(&client, batch_inputs(2))
         .await
         .expect("GET retried after the dropped connection");
@@ -310,7 +310,7 @@ async fn fault_drop_connection_on_poll_is_retried() {
 async fn fault_malformed_json_on_poll_gives_decode_error() {
     let server = server(config(1)).await;
     server.add_fault(Fault::new(Route::Retrieve, FaultKind::MalformedJson));
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("malformed body");
     assert!(matches!(err.kind(), ErrorKind::Decode), "{err}");
     assert_eq!(err.step(), Some("pollBatchStatus"));
@@ -323,7 +323,7 @@ async fn fault_malformed_json_on_poll_gives_decode_error() {
 async fn fault_malformed_json_on_create_gives_typed_error() {
     let server = server(config(0)).await;
     server.add_fault(Fault::new(Route::Create, FaultKind::MalformedJson));
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("no batch id");
     assert!(matches!(err.kind(), ErrorKind::Decode), "{err}");
     assert_eq!(err.step(), Some("submitBatch"));
@@ -336,7 +336,7 @@ async fn fault_truncated_jsonl_yields_jsonl_error() {
     let n = 3;
     let server = server(config(0)).await;
     server.add_fault(Fault::new(Route::Results, FaultKind::TruncatedJsonl));
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let mut out =
         batch_process_and_retrieve_results(&client, batch_inputs(n)).await.expect("the stream opens");
     let mut ok = 0;
@@ -360,8 +360,11 @@ async fn fault_truncated_jsonl_yields_jsonl_error() {
 async fn fault_slow_poll_times_out() {
     let server = server(config(1)).await;
     server.add_fault(Fault::new(Route::Retrieve, FaultKind::Slow(Duration::from_millis(800))));
-    let client =
-        builder(&server, BATCH_SOURCE).timeout(Duration::from_millis(150)).transport_retries(0).build();
+    let client = builder(&server, BATCH_SOURCE)
+        .timeout(Duration::from_millis(150))
+        .transport_retries(0)
+        .build()
+        .expect("a client");
     let err = batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect_err("timeout");
     assert_eq!(err.kind(), &ErrorKind::Timeout, "{err}");
     assert_eq!(err.step(), Some("pollBatchStatus"));
@@ -372,7 +375,8 @@ async fn fault_slow_poll_times_out() {
 async fn fault_slow_poll_is_retried_when_allowed() {
     let server = server(config(1)).await;
     server.add_fault(Fault::new(Route::Retrieve, FaultKind::Slow(Duration::from_millis(800))));
-    let client = builder(&server, BATCH_SOURCE).timeout(Duration::from_millis(150)).build();
+    let client =
+        builder(&server, BATCH_SOURCE).timeout(Duration::from_millis(150)).build().expect("a client");
     batch_process_and_retrieve_results(&client, batch_inputs(1)).await.expect("the timed-out GET is retried");
 }
 
@@ -384,7 +388,7 @@ async fn step_budget_stops_cancel_loop() {
         ..ServerConfig::default()
     })
     .await;
-    let client = builder(&server, CANCEL_SOURCE).step_budget(3).build();
+    let client = builder(&server, CANCEL_SOURCE).step_budget(3).build().expect("a client");
     let err = cancel_and_confirm_batch(&client, cancel_inputs(1)).await.expect_err("budget");
     assert_eq!(err.kind(), &ErrorKind::StepBudgetExceeded { budget: 3 }, "{err}");
     assert_eq!(err.step(), Some("confirmCanceled"));
@@ -395,7 +399,7 @@ async fn step_budget_stops_cancel_loop() {
 #[tokio::test]
 async fn dropping_the_future_stops_requests() {
     let server = server(config(u32::MAX)).await;
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let run = batch_process_and_retrieve_results(&client, batch_inputs(1));
     let timed = tokio::time::timeout(Duration::from_millis(150), run).await;
     assert!(timed.is_err(), "never ends");
@@ -410,7 +414,7 @@ async fn dropping_the_future_stops_requests() {
 #[tokio::test]
 async fn aborting_a_spawned_run_stops_requests() {
     let server = server(config(u32::MAX)).await;
-    let client = builder(&server, BATCH_SOURCE).build();
+    let client = builder(&server, BATCH_SOURCE).build().expect("a client");
     let task =
         tokio::spawn(async move { batch_process_and_retrieve_results(&client, batch_inputs(1)).await });
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -463,7 +467,8 @@ async fn secret_never_leaks() {
     const SECRET: &str = "sk-test-SECRET-123";
     let buf = trace_buffer();
     let server = server(ServerConfig { api_key: Some("sk-test-the-right-one".into()), ..config(0) }).await;
-    let client = builder(&server, BATCH_SOURCE).observer(Arc::new(TracingObserver)).build();
+    let client =
+        builder(&server, BATCH_SOURCE).observer(Arc::new(TracingObserver)).build().expect("a client");
     let err =
         batch_process_and_retrieve_results(&client, batch_inputs_with_key(1, SECRET)).await.expect_err("401");
     assert_eq!(err.status(), Some(401));

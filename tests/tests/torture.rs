@@ -72,7 +72,7 @@ fn api(server: &Server) -> Client {
 #[test]
 fn names_inputs_and_send() {
     use names::*;
-    let client = Client::new();
+    let client = Client::builder().build().expect("a client");
     // The `get-pet` workflow's inputs have names that collide after snake_case (`self`/`Self`,
     // `pet.name`/`pet name`/`pet-name`/`petName`, `🐶`/`🐱`/`_`): built from JSON by wire name.
     let inputs: get_pet::Inputs = serde_json::from_value(json!({
@@ -108,7 +108,7 @@ fn names_inputs_and_send() {
 #[test]
 fn schemas_inputs_and_send() {
     use schemas::*;
-    let client = Client::new();
+    let client = Client::builder().build().expect("a client");
     let inputs = every_schema::Inputs {
         id: 42,
         name: Some("Rex".into()),
@@ -134,7 +134,7 @@ fn schemas_inputs_and_send() {
 #[test]
 fn flow_inputs_and_send() {
     use flow::*;
-    let client = Client::new();
+    let client = Client::builder().build().expect("a client");
     send(login(&client, login::Inputs { user: "u".into(), password: Secret::new("p") }));
     send(place_order(
         &client,
@@ -167,7 +167,7 @@ fn flow_inputs_and_send() {
 
 #[test]
 fn recursive_schemas_and_odd_names_compile() {
-    let client = Client::new();
+    let client = Client::builder().build().expect("a client");
     send(recursive_array::recursive_array(&client, recursive_array::recursive_array::Inputs {}));
     send(recursive_map::recursive_map(&client, recursive_map::recursive_map::Inputs {}));
     send(recursive_anyof_null::recursive_anyof_null(

@@ -85,6 +85,14 @@ pub enum FaultKind {
     TruncatedJsonl,
     /// Retrieve only: the batch as it is, with `processing_status` replaced by this value.
     UnknownProcessingStatus(String),
+    /// Redirect: answer `status` (a 3xx) with `Location: {to}{path}?{query}`, the request's own path
+    /// and query after the base URL `to` (for example another server's).
+    Redirect {
+        /// HTTP status code, e.g. 307.
+        status: u16,
+        /// Base URL of the target, without trailing slash.
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -173,6 +173,15 @@ async fn respond(
                 other => reply_response(other, request_id),
             };
         }
+        Some(FaultKind::Redirect { status, to }) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            let target = parts.uri.path_and_query().map_or("", |p| p.as_str());
+            if let Ok(location) = HeaderValue::from_str(&format!("{to}{target}")) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            return response;
+        }
         Some(FaultKind::UnknownProcessingStatus(status)) => {
             let Target::Endpoint(_, id) = target else {
                 return reply_response(dispatch(state, parts, target, body), request_id);

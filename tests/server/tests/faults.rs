@@ -164,3 +164,23 @@ async fn unknown_processing_status_does_not_advance() {
     assert_eq!(h.server.batch(&id).expect("batch")["processing_status"], "in_progress");
     assert_eq!(h.retrieve_json(&id).await["processing_status"], "ended");
 }
+
+#[tokio::test]
+async fn redirect_points_at_the_same_path_elsewhere() {
+    let h = Harness::default().await;
+    let to = "http://127.0.0.1:9".to_owned();
+    h.server.add_fault(Fault::new(Route::Any, FaultKind::Redirect { status: 307, to }));
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let response = http
+        .get(h.url("/v1/messages/batches?limit=2"))
+        .header("x-api-key", common::KEY)
+        .header("anthropic-version", "2023-06-01")
+        .send()
+        .await
+        .expect("sends");
+    assert_eq!(response.status(), 307);
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok());
+    assert_eq!(location, Some("http://127.0.0.1:9/v1/messages/batches?limit=2"));
+    assert_eq!(h.server.requests()[0].status, 307);
+}

@@ -109,7 +109,7 @@ pub fn client(sources: &[&str], url: &str, budget: u32) -> Client {
     for source in sources {
         b = b.base_url(source, url);
     }
-    b.build()
+    b.build().expect("a client")
 }
 
 /// Counts calls of a responder (for "first answer X, then Y" scripts).

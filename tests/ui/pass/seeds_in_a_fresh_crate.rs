@@ -13,7 +13,7 @@ mod composed {
 }
 
 fn main() {
-    let client = arazzo_runtime::Client::new();
+    let client = arazzo_runtime::Client::builder().build().expect("a client");
     let key = arazzo_runtime::Secret::new("sk-unused");
     let inputs = batch::batch_process_and_retrieve_results::Inputs { api_key: key.clone(), anthropic_version: None, requests: Vec::new() };
     drop(batch::batch_process_and_retrieve_results(&client, inputs));
