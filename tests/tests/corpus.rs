@@ -1,23 +1,13 @@
 //! The third-party acceptance corpus (`<workspace>/../shared/arazzo-corpus`, see its MANIFEST.md):
 //! documents without known mistakes check with no errors; documented mistakes are reported at
-//! the documented place. Skipped (with a note) when the corpus is absent.
+//! the documented place. Skipped (with a note) when the corpus is absent, except under `CI=true`.
 
 use std::path::{Path, PathBuf};
 
 use arazzo_codegen::Settings;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn corpus() -> Option<PathBuf> {
-    let dir = workspace().join("../shared/arazzo-corpus");
-    if dir.join("MANIFEST.md").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("note: {} is absent; corpus test skipped", dir.display());
-        None
-    }
+    arazzo_tests::shared("arazzo-corpus")
 }
 
 const BNPL_URL: &str =

@@ -1,11 +1,11 @@
 //! Snapshots of the code generated for every corpus document that `check` accepts
 //! (`<workspace>/../shared/arazzo-corpus`, see its MANIFEST.md). The snapshots are modules of
 //! this crate's library (`src/corpus/`), so they also compile, warning-free, with the workspace.
-//! Skipped (with a note) when the corpus is absent.
+//! Skipped (with a note) when the corpus is absent, except under `CI=true`.
 //!
 //! Refresh them with `EXPECTORATE=overwrite cargo test -p arazzo-tests --test corpus_generated`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arazzo_codegen::Settings;
 
@@ -41,19 +41,9 @@ const ACCEPTED: &[Accepted] = &[
 const CAFE_URL: &str = "https://cafe.redocly.com/_bundle/openapi/cafe.yaml";
 const CAFE_LOCAL: &str = "Redocly__redocly-cli/resources/cafe.yaml";
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/arazzo-corpus");
-    if dir.join("MANIFEST.md").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("note: {} is absent; corpus snapshots not compared", dir.display());
-        None
-    }
-}
-
 #[test]
 fn corpus_snapshots_are_up_to_date() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = arazzo_tests::shared("arazzo-corpus") else { return };
     let mut listed = Vec::new();
     for (module, rel, sources) in ACCEPTED {
         let mut settings = Settings { base_dir: dir.clone(), ..Default::default() };

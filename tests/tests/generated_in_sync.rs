@@ -26,9 +26,9 @@ fn generate(path: &Path, base_dir: PathBuf) -> Generated {
     }
 }
 
-/// The same header line the CLI writes (`regenerate_command` in src/bin/arazzo-codegen.rs).
+/// The same header line the CLI writes (`regenerate_command` in arazzo-codegen/cli/src/main.rs).
 fn regenerate_command(file: &Path) -> String {
-    format!("cargo run -p arazzo-codegen -- generate {} -o {}", file.display(), OUT_DIR)
+    format!("cargo run -p arazzo-codegen-cli -- generate {} -o {}", file.display(), OUT_DIR)
 }
 
 #[test]

@@ -1,4 +1,7 @@
 //! The `arazzo-codegen` command line: `check` documents, `generate` Rust from them.
+//!
+//! A package of its own so that build.rs and proc-macro users of the `arazzo-codegen` library
+//! never compile clap. In this workspace: `cargo run -p arazzo-codegen-cli -- <command>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,8 +90,8 @@ fn main() -> ExitCode {
 }
 
 /// The command line that regenerates `file` into `out_dir` (written into the header).
-pub fn regenerate_command(file: &std::path::Path, out_dir: &std::path::Path) -> String {
-    format!("cargo run -p arazzo-codegen -- generate {} -o {}", file.display(), out_dir.display())
+fn regenerate_command(file: &std::path::Path, out_dir: &std::path::Path) -> String {
+    format!("cargo run -p arazzo-codegen-cli -- generate {} -o {}", file.display(), out_dir.display())
 }
 
 fn generate(
