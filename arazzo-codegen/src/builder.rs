@@ -47,20 +47,19 @@ impl Builder {
     }
 
     /// Generates every document. Prints `cargo:rerun-if-changed` for each file read and
-    /// `cargo:warning` lines for warnings; returns the rendered diagnostics on errors.
-    pub fn generate(self) -> Result<Vec<PathBuf>, String> {
-        let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
-            Some(d) => d,
-            None => return Err("OUT_DIR is not set: call this from build.rs or set Builder::out_dir".into()),
+    /// `cargo:warning` lines for warnings; on errors, returns every finding of every document.
+    pub fn generate(self) -> Result<Vec<PathBuf>, GenerateError> {
+        let Some(out_dir) = self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
+        else {
+            return Err(GenerateError(
+                "OUT_DIR is not set: call this from build.rs or set Builder::out_dir".into(),
+            ));
         };
         let mut written = Vec::new();
         let mut errors = String::new();
         for doc in &self.documents {
-            match generate(doc, &self.settings) {
+            let checked = match generate(doc, &self.settings) {
                 Ok(g) => {
-                    for f in &g.files_read {
-                        println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(f).display());
-                    }
                     for d in g.checked.diagnostics.sorted() {
                         println!("cargo:warning={}", d.one_line());
                     }
@@ -70,20 +69,34 @@ impl Builder {
                         doc.display()
                     ));
                     write_if_changed(&path, &text)
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                        .map_err(|e| GenerateError(format!("cannot write {}: {e}", path.display())))?;
                     written.push(path);
+                    g.checked
                 }
                 Err(checked) => {
-                    for f in checked.loaded.paths_read() {
-                        println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(f).display());
-                    }
                     errors.push_str(&checked.render());
+                    checked
                 }
+            };
+            for f in checked.files_read() {
+                println!("cargo:rerun-if-changed={}", self.settings.base_dir.join(f).display());
             }
         }
-        if errors.is_empty() { Ok(written) } else { Err(errors) }
+        if errors.is_empty() { Ok(written) } else { Err(GenerateError(errors)) }
     }
 }
+
+/// Why [`Builder::generate`] wrote nothing: every finding, rendered like rustc's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateError(String);
+
+impl std::fmt::Display for GenerateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GenerateError {}
 
 /// Writes `text` to `path` unless the file already has exactly that content.
 pub fn write_if_changed(path: &Path, text: &str) -> std::io::Result<bool> {

@@ -3,8 +3,6 @@
 
 use std::fmt::Write as _;
 
-use crate::syntax::Pos;
-
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -107,15 +105,6 @@ impl Diagnostic {
             Severity::Warning => "warning",
         }
     }
-}
-
-/// A place in a document where a finding is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct At {
-    /// Start of the offending text.
-    pub pos: Pos,
-    /// Its width in characters.
-    pub width: u32,
 }
 
 /// Collects diagnostics; kept in document order when rendered.

@@ -1,9 +1,12 @@
 //! `arazzo-codegen` compiles [Arazzo 1.0.x](https://spec.openapis.org/arazzo/v1.0.1.html) workflow
 //! documents, and the OpenAPI descriptions they name, into strongly typed async Rust.
 //!
-//! The stages run one way: [`load`] (files) → [`read`] (model) → [`validate`] (cross
-//! references and expressions) → plan and types → emit (tokens) → [`format`] (prettyplease).
-//! Only loading and writing touch the filesystem. No stage panics on user input: every mistake
+//! The stages run one way: load (files) → read (model) → validate (cross references and
+//! expressions) → resolve and plan (control flow, every expression lowered and type-checked
+//! against the OpenAPI schemas) → emit (tokens) → format (prettyplease). [`check`] stops after
+//! the plan; [`generate`] emits. Only loading and writing touch the filesystem. The three front
+//! ends ([`Builder`] for build.rs, the `arazzo-codegen` CLI, the `workflows!` macro) call the
+//! same [`generate`] with the same [`Settings`]. No stage panics on user input: every mistake
 //! becomes a [`Diagnostic`] with a code, a file, a line and column, a JSON pointer and a help
 //! line, and all of them are reported at once.
 //!
@@ -33,7 +36,13 @@
 //! | E0118 | a goto names no target |
 //! | E0120 | Swagger 2.0 source description |
 //! | E0121 | unknown OpenAPI version |
-//! | E02xx | invalid runtime expression, JSON pointer, condition, JSONPath, regex, xpath, template (see [`expr::CODES`]) |
+//! | E0201 | invalid runtime expression |
+//! | E0202 | invalid JSON pointer in a runtime expression |
+//! | E0203 | invalid simple condition |
+//! | E0204 | invalid JSONPath query |
+//! | E0205 | invalid regular expression |
+//! | E0206 | xpath criteria are not supported |
+//! | E0207 | invalid embedded expression in a string (`{$…}`) |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
 //! | E0303 | `$steps.x` names an unknown step |
@@ -69,7 +78,11 @@
 //! | W0103 | remote source description, not fetched |
 //! | W0104 | a relative server URL with no absolute description URL to resolve it against |
 //! | W0105 | a `$ref` in an OpenAPI file that names nothing (untyped) |
-//! | W02xx | non-portable expression spellings (see [`expr::CODES`]) |
+//! | W0201 | `$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax |
+//! | W0202 | JSON pointer without a leading `/` (`$response.body#id`) |
+//! | W0203 | JSONPath shorthand `PATH OP LITERAL` is not RFC 9535 |
+//! | W0204 | double-quoted string literal in a simple condition |
+//! | W0205 | runtime expression in a string without `{}` braces is not substituted |
 //! | W0301 | replacement target is not a JSON pointer |
 //! | W0302 | `retry` inside `onSuccess` (not Arazzo 1.0.1; accepted) |
 //! | W0303 | a parameter the operation does not declare |
@@ -129,27 +142,29 @@
 //!   `oneOf` with a discriminator whose tags are `const` or one-value enums; anything else
 //!   (other unions, a schema that is a list of itself) stays `serde_json::Value`.
 
+#![deny(missing_docs)]
+
 mod builder;
 mod calls;
-pub mod diag;
+mod diag;
 mod docs;
 mod emit;
-pub mod expr;
+mod expr;
 mod generate;
-pub mod load;
+mod load;
 mod lower;
-pub mod model;
+mod model;
 mod names;
-pub mod openapi;
+mod openapi;
 mod plan;
-pub mod read;
-pub mod report;
+mod read;
+mod report;
 mod resolve;
-pub mod syntax;
-pub mod types;
-pub mod validate;
+mod syntax;
+mod types;
+mod validate;
 
-pub use builder::{Builder, write_if_changed};
+pub use builder::{Builder, GenerateError, write_if_changed};
 pub use generate::{Generated, generate, module_name};
 
 use std::collections::BTreeMap;
@@ -196,7 +211,7 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct Checked {
     /// Everything that was read.
-    pub loaded: load::Loaded,
+    loaded: load::Loaded,
     /// Every finding.
     pub diagnostics: Diagnostics,
 }
@@ -204,26 +219,28 @@ pub struct Checked {
 impl Checked {
     /// Renders every finding like rustc, in document order, with a summary line.
     pub fn render(&self) -> String {
-        render(&self.loaded, &self.diagnostics)
+        let mut out = String::new();
+        for d in self.diagnostics.sorted() {
+            out.push_str(&self.render_one(d));
+            out.push('\n');
+        }
+        let (e, w) = self.diagnostics.counts();
+        if e + w > 0 {
+            let s = |n: usize| if n == 1 { "" } else { "s" };
+            out.push_str(&format!("{e} error{}, {w} warning{}\n", s(e), s(w)));
+        }
+        out
     }
-}
 
-/// Renders findings with the quoted source lines.
-pub fn render(loaded: &load::Loaded, diags: &Diagnostics) -> String {
-    let mut out = String::new();
-    for d in diags.sorted() {
-        out.push_str(&d.render(loaded.text_of(&d.file)));
-        out.push('\n');
+    /// Renders one finding like rustc, with its source line.
+    pub fn render_one(&self, d: &Diagnostic) -> String {
+        d.render(self.loaded.text_of(&d.file))
     }
-    let (e, w) = diags.counts();
-    if e + w > 0 {
-        out.push_str(&format!(
-            "{e} error{}, {w} warning{}\n",
-            if e == 1 { "" } else { "s" },
-            if w == 1 { "" } else { "s" }
-        ));
+
+    /// Every file read (relative to [`Settings::base_dir`] when relative), for rebuilds.
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        self.loaded.paths_read().map(Path::to_path_buf).collect()
     }
-    out
 }
 
 /// Loads and checks an Arazzo document and everything it names: every finding `generate` would

@@ -9,17 +9,6 @@ use crate::syntax::escape_token;
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
-/// A node of a loaded file: the file index, the node's pointer and the value.
-#[derive(Debug, Clone, Copy)]
-pub struct Node<'a> {
-    /// Index of the file in [`Loaded::files`].
-    pub file: usize,
-    /// Pointer of the node in that file.
-    pub ptr: &'a str,
-    /// The value.
-    pub value: &'a Value,
-}
-
 /// An operation in an OpenAPI description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
@@ -47,8 +36,6 @@ pub struct OpParam {
     pub location: String,
     /// `required` (always true for path parameters).
     pub required: bool,
-    /// `schema`, resolved, with its file.
-    pub schema: Option<(usize, Value)>,
     /// Whether a list goes as one pair per item (`explode`, by default true for `style: form`).
     pub explode: bool,
 }
@@ -154,19 +141,11 @@ pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
             else {
                 continue;
             };
-            let schema = deref(loaded, f, &child(&p, "schema"))
-                .and_then(|(sf, sp)| value_at(loaded, sf, &sp).map(|s| (sf, s.clone())));
             let required = location == "path" || v.get("required").and_then(Value::as_bool).unwrap_or(false);
             out.retain(|o| !(o.name == name && o.location == location));
             let form = v.get("style").and_then(Value::as_str).is_none_or(|s| s == "form");
             let explode = v.get("explode").and_then(Value::as_bool).unwrap_or(form);
-            out.push(OpParam {
-                name: name.to_string(),
-                location: location.to_string(),
-                required,
-                schema,
-                explode,
-            });
+            out.push(OpParam { name: name.to_string(), location: location.to_string(), required, explode });
         }
     }
     out

@@ -40,14 +40,14 @@ pub fn workflows(input: TokenStream) -> TokenStream {
         Err(checked) => {
             let errors = checked.diagnostics.sorted().into_iter().filter(|d| d.is_error()).map(|d| {
                 // rustc prefixes `error: `; the rest is the rustc-like rendering with the source line.
-                let rendered = d.render(checked.loaded.text_of(&d.file));
+                let rendered = checked.render_one(d);
                 let message = match rendered.split_once('\n') {
                     Some((_, rest)) => format!("{} [{}]\n{}", d.message, d.code, rest.trim_end()),
                     None => d.one_line(),
                 };
                 quote::quote_spanned!(lit.span()=> compile_error!(#message);)
             });
-            let includes = checked.loaded.paths_read().map(|f| {
+            let includes = checked.files_read().into_iter().map(|f| {
                 let abs = base.join(f).to_string_lossy().into_owned();
                 quote!(
                     const _: &str = include_str!(#abs);

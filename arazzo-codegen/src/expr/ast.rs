@@ -143,13 +143,6 @@ impl ExprIssue {
         self
     }
 
-    /// Moves the finding by `base` bytes (used when the parsed text sits inside a larger string).
-    #[must_use]
-    pub fn shifted(mut self, base: usize) -> Self {
-        self.offset = self.offset.saturating_add(base);
-        self
-    }
-
     /// Whether the code is a warning (`W…`).
     #[must_use]
     pub fn is_warning(&self) -> bool {
@@ -176,17 +169,6 @@ pub enum TemplatePart {
     Lit(String),
     /// An embedded expression (written `{$…}`).
     Expr(Expr),
-}
-
-/// How a string value in a document should be read (see [`super::classify_value`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValueKind {
-    /// The whole string is one runtime expression.
-    Expression,
-    /// The string contains `{$…}` embedded expressions.
-    Template,
-    /// Plain text.
-    Literal,
 }
 
 /// A parsed string value (see [`super::parse_value`]).
@@ -414,21 +396,8 @@ impl fmt::Display for Expr {
 }
 
 impl Expr {
-    /// The navigation path of the expression, when it has one (`$response.body`, a named input,
-    /// output, step output or workflow input/output).
-    #[must_use]
-    pub fn path(&self) -> Option<&[Segment]> {
-        match self {
-            Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
-            Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
-            Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
-                Some(path)
-            }
-            _ => None,
-        }
-    }
-
-    /// Mutable access to the navigation path, when the expression has one (see [`Expr::path`]).
+    /// Mutable access to the navigation path, when the expression has one (`$response.body`, a
+    /// named input, output, step output or workflow input/output).
     pub fn path_mut(&mut self) -> Option<&mut Vec<Segment>> {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),

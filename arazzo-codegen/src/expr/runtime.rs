@@ -58,7 +58,7 @@ pub fn parse_expression(s: &str) -> Result<Parsed<Expr>, ExprIssue> {
 /// Parses the runtime expression at the start of `s`, which must end at an operand boundary
 /// (whitespace, one of `!&()<=>{|},`, or the end of `s`); `[n]` navigation is part of it.
 /// Returns the expression and its length in bytes, or `None` when `s` does not start with one.
-#[must_use]
+#[cfg(test)]
 pub fn find_expression_prefix(s: &str) -> Option<(Parsed<Expr>, usize)> {
     parse_at(s, 0, Boundary::Operand).ok().map(|found| (found.parsed, found.end))
 }

@@ -1,6 +1,6 @@
 //! Strings with embedded `{$…}` expressions, and the classification of string values.
 
-use super::ast::{ExprIssue, Parsed, TemplatePart, Value, ValueKind};
+use super::ast::{ExprIssue, Parsed, TemplatePart, Value};
 use super::runtime::{Boundary, parse_at, parse_expression, starts_with_known_root};
 
 /// Parses a string with embedded `{$…}` expressions into literal and expression parts.
@@ -26,21 +26,6 @@ pub fn parse_template(s: &str) -> Result<Parsed<Vec<TemplatePart>>, ExprIssue> {
     }
     push_literal(s, literal_start, s.len(), &mut parts, &mut warnings);
     Ok(Parsed { value: parts, warnings })
-}
-
-/// Says how a string value should be read: a whole expression, a template, or plain text.
-///
-/// A string that starts with `$` is an [`ValueKind::Expression`] only if it parses; use
-/// [`parse_value`] to get the error for strings that start with a known root but do not parse.
-#[must_use]
-pub fn classify_value(s: &str) -> ValueKind {
-    if s.starts_with('$') && parse_expression(s).is_ok() {
-        ValueKind::Expression
-    } else if s.contains("{$") {
-        ValueKind::Template
-    } else {
-        ValueKind::Literal
-    }
 }
 
 /// Parses a string value: a whole runtime expression, a template with `{$…}` parts, or a literal.
@@ -273,21 +258,6 @@ mod tests {
 
     #[test]
     fn values() {
-        let table: &[(&str, ValueKind)] = &[
-            ("$inputs.apiKey", ValueKind::Expression),
-            ("$response.body#/id", ValueKind::Expression),
-            ("$statusCode", ValueKind::Expression),
-            ("Bearer {$inputs.token}", ValueKind::Template),
-            ("{$inputs.x", ValueKind::Template),
-            ("2023-06-01", ValueKind::Literal),
-            ("$5.00", ValueKind::Literal),
-            ("$inputs.", ValueKind::Literal),
-            ("Bearer $inputs.apiKey", ValueKind::Literal),
-        ];
-        for &(text, kind) in table {
-            assert_eq!(classify_value(text), kind, "{text}");
-        }
-
         let value = |s: &str| parse_value(s).unwrap_or_else(|err| panic!("{s}: {err}"));
         assert_eq!(
             value("$inputs.apiKey").value,
