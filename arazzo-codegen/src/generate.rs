@@ -39,25 +39,24 @@ impl Generated {
 /// Puts a blank line between top-level items inside modules, as rustfmt would leave them.
 fn space_out(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + code.len() / 20);
-    let mut prev_close = false;
+    // After an item's closing brace, or after the `use` lines at a module's top.
+    let mut prev_end = false;
+    let mut prev_use = false;
     for line in code.lines() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
+        let is_use = indent <= 8 && (trimmed.starts_with("use ") || trimmed.starts_with("pub use "));
         let starts_item = indent <= 8
-            && (trimmed.starts_with("///")
-                || trimmed.starts_with("#[")
-                || trimmed.starts_with("pub ")
-                || trimmed.starts_with("impl ")
-                || trimmed.starts_with("enum ")
-                || trimmed.starts_with("struct ")
-                || trimmed.starts_with("use "));
-        if prev_close && starts_item {
+            && ["///", "#[", "pub ", "impl ", "enum ", "struct ", "use ", "async fn ", "fn "]
+                .iter()
+                .any(|p| trimmed.starts_with(p));
+        if (prev_end || prev_use && !is_use) && starts_item {
             out.push('\n');
         }
         out.push_str(line);
         out.push('\n');
-        prev_close =
-            indent <= 8 && (trimmed == "}" || trimmed.ends_with(';') && trimmed.starts_with("pub use"));
+        prev_end = indent <= 8 && trimmed == "}";
+        prev_use = is_use && trimmed.ends_with(';');
     }
     out
 }

@@ -143,6 +143,8 @@
 //!   (other unions, a schema that is a list of itself) stays `serde_json::Value`.
 
 #![deny(missing_docs)]
+// Bad input must never panic the compiler: every failure is a diagnostic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod builder;
 mod calls;

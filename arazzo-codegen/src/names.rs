@@ -102,10 +102,14 @@ impl Names {
         let camel = bare.starts_with(|c: char| c.is_uppercase());
         let stem = Some(bare.trim_end_matches('_')).filter(|s| !s.is_empty()).unwrap_or(bare);
         let sep = if camel && !stem.ends_with(|c: char| c.is_ascii_digit()) { "" } else { "_" };
-        (2..)
-            .map(|n| format!("{stem}{sep}{n}"))
-            .find(|candidate| self.taken.insert(candidate.clone()))
-            .expect("some number is free")
+        let mut n = 2;
+        loop {
+            let candidate = format!("{stem}{sep}{n}");
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+            n += 1;
+        }
     }
 }
 

@@ -11,6 +11,9 @@
 //! }
 //! ```
 
+// Bad input must never panic the compiler: every failure is a diagnostic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use std::path::PathBuf;
 
 use proc_macro::TokenStream;

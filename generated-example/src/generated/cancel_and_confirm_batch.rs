@@ -132,6 +132,7 @@ pub mod types {
 pub mod cancel_and_confirm_batch {
     use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]

@@ -8,6 +8,7 @@ pub mod types {}
 #[allow(clippy::module_inception)]
 pub mod buy_pet {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]

@@ -7,6 +7,7 @@ pub mod types {}
 #[allow(clippy::module_inception)]
 pub mod infinite {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -124,6 +125,7 @@ pub use infinite::infinite;
 #[allow(clippy::module_inception)]
 pub mod nested_workflow {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]

@@ -143,6 +143,7 @@ pub mod types {
 pub mod get_museum_hours {
     use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -248,6 +249,7 @@ pub use get_museum_hours::get_museum_hours;
 pub mod events_crud {
     use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -472,11 +474,13 @@ pub use events_crud::events_crud;
 /// Workflows of the Arazzo source description `tickets-from-museum-api`.
 pub mod tickets_from_museum_api {
     use super::types;
+
     /// This workflow demonstrates how to buy tickets for the museum.
     #[allow(clippy::module_inception)]
     pub mod get_museum_tickets {
         use ::arazzo_runtime::{Client, Error, __private as rt};
         use super::types;
+
         /// Inputs of the workflow.
         #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = "::arazzo_runtime::__private::serde")]

@@ -10,6 +10,7 @@ pub mod types {}
 #[allow(clippy::module_inception)]
 pub mod refresh_token_flow {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -181,6 +182,7 @@ pub use refresh_token_flow::refresh_token_flow;
 #[allow(clippy::module_inception)]
 pub mod client_credentials_flow {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -270,6 +272,7 @@ pub use client_credentials_flow::client_credentials_flow;
 #[allow(clippy::module_inception)]
 pub mod authorization_code_flow {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]

@@ -227,6 +227,7 @@ pub mod types {
 pub mod client_registration {
     use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -330,6 +331,7 @@ pub use client_registration::client_registration;
 #[allow(clippy::module_inception)]
 pub mod get_menu_items {
     use ::arazzo_runtime::{Client, Error, __private as rt};
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]

@@ -59,6 +59,7 @@ pub mod types {
 pub mod get_menu_items {
     use ::arazzo_runtime::{Client, Error, __private as rt};
     use super::types;
+
     /// Inputs of the workflow.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "::arazzo_runtime::__private::serde")]
@@ -286,11 +287,13 @@ pub use get_menu_items::get_menu_items;
 /// Workflows of the Arazzo source description `menu-from-cafe-api`.
 pub mod menu_from_cafe_api {
     use super::types;
+
     /// This workflow demonstrates how to search menu items in the cafe menu.
     #[allow(clippy::module_inception)]
     pub mod search_menu_items {
         use ::arazzo_runtime::{Client, Error, __private as rt};
         use super::types;
+
         /// Inputs of the workflow.
         #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = "::arazzo_runtime::__private::serde")]
