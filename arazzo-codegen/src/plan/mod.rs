@@ -3,6 +3,7 @@
 //! the emitter only arranges the planned pieces into items and never reports anything.
 
 mod actions;
+mod inputs;
 mod request;
 mod step;
 mod workflow;
