@@ -13,6 +13,8 @@
 //! |---|---|
 //! | E0001 | a file cannot be read |
 //! | E0002 | YAML/JSON syntax error |
+//! | E0003 | collections nested more than 128 levels deep ([`syntax::MAX_DEPTH`]) |
+//! | E0004 | aliases that expand the document beyond [`syntax::ALIAS_ALLOWANCE`] |
 //! | E0101 | a required field is missing |
 //! | E0102 | unknown field (with did-you-mean) |
 //! | E0103 | a field has the wrong type |
