@@ -1,6 +1,7 @@
 //! Diagnostics: every finding carries a code, a place (file, line, column, JSON pointer), a
 //! message and a help line. They are collected, never thrown, and rendered like rustc's.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use crate::syntax::Pos;
@@ -15,7 +16,7 @@ pub enum Severity {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -45,6 +46,11 @@ impl Diagnostic {
 
     /// The rustc-like rendering; `source` is the file's text, for the quoted line.
     pub fn render(&self, source: Option<&str>) -> String {
+        self.render_line(source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)))
+    }
+
+    /// The rustc-like rendering, quoting `line` (the text of the line the finding is on).
+    pub fn render_line(&self, line: Option<&str>) -> String {
         let mut out = String::new();
         let level = match self.severity {
             Severity::Error => "error",
@@ -60,7 +66,7 @@ impl Diagnostic {
         let pad = " ".repeat(gutter);
         let pointer = if self.pointer.is_empty() { String::new() } else { format!(" (#{})", self.pointer) };
         let _ = writeln!(out, "{pad}--> {}:{}:{}{pointer}", self.file, self.line, self.column);
-        if let Some(line) = source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)) {
+        if let Some(line) = line {
             let chars: Vec<char> = line.chars().collect();
             let column = (self.column.saturating_sub(1) as usize).min(chars.len());
             let carets = (self.width.max(1) as usize).min(chars.len().saturating_sub(column).max(1));
@@ -122,12 +128,14 @@ pub struct At {
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// The same findings, to drop a repeated one in constant time.
+    seen: HashSet<Diagnostic>,
 }
 
 impl Diagnostics {
     /// Adds a finding.
     pub fn push(&mut self, d: Diagnostic) {
-        if !self.items.contains(&d) {
+        if self.seen.insert(d.clone()) {
             self.items.push(d);
         }
     }

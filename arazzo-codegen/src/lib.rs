@@ -211,8 +211,13 @@ impl Checked {
 /// Renders findings with the quoted source lines.
 pub fn render(loaded: &load::Loaded, diags: &Diagnostics) -> String {
     let mut out = String::new();
+    // Each file's lines, split once: quoting the line of each finding costs no rescan.
+    let mut lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in diags.sorted() {
-        out.push_str(&d.render(loaded.text_of(&d.file)));
+        let file_lines = lines
+            .entry(&d.file)
+            .or_insert_with(|| loaded.text_of(&d.file).map(|t| t.lines().collect()).unwrap_or_default());
+        out.push_str(&d.render_line(file_lines.get(d.line.saturating_sub(1) as usize).copied()));
         out.push('\n');
     }
     let (e, w) = diags.counts();
@@ -249,7 +254,7 @@ pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<proc
     let rt = settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime));
     let mut typed = Diagnostics::default();
     let emitted = emit::document(&loaded, 0, &rt, &mut typed);
-    let errors: Vec<(String, u32)> =
+    let errors: std::collections::HashSet<(String, u32)> =
         diagnostics.sorted().iter().filter(|d| d.is_error()).map(|d| (d.file.clone(), d.line)).collect();
     for d in typed.sorted() {
         if !errors.contains(&(d.file.clone(), d.line)) {
