@@ -127,6 +127,12 @@ pub struct At {
 /// Collects diagnostics; kept in document order when rendered.
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
+    // Boxed, so that a `Result` with a `Checked` error stays small.
+    inner: Box<Findings>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Findings {
     items: Vec<Diagnostic>,
     /// The same findings, to drop a repeated one in constant time.
     seen: HashSet<Diagnostic>,
@@ -135,44 +141,44 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// Adds a finding.
     pub fn push(&mut self, d: Diagnostic) {
-        if self.seen.insert(d.clone()) {
-            self.items.push(d);
+        if self.inner.seen.insert(d.clone()) {
+            self.inner.items.push(d);
         }
     }
 
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
+        self.inner.items.iter().any(Diagnostic::is_error)
     }
 
     /// All findings, sorted by file, line and column (stable for equal places).
     pub fn sorted(&self) -> Vec<&Diagnostic> {
-        let mut v: Vec<&Diagnostic> = self.items.iter().collect();
+        let mut v: Vec<&Diagnostic> = self.inner.items.iter().collect();
         v.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         v
     }
 
     /// Number of findings.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.inner.items.len()
     }
 
     /// Whether there are no findings.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.inner.items.is_empty()
     }
 
     /// Moves every finding of `other` into `self`.
     pub fn extend(&mut self, other: Diagnostics) {
-        for d in other.items {
+        for d in other.inner.items {
             self.push(d);
         }
     }
 
     /// Counts of errors and warnings.
     pub fn counts(&self) -> (usize, usize) {
-        let errors = self.items.iter().filter(|d| d.is_error()).count();
-        (errors, self.items.len() - errors)
+        let errors = self.inner.items.iter().filter(|d| d.is_error()).count();
+        (errors, self.inner.items.len() - errors)
     }
 }
 
@@ -180,7 +186,7 @@ impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
-        self.items.into_iter()
+        self.inner.items.into_iter()
     }
 }
 
