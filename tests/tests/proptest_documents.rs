@@ -89,10 +89,13 @@ fn parameters(op: Op) -> BoxedStrategy<String> {
     }
 }
 
+/// A criterion's context, condition and type (`None`: simple).
+type Criterion = (Option<&'static str>, String, Option<&'static str>);
+
 /// A criterion, as the lines of a list item; `compound`: with `&&` and `||`.
 fn criterion(op: Op, compound: bool) -> BoxedStrategy<String> {
     let status = op.status();
-    let mut kinds: Vec<BoxedStrategy<(Option<&'static str>, String, Option<&'static str>)>> = vec![
+    let mut kinds: Vec<BoxedStrategy<Criterion>> = vec![
         Just((None, format!("$statusCode == {status}"), None)).boxed(),
         Just((Some("$statusCode"), "^2\\d\\d$".to_string(), Some("regex"))).boxed(),
     ];
