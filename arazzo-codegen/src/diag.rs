@@ -1,6 +1,7 @@
 //! Diagnostics: every finding carries a code, a place (file, line, column, JSON pointer), a
 //! message and a help line. They are collected, never thrown, and rendered like rustc's.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 /// How bad a finding is.
@@ -13,7 +14,7 @@ pub enum Severity {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -43,6 +44,11 @@ impl Diagnostic {
 
     /// The rustc-like rendering; `source` is the file's text, for the quoted line.
     pub fn render(&self, source: Option<&str>) -> String {
+        self.render_line(source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)))
+    }
+
+    /// The rustc-like rendering, quoting `line` (the text of the line the finding is on).
+    pub fn render_line(&self, line: Option<&str>) -> String {
         let mut out = String::new();
         let level = match self.severity {
             Severity::Error => "error",
@@ -58,7 +64,7 @@ impl Diagnostic {
         let pad = " ".repeat(gutter);
         let pointer = if self.pointer.is_empty() { String::new() } else { format!(" (#{})", self.pointer) };
         let _ = writeln!(out, "{pad}--> {}:{}:{}{pointer}", self.file, self.line, self.column);
-        if let Some(line) = source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize)) {
+        if let Some(line) = line {
             let chars: Vec<char> = line.chars().collect();
             let column = (self.column.saturating_sub(1) as usize).min(chars.len());
             let carets = (self.width.max(1) as usize).min(chars.len().saturating_sub(column).max(1));
@@ -110,50 +116,58 @@ impl Diagnostic {
 /// Collects diagnostics; kept in document order when rendered.
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
+    // Boxed, so that a `Result` with a `Checked` error stays small.
+    inner: Box<Findings>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Findings {
     items: Vec<Diagnostic>,
+    /// The same findings, to drop a repeated one in constant time.
+    seen: HashSet<Diagnostic>,
 }
 
 impl Diagnostics {
     /// Adds a finding.
     pub fn push(&mut self, d: Diagnostic) {
-        if !self.items.contains(&d) {
-            self.items.push(d);
+        if self.inner.seen.insert(d.clone()) {
+            self.inner.items.push(d);
         }
     }
 
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
+        self.inner.items.iter().any(Diagnostic::is_error)
     }
 
     /// All findings, sorted by file, line and column (stable for equal places).
     pub fn sorted(&self) -> Vec<&Diagnostic> {
-        let mut v: Vec<&Diagnostic> = self.items.iter().collect();
+        let mut v: Vec<&Diagnostic> = self.inner.items.iter().collect();
         v.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         v
     }
 
     /// Number of findings.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.inner.items.len()
     }
 
     /// Whether there are no findings.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.inner.items.is_empty()
     }
 
     /// Moves every finding of `other` into `self`.
     pub fn extend(&mut self, other: Diagnostics) {
-        for d in other.items {
+        for d in other.inner.items {
             self.push(d);
         }
     }
 
     /// Counts of errors and warnings.
     pub fn counts(&self) -> (usize, usize) {
-        let errors = self.items.iter().filter(|d| d.is_error()).count();
-        (errors, self.items.len() - errors)
+        let errors = self.inner.items.iter().filter(|d| d.is_error()).count();
+        (errors, self.inner.items.len() - errors)
     }
 }
 
@@ -161,7 +175,7 @@ impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
-        self.items.into_iter()
+        self.inner.items.into_iter()
     }
 }
 

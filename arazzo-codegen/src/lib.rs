@@ -16,6 +16,8 @@
 //! |---|---|
 //! | E0001 | a file cannot be read |
 //! | E0002 | YAML/JSON syntax error |
+//! | E0003 | collections nested more than 128 levels deep ([`syntax::MAX_DEPTH`]) |
+//! | E0004 | aliases that expand the document beyond [`syntax::ALIAS_ALLOWANCE`] |
 //! | E0101 | a required field is missing |
 //! | E0102 | unknown field (with did-you-mean) |
 //! | E0103 | a field has the wrong type |
@@ -222,8 +224,13 @@ impl Checked {
     /// Renders every finding like rustc, in document order, with a summary line.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        // Each file's lines, split once: quoting the line of each finding costs no rescan.
+        let mut lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for d in self.diagnostics.sorted() {
-            out.push_str(&self.render_one(d));
+            let file_lines = lines.entry(&d.file).or_insert_with(|| {
+                self.loaded.text_of(&d.file).map(|t| t.lines().collect()).unwrap_or_default()
+            });
+            out.push_str(&d.render_line(file_lines.get(d.line.saturating_sub(1) as usize).copied()));
             out.push('\n');
         }
         let (e, w) = self.diagnostics.counts();

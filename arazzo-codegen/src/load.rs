@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::{Document, SourceKind};
 use crate::read;
 use crate::report::{Part, Reporter, locate};
-use crate::syntax::{self, Tree};
+use crate::syntax::{self, ErrorKind, Tree};
 
 /// One file that was read.
 #[derive(Debug, Clone)]
@@ -267,16 +267,29 @@ fn parse_file(
             Some(loaded.files.len() - 1)
         }
         Err(e) => {
+            let (code, message, help) = match e.kind {
+                ErrorKind::Syntax => {
+                    ("E0002", format!("invalid YAML/JSON: {}", e.message), "fix the syntax at this position")
+                }
+                ErrorKind::TooDeep => (
+                    "E0003",
+                    e.message,
+                    "nest less deeply: a schema can name a component with `$ref` instead of holding it",
+                ),
+                ErrorKind::Aliases => {
+                    ("E0004", e.message, "write the repeated parts out, or alias fewer of them")
+                }
+            };
             diags.push(Diagnostic {
                 severity: Severity::Error,
-                code: "E0002",
-                message: format!("invalid YAML/JSON: {}", e.message),
+                code,
+                message,
                 file: display.clone(),
                 line: e.pos.line,
                 column: e.pos.column,
                 width: 1,
                 pointer: String::new(),
-                help: Some("fix the syntax at this position".into()),
+                help: Some(help.into()),
             });
             loaded.unparsed.push((path.to_path_buf(), display, text));
             None

@@ -590,10 +590,7 @@ impl Scope<'_> {
                 let (a, b) = (self.condition(a)?, self.condition(b)?);
                 quote!((#a && #b))
             }
-            Condition::Not(a) => {
-                let a = self.condition(a)?;
-                quote!(!#a)
-            }
+            Condition::Not(a) => negate(self.condition(a)?),
             Condition::Truthy(o) => {
                 let rt = self.rt;
                 let v = self.operand_json(o)?;
@@ -982,4 +979,44 @@ pub fn mentions(tokens: &TokenStream, name: &str) -> bool {
         }
         _ => false,
     })
+}
+
+/// `!(a)`, written the way clippy wants it: `a != b` for `!(a == b)`, `!x` for an `x` that
+/// needs no parentheses.
+fn negate(tokens: TokenStream) -> TokenStream {
+    match syn::parse2::<syn::Expr>(tokens.clone()) {
+        Ok(syn::Expr::Binary(b)) if matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) => {
+            let (l, r) = (&b.left, &b.right);
+            if matches!(b.op, syn::BinOp::Eq(_)) { quote!(#l != #r) } else { quote!(#l == #r) }
+        }
+        Ok(syn::Expr::Paren(_) | syn::Expr::MethodCall(_) | syn::Expr::Path(_) | syn::Expr::Lit(_)) => {
+            quote!(!#tokens)
+        }
+        Ok(syn::Expr::Unary(u)) if matches!(u.op, syn::UnOp::Not(_)) => {
+            quote::ToTokens::to_token_stream(&u.expr)
+        }
+        _ => quote!(!(#tokens)),
+    }
+}
+
+/// `tokens` without parentheses around the whole expression.
+pub fn unparen(tokens: TokenStream) -> TokenStream {
+    match syn::parse2::<syn::Expr>(tokens.clone()) {
+        Ok(syn::Expr::Paren(p)) => unparen(quote::ToTokens::to_token_stream(&p.expr)),
+        _ => tokens,
+    }
+}
+
+/// The conjunction of `conds` (each without outer parentheses): an `||` inside one is
+/// parenthesized, nothing else is.
+pub fn all_of<'t>(conds: impl IntoIterator<Item = &'t TokenStream>) -> TokenStream {
+    let conds: Vec<&TokenStream> = conds.into_iter().collect();
+    if let [one] = conds.as_slice() {
+        return (*one).clone();
+    }
+    let parts = conds.iter().map(|c| match syn::parse2::<syn::Expr>((*c).clone()) {
+        Ok(syn::Expr::Binary(b)) if matches!(b.op, syn::BinOp::Or(_)) => quote!((#c)),
+        _ => quote!(#c),
+    });
+    quote!(#(#parts)&&*)
 }

@@ -6,6 +6,7 @@ use quote::quote;
 
 use super::workflow::{outputs_value, prologue};
 use super::{mentions, step};
+use crate::lower::all_of;
 use crate::plan::{Act, ActionPlan, Body, StepKind, StepPlan, Unit, WorkflowPlan};
 
 /// What a step function hands back to the workflow function.
@@ -249,9 +250,8 @@ impl Actions<'_> {
         let labelled = !self.repeats && list.iter().rev().skip(1).any(|a| self.is_next(a));
         for a in list {
             let cond = &a.criteria;
-            let when = |body: TokenStream| {
-                if cond.is_empty() { body } else { quote!(if #(#cond)&&* { #body }) }
-            };
+            let all = all_of(cond);
+            let when = |body: TokenStream| if cond.is_empty() { body } else { quote!(if #all { #body }) };
             if self.is_next(a) {
                 leaves = true;
                 if self.repeats || labelled {
@@ -279,7 +279,7 @@ impl Actions<'_> {
                     }
                     Act::Retry { limit, after, counter, due: flag, workflow } => {
                         if let Some(f) = flag {
-                            out.push(quote!(let #f = #(#cond)&&*;));
+                            out.push(quote!(let #f = #all;));
                         }
                         due.push((flag.as_ref(), a));
                         // `retryLimit: 0` never retries.

@@ -7,6 +7,7 @@ use quote::quote;
 use super::workflow::{outputs_value, prologue};
 use super::{mentions, step};
 use crate::docs::doc_attr;
+use crate::lower::all_of;
 use crate::plan::{Act, ActionPlan, Body, StepKind, StepPlan, Unit, WorkflowPlan};
 
 /// The lints a state machine trips by construction: arms that always jump, locals some paths
@@ -170,7 +171,10 @@ fn render(
                         return match (give_up, conds.is_empty()) {
                             (None, _) => TokenStream::new(),
                             (Some(g), true) => g,
-                            (Some(g), false) => quote!(if #(#conds)&&* { #g }),
+                            (Some(g), false) => {
+                                let all = all_of(conds);
+                                quote!(if #all { #g })
+                            }
                         };
                     };
                     let first = workflow.as_ref().map(|(_, call)| quote!(#call?;));
@@ -181,12 +185,19 @@ fn render(
                     };
                     let retry = quote! { #c += 1; #first #wait continue; };
                     if give_up.is_none() {
-                        return quote!(if #(#conds &&)* #c < #limit { #retry });
+                        let below = quote!(#c < #limit);
+                        let all = all_of(conds.iter().chain([&below]));
+                        return quote!(if #all { #retry });
                     }
                     quote! { if #c < #limit { #retry } #give_up }
                 }
             };
-            if conds.is_empty() { quote!({ #body }) } else { quote!(if #(#conds)&&* { #body }) }
+            if conds.is_empty() {
+                quote!({ #body })
+            } else {
+                let all = all_of(conds);
+                quote!(if #all { #body })
+            }
         })
         .collect();
     if unconditional {

@@ -17,6 +17,9 @@ use super::runtime::{Boundary, parse_at};
 
 const E_COND: &str = "E0203";
 const MAX_DEPTH: usize = 64;
+/// `&&` and `||` in one condition: each is a level of the tree that later stages walk
+/// recursively, so a chain of thousands would exhaust the stack.
+const MAX_OPERATORS: usize = 256;
 
 /// Parses a `simple` condition such as `$statusCode == 200 && $response.body#/ok == true`.
 ///
@@ -24,7 +27,7 @@ const MAX_DEPTH: usize = 64;
 /// `E0203` with the byte offset of the offending token (or `E0201`/`E0202` for an invalid
 /// runtime expression operand).
 pub fn parse_condition(s: &str) -> Result<Parsed<Condition>, ExprIssue> {
-    let mut parser = Parser { src: s, pos: 0, depth: 0, warnings: Vec::new() };
+    let mut parser = Parser { src: s, pos: 0, depth: 0, operators: 0, warnings: Vec::new() };
     parser.skip_ws();
     if parser.peek().is_none() {
         return Err(ExprIssue::new(E_COND, 0, s.len(), "the condition is empty")
@@ -185,6 +188,7 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    operators: usize,
     warnings: Vec<ExprIssue>,
 }
 
@@ -226,9 +230,23 @@ impl Parser<'_> {
         }
     }
 
+    /// Counts one more `&&`/`||`.
+    fn operator(&mut self) -> Result<(), ExprIssue> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            let message = format!("the condition has more than {MAX_OPERATORS} `&&` and `||`");
+            Err(self
+                .error(self.pos.saturating_sub(2), 2, message)
+                .with_help("split it into several criteria (they must all hold)"))
+        } else {
+            Ok(())
+        }
+    }
+
     fn or(&mut self) -> Result<Condition, ExprIssue> {
         let mut lhs = self.and()?;
         while self.eat("||") {
+            self.operator()?;
             let rhs = self.and()?;
             lhs = Condition::Or(Box::new(lhs), Box::new(rhs));
         }
@@ -238,6 +256,7 @@ impl Parser<'_> {
     fn and(&mut self) -> Result<Condition, ExprIssue> {
         let mut lhs = self.unary()?;
         while self.eat("&&") {
+            self.operator()?;
             let rhs = self.unary()?;
             lhs = Condition::And(Box::new(lhs), Box::new(rhs));
         }
@@ -616,6 +635,9 @@ mod tests {
         let deep = format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000));
         assert_eq!(err(&deep).code, "E0203");
         assert_eq!(err(&"!".repeat(10_000)).code, "E0203");
+        let long = vec!["$statusCode == 200"; 258].join(" && ");
+        assert!(parse_condition(&long).is_err_and(|e| e.message.contains("more than 256")));
+        assert!(parse_condition(&vec!["true"; 257].join(" || ")).is_ok());
         let ok_depth = format!("{}true{}", "(".repeat(50), ")".repeat(50));
         assert!(parse_condition(&ok_depth).is_ok());
     }

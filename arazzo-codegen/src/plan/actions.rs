@@ -137,7 +137,7 @@ pub fn criterion(c: &Criterion, scope: &Scope, r: &mut Reporter) -> TokenStream 
         CriterionKind::XPath(_) => return quote!(false),
     };
     match result {
-        Ok(t) => t,
+        Ok(t) => crate::lower::unparen(t),
         Err(e) => {
             report(r, &cptr, &e);
             // Every other leaf of `a || b && c` with a mistake of its own is reported too.
