@@ -22,16 +22,24 @@ pub fn body(unit: &Unit, w: &WorkflowPlan) -> (TokenStream, TokenStream) {
     let mut statements = Vec::new();
     let mut functions = Vec::new();
     let mut reached_end = true;
-    // Everything after step `i`, to tell which of its values are read later.
-    let later: Vec<TokenStream> = (0..w.steps.len()).map(|i| after(w, i)).collect();
+    // The first step that never hands on to the next (its loop only repeats or returns).
+    let stop = (0..w.steps.len()).find(|&i| {
+        let s = &w.steps[i];
+        let repeats = s.on_success.iter().any(|a| repeats_step(a, i));
+        !Actions { w, i, repeats, kept: &TokenStream::new() }.render(&s.on_success).1
+    });
+    // Everything that runs after step `i`, to tell which of its values are read later.
+    let later: Vec<TokenStream> = (0..w.steps.len()).map(|i| after(w, i, stop)).collect();
     for (i, s) in w.steps.iter().enumerate() {
         let (name, response) = (s.name.to_string(), s.response.to_string());
         let kept = pattern(mentions(&later[i], &response), mentions(&later[i], &name), s);
         let repeats = s.on_success.iter().any(|a| repeats_step(a, i));
         let (actions, exits) = Actions { w, i, repeats, kept: &kept }.render(&s.on_success);
+        // What runs later reads this step's values only if control gets there.
+        let later_reads = |local: &str| exits && mentions(&later[i], local);
         let returns = Returns {
-            response: mentions(&actions, &response) || mentions(&later[i], &response),
-            body: mentions(&actions, &name) || mentions(&later[i], &name),
+            response: mentions(&actions, &response) || later_reads(&response),
+            body: mentions(&actions, &name) || later_reads(&name),
         };
         let (call, function) = step_call(unit, w, i, returns);
         functions.push(function);
@@ -53,14 +61,16 @@ pub fn body(unit: &Unit, w: &WorkflowPlan) -> (TokenStream, TokenStream) {
     (quote!(#prologue #(#statements)* #tail), quote!(#(#functions)*))
 }
 
-/// The tokens that run after step `i`: later steps' requests and actions, and the outputs.
-fn after(w: &WorkflowPlan, i: usize) -> TokenStream {
-    let later = w.steps.iter().enumerate().skip(i + 1).map(|(j, s)| {
+/// The tokens that run after step `i`: later steps' requests and actions up to `stop`, the step
+/// that never hands on, and the outputs when every step hands on.
+fn after(w: &WorkflowPlan, i: usize, stop: Option<usize>) -> TokenStream {
+    let last = stop.unwrap_or(w.steps.len().saturating_sub(1));
+    let later = w.steps.iter().enumerate().skip(i + 1).take_while(|(j, _)| *j <= last).map(|(j, s)| {
         let request = step_tokens(s);
         let actions = actions(w, j);
         quote!(#request #actions)
     });
-    let outputs = outputs_value(w, None);
+    let outputs = stop.is_none().then(|| outputs_value(w, None));
     quote!(#(#later)* #outputs)
 }
 
@@ -347,8 +357,9 @@ impl Actions<'_> {
         if kept.is_empty() { quote!(break;) } else { quote!(break #kept;) }
     }
 
+    /// The statements in a block labelled `'actions` when something breaks out of it.
     fn wrap(&self, body: TokenStream, labelled: bool) -> TokenStream {
-        if labelled { quote!('actions: { #body }) } else { body }
+        if labelled && mentions(&body, "actions") { quote!('actions: { #body }) } else { body }
     }
 }
 

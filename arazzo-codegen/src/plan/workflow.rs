@@ -94,6 +94,7 @@ impl OutputPlan {
 /// Locals and parameters of generated bodies; allocated names avoid them.
 pub const BODY_NAMES: &[&str] = &[
     "action",
+    "actions",
     "body",
     "client",
     "e",

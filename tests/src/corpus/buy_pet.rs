@@ -170,12 +170,12 @@ pub mod buy_pet {
                     let failed = rt::unmet(
                         &[
                             (
-                                (response.status() == 201
+                                response.status() == 201
                                     && rt::json::compare(
                                         body.as_ref().ok().and_then(|v| v.pointer("/status")),
                                         rt::json::CmpOp::Eq,
                                         &rt::serde_json::Value::from("placed"),
-                                    )),
+                                    ),
                                 "$statusCode == 201 && $response.body#/status == 'placed'",
                             ),
                         ],
