@@ -18,7 +18,6 @@ pub fn allow() -> TokenStream {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
         unreachable_code,

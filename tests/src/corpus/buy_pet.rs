@@ -35,10 +35,8 @@ pub mod buy_pet {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
-        unreachable_code,
         unused_assignments
     )]
     pub async fn buy_pet(client: &Client, inputs: Inputs) -> Result<Outputs, Error> {

@@ -20,10 +20,8 @@ pub mod infinite {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
-        unreachable_code,
         unused_assignments
     )]
     pub async fn infinite(client: &Client, _inputs: Inputs) -> Result<Outputs, Error> {
@@ -147,10 +145,8 @@ pub mod nested_workflow {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
-        unreachable_code,
         unused_assignments
     )]
     pub(crate) async fn run_in(

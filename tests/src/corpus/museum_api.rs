@@ -157,10 +157,8 @@ pub mod get_museum_hours {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
-        unreachable_code,
         unused_assignments
     )]
     pub async fn get_museum_hours(

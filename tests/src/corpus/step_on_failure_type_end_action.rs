@@ -241,10 +241,8 @@ pub mod client_registration {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
-        unreachable_code,
         unused_assignments
     )]
     pub async fn client_registration(

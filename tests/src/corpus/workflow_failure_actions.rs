@@ -73,10 +73,8 @@ pub mod get_menu_items {
         clippy::needless_continue,
         clippy::never_loop,
         clippy::regex_creation_in_loops,
-        clippy::nonminimal_bool,
         unused_mut,
         unused_variables,
-        unreachable_code,
         unused_assignments
     )]
     pub async fn get_menu_items(
