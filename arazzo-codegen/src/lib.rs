@@ -58,11 +58,12 @@
 //! | E0316 | duplicate id or name |
 //! | E0317 | `dependsOn` cycle |
 //! | E0318 | a parameter of an operation step has no `in` |
-//! | E0319 | a required OpenAPI parameter is not supplied |
+//! | E0319 | a required header, query or cookie parameter is not supplied (lowerable) |
 //! | E0320 | a step passes an input the workflow it runs does not declare |
 //! | E0321 | a step does not pass a required input of the workflow it runs |
 //! | E0322 | a `goto`/`retry` to a workflow or `dependsOn` needs an input this workflow lacks |
-//! | E0401 | a JSON pointer names a field the schema does not have |
+//! | E0323 | a path parameter of the operation is not supplied |
+//! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |
 //! | E0404 | an expression that has no value where it is used |
@@ -73,6 +74,8 @@
 //! | E0410 | two Arazzo documents that run each other's workflows |
 //! | E0411 | a step of a remote source description that was not read |
 //! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
+//! | W0001 | an unknown code in a lint level setting |
+//! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
 //! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
 //! | W0102 | a field that has no effect on this action type |
 //! | W0103 | remote source description, not fetched |
@@ -153,12 +156,14 @@ mod docs;
 mod emit;
 mod expr;
 mod generate;
+mod lints;
 mod load;
 mod lower;
 mod model;
 mod names;
 mod openapi;
 mod plan;
+mod reach;
 mod read;
 mod report;
 mod resolve;
@@ -173,6 +178,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use lints::{Level, Lints};
 
 /// Settings shared by every front end (build.rs, CLI, proc-macro).
 #[derive(Debug, Clone)]
@@ -187,6 +193,8 @@ pub struct Settings {
     pub loop_warning: bool,
     /// The path generated code uses to name the runtime crate.
     pub runtime_path: String,
+    /// Lint levels by code (see "Lint levels" in the crate docs).
+    pub lints: Lints,
 }
 
 impl Default for Settings {
@@ -197,6 +205,7 @@ impl Default for Settings {
             strict: false,
             loop_warning: true,
             runtime_path: "::arazzo_runtime".into(),
+            lints: Lints::default(),
         }
     }
 }
@@ -207,6 +216,30 @@ impl Settings {
         self.sources.insert(name_or_url.into(), path.into());
         self
     }
+
+    /// Does not report findings with this code (a lowerable error is lowered, silently).
+    pub fn allow(mut self, code: impl Into<String>) -> Self {
+        self.lints.set(code, Level::Allow);
+        self
+    }
+
+    /// Reports findings with this code as warnings: a warning's default, or a lowerable error
+    /// lowered to a warning with its fallback.
+    pub fn warn(mut self, code: impl Into<String>) -> Self {
+        self.lints.set(code, Level::Warn);
+        self
+    }
+
+    /// Reports findings with this code (or, for `"warnings"`, every warning) as errors.
+    pub fn deny(mut self, code: impl Into<String>) -> Self {
+        self.lints.set(code, Level::Deny);
+        self
+    }
+
+    /// Reports every finding that is still a warning as an error (`-D warnings`).
+    pub fn deny_warnings(self) -> Self {
+        self.deny(lints::WARNINGS)
+    }
 }
 
 /// The result of checking one document.
@@ -214,19 +247,51 @@ impl Settings {
 pub struct Checked {
     /// Everything that was read.
     loaded: load::Loaded,
-    /// Every finding.
+    /// Every finding, at the levels the settings and the document set, except warnings about
+    /// parts of OpenAPI files that no workflow reaches.
     pub diagnostics: Diagnostics,
+    /// Warnings about parts of OpenAPI files that no workflow reaches.
+    unreached: Diagnostics,
 }
 
 impl Checked {
-    /// Renders every finding like rustc, in document order, with a summary line.
+    /// Renders every finding like rustc, in document order, with a summary line; warnings about
+    /// parts of OpenAPI files that no workflow reaches are counted in one line per file.
     pub fn render(&self) -> String {
+        let mut out = self.render_list(&self.diagnostics);
+        let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in self.unreached.sorted() {
+            *per_file.entry(&d.file).or_default() += 1;
+        }
+        for (file, n) in per_file {
+            let s = if n == 1 { "" } else { "s" };
+            let n = thousands(n);
+            out.push_str(&format!(
+                "{n} more finding{s} in {file} not reached by any workflow; --verbose shows them\n"
+            ));
+        }
+        out
+    }
+
+    /// Renders every finding, those about parts no workflow reaches included.
+    pub fn render_verbose(&self) -> String {
+        let mut all = self.diagnostics.clone();
+        all.extend(self.unreached.clone());
+        self.render_list(&all)
+    }
+
+    /// Warnings about parts of OpenAPI files that no workflow reaches (not in [`Checked::diagnostics`]).
+    pub fn unreached(&self) -> &Diagnostics {
+        &self.unreached
+    }
+
+    fn render_list(&self, diagnostics: &Diagnostics) -> String {
         let mut out = String::new();
-        for d in self.diagnostics.sorted() {
+        for d in diagnostics.sorted() {
             out.push_str(&self.render_one(d));
             out.push('\n');
         }
-        let (e, w) = self.diagnostics.counts();
+        let (e, w) = diagnostics.counts();
         if e + w > 0 {
             let s = |n: usize| if n == 1 { "" } else { "s" };
             out.push_str(&format!("{e} error{}, {w} warning{}\n", s(e), s(w)));
@@ -251,22 +316,44 @@ pub fn check(path: &Path, settings: &Settings) -> Checked {
     analyze(path, settings).0
 }
 
-/// Loads, validates and plans; the plan when nothing is in error.
+/// Loads, validates and plans; the plan when nothing is in error once the lint levels apply.
 pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<plan::Unit>) {
     let mut diagnostics = Diagnostics::default();
     let loaded = load::load(path, settings, &mut diagnostics);
+    let shown = loaded.files.first().map_or_else(|| path.display().to_string(), |f| f.display.clone());
+    lints::check_front_end(&settings.lints, &shown, &mut diagnostics);
     let docs: Vec<usize> = loaded.documents.keys().copied().collect();
     for doc in docs {
         validate::validate(&loaded, doc, settings, &mut diagnostics);
     }
-    if !loaded.documents.contains_key(&0) {
-        return (Checked { loaded, diagnostics }, None); // The root document did not load.
-    }
     // Planning type-checks every expression against the OpenAPI schemas. It runs even when
-    // validation found errors, so that all mistakes come out at once.
-    let unit = plan::unit(&loaded, 0, &runtime_path(settings), &mut diagnostics);
-    let unit = (!diagnostics.has_errors()).then_some(unit);
-    (Checked { loaded, diagnostics }, unit)
+    // validation found errors, so that all mistakes come out at once; it writes the fallback of
+    // each lowerable error, which the unit keeps only when the levels lower them.
+    let unit = loaded
+        .documents
+        .contains_key(&0)
+        .then(|| plan::unit(&loaded, 0, &runtime_path(settings), &mut diagnostics));
+    let mut document = Lints::default();
+    for (code, level, _) in loaded.documents.get(&0).map(|d| d.lints.as_slice()).unwrap_or_default() {
+        document.set(code.clone(), *level);
+    }
+    let diagnostics = lints::apply(diagnostics, &settings.lints, &document);
+    let unit = unit.filter(|_| !diagnostics.has_errors());
+    let (diagnostics, unreached) = reach::split(&loaded, diagnostics);
+    (Checked { loaded, diagnostics, unreached }, unit)
+}
+
+/// `3412` as `3,412`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The tokens naming the runtime crate.
