@@ -94,6 +94,39 @@
 //! | W0306 | `replacements` on a string payload (not applied) |
 //! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
 //!
+//! # Lint levels
+//!
+//! Like rustc's: each code can be allowed (not reported), warned or denied (an error); the
+//! `warnings` group names every finding that is still a warning. They are set in [`Settings`] or
+//! [`Builder`] (`.allow("W0203")`, `.warn("E0401")`, `.deny("W0304")`, `.deny_warnings()`), on
+//! the command line (`-A`/`--allow CODE`, `-W`/`--warn CODE`, `-D`/`--deny CODE`, `-D warnings`),
+//! in the macro (`workflows!("x.arazzo.yaml", allow = ["W0203"])`) and in the document itself:
+//!
+//! ```yaml
+//! x-arazzo-codegen:
+//!   allow: [W0203]
+//!   warn: [E0401]
+//!   deny: [warnings]
+//! ```
+//!
+//! The most specific wins: for each code, the document's level, else the front end's, else the
+//! code's default (warning for `W`, error for `E`). Then the `warnings` group (the document's,
+//! else the front end's) applies to what is still a warning. An unknown code is W0001; `allow` or
+//! `warn` of an error that cannot be lowered is W0002, and that error stays an error.
+//!
+//! Errors that can be lowered, and what the generated code does instead:
+//!
+//! | code | fallback |
+//! |---|---|
+//! | E0319 | the missing header, query or cookie parameter is not sent (a missing path parameter is E0323, which cannot be lowered) |
+//! | E0401 | a step output that reads the response body through the unknown pointer reads the body as received, as untyped JSON: its type becomes `Option<serde_json::Value>` and the step's doc comment says why; elsewhere (criteria, pointers into inputs or outputs) E0401 stays an error |
+//!
+//! # What is reported about OpenAPI files
+//!
+//! Only what the workflows reach: the operations their steps call and, through `$ref`s,
+//! everything those use. Warnings about the rest of a file are counted in one line per file
+//! ([`Checked::render`]); `check --verbose` ([`Checked::render_verbose`]) shows them.
+//!
 //! # Semantics decided where the spec is silent
 //!
 //! - A step succeeds when all `successCriteria` hold; without criteria, on any 2xx status.

@@ -151,3 +151,20 @@ fn generate(
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
+
+#[cfg(test)]
+mod tests {
+    use arazzo_codegen::Level;
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn lint_flags_set_levels() {
+        let args = ["arazzo-codegen", "check", "-A", "W0203", "--warn", "E0401", "-D", "warnings", "x.yaml"];
+        let Command::Check { options, .. } = Cli::parse_from(args).command else { panic!("check") };
+        let lints = options.settings().expect("settings").lints;
+        let levels: Vec<(&str, Level)> = lints.iter().collect();
+        assert_eq!(levels, [("E0401", Level::Warn), ("W0203", Level::Allow), ("warnings", Level::Deny)]);
+    }
+}
