@@ -278,8 +278,8 @@ impl Settings {
 /// The result of checking one document.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// Everything that was read.
-    loaded: load::Loaded,
+    /// Everything that was read (boxed: `generate` returns a `Checked` as its error).
+    loaded: Box<load::Loaded>,
     /// Every finding, at the levels the settings and the document set, except warnings about
     /// parts of OpenAPI files that no workflow reaches.
     pub diagnostics: Diagnostics,
@@ -373,7 +373,7 @@ pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<plan
     let diagnostics = lints::apply(diagnostics, &settings.lints, &document);
     let unit = unit.filter(|_| !diagnostics.has_errors());
     let (diagnostics, unreached) = reach::split(&loaded, diagnostics);
-    (Checked { loaded, diagnostics, unreached }, unit)
+    (Checked { loaded: Box::new(loaded), diagnostics, unreached }, unit)
 }
 
 /// `3412` as `3,412`.
@@ -381,7 +381,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -392,4 +392,13 @@ fn thousands(n: usize) -> String {
 /// The tokens naming the runtime crate.
 pub(crate) fn runtime_path(settings: &Settings) -> proc_macro2::TokenStream {
     settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_have_thousands_separators() {
+        let shown: Vec<String> = [7, 999, 3412, 1_234_567].into_iter().map(super::thousands).collect();
+        assert_eq!(shown, ["7", "999", "3,412", "1,234,567"]);
+    }
 }
