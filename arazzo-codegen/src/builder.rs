@@ -34,9 +34,33 @@ impl Builder {
         self
     }
 
-    /// Uses these settings (source mappings, strictness, runtime path).
+    /// Uses these settings (source mappings, lint levels, runtime path), replacing those set so far.
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// Does not report findings with this code (see [`Settings::allow`]).
+    pub fn allow(mut self, code: impl Into<String>) -> Self {
+        self.settings = self.settings.allow(code);
+        self
+    }
+
+    /// Reports findings with this code as warnings (see [`Settings::warn`]).
+    pub fn warn(mut self, code: impl Into<String>) -> Self {
+        self.settings = self.settings.warn(code);
+        self
+    }
+
+    /// Reports findings with this code as errors (see [`Settings::deny`]).
+    pub fn deny(mut self, code: impl Into<String>) -> Self {
+        self.settings = self.settings.deny(code);
+        self
+    }
+
+    /// Reports every warning as an error (see [`Settings::deny_warnings`]).
+    pub fn deny_warnings(mut self) -> Self {
+        self.settings = self.settings.deny_warnings();
         self
     }
 

@@ -24,7 +24,7 @@ pub struct Diagnostic {
     pub message: String,
     /// The file, as given to the generator (relative paths stay relative).
     pub file: String,
-    /// 1-based line.
+    /// 1-based line; 0 for a finding about the settings, which has no place in the file.
     pub line: u32,
     /// 1-based column.
     pub column: u32,
@@ -63,8 +63,12 @@ impl Diagnostic {
         let gutter = self.line.to_string().len();
         let pad = " ".repeat(gutter);
         let pointer = if self.pointer.is_empty() { String::new() } else { format!(" (#{})", self.pointer) };
-        let _ = writeln!(out, "{pad}--> {}:{}:{}{pointer}", self.file, self.line, self.column);
-        if let Some(line) = line {
+        if self.line == 0 {
+            let _ = writeln!(out, "{pad}--> {}", self.file);
+        } else {
+            let _ = writeln!(out, "{pad}--> {}:{}:{}{pointer}", self.file, self.line, self.column);
+        }
+        if let Some(line) = line.filter(|_| self.line > 0) {
             let chars: Vec<char> = line.chars().collect();
             let column = (self.column.saturating_sub(1) as usize).min(chars.len());
             let carets = (self.width.max(1) as usize).min(chars.len().saturating_sub(column).max(1));
@@ -94,15 +98,11 @@ impl Diagnostic {
     /// `file:line:column: message` on one line, for compile errors in the macro.
     pub fn one_line(&self) -> String {
         let help = self.help.as_ref().map(|h| format!(" (help: {h})")).unwrap_or_default();
-        format!(
-            "{}:{}:{}: {}[{}]: {}{help}",
-            self.file,
-            self.line,
-            self.column,
-            self.level(),
-            self.code,
-            self.message
-        )
+        let place = match self.line {
+            0 => self.file.clone(),
+            line => format!("{}:{line}:{}", self.file, self.column),
+        };
+        format!("{place}: {}[{}]: {}{help}", self.level(), self.code, self.message)
     }
 
     fn level(&self) -> &'static str {

@@ -60,11 +60,12 @@
 //! | E0316 | duplicate id or name |
 //! | E0317 | `dependsOn` cycle |
 //! | E0318 | a parameter of an operation step has no `in` |
-//! | E0319 | a required OpenAPI parameter is not supplied |
+//! | E0319 | a required header, query or cookie parameter is not supplied (lowerable) |
 //! | E0320 | a step passes an input the workflow it runs does not declare |
 //! | E0321 | a step does not pass a required input of the workflow it runs |
 //! | E0322 | a `goto`/`retry` to a workflow or `dependsOn` needs an input this workflow lacks |
-//! | E0401 | a JSON pointer names a field the schema does not have |
+//! | E0323 | a path parameter of the operation is not supplied |
+//! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |
 //! | E0404 | an expression that has no value where it is used |
@@ -75,6 +76,8 @@
 //! | E0410 | two Arazzo documents that run each other's workflows |
 //! | E0411 | a step of a remote source description that was not read |
 //! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
+//! | W0001 | an unknown code in a lint level setting |
+//! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
 //! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
 //! | W0102 | a field that has no effect on this action type |
 //! | W0103 | remote source description, not fetched |
@@ -92,6 +95,39 @@
 //! | W0305 | unknown JSONPath version |
 //! | W0306 | `replacements` on a string payload (not applied) |
 //! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
+//!
+//! # Lint levels
+//!
+//! Like rustc's: each code can be allowed (not reported), warned or denied (an error); the
+//! `warnings` group names every finding that is still a warning. They are set in [`Settings`] or
+//! [`Builder`] (`.allow("W0203")`, `.warn("E0401")`, `.deny("W0304")`, `.deny_warnings()`), on
+//! the command line (`-A`/`--allow CODE`, `-W`/`--warn CODE`, `-D`/`--deny CODE`, `-D warnings`),
+//! in the macro (`workflows!("x.arazzo.yaml", allow = ["W0203"])`) and in the document itself:
+//!
+//! ```yaml
+//! x-arazzo-codegen:
+//!   allow: [W0203]
+//!   warn: [E0401]
+//!   deny: [warnings]
+//! ```
+//!
+//! The most specific wins: for each code, the document's level, else the front end's, else the
+//! code's default (warning for `W`, error for `E`). Then the `warnings` group (the document's,
+//! else the front end's) applies to what is still a warning. An unknown code is W0001; `allow` or
+//! `warn` of an error that cannot be lowered is W0002, and that error stays an error.
+//!
+//! Errors that can be lowered, and what the generated code does instead:
+//!
+//! | code | fallback |
+//! |---|---|
+//! | E0319 | the missing header, query or cookie parameter is not sent (a missing path parameter is E0323, which cannot be lowered) |
+//! | E0401 | a step output that reads the response body through the unknown pointer reads the body as received, as untyped JSON: its type becomes `Option<serde_json::Value>` and the step's doc comment says why; elsewhere (criteria, pointers into inputs or outputs) E0401 stays an error |
+//!
+//! # What is reported about OpenAPI files
+//!
+//! Only what the workflows reach: the operations their steps call and, through `$ref`s,
+//! everything those use. Warnings about the rest of a file are counted in one line per file
+//! ([`Checked::render`]); `check --verbose` ([`Checked::render_verbose`]) shows them.
 //!
 //! # Semantics decided where the spec is silent
 //!
@@ -155,12 +191,14 @@ mod docs;
 mod emit;
 mod expr;
 mod generate;
+mod lints;
 mod load;
 mod lower;
 mod model;
 mod names;
 mod openapi;
 mod plan;
+mod reach;
 mod read;
 mod report;
 mod resolve;
@@ -175,6 +213,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use lints::{Level, Lints};
 
 /// Settings shared by every front end (build.rs, CLI, proc-macro).
 #[derive(Debug, Clone)]
@@ -189,6 +228,8 @@ pub struct Settings {
     pub loop_warning: bool,
     /// The path generated code uses to name the runtime crate.
     pub runtime_path: String,
+    /// Lint levels by code (see "Lint levels" in the crate docs).
+    pub lints: Lints,
 }
 
 impl Default for Settings {
@@ -199,6 +240,7 @@ impl Default for Settings {
             strict: false,
             loop_warning: true,
             runtime_path: "::arazzo_runtime".into(),
+            lints: Lints::default(),
         }
     }
 }
@@ -209,31 +251,87 @@ impl Settings {
         self.sources.insert(name_or_url.into(), path.into());
         self
     }
+
+    /// Does not report findings with this code (a lowerable error is lowered, silently).
+    pub fn allow(mut self, code: impl Into<String>) -> Self {
+        self.lints.set(code, Level::Allow);
+        self
+    }
+
+    /// Reports findings with this code as warnings: a warning's default, or a lowerable error
+    /// lowered to a warning with its fallback.
+    pub fn warn(mut self, code: impl Into<String>) -> Self {
+        self.lints.set(code, Level::Warn);
+        self
+    }
+
+    /// Reports findings with this code (or, for `"warnings"`, every warning) as errors.
+    pub fn deny(mut self, code: impl Into<String>) -> Self {
+        self.lints.set(code, Level::Deny);
+        self
+    }
+
+    /// Reports every finding that is still a warning as an error (`-D warnings`).
+    pub fn deny_warnings(self) -> Self {
+        self.deny(lints::WARNINGS)
+    }
 }
 
 /// The result of checking one document.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// Everything that was read.
-    loaded: load::Loaded,
-    /// Every finding.
+    /// Everything that was read (boxed: `generate` returns a `Checked` as its error).
+    loaded: Box<load::Loaded>,
+    /// Every finding, at the levels the settings and the document set, except warnings about
+    /// parts of OpenAPI files that no workflow reaches.
     pub diagnostics: Diagnostics,
+    /// Warnings about parts of OpenAPI files that no workflow reaches.
+    unreached: Diagnostics,
 }
 
 impl Checked {
-    /// Renders every finding like rustc, in document order, with a summary line.
+    /// Renders every finding like rustc, in document order, with a summary line; warnings about
+    /// parts of OpenAPI files that no workflow reaches are counted in one line per file.
     pub fn render(&self) -> String {
+        let mut out = self.render_list(&self.diagnostics);
+        let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in self.unreached.sorted() {
+            *per_file.entry(&d.file).or_default() += 1;
+        }
+        for (file, n) in per_file {
+            let s = if n == 1 { "" } else { "s" };
+            let n = thousands(n);
+            out.push_str(&format!(
+                "{n} more finding{s} in {file} not reached by any workflow; --verbose shows them\n"
+            ));
+        }
+        out
+    }
+
+    /// Renders every finding, those about parts no workflow reaches included.
+    pub fn render_verbose(&self) -> String {
+        let mut all = self.diagnostics.clone();
+        all.extend(self.unreached.clone());
+        self.render_list(&all)
+    }
+
+    /// Warnings about parts of OpenAPI files that no workflow reaches (not in [`Checked::diagnostics`]).
+    pub fn unreached(&self) -> &Diagnostics {
+        &self.unreached
+    }
+
+    fn render_list(&self, diagnostics: &Diagnostics) -> String {
         let mut out = String::new();
         // Each file's lines, split once: quoting the line of each finding costs no rescan.
         let mut lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for d in self.diagnostics.sorted() {
+        for d in diagnostics.sorted() {
             let file_lines = lines.entry(&d.file).or_insert_with(|| {
                 self.loaded.text_of(&d.file).map(|t| t.lines().collect()).unwrap_or_default()
             });
             out.push_str(&d.render_line(file_lines.get(d.line.saturating_sub(1) as usize).copied()));
             out.push('\n');
         }
-        let (e, w) = self.diagnostics.counts();
+        let (e, w) = diagnostics.counts();
         if e + w > 0 {
             let s = |n: usize| if n == 1 { "" } else { "s" };
             out.push_str(&format!("{e} error{}, {w} warning{}\n", s(e), s(w)));
@@ -258,25 +356,56 @@ pub fn check(path: &Path, settings: &Settings) -> Checked {
     analyze(path, settings).0
 }
 
-/// Loads, validates and plans; the plan when nothing is in error.
+/// Loads, validates and plans; the plan when nothing is in error once the lint levels apply.
 pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<plan::Unit>) {
     let mut diagnostics = Diagnostics::default();
     let loaded = load::load(path, settings, &mut diagnostics);
+    let shown = loaded.files.first().map_or_else(|| path.display().to_string(), |f| f.display.clone());
+    lints::check_front_end(&settings.lints, &shown, &mut diagnostics);
     let docs: Vec<usize> = loaded.documents.keys().copied().collect();
     for doc in docs {
         validate::validate(&loaded, doc, settings, &mut diagnostics);
     }
-    if !loaded.documents.contains_key(&0) {
-        return (Checked { loaded, diagnostics }, None); // The root document did not load.
-    }
     // Planning type-checks every expression against the OpenAPI schemas. It runs even when
-    // validation found errors, so that all mistakes come out at once.
-    let unit = plan::unit(&loaded, 0, &runtime_path(settings), &mut diagnostics);
-    let unit = (!diagnostics.has_errors()).then_some(unit);
-    (Checked { loaded, diagnostics }, unit)
+    // validation found errors, so that all mistakes come out at once; it writes the fallback of
+    // each lowerable error, which the unit keeps only when the levels lower them.
+    let unit = loaded
+        .documents
+        .contains_key(&0)
+        .then(|| plan::unit(&loaded, 0, &runtime_path(settings), &mut diagnostics));
+    let mut document = Lints::default();
+    for (code, level, _) in loaded.documents.get(&0).map(|d| d.lints.as_slice()).unwrap_or_default() {
+        document.set(code.clone(), *level);
+    }
+    let diagnostics = lints::apply(diagnostics, &settings.lints, &document);
+    let unit = unit.filter(|_| !diagnostics.has_errors());
+    let (diagnostics, unreached) = reach::split(&loaded, diagnostics);
+    (Checked { loaded: Box::new(loaded), diagnostics, unreached }, unit)
+}
+
+/// `3412` as `3,412`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The tokens naming the runtime crate.
 pub(crate) fn runtime_path(settings: &Settings) -> proc_macro2::TokenStream {
     settings.runtime_path.parse().unwrap_or_else(|_| quote::quote!(::arazzo_runtime))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_have_thousands_separators() {
+        let shown: Vec<String> = [7, 999, 3412, 1_234_567].into_iter().map(super::thousands).collect();
+        assert_eq!(shown, ["7", "999", "3,412", "1,234,567"]);
+    }
 }

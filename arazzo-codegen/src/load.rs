@@ -347,7 +347,8 @@ fn load_external_refs(loaded: &mut Loaded, idx: usize, settings: &Settings, diag
     }
 }
 
-fn collect_refs(v: &Value, ptr: &str, out: &mut Vec<(String, String)>) {
+/// Every `$ref` under `v`: (pointer of the `$ref` member, its target), `ptr` being `v`'s pointer.
+pub(crate) fn collect_refs(v: &Value, ptr: &str, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, v) in m {

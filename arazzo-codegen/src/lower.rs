@@ -277,6 +277,15 @@ impl Scope<'_> {
         Ok(Lowered { tokens, ty, optional: optional || more, str_ref: str_ref || tag })
     }
 
+    /// The fallback of E0401 lowered to a warning: `$response.body#/pointer` read from the
+    /// body as received, as untyped JSON, when a response is in scope.
+    pub fn untyped_body(&self, e: &Expr) -> Option<Lowered> {
+        let (Expr::Response(Source::Body(path)), Some(r)) = (e, self.response) else { return None };
+        let ptr = crate::expr::ast::pointer_string(path);
+        let tokens = quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)));
+        Some(Lowered::new(tokens, Ty::Json, true))
+    }
+
     /// A bound value (an input, a step output, ...) and the pointer into it.
     fn bound(&self, b: &Lowered, path: &[Segment]) -> Result<Lowered, LowerError> {
         let (tokens, ty, more, tag) = self.navigate(b.tokens.clone(), b.ty.clone(), path)?;

@@ -20,6 +20,8 @@ pub struct Document {
     pub workflows: Vec<Workflow>,
     /// `components`.
     pub components: Components,
+    /// Lint levels of the root extension `x-arazzo-codegen`: code, level, pointer of the entry.
+    pub lints: Vec<(String, crate::lints::Level, String)>,
 }
 
 /// A `sourceDescriptions` entry.

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::diag::Severity;
+use crate::lints::Level;
 use crate::model::*;
 use crate::report::{Obj, Part, Reporter, child, type_name};
 
@@ -94,7 +95,37 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
     if let Some(c) = o.get("components").and_then(|v| Obj::of(v, "/components", "`components`", r)) {
         doc.components = components(c, r);
     }
+    if let Some(x) = o.get(EXTENSION).and_then(|v| Obj::of(v, "/x-arazzo-codegen", "`x-arazzo-codegen`", r)) {
+        doc.lints = lints(x, r);
+    }
     doc
+}
+
+/// The root extension that sets lint levels for this document.
+const EXTENSION: &str = "x-arazzo-codegen";
+
+/// `x-arazzo-codegen: { allow: [W0203], warn: [E0401], deny: [warnings] }`; each code checked.
+fn lints(x: Obj, r: &mut Reporter) -> Vec<(String, Level, String)> {
+    x.check_fields(&["allow", "warn", "deny"], "`x-arazzo-codegen`", r);
+    let mut out = Vec::new();
+    for level in [Level::Allow, Level::Warn, Level::Deny] {
+        for (ptr, v) in x.list(level.name(), r) {
+            let Value::String(code) = v else {
+                r.error(
+                    "E0103",
+                    &ptr,
+                    format!("a diagnostic code must be a string, found {}", type_name(v)),
+                    None,
+                );
+                continue;
+            };
+            match crate::lints::check_setting(code, level) {
+                Some((c, message, help)) => r.warn(c, &ptr, message, help),
+                None => out.push((code.clone(), level, ptr)),
+            }
+        }
+    }
+    out
 }
 
 fn version(o: &Obj, r: &mut Reporter) -> String {

@@ -345,8 +345,10 @@ impl Ctx<'_> {
         for d in declared.iter().filter(|d| d.required) {
             if !supplied.iter().any(|(n, l)| l == &d.location && same(n, &d.name, l)) {
                 let at = s.target.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| s.ptr.clone());
+                // Without a path parameter there is no URL; other parameters can be left out
+                // (E0319 is lowerable).
                 r.error(
-                    "E0319",
+                    if d.location == "path" { "E0323" } else { "E0319" },
                     &at,
                     format!(
                         "step `{}` does not supply the required {} parameter `{}` of `{}`",

@@ -10,26 +10,80 @@
 //!     arazzo_macros::workflows!("workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml");
 //! }
 //! ```
+//!
+//! Lint levels follow the path, as lists of codes (`warnings` names every warning), like
+//! `Settings::allow`, `warn` and `deny`:
+//!
+//! ```ignore
+//! arazzo_macros::workflows!("x.arazzo.yaml", allow = ["W0203"], warn = ["E0401"], deny = ["warnings"]);
+//! ```
 
 // Bad input must never panic the compiler: every failure is a diagnostic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::PathBuf;
 
+use arazzo_codegen::Settings;
 use proc_macro::TokenStream;
 use quote::quote;
-use syn::LitStr;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token, bracketed};
+
+/// `"path", allow = ["W0203"], warn = [..], deny = [..]`.
+struct Input {
+    path: LitStr,
+    levels: Vec<(Ident, Vec<LitStr>)>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let path = input.parse()?;
+        let mut levels = Vec::new();
+        while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            let level: Ident = input.parse()?;
+            if !["allow", "warn", "deny"].contains(&level.to_string().as_str()) {
+                return Err(syn::Error::new(level.span(), "expected `allow`, `warn` or `deny`"));
+            }
+            input.parse::<Token![=]>()?;
+            let codes;
+            bracketed!(codes in input);
+            let codes = Punctuated::<LitStr, Token![,]>::parse_terminated(&codes)?;
+            levels.push((level, codes.into_iter().collect()));
+        }
+        Ok(Input { path, levels })
+    }
+}
 
 /// Expands the workflows of an Arazzo document. See the crate docs.
 #[proc_macro]
 pub fn workflows(input: TokenStream) -> TokenStream {
-    let lit = match syn::parse::<LitStr>(input) {
-        Ok(l) => l,
+    let Input { path: lit, levels } = match syn::parse::<Input>(input) {
+        Ok(i) => i,
         Err(e) => return e.to_compile_error().into(),
     };
     let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
-    let settings = arazzo_codegen::Settings { base_dir: base.clone(), ..Default::default() };
+    let mut settings = Settings { base_dir: base.clone(), ..Default::default() };
+    for (level, codes) in levels {
+        for code in codes.iter().map(LitStr::value) {
+            settings = match level.to_string().as_str() {
+                "allow" => settings.allow(code),
+                "warn" => settings.warn(code),
+                _ => settings.deny(code),
+            };
+        }
+    }
     match arazzo_codegen::generate(std::path::Path::new(&lit.value()), &settings) {
+        // A macro cannot warn on stable Rust, and a lint setting that does nothing would go
+        // unnoticed: unknown codes (W0001) and errors that cannot be lowered (W0002) stop it.
+        Ok(generated) if generated.checked.diagnostics.sorted().iter().any(|d| is_bad_setting(d)) => {
+            let errors =
+                generated.checked.diagnostics.sorted().into_iter().filter(|d| is_bad_setting(d)).map(|d| {
+                    let message = d.one_line();
+                    quote::quote_spanned!(lit.span()=> compile_error!(#message);)
+                });
+            quote!(#(#errors)*).into()
+        }
         Ok(generated) => {
             let tokens = generated.tokens;
             let includes = generated.files_read.iter().map(|f| {
@@ -59,4 +113,8 @@ pub fn workflows(input: TokenStream) -> TokenStream {
             quote!(#(#errors)* #(#includes)*).into()
         }
     }
+}
+
+fn is_bad_setting(d: &arazzo_codegen::Diagnostic) -> bool {
+    d.code == "W0001" || d.code == "W0002"
 }

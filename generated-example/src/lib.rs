@@ -5,7 +5,9 @@
 //! - [`built`]: written into `OUT_DIR` by `build.rs`;
 //! - [`expanded`]: expanded in place by the `arazzo_macros::workflows!` proc-macro.
 //!
-//! All three are the same tokens (a test asserts it); the binary runs [`generated`].
+//! All three are the same tokens (a test asserts it); the binary runs [`generated`]. build.rs and
+//! the macro acknowledge the seeds' known quirks (W0203, W0302, W0304), so the build prints no
+//! warnings; `arazzo-codegen check` still reports them.
 
 /// Code written by the CLI and committed; what reviewers read in diffs.
 pub mod generated {
@@ -31,10 +33,16 @@ pub mod built {
 pub mod expanded {
     /// The batch seed.
     pub mod batch_process_and_retrieve_results {
-        arazzo_macros::workflows!("../workflows/arazzo/batch-process-and-retrieve-results.arazzo.yaml");
+        arazzo_macros::workflows!(
+            "../workflows/arazzo/batch-process-and-retrieve-results.arazzo.yaml",
+            allow = ["W0203", "W0302"]
+        );
     }
     /// The cancel seed.
     pub mod cancel_and_confirm_batch {
-        arazzo_macros::workflows!("../workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml");
+        arazzo_macros::workflows!(
+            "../workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml",
+            allow = ["W0203", "W0304"]
+        );
     }
 }

@@ -22,6 +22,9 @@ enum Command {
         /// Arazzo documents (YAML or JSON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also show the warnings about parts of OpenAPI files that no workflow reaches.
+        #[arg(short, long)]
+        verbose: bool,
         #[command(flatten)]
         options: Options,
     },
@@ -49,6 +52,15 @@ struct Options {
     /// Treat `retry` inside `onSuccess` as an error.
     #[arg(long)]
     strict: bool,
+    /// Do not report findings with this code (a lowerable error is lowered, silently).
+    #[arg(short = 'A', long = "allow", value_name = "CODE")]
+    allow: Vec<String>,
+    /// Report findings with this code as warnings (lowers E0319 and E0401, with their fallbacks).
+    #[arg(short = 'W', long = "warn", value_name = "CODE")]
+    warn: Vec<String>,
+    /// Report findings with this code as errors; `-D warnings` denies every warning.
+    #[arg(short = 'D', long = "deny", value_name = "CODE")]
+    deny: Vec<String>,
 }
 
 impl Options {
@@ -58,6 +70,16 @@ impl Options {
             let (name, path) =
                 m.split_once('=').ok_or_else(|| format!("--source expects NAME=PATH, got `{m}`"))?;
             s = s.source(name, path);
+        }
+        // A code given to several flags: deny wins over warn, which wins over allow.
+        for code in &self.allow {
+            s = s.allow(code);
+        }
+        for code in &self.warn {
+            s = s.warn(code);
+        }
+        for code in &self.deny {
+            s = s.deny(code);
         }
         Ok(s)
     }
@@ -77,11 +99,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Generate { files, out_dir, check, .. } => generate(&files, &out_dir, check, &settings),
-        Command::Check { files, .. } => {
+        Command::Check { files, verbose, .. } => {
             let mut failed = false;
             for f in &files {
                 let checked = arazzo_codegen::check(f, &settings);
-                eprint!("{}", checked.render());
+                eprint!("{}", if verbose { checked.render_verbose() } else { checked.render() });
                 failed |= checked.diagnostics.has_errors();
             }
             if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
@@ -128,4 +150,21 @@ fn generate(
         }
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+#[cfg(test)]
+mod tests {
+    use arazzo_codegen::Level;
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn lint_flags_set_levels() {
+        let args = ["arazzo-codegen", "check", "-A", "W0203", "--warn", "E0401", "-D", "warnings", "x.yaml"];
+        let Command::Check { options, .. } = Cli::parse_from(args).command else { panic!("check") };
+        let lints = options.settings().expect("settings").lints;
+        let levels: Vec<(&str, Level)> = lints.iter().collect();
+        assert_eq!(levels, [("E0401", Level::Warn), ("W0203", Level::Allow), ("warnings", Level::Deny)]);
+    }
 }

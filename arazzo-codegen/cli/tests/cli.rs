@@ -48,3 +48,27 @@ fn a_malformed_source_mapping_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--source expects NAME=PATH"));
 }
+
+#[test]
+fn lint_flags_lower_deny_and_allow() {
+    let typo = "tests/bad/29-pointer-to-unknown-field.arazzo.yaml";
+    assert_eq!(run(&["check", typo]).status.code(), Some(1));
+    let out = run(&["check", "--warn", "E0401", typo]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(run(&["check", "-W", "E0401", "-D", "warnings", typo]).status.code(), Some(1));
+    let out = run(&["check", "-A", "W0304", "-A", "E0401", "-D", "warnings", typo]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn check_summarizes_what_no_workflow_reaches_unless_verbose() {
+    let doc = "tests/bad/47-unreached-openapi-findings.arazzo.yaml";
+    let quiet = String::from_utf8_lossy(&run(&["check", doc]).stderr).into_owned();
+    assert!(
+        quiet.contains("2 more findings in tests/bad/47-unreached-openapi-findings.openapi.yaml"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("schemas/Ownr"), "{quiet}");
+    let verbose = String::from_utf8_lossy(&run(&["check", "--verbose", doc]).stderr).into_owned();
+    assert!(verbose.contains("schemas/Ownr") && !verbose.contains("more findings"), "{verbose}");
+}

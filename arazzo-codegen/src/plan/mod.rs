@@ -73,6 +73,8 @@ pub struct StepPlan {
     pub body: Body,
     /// Machine: one assignment per step output (after every attempt).
     pub output_updates: Vec<TokenStream>,
+    /// Why outputs are untyped (a lowered E0401), for its doc comment.
+    pub notes: Vec<String>,
 }
 
 /// What a step does.
@@ -185,6 +187,9 @@ impl StepPlan {
                 let notes: Vec<String> = list.iter().map(ActionPlan::note).collect();
                 text.push_str(&notes.join("\n"));
             }
+        }
+        for note in &self.notes {
+            text.push_str(&format!("\n\n{note}"));
         }
         text
     }

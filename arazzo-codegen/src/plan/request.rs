@@ -76,7 +76,7 @@ impl StepPlanner<'_> {
             let Some(end) = rest[start..].find('}') else { break };
             let name = &rest[start + 1..start + end];
             let value = sent.iter().find(|p| p.location.as_deref() == Some("path") && p.name == name);
-            // A missing path parameter was reported by validation (E0319): the segment is empty.
+            // A missing path parameter was reported by validation (E0323): the segment is empty.
             if let Some((v, text)) =
                 value.map(|p| self.value_tokens(&p.value, &child(&p.ptr, "value"), scope, r))
             {

@@ -13,7 +13,7 @@ use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
 use crate::expr::{self, Expr, Source};
 use crate::load::{Loaded, Resolved};
-use crate::lower::{Lowered, Scope};
+use crate::lower::{LowerError, Lowered, Scope};
 use crate::model::{Components, Document, ParamRef, Parameter, Step, Target as StepTarget, Workflow};
 use crate::names::Names;
 use crate::openapi::{self, Operation};
@@ -196,9 +196,10 @@ impl StepPlanner<'_> {
         after.called_outputs = called;
         after.request = request;
         let on_success = self.actions(s, true, &after, r);
+        let mut notes = Vec::new();
         let (output_updates, found) = match self.shape {
-            Shape::Flow => (Vec::new(), self.flow_outputs(si, s, &after, &body, r)),
-            Shape::Machine => self.machine_outputs(s, &attempt, &body, r),
+            Shape::Flow => (Vec::new(), self.flow_outputs(si, s, &after, &body, &mut notes, r)),
+            Shape::Machine => self.machine_outputs(s, &attempt, &body, &mut notes, r),
         };
         self.step_outputs.extend(found);
         StepPlan {
@@ -212,11 +213,20 @@ impl StepPlanner<'_> {
             on_failure,
             body,
             output_updates,
+            notes,
         }
     }
 
     /// Flow: a step's outputs are read from its body and response where they are used.
-    fn flow_outputs(&self, si: usize, s: &Step, scope: &Scope, body: &Body, r: &mut Reporter) -> Bindings {
+    fn flow_outputs(
+        &self,
+        si: usize,
+        s: &Step,
+        scope: &Scope,
+        body: &Body,
+        notes: &mut Vec<String>,
+        r: &mut Reporter,
+    ) -> Bindings {
         let mut found = Bindings::new();
         for (name, ptr, text) in &s.outputs {
             let Ok(parsed) = expr::parse_expression(text) else { continue };
@@ -227,7 +237,7 @@ impl StepPlanner<'_> {
                 }
                 (e, _) => scope.value(e),
             };
-            match value {
+            match value.or_else(|e| untyped(scope, &parsed.value, name, e, notes, ptr, r)) {
                 Ok(l) => {
                     found.insert((s.id.clone(), name.clone()), l);
                 }
@@ -243,6 +253,7 @@ impl StepPlanner<'_> {
         s: &Step,
         scope: &Scope,
         body: &Body,
+        notes: &mut Vec<String>,
         r: &mut Reporter,
     ) -> (Vec<TokenStream>, Bindings) {
         let mut updates = Vec::new();
@@ -254,16 +265,18 @@ impl StepPlanner<'_> {
                 (Some(Expr::Response(Source::Body(p))), Body::Stream(ty)) if p.is_empty() => {
                     (quote!(#local = Some(response.take_jsonl());), Ty::Stream(Box::new(ty.clone())), false)
                 }
-                (Some(e), _) => match scope.value(e) {
-                    Ok(l) => {
-                        let t = l.owned();
-                        (quote!(#local = #t;), l.ty, l.optional)
+                (Some(e), _) => {
+                    match scope.value(e).or_else(|err| untyped(scope, e, name, err, notes, ptr, r)) {
+                        Ok(l) => {
+                            let t = l.owned();
+                            (quote!(#local = #t;), l.ty, l.optional)
+                        }
+                        Err(e) => {
+                            report(r, ptr, &e);
+                            (TokenStream::new(), Ty::Json, true)
+                        }
                     }
-                    Err(e) => {
-                        report(r, ptr, &e);
-                        (TokenStream::new(), Ty::Json, true)
-                    }
-                },
+                }
                 (None, _) => (TokenStream::new(), Ty::Json, true),
             };
             updates.push(update);
@@ -371,4 +384,25 @@ fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter>
             Some(base)
         }
     }
+}
+
+/// E0401 on a step output that reads the response body: reported (an error unless the lint
+/// levels lower it), and the output read from the body as received, as untyped JSON, with a
+/// note for the step's doc comment. Other errors are passed on.
+fn untyped(
+    scope: &Scope,
+    e: &Expr,
+    output: &str,
+    error: LowerError,
+    notes: &mut Vec<String>,
+    ptr: &str,
+    r: &mut Reporter,
+) -> Result<Lowered, LowerError> {
+    let Some(fallback) = scope.untyped_body(e).filter(|_| error.code == "E0401") else { return Err(error) };
+    report(r, ptr, &error);
+    notes.push(format!(
+        "Output `{output}` is the response body as received at `{e}`, untyped: {} (E0401, lowered to a warning).",
+        error.message
+    ));
+    Ok(fallback)
 }
