@@ -154,7 +154,7 @@ impl Graph {
                 if let Some(wf) = workflow {
                     self.edge(from, start_of(wf.key), vec![format!("{} runs first", a.name)], EdgeKind::Runs);
                 }
-                lines.push(format!("retry after {after} s, at most {limit}x"));
+                lines.push(format!("retry after {after} s, at most {limit} times"));
                 Some(from.to_string())
             }
         };
