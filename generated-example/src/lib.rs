@@ -7,6 +7,8 @@
 //!
 //! All three are the same tokens (a test asserts it); the binary runs [`generated`].
 
+pub mod progress;
+
 /// Code written by the CLI and committed; what reviewers read in diffs.
 pub mod generated {
     #[rustfmt::skip]
