@@ -131,7 +131,7 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    // Both workflows run at once, each with its own progress line; outputs are reported in order.
+    // One after the other (the server's request log in tests/cli.rs is read in that order).
     let run_batch = async {
         if !matches!(args.workflow, Which::Batch | Which::All) {
             return Ok(None);
@@ -167,17 +167,17 @@ async fn main() -> ExitCode {
             "requestCounts": out.request_counts,
         })))
     };
-    let (batch_out, cancel_out) = tokio::join!(run_batch, run_cancel);
-    ticker.abort();
-    for (workflow, outputs) in
-        [("batch-process-and-retrieve-results", batch_out), ("cancel-and-confirm-batch", cancel_out)]
-    {
-        match outputs {
-            Ok(Some(outputs)) => report(workflow, outputs, args.json),
-            Ok(None) => {}
-            Err(e) => return fail(e),
+    match run_batch.await {
+        Ok(outputs) => {
+            outputs.into_iter().for_each(|o| report("batch-process-and-retrieve-results", o, args.json))
         }
+        Err(e) => return fail(e),
     }
+    match run_cancel.await {
+        Ok(outputs) => outputs.into_iter().for_each(|o| report("cancel-and-confirm-batch", o, args.json)),
+        Err(e) => return fail(e),
+    }
+    ticker.abort();
     ExitCode::SUCCESS
 }
 
