@@ -414,7 +414,7 @@ pub mod batch_process_and_retrieve_results {
     ///     end
     ///     w0_start --> w0_s0
     ///     w0_s0 --> w0_s1
-    ///     w0_s1 -->|"retryWhileProcessing<br/>retry after 30 s, at most 2880x<br/>when $.processing_status != #quot;ended#quot;"| w0_s1
+    ///     w0_s1 -->|"retryWhileProcessing<br/>retry after 30 s, at most 2880 times<br/>when $.processing_status != #quot;ended#quot;"| w0_s1
     ///     w0_s1 -->|"batchEnded<br/>when $.processing_status == #quot;ended#quot;"| w0_s2
     ///     w0_s1 --> w0_s2
     ///     w0_s2 --> w0_end
