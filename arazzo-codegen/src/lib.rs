@@ -191,6 +191,7 @@ mod docs;
 mod emit;
 mod expr;
 mod generate;
+mod graph;
 mod lints;
 mod load;
 mod lower;
@@ -208,6 +209,7 @@ mod validate;
 
 pub use builder::{Builder, GenerateError, write_if_changed};
 pub use generate::{Generated, generate, module_name};
+pub use graph::Format;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -355,6 +357,64 @@ impl Checked {
 pub fn check(path: &Path, settings: &Settings) -> Checked {
     analyze(path, settings).0
 }
+
+/// Draws the workflows of an Arazzo document as a diagram, from the plan the code is generated
+/// from: every workflow of the document, or only `workflow`; both with the workflows they run.
+///
+/// Steps are nodes labelled with their id and operation (`METHOD /path`) or the workflow they
+/// run. Edges: the default next step, each `goto`/`retry`/`end` action labelled with its name,
+/// its retry limit and delay, and its shortened criteria; `onFailure` actions in red; runs of
+/// other workflows dotted, to their start; `dependsOn` dashed. The output is deterministic, so
+/// a diagram can be committed next to the generated code.
+pub fn graph(
+    path: &Path,
+    settings: &Settings,
+    format: Format,
+    workflow: Option<&str>,
+) -> Result<String, GraphError> {
+    let (checked, unit) = analyze(path, settings);
+    let Some(unit) = unit else { return Err(GraphError::Invalid(Box::new(checked))) };
+    let ids: Vec<_> =
+        unit.root.workflows.iter().filter_map(|k| Some((*k, &unit.workflows.get(k)?.id))).collect();
+    let roots: Vec<_> = match workflow {
+        None => ids.iter().map(|(k, _)| *k).collect(),
+        Some(id) => match ids.iter().find(|(_, i)| *i == id) {
+            Some((key, _)) => vec![*key],
+            None => {
+                let known = ids.iter().map(|(_, i)| i.to_string()).collect();
+                return Err(GraphError::UnknownWorkflow { id: id.to_string(), known });
+            }
+        },
+    };
+    Ok(graph::draw(&unit, &roots, format))
+}
+
+/// Why [`graph`] drew nothing.
+#[derive(Debug)]
+pub enum GraphError {
+    /// The document has errors (each one rendered by [`Checked::render`]).
+    Invalid(Box<Checked>),
+    /// The document has no workflow `id`; it has `known`.
+    UnknownWorkflow {
+        /// The id asked for.
+        id: String,
+        /// The document's workflow ids, in order.
+        known: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for GraphError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GraphError::Invalid(checked) => f.write_str(checked.render().trim_end()),
+            GraphError::UnknownWorkflow { id, known } => {
+                write!(f, "the document has no workflow `{id}`; it has: {}", known.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for GraphError {}
 
 /// Loads, validates and plans; the plan when nothing is in error once the lint levels apply.
 pub(crate) fn analyze(path: &Path, settings: &Settings) -> (Checked, Option<plan::Unit>) {

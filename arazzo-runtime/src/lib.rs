@@ -83,6 +83,7 @@ pub use error::{Error, ErrorKind};
 pub use jsonl::JsonlStream;
 pub use observer::{
     Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, TracingObserver,
+    WaitReason, Waiting,
 };
 pub use redirect::Redirects;
 pub use retry_after::parse_retry_after;

@@ -1,6 +1,6 @@
 //! Hooks for logs, tracing and progress bars.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A request of a step is about to be sent.
 #[derive(Debug)]
@@ -83,6 +83,37 @@ pub struct StepReentered<'a> {
     pub delay: Duration,
 }
 
+/// Why a run sleeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitReason {
+    /// The `retryAfter` of an Arazzo `retry` action, by name.
+    RetryDelay(&'static str),
+    /// The server's `Retry-After` (or `retry-after-ms`) header, before an Arazzo or a transport
+    /// retry (the [`RetryScheduled`] event just before says which).
+    RetryAfterHeader,
+    /// The client's loop pacing, before a `goto` re-enters a step.
+    LoopPacing,
+    /// Exponential backoff before a transport retry.
+    Backoff,
+}
+
+/// A run is about to sleep (never sent for a zero delay); it goes on at `until`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Waiting<'a> {
+    /// The workflow id.
+    pub workflow: &'a str,
+    /// The step id: the step that runs again after the wait.
+    pub step: &'a str,
+    /// Why.
+    pub reason: WaitReason,
+    /// How long, after `max_retry_delay`.
+    pub delay: Duration,
+    /// When the wait ends.
+    pub until: Instant,
+}
+
 /// Receives the events of every run of a [`Client`](crate::Client). All methods do nothing by default.
 pub trait Observer: Send + Sync + 'static {
     /// See [`StepStarted`].
@@ -93,6 +124,8 @@ pub trait Observer: Send + Sync + 'static {
     fn retry_scheduled(&self, _e: &RetryScheduled<'_>) {}
     /// See [`StepReentered`].
     fn step_reentered(&self, _e: &StepReentered<'_>) {}
+    /// See [`Waiting`].
+    fn waiting(&self, _e: &Waiting<'_>) {}
 }
 
 /// The default observer: `tracing` events (requests at debug, results and waits at info).
@@ -145,6 +178,15 @@ impl Observer for TracingObserver {
             iteration = e.iteration,
             delay_ms = e.delay.as_millis() as u64,
             "step re-entered"
+        );
+    }
+    fn waiting(&self, e: &Waiting<'_>) {
+        tracing::debug!(
+            workflow = e.workflow,
+            step = e.step,
+            reason = ?e.reason,
+            delay_ms = e.delay.as_millis() as u64,
+            "waiting"
         );
     }
 }

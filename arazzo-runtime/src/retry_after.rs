@@ -3,6 +3,8 @@
 use reqwest::header::HeaderMap;
 use std::time::{Duration, SystemTime};
 
+use crate::observer::WaitReason;
+
 /// Parses a `Retry-After` value: delta-seconds (integers, decimals also accepted) or an HTTP date.
 ///
 /// A date in the past gives zero. Negative, non-finite or unparseable values give `None`.
@@ -30,9 +32,17 @@ pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after(get("retry-after")?, SystemTime::now())
 }
 
-/// The delay before an Arazzo `retry`: the response's hint overrides the document's `retryAfter`.
-pub(crate) fn action_delay(headers: &HeaderMap, seconds: f64) -> Duration {
-    from_headers(headers).or_else(|| seconds_to_duration(seconds)).unwrap_or(Duration::ZERO)
+/// The delay before Arazzo `retry` action `action`, and why: the response's hint overrides the
+/// document's `retryAfter`.
+pub(crate) fn action_delay(
+    headers: &HeaderMap,
+    action: &'static str,
+    seconds: f64,
+) -> (Duration, WaitReason) {
+    match from_headers(headers) {
+        Some(hint) => (hint, WaitReason::RetryAfterHeader),
+        None => (seconds_to_duration(seconds).unwrap_or(Duration::ZERO), WaitReason::RetryDelay(action)),
+    }
 }
 
 /// Exponential backoff with full jitter: uniform in `[0, 0.5 s * 2^retry]`, at most 60 s.
@@ -68,10 +78,11 @@ mod tests {
     #[test]
     fn headers_and_backoff() {
         let mut h = HeaderMap::new();
-        assert_eq!(action_delay(&h, 2.5), Duration::from_millis(2500));
-        assert_eq!(action_delay(&h, -1.0), Duration::ZERO);
+        let own = WaitReason::RetryDelay("again");
+        assert_eq!(action_delay(&h, "again", 2.5), (Duration::from_millis(2500), own));
+        assert_eq!(action_delay(&h, "again", -1.0), (Duration::ZERO, own));
         h.insert("retry-after", "7".parse().expect("static header"));
-        assert_eq!(action_delay(&h, 2.5), Duration::from_secs(7));
+        assert_eq!(action_delay(&h, "again", 2.5), (Duration::from_secs(7), WaitReason::RetryAfterHeader));
         h.insert("retry-after-ms", "250".parse().expect("static header"));
         assert_eq!(from_headers(&h), Some(Duration::from_millis(250)));
         for n in 0..40 {

@@ -3,7 +3,9 @@
 use crate::client::Client;
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::json::to_text;
-use crate::observer::{RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted};
+use crate::observer::{
+    RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, WaitReason, Waiting,
+};
 use crate::param::{ParamText, ParamValue, form_encode};
 use crate::response::Response;
 use crate::retry_after;
@@ -359,8 +361,11 @@ impl Run {
                 }
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Retry(_, hint) => {
-                    let nominal = hint.unwrap_or_else(|| retry_after::backoff(retries));
-                    self.wait(step, RetryReason::Transport, attempt, nominal).await;
+                    let (nominal, why) = match hint {
+                        Some(hint) => (hint, WaitReason::RetryAfterHeader),
+                        None => (retry_after::backoff(retries), WaitReason::Backoff),
+                    };
+                    self.wait(step, RetryReason::Transport, attempt, nominal, why).await;
                     retries += 1;
                 }
             }
@@ -402,14 +407,30 @@ impl Run {
         Ok(self.ctx(step, Some(operation), attempt))
     }
 
-    async fn wait(&self, step: &'static str, reason: RetryReason, attempt: u32, nominal: Duration) {
+    async fn wait(
+        &self,
+        step: &'static str,
+        reason: RetryReason,
+        attempt: u32,
+        nominal: Duration,
+        why: WaitReason,
+    ) {
         let delay = retry_after::cap(nominal, self.client.inner.max_retry_delay);
         let event = RetryScheduled { workflow: self.workflow, step, reason, attempt, nominal, delay };
         self.client.inner.observer.retry_scheduled(&event);
+        self.sleep(step, why, delay).await;
+    }
+
+    /// Sleeps for `delay` before `step` runs again, telling the observer first.
+    async fn sleep(&self, step: &'static str, reason: WaitReason, delay: Duration) {
         // tokio sleeps at least one timer tick (~1 ms) even for zero.
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+        if delay.is_zero() {
+            return;
         }
+        let until = (Instant::now() + delay).into_std();
+        let event = Waiting { workflow: self.workflow, step, reason, delay, until };
+        self.client.inner.observer.waiting(&event);
+        tokio::time::sleep(delay).await;
     }
 
     /// Waits before an Arazzo `retry` action: the response's `retry-after-ms` or `Retry-After`
@@ -421,8 +442,8 @@ impl Run {
         action: &'static str,
         seconds: f64,
     ) {
-        let nominal = retry_after::action_delay(&resp.headers, seconds);
-        self.wait(step, RetryReason::Action(action), resp.ctx.attempt, nominal).await;
+        let (nominal, why) = retry_after::action_delay(&resp.headers, action, seconds);
+        self.wait(step, RetryReason::Action(action), resp.ctx.attempt, nominal, why).await;
     }
 
     /// Re-enters a step that already ran (a `goto` loop): counts against the step budget, then
@@ -441,10 +462,7 @@ impl Run {
             iteration: state.entries,
             delay,
         });
-        // tokio sleeps at least one timer tick (~1 ms) even for zero.
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        self.sleep(step, WaitReason::LoopPacing, delay).await;
         Ok(())
     }
 
@@ -488,7 +506,7 @@ impl Run {
     pub async fn retry_call(&mut self, step: &'static str, action: &'static str, seconds: f64) {
         let nominal = retry_after::seconds_to_duration(seconds).unwrap_or_default();
         let attempt = self.steps.get(step).map_or(0, |s| s.attempts);
-        self.wait(step, RetryReason::Action(action), attempt, nominal).await;
+        self.wait(step, RetryReason::Action(action), attempt, nominal, WaitReason::RetryDelay(action)).await;
     }
 
     /// The error of a workflow-calling step whose retry action `action` was used `limit` times.
@@ -643,12 +661,17 @@ mod tests {
     use std::sync::Mutex;
 
     #[derive(Default)]
-    struct Reentries(Mutex<Vec<(u32, Duration)>>);
+    struct Reentries(Mutex<Vec<(u32, Duration)>>, Mutex<Vec<(WaitReason, Duration)>>);
 
     impl Observer for Reentries {
         fn step_reentered(&self, e: &StepReentered<'_>) {
             if let Ok(mut v) = self.0.lock() {
                 v.push((e.iteration, e.delay));
+            }
+        }
+        fn waiting(&self, e: &Waiting<'_>) {
+            if let Ok(mut v) = self.1.lock() {
+                v.push((e.reason, e.delay));
             }
         }
     }
@@ -684,6 +707,9 @@ mod tests {
         run.reenter("poll").await.expect("long ago: no wait");
         let seen = obs.0.lock().map(|v| v.clone()).unwrap_or_default();
         assert_eq!(seen, vec![(1, Duration::ZERO), (2, Duration::from_millis(1500)), (3, Duration::ZERO)]);
+        // Only the wait that sleeps is announced.
+        let waits = obs.1.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(waits, vec![(WaitReason::LoopPacing, Duration::from_millis(1500))]);
 
         let capped = Client::builder()
             .max_retry_delay(Some(Duration::from_millis(10)))

@@ -9,6 +9,8 @@
 //! the macro acknowledge the seeds' known quirks (W0203, W0302, W0304), so the build prints no
 //! warnings; `arazzo-codegen check` still reports them.
 
+pub mod progress;
+
 /// Code written by the CLI and committed; what reviewers read in diffs.
 pub mod generated {
     #[rustfmt::skip]

@@ -1,16 +1,18 @@
 //! Runs the seed workflows end to end: against an in-process local Message Batches server by
 //! default, or against `--base-url` (for example the real API).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use arazzo_runtime::{Client, Observer, Secret, StepFinished};
+use arazzo_runtime::{Client, Error, Secret};
 use clap::{Parser, ValueEnum};
 use generated_example::generated::{
     batch_process_and_retrieve_results as batch, cancel_and_confirm_batch as cancel,
 };
+use generated_example::progress::Progress;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -35,7 +37,7 @@ struct Args {
     #[arg(long, value_name = "SECONDS")]
     request_timeout: Option<f64>,
     /// Print each workflow's outputs as one JSON object per line on stdout, keyed by the Arazzo
-    /// output names (the batch workflow's line first when both run).
+    /// output names (the batch workflow's line first when both run); progress in plain lines.
     #[arg(long)]
     json: bool,
 }
@@ -47,26 +49,6 @@ enum Which {
     #[value(name = "cancel-and-confirm-batch")]
     Cancel,
     All,
-}
-
-/// A one-line progress display on stderr: step, HTTP status, batch status, request counts, elapsed.
-struct Progress {
-    start: Instant,
-}
-
-impl Observer for Progress {
-    fn step_finished(&self, e: &StepFinished<'_>) {
-        let body: Value = serde_json::from_slice(e.body).unwrap_or(Value::Null);
-        let status = body.get("processing_status").and_then(Value::as_str).unwrap_or("-");
-        let counts = body.get("request_counts").map(|c| c.to_string()).unwrap_or_default();
-        let http = e.status.map_or_else(|| "-".to_string(), |s| s.to_string());
-        eprintln!(
-            "[{:>7.2}s] {} {} -> HTTP {http} {status} {counts}",
-            self.start.elapsed().as_secs_f64(),
-            e.workflow,
-            e.step
-        );
-    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -120,12 +102,28 @@ async fn main() -> ExitCode {
             )
         }
     };
+    // Updating lines need a terminal; pipes, CI logs and `--json` runs get a line per event.
+    let progress = Arc::new(if std::io::stderr().is_terminal() && !args.json {
+        Progress::terminal()
+    } else {
+        Progress::plain(std::io::stderr())
+    });
+    let ticker = {
+        let progress = Arc::clone(&progress);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                every.tick().await;
+                progress.tick();
+            }
+        })
+    };
     let mut client = Client::builder()
         .base_url("claudeApi", &base_url)
         .base_url("messageBatchesApi", &base_url)
         .max_retry_delay(max_delay)
         .loop_pacing(pacing)
-        .observer(Arc::new(Progress { start: Instant::now() }));
+        .observer(progress.clone());
     if let Some(timeout) = request_timeout {
         client = client.timeout(timeout);
     }
@@ -133,42 +131,53 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    if matches!(args.workflow, Which::Batch | Which::All) {
+    // One after the other (the server's request log in tests/cli.rs is read in that order).
+    let run_batch = async {
+        if !matches!(args.workflow, Which::Batch | Which::All) {
+            return Ok(None);
+        }
         let inputs = batch::batch_process_and_retrieve_results::Inputs {
             api_key: Secret::new(api_key.clone()),
             anthropic_version: None,
             requests: requests.clone(),
         };
-        let out = match batch::batch_process_and_retrieve_results(&client, inputs).await {
-            Ok(o) => o,
-            Err(e) => return fail(e),
-        };
-        let results = match out.results.try_collect().await {
-            Ok(r) => r,
-            Err(e) => return fail(e),
-        };
-        let outputs = json!({
+        let out = batch::batch_process_and_retrieve_results(&client, inputs).await?;
+        let results = out.results.try_collect().await?;
+        progress.finish("batch-process-and-retrieve-results");
+        Ok::<_, Error>(Some(json!({
             "batchId": out.batch_id,
             "requestCounts": out.request_counts,
             "resultsUrl": out.results_url,
             "results": results,
-        });
-        report("batch-process-and-retrieve-results", outputs, args.json);
-    }
-    if matches!(args.workflow, Which::Cancel | Which::All) {
-        let inputs =
-            cancel::cancel_and_confirm_batch::Inputs { api_key: Secret::new(api_key.clone()), requests };
-        let out = match cancel::cancel_and_confirm_batch(&client, inputs).await {
-            Ok(o) => o,
-            Err(e) => return fail(e),
+        })))
+    };
+    let run_cancel = async {
+        if !matches!(args.workflow, Which::Cancel | Which::All) {
+            return Ok(None);
+        }
+        let inputs = cancel::cancel_and_confirm_batch::Inputs {
+            api_key: Secret::new(api_key.clone()),
+            requests: requests.clone(),
         };
-        let outputs = json!({
+        let out = cancel::cancel_and_confirm_batch(&client, inputs).await?;
+        progress.finish("cancel-and-confirm-batch");
+        Ok::<_, Error>(Some(json!({
             "batchId": out.batch_id,
             "processingStatus": out.processing_status,
             "requestCounts": out.request_counts,
-        });
-        report("cancel-and-confirm-batch", outputs, args.json);
+        })))
+    };
+    match run_batch.await {
+        Ok(outputs) => {
+            outputs.into_iter().for_each(|o| report("batch-process-and-retrieve-results", o, args.json))
+        }
+        Err(e) => return fail(e),
     }
+    match run_cancel.await {
+        Ok(outputs) => outputs.into_iter().for_each(|o| report("cancel-and-confirm-batch", o, args.json)),
+        Err(e) => return fail(e),
+    }
+    ticker.abort();
     ExitCode::SUCCESS
 }
 

@@ -1,4 +1,5 @@
-//! The `arazzo-codegen` command line: `check` documents, `generate` Rust from them.
+//! The `arazzo-codegen` command line: `check` documents, `generate` Rust from them, draw their
+//! workflows as a `graph`.
 //!
 //! A package of its own so that build.rs and proc-macro users of the `arazzo-codegen` library
 //! never compile clap. In this workspace: `cargo run -p arazzo-codegen-cli -- <command>`.
@@ -42,6 +43,28 @@ enum Command {
         #[command(flatten)]
         options: Options,
     },
+    /// Draw the workflows of a document (and those they run) on stdout.
+    Graph {
+        /// An Arazzo document (YAML or JSON).
+        file: PathBuf,
+        /// Draw only this workflow (and those it runs).
+        #[arg(long, value_name = "ID")]
+        workflow: Option<String>,
+        /// The diagram's language.
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: GraphFormat,
+        #[command(flatten)]
+        options: Options,
+    },
+}
+
+/// The language of a diagram.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormat {
+    /// A Mermaid flowchart (renders in GitHub Markdown and at mermaid.live).
+    Mermaid,
+    /// A Graphviz digraph (`dot -Tsvg`).
+    Dot,
 }
 
 #[derive(clap::Args)]
@@ -88,7 +111,9 @@ impl Options {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let options = match &cli.command {
-        Command::Check { options, .. } | Command::Generate { options, .. } => options,
+        Command::Check { options, .. }
+        | Command::Generate { options, .. }
+        | Command::Graph { options, .. } => options,
     };
     let settings = match options.settings() {
         Ok(s) => s,
@@ -99,6 +124,22 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Generate { files, out_dir, check, .. } => generate(&files, &out_dir, check, &settings),
+        Command::Graph { file, workflow, format, .. } => {
+            let format = match format {
+                GraphFormat::Mermaid => arazzo_codegen::Format::Mermaid,
+                GraphFormat::Dot => arazzo_codegen::Format::Dot,
+            };
+            match arazzo_codegen::graph(&file, &settings, format, workflow.as_deref()) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Check { files, verbose, .. } => {
             let mut failed = false;
             for f in &files {

@@ -280,7 +280,8 @@ impl Actions<'_> {
                         let value = outputs_value(self.w, Some(self.i));
                         out.push(when(quote!(return Ok(#value);)));
                     }
-                    Act::GotoWorkflow(_, call) => {
+                    Act::GotoWorkflow(wf) => {
+                        let call = &wf.call;
                         let value = outputs_value(self.w, Some(self.i));
                         out.push(when(quote! {
                             #call?;
@@ -295,7 +296,10 @@ impl Actions<'_> {
                         // `retryLimit: 0` never retries.
                         if let Some(counter) = counter {
                             let name = &a.name;
-                            let first = workflow.as_ref().map(|(_, call)| quote!(#call?;));
+                            let first = workflow.as_ref().map(|wf| {
+                                let call = &wf.call;
+                                quote!(#call?;)
+                            });
                             let (limit, after) =
                                 (unsuffixed(*limit), proc_macro2::Literal::f64_unsuffixed(*after));
                             let test = match flag {

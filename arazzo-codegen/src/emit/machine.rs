@@ -71,7 +71,7 @@ pub fn body(unit: &Unit, w: &WorkflowPlan) -> (TokenStream, TokenStream) {
 fn arm(unit: &Unit, w: &WorkflowPlan, i: usize, s: &StepPlan) -> TokenStream {
     let request = match &s.kind {
         StepKind::Request(r) => r,
-        StepKind::Call(call) => return call_arm(w, i, s, call),
+        StepKind::Call(wf) => return call_arm(w, i, s, &wf.call),
         StepKind::Unresolved => return quote!(return Err(run.invalid_input("step not generated".into()));),
     };
     let send = step::send(s, request, true);
@@ -146,8 +146,7 @@ fn render(
 ) -> TokenStream {
     let step_id = &s.id;
     let calls_workflow = matches!(s.kind, StepKind::Call(_));
-    let unconditional =
-        list.last().is_some_and(|a| a.criteria.is_empty() && !matches!(a.act, Act::Retry { .. }));
+    let unconditional = list.last().is_some_and(ActionPlan::always);
     let mut has_retry = false;
     let blocks: Vec<TokenStream> = list
         .iter()
@@ -161,7 +160,10 @@ fn render(
                     let reenter = (*t <= i).then(|| quote!(run.reenter(#target).await?;));
                     quote! { #reenter step = Step::#v; continue; }
                 }
-                Act::GotoWorkflow(_, call) => quote! { #call?; break; },
+                Act::GotoWorkflow(wf) => {
+                    let call = &wf.call;
+                    quote! { #call?; break; }
+                }
                 Act::Retry { limit, after, counter, workflow, .. } => {
                     has_retry = true;
                     let give_up = (!unconditional).then(|| quote!(exhausted = Some((#name, #limit));));
@@ -176,7 +178,10 @@ fn render(
                             }
                         };
                     };
-                    let first = workflow.as_ref().map(|(_, call)| quote!(#call?;));
+                    let first = workflow.as_ref().map(|wf| {
+                        let call = &wf.call;
+                        quote!(#call?;)
+                    });
                     let wait = if calls_workflow {
                         quote!(run.retry_call(#step_id, #name, #after).await;)
                     } else {

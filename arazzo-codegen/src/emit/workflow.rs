@@ -5,6 +5,7 @@ use quote::quote;
 
 use super::{flow, machine, mentions};
 use crate::docs::doc_attr;
+use crate::graph::{self, Format};
 use crate::plan::{Shape, Unit, WorkflowPlan};
 use crate::types::Ty;
 
@@ -12,13 +13,14 @@ use crate::types::Ty;
 pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
     let m = &w.module;
     let doc = doc_attr(Some(w.about.as_str()).filter(|s| !s.is_empty()));
+    let diagram = diagram(unit, w);
     let inputs = inputs(unit, w, rt);
     let outputs = outputs(unit, w);
     let (body, items) = match w.shape {
         Shape::Flow => flow::body(unit, w),
         Shape::Machine => machine::body(unit, w),
     };
-    let functions = entry(w, &doc, body);
+    let functions = entry(w, &quote!(#doc #(#[doc = #diagram])*), body);
     let rest = quote!(#inputs #outputs #functions #items);
     let uses_types = mentions(&rest, "types").then(|| {
         quote!(
@@ -36,6 +38,21 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
         }
         pub use #m::#m;
     }
+}
+
+/// The doc lines of the workflow's flow: a Mermaid block (not through `doc_attr`, which turns
+/// fenced blocks into `text`; the graph escapes what would end the block).
+fn diagram(unit: &Unit, w: &WorkflowPlan) -> Vec<String> {
+    let chart = graph::draw(unit, &[w.key], Format::Mermaid);
+    let mut lines = Vec::new();
+    if !w.about.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(" The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:".to_string());
+    lines.extend([String::new(), " ```mermaid".to_string()]);
+    lines.extend(chart.lines().map(|l| format!(" {l}")));
+    lines.push(" ```".to_string());
+    lines
 }
 
 /// The workflow's function; a workflow that others run also gets `run_in`, which joins the

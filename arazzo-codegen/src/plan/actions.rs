@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::step::StepPlanner;
 use super::workflow::call_tokens;
-use super::{Act, ActionPlan, Check, report};
+use super::{Act, ActionPlan, Check, WorkflowCall, report};
 use crate::calls;
 use crate::diag::Diagnostics;
 use crate::expr;
@@ -72,8 +72,13 @@ impl StepPlanner<'_> {
 
     fn action(&self, s: &Step, a: &Action, criteria: Vec<TokenStream>) -> ActionPlan {
         let callee = |id: &str| calls::callee(self.loaded, self.doc_idx, id);
-        let run_workflow =
-            |wf: &str| callee(wf).map(|c| (wf.to_string(), call_tokens(&c, &s.id, quote!(&inputs))));
+        let run_workflow = |wf: &str| {
+            callee(wf).map(|c| WorkflowCall {
+                name: wf.to_string(),
+                key: c.key,
+                call: call_tokens(&c, &s.id, quote!(&inputs)),
+            })
+        };
         let act = match a.kind {
             ActionKind::End => Act::End,
             ActionKind::Goto => match (&a.step_id, &a.workflow_id) {
@@ -82,7 +87,7 @@ impl StepPlanner<'_> {
                     None => Act::End, // Reported by validation.
                 },
                 (None, Some((_, wf))) => match run_workflow(wf) {
-                    Some((wf, call)) => Act::GotoWorkflow(wf, call),
+                    Some(wf) => Act::GotoWorkflow(wf),
                     None => Act::End,
                 },
                 _ => Act::End,

@@ -69,6 +69,9 @@ pub struct StepPlan {
     pub on_success: Vec<ActionPlan>,
     /// Its `onFailure` actions, then the workflow's that apply.
     pub on_failure: Vec<ActionPlan>,
+    /// The step that runs after success when no action takes over (`None`: the last step,
+    /// after which the workflow returns).
+    pub next: Option<usize>,
     /// The body, as read.
     pub body: Body,
     /// Machine: one assignment per step output (after every attempt).
@@ -81,10 +84,20 @@ pub struct StepPlan {
 pub enum StepKind {
     /// Sends a request.
     Request(Request),
-    /// Runs a workflow: the tokens of the call (a future of `Result<Outputs, Error>`).
-    Call(TokenStream),
+    /// Runs a workflow.
+    Call(WorkflowCall),
     /// Its target was not resolved (reported by validation): the step fails at run time.
     Unresolved,
+}
+
+/// A run of another workflow.
+pub struct WorkflowCall {
+    /// The workflow, as the document names it.
+    pub name: String,
+    /// Which workflow.
+    pub key: WfKey,
+    /// The tokens of the call: a future of `Result<Outputs, Error>`.
+    pub call: TokenStream,
 }
 
 /// The request of a step.
@@ -95,6 +108,8 @@ pub struct Request {
     pub source: String,
     /// `GET`, `POST`, ...
     pub method: syn::Ident,
+    /// The operation's path template (`/pets/{id}`).
+    pub template: String,
     /// Statements binding path parameters and the payload to locals.
     pub prelude: Vec<TokenStream>,
     /// The path: a string literal, or `&path` after the prelude's `format!`.
@@ -138,8 +153,8 @@ pub enum Act {
     End,
     /// `goto` a step of this workflow (index, id).
     Goto(usize, String),
-    /// `goto` a workflow (the call), then end.
-    GotoWorkflow(String, TokenStream),
+    /// `goto` a workflow, then end.
+    GotoWorkflow(WorkflowCall),
     /// `retry`: at most `limit` times after `after` seconds, counted in `counter` (none for
     /// `retryLimit: 0`); `due` holds whether its criteria held; first running a workflow when it
     /// names one.
@@ -148,20 +163,26 @@ pub enum Act {
         after: f64,
         counter: Option<syn::Ident>,
         due: Option<syn::Ident>,
-        workflow: Option<(String, TokenStream)>,
+        workflow: Option<WorkflowCall>,
     },
 }
 
 impl ActionPlan {
+    /// Whether the action always runs when reached (no criteria, not a `retry`): the actions
+    /// after it, and the step's default next step, are never reached.
+    pub fn always(&self) -> bool {
+        self.criteria.is_empty() && !matches!(self.act, Act::Retry { .. })
+    }
+
     /// The action as a Markdown list item: `` - `name`: what, when `criteria` ``.
     pub fn note(&self) -> String {
         let what = match &self.act {
             Act::End => "end".to_string(),
             Act::Goto(_, target) => format!("goto step `{target}`"),
-            Act::GotoWorkflow(wf, _) => format!("goto workflow `{wf}`, then end"),
+            Act::GotoWorkflow(wf) => format!("goto workflow `{}`, then end", wf.name),
             Act::Retry { limit, after, workflow, .. } => {
                 let then =
-                    workflow.as_ref().map(|(wf, _)| format!(" after running `{wf}`")).unwrap_or_default();
+                    workflow.as_ref().map(|wf| format!(" after running `{}`", wf.name)).unwrap_or_default();
                 format!("retry{then} after {after} s, at most {limit} times")
             }
         };

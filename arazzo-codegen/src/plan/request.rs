@@ -50,6 +50,7 @@ impl StepPlanner<'_> {
             operation: op.id.clone().unwrap_or_else(|| format!("{} {}", op.method.to_uppercase(), op.path)),
             source,
             method: format_ident!("{}", op.method.to_uppercase()),
+            template: op.path.clone(),
             prelude: prelude.lets,
             path,
             calls,

@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::workflow::{WorkflowPlan, call_tokens};
-use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, report};
+use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
 use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
 use crate::expr::{self, Expr, Source};
@@ -133,7 +133,9 @@ impl StepPlanner<'_> {
         };
         let sent = effective_parameters(self.w, s, &self.doc.components);
         let kind = match (&resolution, &callee) {
-            (_, Some(c)) => StepKind::Call(self.call(s, c, r)),
+            (_, Some(c)) => {
+                StepKind::Call(WorkflowCall { name: c.id.clone(), key: c.key, call: self.call(s, c, r) })
+            }
             (Some(Resolution::Operation(op)), None) => {
                 let source = self.source_of(si).map(|(n, _)| n).unwrap_or_default();
                 StepKind::Request(self.request(s, op, &sent, source, r))
@@ -211,6 +213,7 @@ impl StepPlanner<'_> {
             criteria,
             on_success,
             on_failure,
+            next: (si + 1 < self.w.steps.len()).then_some(si + 1),
             body,
             output_updates,
             notes,

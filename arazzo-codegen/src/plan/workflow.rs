@@ -23,6 +23,8 @@ use crate::validate::inline_action;
 
 /// A planned workflow.
 pub struct WorkflowPlan {
+    /// Which workflow.
+    pub key: WfKey,
     /// The `workflowId`.
     pub id: String,
     /// Its module, which holds a function of the same name.
@@ -50,6 +52,8 @@ pub struct WorkflowPlan {
 
 /// A workflow of `dependsOn`, run first.
 pub struct DependsOn {
+    /// Which workflow.
+    pub key: WfKey,
     /// The local holding its outputs.
     pub local: syn::Ident,
     /// The call.
@@ -157,6 +161,7 @@ pub fn plan(
         }
         let m = &c.module;
         depends_on.push(DependsOn {
+            key: c.key,
             call: call_tokens(&c, "dependsOn", quote!(&inputs)),
             outputs: quote!(#m::Outputs),
             local,
@@ -241,6 +246,7 @@ pub fn plan(
         .collect::<Vec<_>>()
         .join("\n\n");
     WorkflowPlan {
+        key,
         id: w.id.clone(),
         module,
         about,

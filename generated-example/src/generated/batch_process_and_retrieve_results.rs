@@ -400,6 +400,25 @@ pub mod batch_process_and_retrieve_results {
     /// Create a message batch, wait for it to end, and pull its results.
     ///
     /// Submits a batch of requests, polls retrieveMessageBatch until processing ends, then streams the JSONL results.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["batch-process-and-retrieve-results"]
+    ///         w0_start(["start"])
+    ///         w0_s0["submitBatch<br/>POST /v1/messages/batches"]
+    ///         w0_s1["pollBatchStatus<br/>GET /v1/messages/batches/{message_batch_id}"]
+    ///         w0_s2["retrieveResults<br/>GET /v1/messages/batches/{message_batch_id}/results"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 -->|"retryWhileProcessing<br/>retry after 30 s, at most 2880 times<br/>when $.processing_status != #quot;ended#quot;"| w0_s1
+    ///     w0_s1 -->|"batchEnded<br/>when $.processing_status == #quot;ended#quot;"| w0_s2
+    ///     w0_s1 --> w0_s2
+    ///     w0_s2 --> w0_end
+    /// ```
     pub async fn batch_process_and_retrieve_results(
         client: &Client,
         inputs: Inputs,

@@ -158,6 +158,25 @@ pub mod cancel_and_confirm_batch {
     /// Create a batch, cancel it, and poll until it finalizes.
     ///
     /// Submits a batch, calls Cancel Message Batch to move it into the canceling state, and then polls Retrieve Message Batch until the processing_status becomes ended.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["cancel-and-confirm-batch"]
+    ///         w0_start(["start"])
+    ///         w0_s0["createBatch<br/>POST /v1/messages/batches"]
+    ///         w0_s1["cancelBatch<br/>POST /v1/messages/batches/{message_batch_id}/cancel"]
+    ///         w0_s2["confirmCanceled<br/>GET /v1/messages/batches/{message_batch_id}"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 --> w0_s2
+    ///     w0_s2 -->|"stillCanceling<br/>when $.processing_status == 'canceling'"| w0_s2
+    ///     w0_s2 -->|"finalized<br/>when $.processing_status == 'ended'"| w0_end
+    ///     w0_s2 --> w0_end
+    /// ```
     pub async fn cancel_and_confirm_batch(
         client: &Client,
         inputs: Inputs,

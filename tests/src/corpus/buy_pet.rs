@@ -30,6 +30,25 @@ pub mod buy_pet {
     }
 
     /// Find a pet, then order it
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["buyPet"]
+    ///         w0_start(["start"])
+    ///         w0_s0["findPet<br/>GET /pets/{petId}"]
+    ///         w0_s1["orderPet<br/>POST /pets/{petId}/order"]
+    ///         w0_s2["neverReached<br/>GET /pets"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 ==>|"waitForTheStore<br/>retry after 0.5 s, at most 2 times<br/>when $statusCode == 503"| w0_s0
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 -->|"done"| w0_end
+    ///     w0_s2 --> w0_end
+    ///     linkStyle 1 stroke:#c62828,color:#c62828
+    /// ```
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,

@@ -74,6 +74,19 @@ pub mod search_menu_items {
     }
 
     /// This workflow demonstrates how to search menu items in the cafe menu.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["search-menu-items"]
+    ///         w0_start(["start"])
+    ///         w0_s0["search-menu<br/>GET /menu"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_end
+    /// ```
     pub async fn search_menu_items(
         client: &Client,
         _inputs: Inputs,

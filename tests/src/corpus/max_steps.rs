@@ -15,6 +15,38 @@ pub mod infinite {
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["infinite"]
+    ///         w0_start(["start"])
+    ///         w0_s0["pre-step<br/>GET /ping"]
+    ///         w0_s1[["with-nested<br/>runs nested-workflow"]]
+    ///         w0_s2["ping<br/>GET /ping"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     subgraph w1 ["nested-workflow"]
+    ///         w1_start(["start"])
+    ///         w1_s0["step-1<br/>GET /ping"]
+    ///         w1_s1["step-2<br/>GET /ping"]
+    ///         w1_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 ==>|"continue"| w0_s1
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 -.-> w1_start
+    ///     w0_s1 ==>|"continue"| w0_s2
+    ///     w0_s1 --> w0_s2
+    ///     w0_s2 ==>|"infinite-loop"| w0_s2
+    ///     w0_s2 --> w0_end
+    ///     w1_start --> w1_s0
+    ///     w1_s0 ==>|"next-step"| w1_s1
+    ///     w1_s0 --> w1_s1
+    ///     w1_s1 ==>|"end"| w1_end
+    ///     w1_s1 --> w1_end
+    ///     linkStyle 1,4,6,9,11 stroke:#c62828,color:#c62828
+    /// ```
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
@@ -131,6 +163,23 @@ pub mod nested_workflow {
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["nested-workflow"]
+    ///         w0_start(["start"])
+    ///         w0_s0["step-1<br/>GET /ping"]
+    ///         w0_s1["step-2<br/>GET /ping"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 ==>|"next-step"| w0_s1
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 ==>|"end"| w0_end
+    ///     w0_s1 --> w0_end
+    ///     linkStyle 1,3 stroke:#c62828,color:#c62828
+    /// ```
     pub async fn nested_workflow(
         client: &Client,
         inputs: Inputs,

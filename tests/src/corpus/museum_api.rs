@@ -152,6 +152,29 @@ pub mod get_museum_hours {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
     /// This workflow demonstrates how to get the museum opening hours and buy tickets.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["get-museum-hours"]
+    ///         w0_start(["start"])
+    ///         w0_s0["get-museum-hours<br/>GET /museum-hours"]
+    ///         w0_s1[["buy-ticket<br/>runs get-museum-tickets"]]
+    ///         w0_end(["end"])
+    ///     end
+    ///     subgraph w1 ["get-museum-tickets"]
+    ///         w1_start(["start"])
+    ///         w1_s0["buy-tickets<br/>POST /tickets"]
+    ///         w1_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 -.-> w1_start
+    ///     w0_s1 --> w0_end
+    ///     w1_start --> w1_s0
+    ///     w1_s0 --> w1_end
+    /// ```
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
@@ -256,6 +279,27 @@ pub mod events_crud {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
     /// This workflow demonstrates how to list, create, update, and delete special events at the museum.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["events-crud"]
+    ///         w0_start(["start"])
+    ///         w0_s0["list-events<br/>GET /special-events"]
+    ///         w0_s1["create-event<br/>POST /special-events"]
+    ///         w0_s2["get-event-by-id<br/>GET /special-events/{eventId}"]
+    ///         w0_s3["update-event<br/>PATCH /special-events/{eventId}"]
+    ///         w0_s4["delete-event<br/>DELETE /special-events/{eventId}"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 --> w0_s2
+    ///     w0_s2 --> w0_s3
+    ///     w0_s3 --> w0_s4
+    ///     w0_s4 --> w0_end
+    /// ```
     pub async fn events_crud(
         client: &Client,
         _inputs: Inputs,
@@ -493,6 +537,19 @@ pub mod tickets_from_museum_api {
         }
 
         /// This workflow demonstrates how to buy tickets for the museum.
+        ///
+        /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+        ///
+        /// ```mermaid
+        /// flowchart TD
+        ///     subgraph w0 ["get-museum-tickets"]
+        ///         w0_start(["start"])
+        ///         w0_s0["buy-tickets<br/>POST /tickets"]
+        ///         w0_end(["end"])
+        ///     end
+        ///     w0_start --> w0_s0
+        ///     w0_s0 --> w0_end
+        /// ```
         pub async fn get_museum_tickets(
             client: &Client,
             inputs: Inputs,

@@ -112,6 +112,19 @@ pub mod get_museum_tickets {
     }
 
     /// This workflow demonstrates how to buy tickets for the museum.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["get-museum-tickets"]
+    ///         w0_start(["start"])
+    ///         w0_s0["buy-tickets<br/>POST /tickets"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_end
+    /// ```
     pub async fn get_museum_tickets(
         client: &Client,
         _inputs: Inputs,

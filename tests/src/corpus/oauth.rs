@@ -40,6 +40,31 @@ pub mod refresh_token_flow {
     /// Refresh an access token
     ///
     /// This is how you can refresh an access token.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["refresh-token-flow"]
+    ///         w0_start(["start"])
+    ///         w0_s0[["do-the-auth-flow<br/>runs authorization-code-flow"]]
+    ///         w0_s1["do-the-refresh<br/>POST /oauth/token"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     subgraph w1 ["authorization-code-flow"]
+    ///         w1_start(["start"])
+    ///         w1_s0["browser-authorize<br/>GET /authorize"]
+    ///         w1_s1["get-access-token<br/>POST /oauth/token"]
+    ///         w1_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 -.-> w1_start
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 --> w0_end
+    ///     w1_start --> w1_s0
+    ///     w1_s0 --> w1_s1
+    ///     w1_s1 --> w1_end
+    /// ```
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
@@ -203,6 +228,19 @@ pub mod client_credentials_flow {
     /// Get an access token using client credentials
     ///
     /// This is how you can get an access token using client credentials.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["client-credentials-flow"]
+    ///         w0_start(["start"])
+    ///         w0_s0["get-client-creds-token<br/>POST /oauth/token"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_end
+    /// ```
     pub async fn client_credentials_flow(
         client: &Client,
         inputs: Inputs,
@@ -300,6 +338,21 @@ pub mod authorization_code_flow {
     /// Get an access token using an authorization code
     ///
     /// This is how you can get an access token using an authorization code.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["authorization-code-flow"]
+    ///         w0_start(["start"])
+    ///         w0_s0["browser-authorize<br/>GET /authorize"]
+    ///         w0_s1["get-access-token<br/>POST /oauth/token"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 --> w0_end
+    /// ```
     pub async fn authorization_code_flow(
         client: &Client,
         inputs: Inputs,

@@ -236,6 +236,24 @@ pub mod client_registration {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
     /// This workflow demonstrates how to list menu items and register an OAuth2 client in the cafe API.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["client-registration"]
+    ///         w0_start(["start"])
+    ///         w0_s0["list-menu-items<br/>GET /menu"]
+    ///         w0_s1["create-client<br/>POST /oauth2/register"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 ==>|"step-onFailure-action-end<br/>when $statusCode == 200"| w0_end
+    ///     w0_s0 ==>|"step-onFailure-action-goto"| w0_s1
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 --> w0_end
+    ///     linkStyle 1,2 stroke:#c62828,color:#c62828
+    /// ```
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
@@ -337,6 +355,18 @@ pub mod get_menu_items {
     /// Outputs of the workflow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["get-menu-items"]
+    ///         w0_start(["start"])
+    ///         w0_s0["get-menu-items<br/>GET /menu"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_end
+    /// ```
     pub async fn get_menu_items(
         client: &Client,
         _inputs: Inputs,

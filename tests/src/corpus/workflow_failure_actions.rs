@@ -68,6 +68,37 @@ pub mod get_menu_items {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Outputs {}
     /// This workflow demonstrates how to list the cafe menu items.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["get-menu-items"]
+    ///         w0_start(["start"])
+    ///         w0_s0["get-menu-items<br/>GET /menu"]
+    ///         w0_s1["get-menu-items-2<br/>GET /menu"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     subgraph w1 ["search-menu-items"]
+    ///         w1_start(["start"])
+    ///         w1_s0["search-menu<br/>GET /menu"]
+    ///         w1_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 -.->|"repeated-failure-action-1 runs first"| w1_start
+    ///     w0_s0 ==>|"repeated-failure-action-1<br/>retry after 0 s, at most 1 times<br/>when $statusCode == 200"| w0_s0
+    ///     w0_s0 ==>|"repeated-failure-action-2<br/>then end<br/>when $statusCode == 200"| w1_start
+    ///     w0_s0 --> w0_s1
+    ///     w0_s1 ==>|"not-executed-retry<br/>retry after 0 s, at most 1 times<br/>when $statusCode == 999"| w0_s1
+    ///     w0_s1 ==>|"step-onFailure-action<br/>retry after 0 s, at most 1 times<br/>when $statusCode == 200"| w0_s1
+    ///     w0_s1 -.->|"repeated-failure-action-1 runs first"| w1_start
+    ///     w0_s1 ==>|"repeated-failure-action-1<br/>retry after 0 s, at most 1 times<br/>when $statusCode == 200"| w0_s1
+    ///     w0_s1 ==>|"repeated-failure-action-2<br/>then end<br/>when $statusCode == 200"| w1_start
+    ///     w0_s1 --> w0_end
+    ///     w1_start --> w1_s0
+    ///     w1_s0 --> w1_end
+    ///     linkStyle 2,3,5,6,8,9 stroke:#c62828,color:#c62828
+    /// ```
     #[allow(
         clippy::too_many_lines,
         clippy::needless_continue,
@@ -306,6 +337,19 @@ pub mod menu_from_cafe_api {
         }
 
         /// This workflow demonstrates how to search menu items in the cafe menu.
+        ///
+        /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+        ///
+        /// ```mermaid
+        /// flowchart TD
+        ///     subgraph w0 ["search-menu-items"]
+        ///         w0_start(["start"])
+        ///         w0_s0["search-menu<br/>GET /menu"]
+        ///         w0_end(["end"])
+        ///     end
+        ///     w0_start --> w0_s0
+        ///     w0_s0 --> w0_end
+        /// ```
         pub async fn search_menu_items(
             client: &Client,
             inputs: Inputs,
