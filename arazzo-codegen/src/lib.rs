@@ -16,8 +16,8 @@
 //! |---|---|
 //! | E0001 | a file cannot be read |
 //! | E0002 | YAML/JSON syntax error |
-//! | E0003 | collections nested more than 128 levels deep ([`syntax::MAX_DEPTH`]) |
-//! | E0004 | aliases that expand the document beyond [`syntax::ALIAS_ALLOWANCE`] |
+//! | E0003 | collections nested more than 128 levels deep (real documents nest about 15) |
+//! | E0004 | aliases that expand to more than 10,000 nodes beyond what the document writes |
 //! | E0101 | a required field is missing |
 //! | E0102 | unknown field (with did-you-mean) |
 //! | E0103 | a field has the wrong type |
@@ -76,6 +76,7 @@
 //! | E0410 | two Arazzo documents that run each other's workflows |
 //! | E0411 | a step of a remote source description that was not read |
 //! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
+//! | E0413 | an input's `default` that does not fit the input's type |
 //! | W0001 | an unknown code in a lint level setting |
 //! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
 //! | W0101 | a source name outside `[A-Za-z0-9_-]+` |

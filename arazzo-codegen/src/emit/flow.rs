@@ -127,15 +127,28 @@ fn step_call(unit: &Unit, w: &WorkflowPlan, i: usize, returns: Returns) -> (Toke
     let decode = returns.body || step::criteria_read_body(&s.criteria);
     let body = if decode { step::body(s, types, false) } else { TokenStream::new() };
     let send = step::send(s, r, returns.response);
-    let failed = step::failed(&s.criteria);
+    let checks = step::checks(&s.criteria);
     let json_body = decode && matches!(s.body, Body::Decoded { text: false, .. });
-    let error = if json_body {
-        quote!(run.failed_decoding(&response, &failed, body))
-    } else {
-        quote!(run.failed(&response, &failed))
+    let (ret_ty, ret) = returned(unit, s, returns);
+    // The criteria, then what the step hands back: `check_body` gives the decoded body.
+    let tail = match (json_body, returns.body, returns.response) {
+        (true, true, false) => quote!(run.check_body(&response, #checks, body)),
+        (true, true, true) => quote! {
+            let body = run.check_body(&response, #checks, body)?;
+            #ret
+        },
+        (true, false, _) => quote! {
+            run.check_body(&response, #checks, body)?;
+            #ret
+        },
+        (false, _, _) if ret.to_string() == quote!(Ok(())).to_string() => {
+            quote!(run.check(&response, #checks))
+        }
+        (false, _, _) => quote! {
+            run.check(&response, #checks)?;
+            #ret
+        },
     };
-    let (ret_ty, ret) = returned(unit, s, returns, json_body);
-    let unchecked_body = (json_body && !returns.body).then(|| quote!(body?;));
     let name = &s.name;
     let doc = crate::docs::doc_attr(Some(&s.doc()));
     let many = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
@@ -145,12 +158,7 @@ fn step_call(unit: &Unit, w: &WorkflowPlan, i: usize, returns: Returns) -> (Toke
         async fn #name(#(#params),*) -> Result<#ret_ty, Error> {
             #send
             #body
-            #failed
-            if !failed.is_empty() {
-                return Err(#error);
-            }
-            #unchecked_body
-            #ret
+            #tail
         }
     };
     (quote!(#name(#(#args),*).await?), function)
@@ -168,19 +176,17 @@ fn body_type(unit: &Unit, s: &StepPlan) -> TokenStream {
     }
 }
 
-/// The return type and the `Ok(..)` of a step function.
-fn returned(unit: &Unit, s: &StepPlan, returns: Returns, json_body: bool) -> (TokenStream, TokenStream) {
+/// The return type and the `Ok(..)` of a step function (its body checked already).
+fn returned(unit: &Unit, s: &StepPlan, returns: Returns) -> (TokenStream, TokenStream) {
     let ty = body_type(unit, s);
     let body = match &s.body {
         Body::Stream(_) if returns.response => quote!(response.take_jsonl()),
         Body::Stream(_) => quote!(response.into_jsonl()),
-        _ if json_body => quote!(body?),
         _ => quote!(body),
     };
     match (returns.response, returns.body) {
         (true, true) => (quote!((rt::Response, #ty)), quote!(Ok((response, #body)))),
         (true, false) => (quote!(rt::Response), quote!(Ok(response))),
-        (false, true) if json_body => (ty, quote!(body)),
         (false, true) => (ty, quote!(Ok(#body))),
         (false, false) => (quote!(()), quote!(Ok(()))),
     }

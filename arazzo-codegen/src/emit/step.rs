@@ -41,17 +41,22 @@ pub fn body(s: &StepPlan, types: &TypeSpace, text_result: bool) -> TokenStream {
     }
 }
 
-/// `let failed = ..;`: the texts of the criteria that do not hold (without criteria: the
-/// status is not 2xx).
+/// `let failed = ..;`: the texts of the criteria that do not hold.
 pub fn failed(criteria: &[Check]) -> TokenStream {
+    let checks = checks(criteria);
+    quote!(let failed = rt::unmet(#checks);)
+}
+
+/// `&[(holds, "source text"), ..]`; without criteria, the status must be 2xx.
+pub fn checks(criteria: &[Check]) -> TokenStream {
     if criteria.is_empty() {
-        return quote!(let failed = rt::unmet(&[((200..300).contains(&response.status()), "status is 2xx")]););
+        return quote!(&[((200..300).contains(&response.status()), "status is 2xx")]);
     }
     let checks = criteria.iter().map(|c| {
         let (t, text) = (&c.tokens, &c.text);
         quote!((#t, #text))
     });
-    quote!(let failed = rt::unmet(&[#(#checks),*]);)
+    quote!(&[#(#checks),*])
 }
 
 /// Whether the criteria read the body.

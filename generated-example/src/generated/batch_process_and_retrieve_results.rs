@@ -486,11 +486,11 @@ pub mod batch_process_and_retrieve_results {
             .json(&payload);
         let response = run.send(request).await?;
         let body = response.json::<types::MessageBatch>();
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+        run.check_body(
+            &response,
+            &[(response.status() == 200, "$statusCode == 200")],
+            body,
+        )
     }
 
     /// Step `pollBatchStatus`: Poll the batch status. While processing_status is not "ended", retry this step after a delay; once ended, proceed to retrieve the results.
@@ -516,11 +516,13 @@ pub mod batch_process_and_retrieve_results {
             .header("anthropic-version", inputs.anthropic_version());
         let response = run.send(request).await?;
         let body = response.json::<types::MessageBatch>();
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        Ok((response, body?))
+        let body = run
+            .check_body(
+                &response,
+                &[(response.status() == 200, "$statusCode == 200")],
+                body,
+            )?;
+        Ok((response, body))
     }
 
     /// Step `retrieveResults`: Stream the completed batch results as a JSONL file once the batch has ended.
@@ -541,10 +543,7 @@ pub mod batch_process_and_retrieve_results {
             .header("x-api-key", &inputs.api_key)
             .header("anthropic-version", inputs.anthropic_version());
         let response = run.send_streaming(request).await?;
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed(&response, &failed));
-        }
+        run.check(&response, &[(response.status() == 200, "$statusCode == 200")])?;
         Ok(response.into_jsonl())
     }
 }

@@ -221,11 +221,11 @@ pub mod cancel_and_confirm_batch {
             .json(&payload);
         let response = run.send(request).await?;
         let body = response.json::<types::MessageBatch>();
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+        run.check_body(
+            &response,
+            &[(response.status() == 200, "$statusCode == 200")],
+            body,
+        )
     }
 
     /// Step `cancelBatch`: Initiate cancellation of the batch. The batch enters a canceling state while in-progress, non-interruptible requests are allowed to finish.
@@ -246,11 +246,7 @@ pub mod cancel_and_confirm_batch {
             .header("x-api-key", &inputs.api_key)
             .header("anthropic-version", "2023-06-01");
         let response = run.send(request).await?;
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed(&response, &failed));
-        }
-        Ok(())
+        run.check(&response, &[(response.status() == 200, "$statusCode == 200")])
     }
 
     /// Step `confirmCanceled`: Poll the batch status until it leaves the canceling state and reaches ended. Branch back to poll again while the batch is still canceling.
@@ -276,11 +272,11 @@ pub mod cancel_and_confirm_batch {
             .header("anthropic-version", "2023-06-01");
         let response = run.send(request).await?;
         let body = response.json::<types::MessageBatch>();
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+        run.check_body(
+            &response,
+            &[(response.status() == 200, "$statusCode == 200")],
+            body,
+        )
     }
 }
 

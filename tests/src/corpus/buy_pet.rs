@@ -56,6 +56,7 @@ pub mod buy_pet {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub async fn buy_pet(client: &Client, inputs: Inputs) -> Result<Outputs, Error> {

@@ -112,11 +112,11 @@ pub mod search_menu_items {
             .query("search", "mermaid-treasure-latte");
         let response = run.send(request).await?;
         let body = response.json::<types::MenuItemList>();
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+        run.check_body(
+            &response,
+            &[(response.status() == 200, "$statusCode == 200")],
+            body,
+        )
     }
 }
 

@@ -54,6 +54,7 @@ pub mod infinite {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub async fn infinite(client: &Client, _inputs: Inputs) -> Result<Outputs, Error> {
@@ -196,6 +197,7 @@ pub mod nested_workflow {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub(crate) async fn run_in(

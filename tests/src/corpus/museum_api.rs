@@ -182,6 +182,7 @@ pub mod get_museum_hours {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub async fn get_museum_hours(
@@ -331,13 +332,11 @@ pub mod events_crud {
             .header("Authorization", "Basic Og==");
         let response = run.send(request).await?;
         let body = response.json::<Vec<types::SpecialEventResponse>>();
-        let failed = rt::unmet(
+        run.check_body(
+            &response,
             &[((200..300).contains(&response.status()), "status is 2xx")],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+            body,
+        )
     }
 
     /// Step `create-event`: Create a new special event.
@@ -370,7 +369,8 @@ pub mod events_crud {
             .json(&payload);
         let response = run.send(request).await?;
         let body = response.json::<types::SpecialEventResponse>();
-        let failed = rt::unmet(
+        run.check_body(
+            &response,
             &[
                 (response.status() == 201, "$statusCode == 201"),
                 (
@@ -390,11 +390,8 @@ pub mod events_crud {
                     "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
                 ),
             ],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+            body,
+        )
     }
 
     /// Step `get-event-by-id`: Get the details of the event that was created in the previous step.
@@ -413,7 +410,8 @@ pub mod events_crud {
             .step(STEP, rt::Method::GET, &path)
             .header("Authorization", "Basic Og==");
         let response = run.send(request).await?;
-        let failed = rt::unmet(
+        run.check(
+            &response,
             &[
                 (
                     {
@@ -430,11 +428,7 @@ pub mod events_crud {
                     "^200$",
                 ),
             ],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed(&response, &failed));
-        }
-        Ok(())
+        )
     }
 
     /// Step `update-event`: Update the created event with new details.
@@ -460,7 +454,8 @@ pub mod events_crud {
             .json(&payload);
         let response = run.send(request).await?;
         let body = response.json::<types::SpecialEventResponse>();
-        let failed = rt::unmet(
+        run.check_body(
+            &response,
             &[
                 (response.status() == 200, "$statusCode == 200"),
                 (
@@ -480,11 +475,8 @@ pub mod events_crud {
                     "$[?@.name == 'Orca Identification and Analysis']",
                 ),
             ],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+            body,
+        )
     }
 
     /// Step `delete-event`: Delete the event that was updated in the previous step.
@@ -503,11 +495,7 @@ pub mod events_crud {
             .step(STEP, rt::Method::DELETE, &path)
             .header("Authorization", "Basic Og==");
         let response = run.send(request).await?;
-        let failed = rt::unmet(&[(response.status() == 204, "$statusCode == 204")]);
-        if !failed.is_empty() {
-            return Err(run.failed(&response, &failed));
-        }
-        Ok(())
+        run.check(&response, &[(response.status() == 204, "$statusCode == 204")])
     }
 }
 
@@ -593,11 +581,11 @@ pub mod tickets_from_museum_api {
                 .json(&payload);
             let response = run.send(request).await?;
             let body = response.json::<types::BuyMuseumTicketsResponse>();
-            let failed = rt::unmet(&[(response.status() == 201, "$statusCode == 201")]);
-            if !failed.is_empty() {
-                return Err(run.failed_decoding(&response, &failed, body));
-            }
-            body
+            run.check_body(
+                &response,
+                &[(response.status() == 201, "$statusCode == 201")],
+                body,
+            )
         }
     }
 

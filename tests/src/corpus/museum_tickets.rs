@@ -160,11 +160,11 @@ pub mod get_museum_tickets {
             .json(&payload);
         let response = run.send(request).await?;
         let body = response.json::<types::BuyMuseumTicketsResponse>();
-        let failed = rt::unmet(&[(response.status() == 201, "$statusCode == 201")]);
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+        run.check_body(
+            &response,
+            &[(response.status() == 201, "$statusCode == 201")],
+            body,
+        )
     }
 }
 

@@ -72,6 +72,7 @@ pub mod refresh_token_flow {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub async fn refresh_token_flow(
@@ -274,7 +275,8 @@ pub mod client_credentials_flow {
         let request = run.step(STEP, rt::Method::POST, "/oauth/token").form(&payload);
         let response = run.send(request).await?;
         let body = response.json::<rt::serde_json::Value>();
-        let failed = rt::unmet(
+        run.check_body(
+            &response,
             &[
                 (response.status() == 200, "$statusCode == 200"),
                 (
@@ -292,11 +294,8 @@ pub mod client_credentials_flow {
                     "$[?@.access_token != null]",
                 ),
             ],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+            body,
+        )
     }
 }
 
@@ -402,7 +401,8 @@ pub mod authorization_code_flow {
             .query("state", "12345");
         let response = run.send(request).await?;
         let body = response.json::<rt::serde_json::Value>();
-        let failed = rt::unmet(
+        run.check_body(
+            &response,
             &[
                 (response.status() == 200, "$statusCode == 200"),
                 (
@@ -414,11 +414,8 @@ pub mod authorization_code_flow {
                     "$response.body#/access_token != null",
                 ),
             ],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+            body,
+        )
     }
 
     /// Step `get-access-token`: This is where you get the token
@@ -443,7 +440,8 @@ pub mod authorization_code_flow {
         let request = run.step(STEP, rt::Method::POST, "/oauth/token").form(&payload);
         let response = run.send(request).await?;
         let body = response.json::<rt::serde_json::Value>();
-        let failed = rt::unmet(
+        run.check_body(
+            &response,
             &[
                 (response.status() == 200, "$statusCode == 200"),
                 (
@@ -455,11 +453,8 @@ pub mod authorization_code_flow {
                     "$response.body#/access_token != null",
                 ),
             ],
-        );
-        if !failed.is_empty() {
-            return Err(run.failed_decoding(&response, &failed, body));
-        }
-        body
+            body,
+        )
     }
 }
 

@@ -261,6 +261,7 @@ pub mod client_registration {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub async fn client_registration(
@@ -386,11 +387,7 @@ pub mod get_menu_items {
         );
         let request = run.step(STEP, rt::Method::GET, "/menu");
         let response = run.send(request).await?;
-        let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-        if !failed.is_empty() {
-            return Err(run.failed(&response, &failed));
-        }
-        Ok(())
+        run.check(&response, &[(response.status() == 200, "$statusCode == 200")])
     }
 }
 

@@ -106,6 +106,7 @@ pub mod get_menu_items {
         clippy::regex_creation_in_loops,
         unused_mut,
         unused_variables,
+        unreachable_code,
         unused_assignments
     )]
     pub async fn get_menu_items(
@@ -383,11 +384,11 @@ pub mod menu_from_cafe_api {
                 .query("search", "mermaid-treasure-latte");
             let response = run.send(request).await?;
             let body = response.json::<types::MenuItemList>();
-            let failed = rt::unmet(&[(response.status() == 200, "$statusCode == 200")]);
-            if !failed.is_empty() {
-                return Err(run.failed_decoding(&response, &failed, body));
-            }
-            body
+            run.check_body(
+                &response,
+                &[(response.status() == 200, "$statusCode == 200")],
+                body,
+            )
         }
     }
 
