@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use super::workflow::{WorkflowPlan, call_tokens};
 use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
@@ -14,7 +14,7 @@ use crate::diag::Diagnostics;
 use crate::expr::{self, Expr, Source};
 use crate::load::{Loaded, Resolved};
 use crate::lower::{LowerError, Lowered, Scope};
-use crate::model::{Components, Document, ParamRef, Parameter, Step, Target as StepTarget, Workflow};
+use crate::model::{Components, Document, ParamRef, Parameter, Step, Target, Workflow};
 use crate::names::Names;
 use crate::openapi::{self, Operation};
 use crate::report::{Reporter, child};
@@ -75,11 +75,11 @@ impl StepPlanner<'_> {
         let Some(Resolution::Operation(op)) = self.resolution(s) else { return None };
         // A qualified target names its source, which matters when two sources share a file.
         let qualified = match &s.target {
-            Some((_, StepTarget::OperationId(id))) => id
+            Some((_, Target::OperationId(id))) => id
                 .strip_prefix("$sourceDescriptions.")
                 .and_then(|r| r.split_once('.'))
                 .map(|(n, _)| n.to_string()),
-            Some((_, StepTarget::OperationPath(p))) => p
+            Some((_, Target::OperationPath(p))) => p
                 .strip_prefix("{$sourceDescriptions.")
                 .and_then(|r| r.split_once(".url}"))
                 .map(|(n, _)| n.to_string()),
@@ -124,7 +124,7 @@ impl StepPlanner<'_> {
     pub fn step(&mut self, si: usize, s: &Step, r: &mut Reporter) -> StepPlan {
         let resolution = self.resolution(s);
         let callee = match &s.target {
-            Some((_, StepTarget::WorkflowId(id))) => calls::callee(self.loaded, self.doc_idx, id),
+            Some((_, Target::WorkflowId(id))) => calls::callee(self.loaded, self.doc_idx, id),
             _ => None,
         };
         let body = match &resolution {
@@ -151,20 +151,22 @@ impl StepPlanner<'_> {
             // criteria, actions and outputs would say is a knock-on of that error.
             let mut knock_ons = Diagnostics::default();
             let mut scratch = Reporter { file: r.file, tree: r.tree, diags: &mut knock_ons };
-            return self.evaluations(si, s, Target { kind, body, sent: &sent, called: None }, &mut scratch);
+            return self.evaluations(
+                si,
+                s,
+                StepParts { kind, body, sent: &sent, called: None },
+                &mut scratch,
+            );
         }
-        self.evaluations(si, s, Target { kind, body, sent: &sent, called: called.as_ref() }, r)
+        self.evaluations(si, s, StepParts { kind, body, sent: &sent, called: called.as_ref() }, r)
     }
 
     /// The criteria, actions and outputs of a step, each lowered where it is evaluated.
-    fn evaluations(&mut self, si: usize, s: &Step, t: Target, r: &mut Reporter) -> StepPlan {
-        let Target { kind, body, sent, called } = t;
+    fn evaluations(&mut self, si: usize, s: &Step, parts: StepParts, r: &mut Reporter) -> StepPlan {
+        let StepParts { kind, body, sent, called } = parts;
         let names = &self.names[si];
         let local_response = quote!(response);
-        let flow_response = {
-            let id = &names.response;
-            quote!(#id)
-        };
+        let flow_response = names.response.to_token_stream();
         // Criteria (and, in the machine, outputs and failure actions) see the body as decoded:
         // `Result<T, Error>`; success actions see it decoded.
         let attempt_body = match &body {
@@ -295,7 +297,7 @@ impl StepPlanner<'_> {
         let broken =
             self.loaded.sources.iter().any(|((d, _), res)| *d == self.doc_idx && *res == Resolved::Broken);
         if let (Some((ptr, target)), Some(Resolution::Unchecked), false) = (&s.target, resolution, broken) {
-            let what = if matches!(target, StepTarget::WorkflowId(_)) { "workflow" } else { "operation" };
+            let what = if matches!(target, Target::WorkflowId(_)) { "workflow" } else { "operation" };
             let help = "map the source description to a local copy (see the help on its `url`)";
             r.error(
                 "E0411",
@@ -337,7 +339,7 @@ impl StepPlanner<'_> {
 }
 
 /// What a step's evaluations depend on.
-struct Target<'t> {
+struct StepParts<'t> {
     kind: StepKind,
     body: Body,
     /// The parameters it sends.
