@@ -10,6 +10,19 @@
 //! becomes a [`Diagnostic`] with a code, a file, a line and column, a JSON pointer and a help
 //! line, and all of them are reported at once.
 //!
+//! # The generated code
+//!
+//! One module per workflow: `Inputs` (optional inputs with a `default` get an accessor that
+//! applies it), `Outputs`, and `pub async fn <workflow>(client, inputs)`. When the workflow's
+//! steps run in order, repeat themselves (`retry`, a `goto` to the same step) or go on to the
+//! next step, the function is straight-line Rust: each step is a private `async fn` that builds
+//! and sends its request, checks its success criteria and returns its typed body (and its
+//! response when later code reads it); a step that repeats is a `loop`; `end` is a `return`.
+//! Its actions are listed in the step function's docs. Other graphs (a `goto` back to an earlier
+//! step or past the next one, a step that runs a workflow, a `goto` to a workflow, failure
+//! actions) become a `loop { match step { .. } }` state machine whose step outputs are `Option`
+//! locals set after every attempt. Both shapes have the same run-time behaviour.
+//!
 //! # Diagnostic codes
 //!
 //! | code | meaning |
