@@ -109,6 +109,8 @@
 //! | W0305 | unknown JSONPath version |
 //! | W0306 | `replacements` on a string payload (not applied) |
 //! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
+//! | W0308 | an operationPath without braces or `.url` (`$sourceDescriptions.api#/paths/…`; read as meant) |
+//! | W0309 | a workflowId `$sourceDescriptions.<name>.workflows.<id>` (read as `<name>.<id>`) |
 //!
 //! # Lint levels
 //!

@@ -39,7 +39,9 @@ pub fn resolve_target(loaded: &Loaded, doc: usize, target: &Target) -> Result<Re
                         Some("give it `type: arazzo`".into()),
                     ));
                 };
-                return match other.workflows.iter().position(|w| w.id == wf) {
+                // `…name.workflows.<id>` (a form documents use) names `<id>`.
+                let found = |id: &str| other.workflows.iter().position(|w| w.id == id);
+                return match found(wf).or_else(|| workflows_segment(wf).and_then(found)) {
                     Some(i) => Ok(Resolution::ExternalWorkflow(file, i)),
                     None => Err(unknown("workflow", wf, other.workflows.iter().map(|w| w.id.as_str()))),
                 };
@@ -65,6 +67,24 @@ pub fn unknown<'a>(what: &str, name: &str, candidates: impl Iterator<Item = &'a 
 /// Splits `$sourceDescriptions.<name>.<rest>`.
 fn qualified(s: &str) -> Option<(&str, &str)> {
     s.strip_prefix("$sourceDescriptions.")?.split_once('.')
+}
+
+/// The source name and JSON pointer of an operationPath, and whether it is written the
+/// portable way, `{$sourceDescriptions.<name>.url}#<pointer>`. Documents also write
+/// `$sourceDescriptions.<name>#<pointer>` (no braces, no `.url`), which is read the same.
+pub fn operation_path_parts(path: &str) -> Option<(&str, &str, bool)> {
+    if let Some(rest) = path.strip_prefix("{$sourceDescriptions.") {
+        let (source, pointer) = rest.split_once(".url}#")?;
+        return Some((source, pointer, true));
+    }
+    let (source, pointer) = path.strip_prefix("$sourceDescriptions.")?.split_once('#')?;
+    let source = source.strip_suffix(".url").unwrap_or(source);
+    (!source.is_empty()).then_some((source, pointer, false))
+}
+
+/// A qualified workflowId written `$sourceDescriptions.<name>.workflows.<id>`: `<id>`.
+pub fn workflows_segment(wf: &str) -> Option<&str> {
+    wf.strip_prefix("workflows.").filter(|id| !id.is_empty())
 }
 
 /// The file a source of document `doc` resolved to (`None` when remote).
@@ -143,21 +163,16 @@ fn resolve_operation_id(loaded: &Loaded, doc: usize, id: &str) -> Result<Resolut
 
 fn resolve_operation_path(loaded: &Loaded, doc: usize, path: &str) -> Result<Resolution, Unresolved> {
     let help = Some("write it as `{$sourceDescriptions.<name>.url}#/paths/~1pets/get`".to_string());
-    let Some(rest) = path.strip_prefix("{$sourceDescriptions.") else {
-        return Err((
-            "E0314",
-            format!("operationPath `{path}` does not start with a source URL expression"),
-            help,
-        ));
-    };
-    let Some((source, pointer)) = rest.split_once(".url}#") else {
-        return Err((
-            "E0314",
+    let Some((source, pointer, _)) = operation_path_parts(path) else {
+        let message = if path.starts_with("{$sourceDescriptions.") || path.starts_with("$sourceDescriptions.")
+        {
             format!(
                 "operationPath `{path}` is not of the form `{{$sourceDescriptions.<name>.url}}#<pointer>`"
-            ),
-            help,
-        ));
+            )
+        } else {
+            format!("operationPath `{path}` does not start with a source URL expression")
+        };
+        return Err(("E0314", message, help));
     };
     let Some(file) = source_file(loaded, doc, source)?.0 else { return Ok(Resolution::Unchecked) };
     // A URI fragment may percent-encode what the pointer holds (`~1pets~1%7Bid%7D`).

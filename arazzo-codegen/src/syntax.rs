@@ -118,23 +118,55 @@ pub fn parse(text: &str) -> Result<Tree, SyntaxError> {
     // Limits first, so that no parser sees deep nesting or an alias bomb.
     flow::check(text)?;
     let spans = spans(text)?;
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-        let pos = e
-            .location()
-            .map(|l| Pos { line: l.line() as u32, column: l.column() as u32 })
-            .unwrap_or(Pos { line: 1, column: 1 });
-        // serde_yaml's own limits; reached only where yaml-rust2 could not read the text.
-        match e.to_string() {
-            m if m.starts_with("recursion limit exceeded") => {
-                SyntaxError { pos, message: too_deep_message(), kind: ErrorKind::TooDeep }
-            }
-            m if m.starts_with("repetition limit exceeded") => {
-                SyntaxError { pos, message: aliases_message(), kind: ErrorKind::Aliases }
-            }
-            m => SyntaxError { pos, message: strip_location(&m), kind: ErrorKind::Syntax },
-        }
-    })?;
+    let yaml = parse_values(text)?;
     Ok(Tree { value: to_json(yaml), spans })
+}
+
+/// How many integers beyond 64 bits a file may hold (each costs a parse of the whole file).
+const WIDE_INTEGERS: usize = 64;
+
+/// The values of `text`. An integer beyond the 64-bit range (`minimum: -9223372036854776000` in a
+/// widely used OpenAPI description), which serde_yaml's values cannot hold, is read as a float.
+fn parse_values(text: &str) -> Result<serde_yaml::Value, SyntaxError> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for _ in 0..WIDE_INTEGERS {
+        match serde_yaml::from_str(&text) {
+            Ok(v) => return Ok(v),
+            Err(e) if e.to_string().contains("as i128") || e.to_string().contains("as u128") => {
+                let Some(at) = e.location().map(|l| l.index()) else { return Err(syntax_error(&e)) };
+                let digits = text[at..]
+                    .char_indices()
+                    .take_while(|(i, c)| {
+                        c.is_ascii_digit() || *c == '_' || *i == 0 && (*c == '-' || *c == '+')
+                    })
+                    .last()
+                    .map_or(0, |(i, c)| i + c.len_utf8());
+                if digits == 0 {
+                    return Err(syntax_error(&e));
+                }
+                text.to_mut().insert_str(at + digits, ".0");
+            }
+            Err(e) => return Err(syntax_error(&e)),
+        }
+    }
+    serde_yaml::from_str(&text).map_err(|e| syntax_error(&e))
+}
+
+fn syntax_error(e: &serde_yaml::Error) -> SyntaxError {
+    let pos = e
+        .location()
+        .map(|l| Pos { line: l.line() as u32, column: l.column() as u32 })
+        .unwrap_or(Pos { line: 1, column: 1 });
+    // serde_yaml's own limits; reached only where yaml-rust2 could not read the text.
+    match e.to_string() {
+        m if m.starts_with("recursion limit exceeded") => {
+            SyntaxError { pos, message: too_deep_message(), kind: ErrorKind::TooDeep }
+        }
+        m if m.starts_with("repetition limit exceeded") => {
+            SyntaxError { pos, message: aliases_message(), kind: ErrorKind::Aliases }
+        }
+        m => SyntaxError { pos, message: strip_location(&m), kind: ErrorKind::Syntax },
+    }
 }
 
 fn too_deep_message() -> String {
@@ -335,6 +367,15 @@ mod tests {
         assert_eq!(t.span("/b/0/y/1").value, Pos { line: 4, column: 12 });
         assert_eq!(t.span("/b/0/missing").value.line, 3, "falls back to the nearest ancestor");
         assert_eq!(t.value["b"][0]["y"][1], 2);
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_read_as_floats() {
+        let t = parse("min: -9223372036854776000\nmax: 18446744073709551616\nok: 7\n").unwrap();
+        assert_eq!(t.value["min"].as_f64(), Some(-9_223_372_036_854_776_000.0));
+        assert_eq!(t.value["max"].as_f64(), Some(18_446_744_073_709_551_616.0));
+        assert_eq!(t.value["ok"], 7);
+        assert_eq!(t.span("/max").value, Pos { line: 2, column: 6 }, "positions are the text's");
     }
 
     #[test]

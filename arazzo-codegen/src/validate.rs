@@ -12,7 +12,7 @@ use crate::load::Loaded;
 use crate::model::*;
 use crate::openapi::{self, Operation};
 use crate::report::{Part, Reporter, child};
-use crate::resolve::{Resolution, resolve_target, unknown};
+use crate::resolve::{Resolution, operation_path_parts, resolve_target, unknown, workflows_segment};
 
 /// Where an expression appears: decides which roots are available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +217,7 @@ impl Ctx<'_> {
     }
 
     fn step(&self, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        self.target_spelling(s, r);
         let resolution =
             s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
                 Ok(res) => Some(res),
@@ -300,6 +301,44 @@ impl Ctx<'_> {
         unique(s.outputs.iter().map(|(n, p, _)| (n.as_str(), p.clone())), "output name", r);
         for (_, ptr, text) in &s.outputs {
             self.expression(w, Some(si), ptr, text, Place::Response, reach, r);
+        }
+    }
+
+    /// Targets written in forms that documents use but the spec does not (read as meant).
+    fn target_spelling(&self, s: &Step, r: &mut Reporter) {
+        match &s.target {
+            Some((ptr, Target::OperationPath(path))) => {
+                if let Some((source, pointer, false)) = operation_path_parts(path) {
+                    let help = format!("write `{{$sourceDescriptions.{source}.url}}#{pointer}`");
+                    let message = format!(
+                        "operationPath `{path}` is not a runtime expression in braces with `.url`; it is read as source `{source}`, pointer `{pointer}`"
+                    );
+                    r.warn("W0308", ptr, message, Some(help));
+                }
+            }
+            Some((ptr, Target::WorkflowId(id))) => {
+                if let Some((source, wf)) =
+                    id.strip_prefix("$sourceDescriptions.").and_then(|r| r.split_once('.'))
+                    && let Some(short) = workflows_segment(wf)
+                    && resolve_target(
+                        self.loaded,
+                        self.doc_idx,
+                        &Target::WorkflowId(format!("$sourceDescriptions.{source}.{short}")),
+                    )
+                    .is_ok()
+                {
+                    let help = format!("write `$sourceDescriptions.{source}.{short}`");
+                    r.warn(
+                        "W0309",
+                        ptr,
+                        format!(
+                            "`{id}` names workflow `{short}` of source `{source}` with an extra `workflows.`"
+                        ),
+                        Some(help),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 

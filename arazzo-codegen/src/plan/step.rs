@@ -79,10 +79,9 @@ impl StepPlanner<'_> {
                 .strip_prefix("$sourceDescriptions.")
                 .and_then(|r| r.split_once('.'))
                 .map(|(n, _)| n.to_string()),
-            Some((_, Target::OperationPath(p))) => p
-                .strip_prefix("{$sourceDescriptions.")
-                .and_then(|r| r.split_once(".url}"))
-                .map(|(n, _)| n.to_string()),
+            Some((_, Target::OperationPath(p))) => {
+                crate::resolve::operation_path_parts(p).map(|(n, ..)| n.to_string())
+            }
             _ => None,
         };
         let name = qualified.or_else(|| {
