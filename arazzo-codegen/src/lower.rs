@@ -861,6 +861,7 @@ impl Scope<'_> {
                 let text = format!("{context}#{}", crate::expr::ast::pointer_string(path));
                 self.compare_lowered(&v, *op, literal, &text)
             }
+            JsonPathCriterion::Compound(c) => self.condition(c),
             JsonPathCriterion::Query { path: Some(path), .. } => {
                 // A JSON null context is no value, as an absent one; a null member it selects is
                 // a node all the same (RFC 9535).

@@ -283,6 +283,10 @@ pub enum JsonPathCriterion {
         /// The value compared with.
         literal: Literal,
     },
+    /// Shorthands joined with `&&`, `||`, `!` and parentheses (`$.a == 'x' || $.a == 'y'`; not
+    /// RFC 9535, accepted with warning W0203): the simple condition they stand for, each path
+    /// read from the criterion's context.
+    Compound(Condition),
     /// An RFC 9535 query (validated with `serde_json_path::JsonPath::parse`). `path` is `Some`
     /// when the query is a plain singular path of names/indices (`$.a.b[0]`, `$['a']`), so it can
     /// be compiled to plain Rust.

@@ -3,7 +3,7 @@
 
 use serde_json_path::JsonPath;
 
-use super::ast::{CmpOp, ExprIssue, JsonPathCriterion, Literal, Parsed, Segment};
+use super::ast::{CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Parsed, Segment};
 use super::condition::scan_literal;
 use super::runtime::parse_expression;
 
@@ -31,6 +31,9 @@ pub fn parse_jsonpath(
         };
         return Ok(Parsed { value: criterion, warnings: vec![warning] });
     }
+    if let Some(parsed) = compound(condition, context) {
+        return Ok(parsed);
+    }
     check_nesting(condition)?;
     match JsonPath::parse(condition) {
         Ok(_) => Ok(Parsed::new(JsonPathCriterion::Query {
@@ -45,6 +48,93 @@ pub fn parse_jsonpath(
 pub(crate) fn plain_path(query: &str) -> Option<Vec<Segment>> {
     let (path, end) = singular_path(query, 0, false)?;
     (end == query.len()).then_some(path)
+}
+
+/// Shorthands joined with `&&`, `||`, `!` and parentheses, as the simple condition on the
+/// context they stand for; `None` when the text is anything else.
+fn compound(condition: &str, context: Option<&str>) -> Option<Parsed<JsonPathCriterion>> {
+    let context = parse_expression(context?.trim()).ok()?.value;
+    let mut parser = Compound { src: condition, context, operators: 0 };
+    let (c, end) = parser.or(skip_ws(condition, 0))?;
+    if skip_ws(condition, end) != condition.len() || parser.operators == 0 {
+        return None;
+    }
+    let message = format!(
+        "`{}` is not an RFC 9535 JSONPath query (JSONPath compares values only inside a filter \
+         `[?…]`); it is read as the simple condition `{c}`",
+        condition.trim()
+    );
+    let warning = ExprIssue::new("W0203", 0, condition.len(), message)
+        .with_help(format!("write it as a simple criterion: `{c}`"));
+    Some(Parsed { value: JsonPathCriterion::Compound(c), warnings: vec![warning] })
+}
+
+/// A parser of compound shorthands; each returns the condition and the offset after it.
+struct Compound<'a> {
+    src: &'a str,
+    context: Expr,
+    operators: usize,
+}
+
+impl Compound<'_> {
+    fn or(&mut self, at: usize) -> Option<(Condition, usize)> {
+        self.joined(at, "||", Self::and, Condition::Or)
+    }
+
+    fn and(&mut self, at: usize) -> Option<(Condition, usize)> {
+        self.joined(at, "&&", Self::unary, Condition::And)
+    }
+
+    fn joined(
+        &mut self,
+        at: usize,
+        token: &str,
+        next: fn(&mut Self, usize) -> Option<(Condition, usize)>,
+        join: fn(Box<Condition>, Box<Condition>) -> Condition,
+    ) -> Option<(Condition, usize)> {
+        let (mut lhs, mut end) = next(self, at)?;
+        loop {
+            let op_at = skip_ws(self.src, end);
+            if !self.src.get(op_at..)?.starts_with(token) {
+                return Some((lhs, end));
+            }
+            // The same bound as simple conditions: later stages walk the tree recursively.
+            self.operators += 1;
+            if self.operators > 256 {
+                return None;
+            }
+            let (rhs, rhs_end) = next(self, skip_ws(self.src, op_at + 2))?;
+            lhs = join(Box::new(lhs), Box::new(rhs));
+            end = rhs_end;
+        }
+    }
+
+    fn unary(&mut self, at: usize) -> Option<(Condition, usize)> {
+        let rest = self.src.get(at..)?;
+        if rest.starts_with('!') && !rest.starts_with("!=") {
+            let (inner, end) = self.unary(skip_ws(self.src, at + 1))?;
+            return Some((Condition::Not(Box::new(inner)), end));
+        }
+        if rest.starts_with('(') {
+            let (inner, end) = self.or(skip_ws(self.src, at + 1))?;
+            let close = skip_ws(self.src, end);
+            return self.src.get(close..)?.starts_with(')').then_some((inner, close + 1));
+        }
+        self.leaf(at)
+    }
+
+    /// `$.path OP literal`, with the path read from the context.
+    fn leaf(&mut self, at: usize) -> Option<(Condition, usize)> {
+        let (path, path_end) = singular_path(self.src, at, true)?;
+        let op_at = skip_ws(self.src, path_end);
+        let (op, op_len) = cmp_op(self.src.get(op_at..)?)?;
+        let literal_at = skip_ws(self.src, op_at + op_len);
+        let scanned = scan_literal(self.src, literal_at).ok()?;
+        let mut expr = self.context.clone();
+        expr.path_mut()?.extend(path);
+        let lhs = Operand::Expr { expr, offset: at, len: path_end - at };
+        Some((Condition::Compare { lhs, op, rhs: Operand::Literal(scanned.literal) }, scanned.end))
+    }
 }
 
 /// The parts of a `$.path OP literal` shorthand.
@@ -306,6 +396,27 @@ fn quoted(src: &str, quote: char) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_shorthands_are_the_simple_condition_on_the_context() {
+        let parsed = parse_jsonpath(
+            r#"$.state == "running" || ($[0].n > 1 && !($.ok == true))"#,
+            Some("$response.body"),
+        )
+        .expect("accepted");
+        let JsonPathCriterion::Compound(c) = &parsed.value else { panic!("{:?}", parsed.value) };
+        assert_eq!(
+            c.to_string(),
+            "($response.body#/state == 'running') || (($response.body#/0/n > 1) && (!($response.body#/ok == true)))"
+        );
+        assert_eq!(parsed.warnings[0].code, "W0203");
+        // Anything else is an RFC 9535 query, or its error.
+        assert!(matches!(parse_jsonpath("$.a || $.b", Some("$response.body")), Err(_)));
+        assert!(matches!(
+            parse_jsonpath("$[?@.a == 1]", Some("$response.body")).map(|p| p.value),
+            Ok(JsonPathCriterion::Query { .. })
+        ));
+    }
 
     fn key(k: &str) -> Segment {
         Segment::Key(k.to_string())
