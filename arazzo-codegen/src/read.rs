@@ -224,6 +224,22 @@ fn workflow(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Workflow> {
     Some(w)
 }
 
+/// A note for a step whose target key YAML read into its folded `description` (the key was
+/// indented under it): where it is and how to fix it.
+fn swallowed_target(o: &Obj, ptr: &str, r: &Reporter) -> Option<String> {
+    let text = o.get("description")?.as_str()?;
+    // A more-indented line keeps its line break in a folded scalar, so lines can be counted.
+    let (at, key) = ["operationId:", "operationPath:", "workflowId:"].into_iter().find_map(|k| {
+        text.match_indices(k).find(|(i, _)| *i == 0 || text[..*i].trim_end_matches(' ').ends_with('\n'))
+    })?;
+    let line = r.tree.span(&child(ptr, "description")).value.line + text[..at].matches('\n').count() as u32;
+    let name = key.trim_end_matches(':');
+    Some(format!(
+        "line {line} holds `{name}`, but it is indented under `description`, so YAML reads it as part of \
+         the text; indent `{name}` like `description`"
+    ))
+}
+
 fn step(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Step> {
     let o = Obj::of(v, ptr, "a step", r)?;
     o.check_fields(STEP, "a step", r);
@@ -239,13 +255,17 @@ fn step(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Step> {
         }
     }
     if targets.is_empty() {
+        let mut help = String::from("add exactly one of `operationId`, `operationPath` or `workflowId`");
+        if let Some(note) = swallowed_target(&o, ptr, r) {
+            help = note;
+        }
         r.report(
             Severity::Error,
             "E0108",
             &if o.map.contains_key("stepId") { child(ptr, "stepId") } else { ptr.to_string() },
             Part::Value,
             format!("step `{id}` names no operation or workflow"),
-            Some("add exactly one of `operationId`, `operationPath` or `workflowId`".into()),
+            Some(help),
         );
     } else if targets.len() > 1 {
         r.report(
