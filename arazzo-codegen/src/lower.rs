@@ -970,25 +970,36 @@ pub fn ty_name(t: &Ty) -> String {
     }
 }
 
-/// Whether `tokens` use the variable (or item) `name`: the identifier, not after `.` (a field
+/// Whether `tokens` use the variable (or item) `name` (see [`free_idents`]).
+pub fn mentions(tokens: &TokenStream, name: &str) -> bool {
+    let mut found = false;
+    free_idents(tokens, &mut |id| found |= id == name);
+    found
+}
+
+/// Calls `f` with each variable (or item) `tokens` use: each identifier not after `.` (a field
 /// or method of that name) or `::` (a path segment), nor before a single `:` (a field name in a
 /// struct expression).
-pub fn mentions(tokens: &TokenStream, name: &str) -> bool {
+pub fn free_idents(tokens: &TokenStream, f: &mut impl FnMut(&proc_macro2::Ident)) {
     let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
     let punct = |i: usize| match tokens.get(i) {
         Some(TokenTree::Punct(p)) => Some(p.as_char()),
         _ => None,
     };
-    tokens.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Group(g) => mentions(&g.stream(), name),
-        TokenTree::Ident(id) if id == name => {
-            let before = (i.checked_sub(2).and_then(punct), i.checked_sub(1).and_then(punct));
-            let qualified = before == (Some(':'), Some(':')) || before.1 == Some('.');
-            let field_name = punct(i + 1) == Some(':') && punct(i + 2) != Some(':');
-            !qualified && !field_name
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            TokenTree::Group(g) => free_idents(&g.stream(), f),
+            TokenTree::Ident(id) => {
+                let before = (i.checked_sub(2).and_then(punct), i.checked_sub(1).and_then(punct));
+                let qualified = before == (Some(':'), Some(':')) || before.1 == Some('.');
+                let field_name = punct(i + 1) == Some(':') && punct(i + 2) != Some(':');
+                if !qualified && !field_name {
+                    f(id);
+                }
+            }
+            _ => {}
         }
-        _ => false,
-    })
+    }
 }
 
 /// `!(a)`, written the way clippy wants it: `a != b` for `!(a == b)`, `!x` for an `x` that

@@ -1,16 +1,18 @@
 //! Straight-line workflow bodies: each step is an `async fn`; the workflow function calls them
 //! in order, loops where a step runs again, and returns where the document ends.
 
+use std::collections::{HashMap, HashSet};
+
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 
 use super::workflow::{outputs_value, prologue};
 use super::{mentions, step};
-use crate::lower::all_of;
+use crate::lower::{all_of, free_idents};
 use crate::plan::{Act, ActionPlan, Body, StepKind, StepPlan, Unit, WorkflowPlan};
 
 /// What a step function hands back to the workflow function.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Returns {
     response: bool,
     body: bool,
@@ -28,23 +30,25 @@ pub fn body(unit: &Unit, w: &WorkflowPlan) -> (TokenStream, TokenStream) {
         let repeats = s.on_success.iter().any(|a| repeats_step(a, i));
         !Actions { w, i, repeats, kept: &TokenStream::new() }.render(&s.on_success).1
     });
-    // Everything that runs after step `i`, to tell which of its values are read later.
-    let later: Vec<TokenStream> = (0..w.steps.len()).map(|i| after(w, i, stop)).collect();
+    let later = LastReads::of(w, stop);
+    let locals: StepLocals = (w.steps.iter().enumerate())
+        .flat_map(|(j, s)| [(s.response.to_string(), (j, false)), (s.name.to_string(), (j, true))])
+        .collect();
     for (i, s) in w.steps.iter().enumerate() {
         let (name, response) = (s.name.to_string(), s.response.to_string());
-        let kept = pattern(mentions(&later[i], &response), mentions(&later[i], &name), s);
+        let kept = pattern(later.after(i, &response), later.after(i, &name), s);
         let repeats = s.on_success.iter().any(|a| repeats_step(a, i));
         let (actions, exits) = Actions { w, i, repeats, kept: &kept }.render(&s.on_success);
         // What runs later reads this step's values only if control gets there.
-        let later_reads = |local: &str| exits && mentions(&later[i], local);
+        let later_reads = |local: &str| exits && later.after(i, local);
         let returns = Returns {
             response: mentions(&actions, &response) || later_reads(&response),
             body: mentions(&actions, &name) || later_reads(&name),
         };
-        let (call, function) = step_call(unit, w, i, returns);
+        let (call, function) = step_call(unit, w, &locals, i, returns);
         functions.push(function);
         let mut code = run_step(s, call, returns, repeats, &kept, actions, exits);
-        if returns.response && !mentions(&later[i], &response) {
+        if returns.response && !later.after(i, &response) {
             // Read only by the step's own actions: plain `response` reads better.
             code = rename(code, &response, "response");
         }
@@ -61,17 +65,34 @@ pub fn body(unit: &Unit, w: &WorkflowPlan) -> (TokenStream, TokenStream) {
     (quote!(#prologue #(#statements)* #tail), quote!(#(#functions)*))
 }
 
-/// The tokens that run after step `i`: later steps' requests and actions up to `stop`, the step
-/// that never hands on, and the outputs when every step hands on.
-fn after(w: &WorkflowPlan, i: usize, stop: Option<usize>) -> TokenStream {
-    let last = stop.unwrap_or(w.steps.len().saturating_sub(1));
-    let later = w.steps.iter().enumerate().skip(i + 1).take_while(|(j, _)| *j <= last).map(|(j, s)| {
-        let request = step_tokens(s);
-        let actions = actions(w, j);
-        quote!(#request #actions)
-    });
-    let outputs = stop.is_none().then(|| outputs_value(w, None));
-    quote!(#(#later)* #outputs)
+/// Where each variable is read last: the index of the step whose request or actions read it,
+/// or past every step for the outputs. Code after `stop`, the step that never hands on, never
+/// runs, and the outputs only when every step hands on.
+struct LastReads(HashMap<String, usize>);
+
+impl LastReads {
+    fn of(w: &WorkflowPlan, stop: Option<usize>) -> Self {
+        let mut last = HashMap::new();
+        let steps = stop.map_or(w.steps.len(), |s| s + 1);
+        for (j, s) in w.steps.iter().enumerate().take(steps) {
+            let (request, actions) = (step_tokens(s), actions(w, j));
+            let read = quote!(#request #actions);
+            free_idents(&read, &mut |id| {
+                last.insert(id.to_string(), j);
+            });
+        }
+        if stop.is_none() {
+            free_idents(&outputs_value(w, None), &mut |id| {
+                last.insert(id.to_string(), usize::MAX);
+            });
+        }
+        LastReads(last)
+    }
+
+    /// Whether code that runs after step `i` reads `local`.
+    fn after(&self, i: usize, local: &str) -> bool {
+        self.0.get(local).is_some_and(|&j| j > i)
+    }
 }
 
 /// Everything a step function holds.
@@ -95,33 +116,49 @@ fn actions(w: &WorkflowPlan, i: usize) -> TokenStream {
 }
 
 /// The call of step `i` from the workflow function, and the step's function.
-fn step_call(unit: &Unit, w: &WorkflowPlan, i: usize, returns: Returns) -> (TokenStream, TokenStream) {
+/// The step each local of a step belongs to: (step, whether it is the body, not the response).
+type StepLocals = HashMap<String, (usize, bool)>;
+
+fn step_call(
+    unit: &Unit,
+    w: &WorkflowPlan,
+    locals: &StepLocals,
+    i: usize,
+    returns: Returns,
+) -> (TokenStream, TokenStream) {
     let s = &w.steps[i];
     let StepKind::Request(r) = &s.kind else { return (quote!(), quote!()) };
     let types = &unit.types;
-    let own = step_tokens(s);
+    let mut used = HashSet::new();
+    free_idents(&step_tokens(s), &mut |id| {
+        used.insert(id.to_string());
+    });
     // Parameters: the inputs and the values of earlier steps that the request reads.
     let mut params = vec![quote!(run: &mut rt::Run)];
     let mut args = vec![quote!(&mut run)];
-    if mentions(&own, "inputs") {
+    if used.contains("inputs") {
         params.push(quote!(inputs: &Inputs));
         args.push(quote!(&inputs));
     }
-    for d in w.depends_on.iter().filter(|d| mentions(&own, &d.local.to_string())) {
+    for d in w.depends_on.iter().filter(|d| used.contains(&d.local.to_string())) {
         let (local, ty) = (&d.local, &d.outputs);
         params.push(quote!(#local: &#ty));
         args.push(quote!(&#local));
     }
-    for earlier in &w.steps[..i] {
-        if mentions(&own, &earlier.response.to_string()) {
-            let r = &earlier.response;
-            params.push(quote!(#r: &rt::Response));
-            args.push(quote!(&#r));
-        }
-        if mentions(&own, &earlier.name.to_string()) {
+    // Earlier steps' locals it reads, in step order, each step's response before its body.
+    let mut reads: Vec<(usize, bool)> =
+        used.iter().filter_map(|id| locals.get(id.as_str())).copied().filter(|(j, _)| *j < i).collect();
+    reads.sort_unstable();
+    for (j, body) in reads {
+        let earlier = &w.steps[j];
+        if body {
             let (n, ty) = (&earlier.name, body_type(unit, earlier));
             params.push(quote!(#n: &#ty));
             args.push(quote!(&#n));
+        } else {
+            let r = &earlier.response;
+            params.push(quote!(#r: &rt::Response));
+            args.push(quote!(&#r));
         }
     }
     let decode = returns.body || step::criteria_read_body(&s.criteria);
@@ -141,9 +178,7 @@ fn step_call(unit: &Unit, w: &WorkflowPlan, i: usize, returns: Returns) -> (Toke
             run.check_body(&response, #checks, body)?;
             #ret
         },
-        (false, _, _) if ret.to_string() == quote!(Ok(())).to_string() => {
-            quote!(run.check(&response, #checks))
-        }
+        (false, false, false) => quote!(run.check(&response, #checks)),
         (false, _, _) => quote! {
             run.check(&response, #checks)?;
             #ret
