@@ -1,5 +1,6 @@
-//! `arazzo-codegen` compiles [Arazzo 1.0.x](https://spec.openapis.org/arazzo/v1.0.1.html) workflow
-//! documents, and the OpenAPI descriptions they name, into strongly typed async Rust.
+//! `arazzo-codegen` compiles [Arazzo 1.0.x](https://spec.openapis.org/arazzo/v1.0.1.html) and
+//! [1.1.x](https://spec.openapis.org/arazzo/v1.1.0.html) workflow documents, and the OpenAPI
+//! descriptions they name, into strongly typed async Rust.
 //!
 //! The stages run one way: load (files) → read (model) → validate (cross references and
 //! expressions) → resolve and plan (control flow, every expression lowered and type-checked
@@ -36,7 +37,7 @@
 //! | E0103 | a field has the wrong type |
 //! | E0104 | an OpenAPI file was given where an Arazzo document was expected |
 //! | E0105 | `workflows` or `steps` is empty |
-//! | E0106 | unsupported Arazzo version (not 1.0.x) |
+//! | E0106 | unsupported Arazzo version (not 1.0.x or 1.1.x) |
 //! | E0107 | unknown source description type |
 //! | E0108 | a step names no operation or workflow |
 //! | E0109 | a step names more than one of operationId / operationPath / workflowId |
@@ -51,6 +52,10 @@
 //! | E0118 | a goto names no target |
 //! | E0120 | Swagger 2.0 source description |
 //! | E0121 | unknown OpenAPI version |
+//! | E0130 | `$self` with a fragment, or not a URI-reference |
+//! | E0131 | a stepId or workflowId outside `[A-Za-z0-9_-]+` in a 1.1 document (`identifier-strict`) |
+//! | E0132 | an empty `successCriteria` in a 1.1 document |
+//! | E0133 | an AsyncAPI description of another version than 2.x or 3.x |
 //! | E0201 | invalid runtime expression |
 //! | E0202 | invalid JSON pointer in a runtime expression |
 //! | E0203 | invalid simple condition |
@@ -78,6 +83,10 @@
 //! | E0321 | a step does not pass a required input of the workflow it runs |
 //! | E0322 | a `goto`/`retry` to a workflow or `dependsOn` needs an input this workflow lacks |
 //! | E0323 | a path parameter of the operation is not supplied |
+//! | E0350 | an AsyncAPI step: AsyncAPI execution is not supported yet (one per step) |
+//! | E0351 | `action`/`correlationId` misplaced: a step that is not AsyncAPI, a send step's `correlationId`, an AsyncAPI step without `action`, an unknown `action` |
+//! | E0352 | a step `timeout` that is not a whole number of milliseconds |
+//! | E0353 | a step-level `dependsOn` that is empty, lists a step twice or has an entry that is no step reference |
 //! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |
@@ -97,6 +106,7 @@
 //! | W0103 | remote source description, not fetched |
 //! | W0104 | a relative server URL with no absolute description URL to resolve it against |
 //! | W0105 | a `$ref` in an OpenAPI file that names nothing (untyped) |
+//! | W0130 | an Arazzo 1.1 field in a 1.0.x document (honoured as 1.1 defines it) |
 //! | W0201 | `$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax |
 //! | W0202 | JSON pointer without a leading `/` (`$response.body#id`) |
 //! | W0203 | JSONPath shorthand `PATH OP LITERAL` is not RFC 9535 |
@@ -111,6 +121,9 @@
 //! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
 //! | W0308 | an operationPath without braces or `.url` (`$sourceDescriptions.api#/paths/…`; read as meant) |
 //! | W0309 | a workflowId `$sourceDescriptions.<name>.workflows.<id>` (read as `<name>.<id>`) |
+//! | W0350 | an AsyncAPI step's operation or channel is not in its description |
+//! | W0351 | a `correlationId` on a step whose AsyncAPI messages define none |
+//! | W0352 | a step's `action` that the AsyncAPI operation's `action` does not mirror |
 //!
 //! # Lint levels
 //!
@@ -200,6 +213,7 @@
 // Bad input must never panic the compiler: every failure is a diagnostic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod asyncapi;
 mod builder;
 mod calls;
 mod diag;
@@ -222,6 +236,7 @@ mod resolve;
 mod syntax;
 mod types;
 mod validate;
+mod version;
 
 pub use builder::{Builder, GenerateError, write_if_changed};
 pub use generate::{Generated, generate, module_name};

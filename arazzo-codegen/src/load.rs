@@ -132,13 +132,22 @@ fn load_arazzo(loaded: &mut Loaded, idx: usize, settings: &Settings, diags: &mut
     for (name, url, kind, ptr) in sources {
         let resolved = resolve_source(loaded, idx, &name, &url, &ptr, settings, diags);
         if let Resolved::File(file) = resolved {
-            if kind == SourceKind::Arazzo {
-                if !loaded.documents.contains_key(&file) {
-                    load_arazzo(loaded, file, settings, diags);
+            match kind {
+                SourceKind::Arazzo if !loaded.documents.contains_key(&file) => {
+                    load_arazzo(loaded, file, settings, diags)
                 }
-            } else {
-                check_openapi(loaded, file, diags);
-                load_external_refs(loaded, file, settings, diags);
+                SourceKind::Arazzo => {}
+                SourceKind::AsyncApi => {
+                    let f = &loaded.files[file];
+                    crate::asyncapi::check_version(
+                        &f.tree.value,
+                        &mut Reporter { file: &f.display, tree: &f.tree, diags },
+                    );
+                }
+                SourceKind::OpenApi => {
+                    check_openapi(loaded, file, diags);
+                    load_external_refs(loaded, file, settings, diags);
+                }
             }
         }
         loaded.sources.insert((idx, name), resolved);

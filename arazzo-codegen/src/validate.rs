@@ -183,6 +183,7 @@ pub fn input_schema<'a>(doc: &'a Document, w: &'a Workflow) -> Option<&'a Value>
 impl Ctx<'_> {
     fn workflow(&self, w: &Workflow, r: &mut Reporter) {
         unique(w.steps.iter().map(|s| (s.id.as_str(), format!("{}/stepId", s.ptr))), "stepId", r);
+        self.distinct_params(&w.parameters, r);
         if let Some((ptr, schema)) = &w.inputs
             && let Some(reference) = schema.get("$ref").and_then(Value::as_str)
             && input_schema(self.doc, w).is_none()
@@ -217,6 +218,14 @@ impl Ctx<'_> {
     }
 
     fn step(&self, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        self.distinct_params(&s.parameters, r);
+        // An AsyncAPI step is checked against its description and refused; its expressions
+        // (`$message`) are checked when AsyncAPI steps are generated.
+        if crate::asyncapi::is_async(self.loaded, self.doc_idx, s) {
+            crate::asyncapi::check_step(self.loaded, self.doc_idx, s, r);
+            return;
+        }
+        crate::asyncapi::check_fields(s, false, r);
         self.target_spelling(s, r);
         let resolution =
             s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
@@ -563,6 +572,30 @@ impl Ctx<'_> {
                     w.id
                 )),
             );
+        }
+    }
+
+    /// "The list MUST NOT include duplicate parameters" (Step and Workflow Objects, 1.0.1 and
+    /// 1.1.0): a parameter is its `name` and `in`.
+    fn distinct_params(&self, params: &[ParamRef], r: &mut Reporter) {
+        let mut seen: Vec<(&str, Option<&str>)> = Vec::new();
+        for p in params {
+            let Some(param) = self.param_quiet(p) else { continue };
+            let key = (param.name.as_str(), param.location.as_deref());
+            if seen.contains(&key) {
+                let at = match p {
+                    ParamRef::Inline(p) => p.ptr.as_str(),
+                    ParamRef::Reusable { ptr, .. } => ptr.as_str(),
+                };
+                let place = key.1.map(|l| format!(" (`in: {l}`)")).unwrap_or_default();
+                r.error(
+                    "E0316",
+                    at,
+                    format!("parameter `{}`{place} is listed twice", key.0),
+                    Some("remove one".into()),
+                );
+            }
+            seen.push(key);
         }
     }
 

@@ -95,6 +95,10 @@ impl StepPlanner<'_> {
     }
 
     fn resolution(&self, s: &Step) -> Option<Resolution> {
+        // AsyncAPI steps are refused by validation (E0350): nothing to plan.
+        if crate::asyncapi::is_async(self.loaded, self.doc_idx, s) {
+            return None;
+        }
         s.target.as_ref().and_then(|(_, t)| resolve_target(self.loaded, self.doc_idx, t).ok())
     }
 
