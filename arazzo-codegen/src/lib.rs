@@ -228,6 +228,7 @@ mod lower;
 mod model;
 mod names;
 mod openapi;
+mod order;
 mod plan;
 mod reach;
 mod read;

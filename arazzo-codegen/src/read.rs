@@ -107,6 +107,7 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
         doc.lints = lints(x, r);
     }
     crate::version::check(root, &doc, r);
+    crate::order::steps(root, &mut doc, r);
     doc
 }
 

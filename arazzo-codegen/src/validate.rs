@@ -219,6 +219,7 @@ impl Ctx<'_> {
 
     fn step(&self, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
         self.distinct_params(&s.parameters, r);
+        crate::order::external(self.loaded, self.doc_idx, w, s, r);
         // An AsyncAPI step is checked against its description and refused; its expressions
         // (`$message`) are checked when AsyncAPI steps are generated.
         if crate::asyncapi::is_async(self.loaded, self.doc_idx, s) {

@@ -1,9 +1,14 @@
 //! Arazzo 1.1 documents: the specification's schema tests (`tests/spec-1.1/schema-tests`,
-//! copied from the OAI repository) and its official AsyncAPI example.
+//! copied from the OAI repository), its official AsyncAPI example, and the 1.1 fixtures of
+//! `tests/workflows/v11/` compiled by the macro and run over loopback.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
 use arazzo_codegen::{Checked, Settings};
+use arazzo_runtime::ErrorKind;
+use common::{Server, client, json_reply};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -101,4 +106,89 @@ fn official_asyncapi_example_refuses_each_asyncapi_step_once() {
         );
     }
     expectorate::assert_contents(root().join("tests/workflows/v11/pet-asyncapi.txt"), &checked.render());
+}
+
+mod querystring {
+    arazzo_macros::workflows!("workflows/v11/querystring.arazzo.yaml");
+}
+mod depends_on {
+    arazzo_macros::workflows!("workflows/v11/depends-on.arazzo.yaml");
+}
+mod timeout {
+    arazzo_macros::workflows!("workflows/v11/timeout.arazzo.yaml");
+}
+
+/// The generated code of each 1.1 fixture, as committed next to it.
+#[test]
+fn generated_code_of_the_fixtures_is_up_to_date() {
+    for name in ["querystring", "depends-on", "timeout"] {
+        let rel = format!("tests/workflows/v11/{name}.arazzo.yaml");
+        let settings = Settings { base_dir: root(), ..Default::default() };
+        let generated = arazzo_codegen::generate(Path::new(&rel), &settings)
+            .unwrap_or_else(|checked| panic!("{rel}:\n{}", checked.render()));
+        let text = generated.to_file_string("EXPECTORATE=overwrite cargo test -p arazzo-tests --test v11");
+        expectorate::assert_contents(root().join(format!("tests/workflows/v11/{name}.rs.snap")), &text);
+    }
+}
+
+fn item(id: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({"id": id, "name": name})
+}
+
+#[tokio::test]
+async fn a_querystring_parameter_is_the_whole_query_with_each_embedded_value_encoded() {
+    let server = Server::start(|_| json_reply(200, serde_json::json!({"items": [item("1", "Rex")]}))).await;
+    let inputs = querystring::search::Inputs { category: "dogs & cats".into() };
+
+    let out = querystring::search(&client(&["items"], &server.url, 10), inputs).await.expect("runs");
+
+    assert_eq!(out.first.as_deref(), Some("Rex"));
+    let query: Vec<_> = server.requests().iter().map(|r| r.query.clone()).collect();
+    assert_eq!(query, [Some("category=dogs+%26+cats&limit=2".to_string())]);
+}
+
+#[tokio::test]
+async fn steps_run_after_what_they_depend_on_explicitly_and_implicitly() {
+    let server = Server::start(|r| match r.path.as_str() {
+        "/items" => json_reply(200, serde_json::json!({"items": [item("7", "Rex")]})),
+        "/items/7" => json_reply(200, item("7", "Rex")),
+        _ => (204, Vec::new(), String::new()),
+    })
+    .await;
+    let inputs = depends_on::audited_lookup::Inputs { category: "dogs".into() };
+
+    let out = depends_on::audited_lookup(&client(&["items"], &server.url, 10), inputs).await.expect("runs");
+
+    assert_eq!(out.name, "Rex");
+    assert_eq!(server.lines(), ["GET /items", "GET /items/7", "POST /audit"]);
+}
+
+#[tokio::test]
+async fn a_step_timeout_covers_its_retries() {
+    let server = Server::start(|_| (404, Vec::new(), String::new())).await;
+    let inputs = timeout::slow_item::Inputs { item_id: "1".into() };
+
+    let err =
+        timeout::slow_item(&client(&["items"], &server.url, u32::MAX), inputs).await.expect_err("times out");
+
+    assert_eq!(err.kind(), &ErrorKind::StepTimeout { ms: 300 });
+    assert!(server.requests().len() > 1, "the retries ran within the timeout");
+}
+
+#[tokio::test]
+async fn a_step_timeout_ends_a_request_that_gets_no_answer() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let inputs = timeout::slow_item::Inputs { item_id: "1".into() };
+
+    let err = timeout::slow_item(&client(&["items"], &url, 10), inputs).await.expect_err("times out");
+
+    assert_eq!(err.kind(), &ErrorKind::StepTimeout { ms: 300 });
 }
