@@ -87,6 +87,8 @@
 //! | E0351 | `action`/`correlationId` misplaced: a step that is not AsyncAPI, a send step's `correlationId`, an AsyncAPI step without `action`, an unknown `action` |
 //! | E0352 | a step `timeout` that is not a whole number of milliseconds |
 //! | E0353 | a step-level `dependsOn` that is empty, lists a step twice or has an entry that is no step reference |
+//! | E0354 | steps whose `dependsOn` and output references wait for each other (no order satisfies them) |
+//! | E0355 | a step waits for a step of another workflow that its workflow does not run first (`dependsOn`) |
 //! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |
@@ -198,6 +200,42 @@
 //!   parameter the step sent (header names case-insensitive).
 //! - A payload written as JSON text with `{$...}` templates gets each value escaped inside a
 //!   string literal and written as JSON outside one.
+//!
+//! # Arazzo 1.1
+//!
+//! Documents declare `arazzo: 1.0.x` or `1.1.x`; only `major.minor` counts (1.1.0 "Versions").
+//! A 1.1 field in a 1.0.x document is warned about (W0130, naming the version to declare) and
+//! honoured as 1.1 defines it: each has one meaning, and dropping it would silently change what
+//! the workflow does. What 1.1 decides where 1.0.1 left us to:
+//!
+//! - `timeout` (milliseconds) bounds the step from its first request since it was entered: its
+//!   transport retries, its `retry` actions and their waits are inside it (a wait never sleeps
+//!   past it). When it runs out the step fails with `arazzo_runtime::ErrorKind::StepTimeout` and goes through
+//!   `onFailure`: it has no response, so an action whose criteria read one does not match (1.1.0
+//!   "Evaluation Errors": the condition fails) and a `retry` is passed over (the timeout covers
+//!   retries); none matches: the workflow fails with the timeout. A `goto` back to the step
+//!   starts its timeout again.
+//! - Step-level `dependsOn`: a workflow that uses it runs its steps in the order closest to the
+//!   document's in which each step comes after the steps it names and those whose
+//!   `$steps.<id>.outputs` it reads ("Tool Behavior"); "the next step" follows that order. A step
+//!   of another workflow (`$workflows.<id>.steps.<id>`, `$sourceDescriptions.<name>.<id>.steps.<id>`)
+//!   must belong to a workflow in this one's `dependsOn`, which runs first (E0355). Without
+//!   step-level `dependsOn`, reading a later step's outputs is E0305 ("Validation
+//!   Recommendations").
+//! - Steps run one at a time, never concurrently (`join!`), even when independent: the request
+//!   order is then the order the document (or its dependencies) implies, which is what authors
+//!   of synchronous workflows read and what servers with rate limits or order-dependent state
+//!   see; one run's step budget, secrets and observer events stay in one sequence; and 1.1 meant
+//!   `dependsOn` to join asynchronous work, which is not executed yet.
+//! - `in: querystring` sends one value as the whole query string ("a string representing the
+//!   complete query string"); in a template for form content (the operation's `content` is
+//!   `application/x-www-form-urlencoded`, or absent), each embedded `{$…}` value is
+//!   form-encoded, so `a&b` stays one value. OpenAPI 3.2 descriptions are read like 3.1.
+//! - AsyncAPI steps (`channelPath`, `action`, `correlationId`, or an operation of an `asyncapi`
+//!   source) are checked against the AsyncAPI 2.x/3.x description (the operation or channel
+//!   exists, `action` mirrors the operation's, a `correlationId` matches a message that defines
+//!   one: warnings W0350-W0352) and refused with one error per step, E0350: AsyncAPI execution is
+//!   not supported yet.
 //!
 //! # Limits
 //!

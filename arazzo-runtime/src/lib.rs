@@ -105,8 +105,8 @@ pub use run::{Run, StepRequest};
 pub mod __private {
     pub use crate::support::{required_text, unmet};
     pub use crate::{
-        JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest, encode_path_segment,
-        encode_query_value,
+        ErrorKind, JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
+        encode_path_segment, encode_query_value,
     };
     pub use futures_util;
     pub use regex::Regex;

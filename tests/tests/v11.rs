@@ -163,16 +163,38 @@ async fn steps_run_after_what_they_depend_on_explicitly_and_implicitly() {
     assert_eq!(server.lines(), ["GET /items", "GET /items/7", "POST /audit"]);
 }
 
+/// `fetch` answers 404 (retried until the timeout runs out); `fallback` answers.
+async fn items_missing_but_the_fallback() -> Server {
+    Server::start(|r| match r.path.as_str() {
+        "/items/fallback" => json_reply(200, item("fallback", "Spare")),
+        _ => (404, Vec::new(), String::new()),
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_step_timeout_covers_its_retries() {
-    let server = Server::start(|_| (404, Vec::new(), String::new())).await;
-    let inputs = timeout::slow_item::Inputs { item_id: "1".into() };
+    let server = items_missing_but_the_fallback().await;
+    let inputs = timeout::slow_item::Inputs { item_id: "1".into(), fallback: false };
 
     let err =
         timeout::slow_item(&client(&["items"], &server.url, u32::MAX), inputs).await.expect_err("times out");
 
     assert_eq!(err.kind(), &ErrorKind::StepTimeout { ms: 300 });
-    assert!(server.requests().len() > 1, "the retries ran within the timeout");
+    assert!(server.lines().len() > 1, "the retries ran within the timeout");
+    assert!(server.lines().iter().all(|l| l == "GET /items/1"));
+}
+
+#[tokio::test]
+async fn a_step_that_timed_out_goes_through_its_failure_actions() {
+    let server = items_missing_but_the_fallback().await;
+    let inputs = timeout::slow_item::Inputs { item_id: "1".into(), fallback: true };
+
+    let out =
+        timeout::slow_item(&client(&["items"], &server.url, u32::MAX), inputs).await.expect("falls back");
+
+    assert_eq!(out.fallback_name.as_deref(), Some("Spare"));
+    assert_eq!(server.lines().last().map(String::as_str), Some("GET /items/fallback"));
 }
 
 #[tokio::test]
@@ -186,7 +208,7 @@ async fn a_step_timeout_ends_a_request_that_gets_no_answer() {
             open.push(socket);
         }
     });
-    let inputs = timeout::slow_item::Inputs { item_id: "1".into() };
+    let inputs = timeout::slow_item::Inputs { item_id: "1".into(), fallback: false };
 
     let err = timeout::slow_item(&client(&["items"], &url, 10), inputs).await.expect_err("times out");
 

@@ -221,6 +221,7 @@ impl StepPlanner<'_> {
             next: (si + 1 < self.w.steps.len()).then_some(si + 1),
             body,
             output_updates,
+            timeout: s.timeout.as_ref().map(|(_, ms)| *ms),
             notes,
         }
     }
