@@ -89,6 +89,8 @@
 //! | E0353 | a step-level `dependsOn` that is empty, lists a step twice or has an entry that is no step reference |
 //! | E0354 | steps whose `dependsOn` and output references wait for each other (no order satisfies them) |
 //! | E0355 | a step waits for a step of another workflow that its workflow does not run first (`dependsOn`) |
+//! | E0356 | an `in` on a parameter of a success or failure action |
+//! | E0357 | action `parameters` without a `workflowId` |
 //! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |
@@ -231,6 +233,10 @@
 //!   complete query string"); in a template for form content (the operation's `content` is
 //!   `application/x-www-form-urlencoded`, or absent), each embedded `{$…}` value is
 //!   form-encoded, so `a&b` stays one value. OpenAPI 3.2 descriptions are read like 3.1.
+//! - Success and failure actions with a `workflowId` may have `parameters`: the inputs of that
+//!   workflow, checked like those of a step that runs it (E0320, E0321; `in` is E0356) and
+//!   evaluated where the action's criteria are (the step's response is there). Without them,
+//!   this workflow's inputs are passed by name, as in 1.0.x.
 //! - AsyncAPI steps (`channelPath`, `action`, `correlationId`, or an operation of an `asyncapi`
 //!   source) are checked against the AsyncAPI 2.x/3.x description (the operation or channel
 //!   exists, `action` mirrors the operation's, a `correlationId` matches a message that defines

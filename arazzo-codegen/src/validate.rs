@@ -470,8 +470,25 @@ impl Ctx<'_> {
         {
             r.error(code, ptr, message, help);
         }
-        if let Some((ptr, id)) = &action.workflow_id {
-            self.inputs_by_name(w, ptr, id, &format!("a `{:?}` action", action.kind).to_lowercase(), r);
+        match &action.workflow_id {
+            Some((ptr, id)) if !action.parameters.is_empty() => self.action_params(action, ptr, id, r),
+            Some((ptr, id)) => {
+                self.inputs_by_name(w, ptr, id, &format!("a `{:?}` action", action.kind).to_lowercase(), r)
+            }
+            None => {
+                if let Some(p) = action.parameters.first() {
+                    let at = match p {
+                        ParamRef::Inline(p) => p.ptr.as_str(),
+                        ParamRef::Reusable { ptr, .. } => ptr.as_str(),
+                    };
+                    r.error(
+                        "E0357",
+                        at.rsplit_once('/').map_or(at, |(list, _)| list),
+                        format!("action `{}` has `parameters` but names no workflow", action.name),
+                        Some("action parameters are the inputs of the workflow in `workflowId`; remove them or name the workflow".into()),
+                    );
+                }
+            }
         }
         for c in &action.criteria {
             self.criterion(w, si, c, reach, r);
@@ -552,6 +569,52 @@ impl Ctx<'_> {
                 target_ptr,
                 format!("step `{}` does not pass the required input `{name}` of workflow `{id}`", s.id),
                 Some(format!("add `- name: {name}` with a `value` (and no `in`) to the step's parameters")),
+            );
+        }
+    }
+
+    /// 1.1 action `parameters`: the inputs of the workflow the action runs, with no `in`
+    /// ("The `in` field MUST NOT be used"), checked like those of a step that runs it.
+    fn action_params(&self, action: &Action, target_ptr: &str, id: &str, r: &mut Reporter) {
+        self.distinct_params(&action.parameters, r);
+        let callee = self.callee_inputs(id);
+        let mut given = Vec::new();
+        for p in &action.parameters {
+            let Some(param) = self.param(p, r) else { continue };
+            if param.location.is_some() {
+                r.report(
+                    Severity::Error,
+                    "E0356",
+                    &child(&param.ptr, "in"),
+                    Part::Key,
+                    format!("parameter `{}` of action `{}` has an `in`", param.name, action.name),
+                    Some("an action's parameters are the inputs of the workflow it runs: remove `in`".into()),
+                );
+            }
+            given.push(param.name.clone());
+            if let Some((names, _)) = &callee
+                && !names.contains(&param.name)
+            {
+                let (_, _, help) = unknown("input", &param.name, names.iter().map(String::as_str));
+                r.error(
+                    "E0320",
+                    &child(&param.ptr, "name"),
+                    format!("workflow `{id}` has no input `{}`", param.name),
+                    help,
+                );
+            }
+            // Their values are lowered (and checked) in the scope of the action's step, where
+            // the response is there (plan/actions.rs).
+        }
+        for name in callee.iter().flat_map(|(_, required)| required).filter(|n| !given.contains(n)) {
+            r.error(
+                "E0321",
+                target_ptr,
+                format!(
+                    "action `{}` does not pass the required input `{name}` of workflow `{id}`",
+                    action.name
+                ),
+                Some(format!("add `- name: {name}` with a `value` to the action's parameters")),
             );
         }
     }

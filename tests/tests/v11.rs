@@ -117,11 +117,14 @@ mod depends_on {
 mod timeout {
     arazzo_macros::workflows!("workflows/v11/timeout.arazzo.yaml");
 }
+mod action_parameters {
+    arazzo_macros::workflows!("workflows/v11/action-parameters.arazzo.yaml");
+}
 
 /// The generated code of each 1.1 fixture, as committed next to it.
 #[test]
 fn generated_code_of_the_fixtures_is_up_to_date() {
-    for name in ["querystring", "depends-on", "timeout"] {
+    for name in ["querystring", "depends-on", "timeout", "action-parameters"] {
         let rel = format!("tests/workflows/v11/{name}.arazzo.yaml");
         let settings = Settings { base_dir: root(), ..Default::default() };
         let generated = arazzo_codegen::generate(Path::new(&rel), &settings)
@@ -213,4 +216,25 @@ async fn a_step_timeout_ends_a_request_that_gets_no_answer() {
     let err = timeout::slow_item(&client(&["items"], &url, 10), inputs).await.expect_err("times out");
 
     assert_eq!(err.kind(), &ErrorKind::StepTimeout { ms: 300 });
+}
+
+#[tokio::test]
+async fn a_goto_to_a_workflow_passes_the_action_parameters_as_its_inputs() {
+    let server = Server::start(|r| match r.path.as_str() {
+        "/items/42" => json_reply(200, item("42", "Rex")),
+        "/items/7" => (404, Vec::new(), String::new()),
+        _ => (204, Vec::new(), String::new()),
+    })
+    .await;
+    let client = client(&["items"], &server.url, 10);
+    let run = |id: &str| {
+        action_parameters::lookup(&client, action_parameters::lookup::Inputs { item_id: id.into() })
+    };
+
+    run("42").await.expect("found");
+    run("7").await.expect("reported");
+
+    let audits: Vec<_> = server.requests().into_iter().filter(|r| r.path == "/audit").collect();
+    assert_eq!(audits.len(), 1);
+    assert_eq!(audits[0].query.as_deref(), Some("reason=no+item+7+%28404%29"));
 }

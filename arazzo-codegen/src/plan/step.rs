@@ -381,7 +381,7 @@ pub fn effective_parameters(w: &Workflow, s: &Step, components: &Components) -> 
         .collect()
 }
 
-fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
+pub(super) fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
     match p {
         ParamRef::Inline(p) => Some(p.clone()),
         ParamRef::Reusable { name, value, .. } => {
