@@ -233,6 +233,12 @@
 //!   complete query string"); in a template for form content (the operation's `content` is
 //!   `application/x-www-form-urlencoded`, or absent), each embedded `{$…}` value is
 //!   form-encoded, so `a&b` stays one value. OpenAPI 3.2 descriptions are read like 3.1.
+//! - `$self` is the base URI of source description URLs: an absolute one as it is, a relative
+//!   one first resolved against the document's path (Appendix B). A URL it makes remote is a
+//!   remote source (W0103 names the resolved URL, which `Settings::source` may map); an Arazzo
+//!   source whose URL is the `$self` of a document already read is that document
+//!   ("Identity-Based Referencing"). Relative server URLs of an OpenAPI source resolve against
+//!   its resolved URL.
 //! - Success and failure actions with a `workflowId` may have `parameters`: the inputs of that
 //!   workflow, checked like those of a step that runs it (E0320, E0321; `in` is E0356) and
 //!   evaluated where the action's criteria are (the step's response is there). Without them,
@@ -280,6 +286,7 @@ mod report;
 mod resolve;
 mod syntax;
 mod types;
+mod uri;
 mod validate;
 mod version;
 

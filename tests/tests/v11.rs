@@ -86,7 +86,11 @@ fn schema_fail_documents_get_an_error_of_their_own() {
 /// step; the only other errors are the example's own misspelled source name.
 #[test]
 fn official_asyncapi_example_refuses_each_asyncapi_step_once() {
-    let checked = check(Path::new("tests/workflows/v11/pet-asyncapi.arazzo.yaml"));
+    let settings = Settings { base_dir: root(), ..Default::default() }.source(
+        "https://raw.githubusercontent.com/OAI/Arazzo-Specification/main/examples/1.1.0/pet-asyncapi.yaml",
+        "tests/spec-1.1/example-1.1.0-pet-asyncapi.yaml",
+    );
+    let checked = arazzo_codegen::check(Path::new("tests/workflows/v11/pet-asyncapi.arazzo.yaml"), &settings);
     let errors: Vec<_> = checked.diagnostics.sorted().into_iter().filter(|d| d.is_error()).collect();
     let refusals: Vec<_> = errors.iter().filter(|d| d.code == "E0350").map(|d| d.message.as_str()).collect();
     assert_eq!(
@@ -237,4 +241,24 @@ async fn a_goto_to_a_workflow_passes_the_action_parameters_as_its_inputs() {
     let audits: Vec<_> = server.requests().into_iter().filter(|r| r.path == "/audit").collect();
     assert_eq!(audits.len(), 1);
     assert_eq!(audits[0].query.as_deref(), Some("reason=no+item+7+%28404%29"));
+}
+
+/// `$self` as the base URI of source description URLs (1.1.0 Appendix B): a relative one is
+/// resolved against where the document was read; an absolute one is used as it is, so the
+/// source it locates is remote unless mapped, and the mapping may name the resolved URL.
+#[test]
+fn source_urls_resolve_against_self() {
+    let relative = check(Path::new("tests/workflows/v11/self/relative-self.arazzo.yaml"));
+    assert!(relative.diagnostics.sorted().is_empty(), "{}", relative.render());
+
+    let rel = Path::new("tests/workflows/v11/self/absolute-self.arazzo.yaml");
+    let remote = check(rel);
+    let w0103: Vec<_> = remote.diagnostics.sorted().into_iter().filter(|d| d.code == "W0103").collect();
+    assert_eq!(w0103.len(), 1, "{}", remote.render());
+    assert!(w0103[0].message.contains("`https://api.example.com/specs/items.yaml`"), "{}", remote.render());
+
+    let settings = Settings { base_dir: root(), ..Default::default() }
+        .source("https://api.example.com/specs/items.yaml", "tests/workflows/v11/items.openapi.yaml");
+    let mapped = arazzo_codegen::check(rel, &settings);
+    assert!(mapped.diagnostics.sorted().is_empty(), "{}", mapped.render());
 }

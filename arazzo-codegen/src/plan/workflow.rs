@@ -371,8 +371,9 @@ fn absolute_server_url(doc: &Document, source: &str, url: String, r: &mut Report
         return Some(url);
     }
     let desc = doc.sources.iter().find(|s| s.name == source)?;
-    if desc.url.starts_with("http://") || desc.url.starts_with("https://") {
-        return Some(join_url(&desc.url, &url));
+    let location = crate::uri::source_location(doc, &desc.url);
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(join_url(&location, &url));
     }
     let help =
         format!("give the client a base URL: `Client::builder().base_url(\"{source}\", \"https://…\")`");
