@@ -126,9 +126,18 @@ fn description<'t>(loaded: &Loaded, doc_idx: usize, target: &'t Target) -> Optio
         None => doc.sources.iter().find(|x| x.kind == SourceKind::AsyncApi)?,
     };
     match loaded.sources.get(&(doc_idx, source.name.clone()))? {
-        Resolved::File(f) if source.kind == SourceKind::AsyncApi => Some((*f, t)),
+        Resolved::File(f)
+            if source.kind == SourceKind::AsyncApi && supported(&loaded.file(*f).tree.value) =>
+        {
+            Some((*f, t))
+        }
         _ => None,
     }
+}
+
+/// `asyncapi: 2.x | 3.x` (E0133 otherwise).
+fn supported(v: &Value) -> bool {
+    v.get("asyncapi").and_then(Value::as_str).is_some_and(|s| s.starts_with("2.") || s.starts_with("3."))
 }
 
 /// What a target found: the operation (3.x `operations` entry, 2.x `publish`/`subscribe`
@@ -285,18 +294,14 @@ fn known(v: &Value, target: &Target) -> String {
     if names.is_empty() { "none".into() } else { names.join(", ") }
 }
 
-/// `asyncapi: 2.x | 3.x`.
+/// Reports an AsyncAPI description of a version other than 2.x or 3.x (E0133).
 pub fn check_version(v: &Value, r: &mut Reporter) {
-    match v.get("asyncapi").and_then(Value::as_str) {
-        Some(s) if s.starts_with("2.") || s.starts_with("3.") => {}
-        other => r.error(
-            "E0133",
-            if other.is_some() { "/asyncapi" } else { "" },
-            match other {
-                Some(s) => format!("unsupported AsyncAPI version `{s}`"),
-                None => "the `asyncapi` source description has no `asyncapi` version field".into(),
-            },
-            Some("this generator reads AsyncAPI 2.x and 3.x descriptions".into()),
-        ),
+    if supported(v) {
+        return;
     }
+    let (ptr, message) = match v.get("asyncapi").and_then(Value::as_str) {
+        Some(s) => ("/asyncapi", format!("unsupported AsyncAPI version `{s}`")),
+        None => ("", "the `asyncapi` source description has no `asyncapi` version field".into()),
+    };
+    r.error("E0133", ptr, message, Some("this generator reads AsyncAPI 2.x and 3.x descriptions".into()));
 }
