@@ -559,6 +559,21 @@ impl Run {
         })
     }
 
+    /// Runs the workflow that step `step` calls within the step's `timeout` of `ms` milliseconds
+    /// (Arazzo 1.1); when it runs out, the call is dropped and the step fails with
+    /// [`ErrorKind::StepTimeout`].
+    pub async fn call_within<T>(
+        &self,
+        step: &'static str,
+        ms: u64,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(Duration::from_millis(ms), call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(ErrorKind::StepTimeout { ms }, &self.ctx(step, None, 0))),
+        }
+    }
+
     /// The error of a workflow-calling step whose criteria failed.
     pub fn call_failed(&self, step: &'static str, criteria: &[&'static str]) -> Error {
         let kind = ErrorKind::CriteriaFailed { criteria: criteria.to_vec() };

@@ -204,9 +204,8 @@ async fn a_step_that_timed_out_goes_through_its_failure_actions() {
     assert_eq!(server.lines().last().map(String::as_str), Some("GET /items/fallback"));
 }
 
-#[tokio::test]
-async fn a_step_timeout_ends_a_request_that_gets_no_answer() {
-    // Accepts connections and never answers.
+/// A server that accepts connections and never answers.
+async fn silent_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move {
@@ -215,6 +214,23 @@ async fn a_step_timeout_ends_a_request_that_gets_no_answer() {
             open.push(socket);
         }
     });
+    url
+}
+
+#[tokio::test]
+async fn a_step_timeout_bounds_the_workflow_the_step_runs() {
+    let url = silent_server().await;
+    let inputs = timeout::slow_call::Inputs { item_id: "1".into() };
+
+    let err = timeout::slow_call(&client(&["items"], &url, 10), inputs).await.expect_err("times out");
+
+    assert_eq!(err.kind(), &ErrorKind::StepTimeout { ms: 100 });
+    assert_eq!(err.step(), Some("call"));
+}
+
+#[tokio::test]
+async fn a_step_timeout_ends_a_request_that_gets_no_answer() {
+    let url = silent_server().await;
     let inputs = timeout::slow_item::Inputs { item_id: "1".into(), fallback: false };
 
     let err = timeout::slow_item(&client(&["items"], &url, 10), inputs).await.expect_err("times out");

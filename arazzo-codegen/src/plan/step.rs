@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
-use super::workflow::{WorkflowPlan, call_tokens};
+use super::workflow::{WorkflowPlan, call_future, call_tokens};
 use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
 use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
@@ -334,7 +334,19 @@ impl StepPlanner<'_> {
                 quote!(#name: #v)
             })
             .collect();
-        call_tokens(c, &s.id, quote!(&#rt::serde_json::json!({ #(#args),* })))
+        let inputs = quote!(&#rt::serde_json::json!({ #(#args),* }));
+        match &s.timeout {
+            // 1.1 `timeout` on a step that runs a workflow bounds that run.
+            Some((_, ms)) => {
+                let call = call_future(c, &s.id, inputs);
+                let (id, ms) = (&s.id, proc_macro2::Literal::u64_unsuffixed(*ms));
+                quote!({
+                    let call = #call;
+                    run.call_within(#id, #ms, call).await
+                })
+            }
+            None => call_tokens(c, &s.id, inputs),
+        }
     }
 
     pub(super) fn request_scope(&self) -> Scope<'_> {

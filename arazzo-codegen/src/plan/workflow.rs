@@ -266,8 +266,14 @@ pub fn plan(
 
 /// A call of another workflow as part of `step` (a future of its `Result<Outputs, Error>`).
 pub fn call_tokens(c: &calls::Callee, step: &str, inputs: TokenStream) -> TokenStream {
+    let call = call_future(c, step, inputs);
+    quote!(#call.await)
+}
+
+/// The future of such a call, not awaited: it owns the nested run, so `run` is free meanwhile.
+pub fn call_future(c: &calls::Callee, step: &str, inputs: TokenStream) -> TokenStream {
     let (m, id) = (&c.module, &c.id);
-    quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)).await)
+    quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)))
 }
 
 /// Straight-line code fits when every step calls an operation, no action leaves the workflow
