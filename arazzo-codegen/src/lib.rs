@@ -216,7 +216,7 @@
 //!   `onFailure`: it has no response, so an action whose criteria read one does not match (1.1.0
 //!   "Evaluation Errors": the condition fails) and a `retry` is passed over (the timeout covers
 //!   retries); none matches: the workflow fails with the timeout. A `goto` back to the step
-//!   starts its timeout again.
+//!   starts its timeout again. On a step that runs a workflow, it bounds that run.
 //! - Step-level `dependsOn`: a workflow that uses it runs its steps in the order closest to the
 //!   document's in which each step comes after the steps it names and those whose
 //!   `$steps.<id>.outputs` it reads ("Tool Behavior"); "the next step" follows that order. A step

@@ -56,10 +56,7 @@ fn since_1_1(doc: &Document, r: &mut Reporter) {
                 found.push((ptr.clone(), "step `timeout`"));
             }
             if let Some((ptr, _)) = s.depends_on.first() {
-                found.push((
-                    ptr.rsplit_once('/').map_or(ptr.clone(), |(p, _)| p.to_string()),
-                    "step `dependsOn`",
-                ));
+                found.push((parent(ptr), "step `dependsOn`"));
             }
             if let Some((ptr, Target::ChannelPath(_))) = &s.target {
                 found.push((ptr.clone(), "`channelPath`"));
