@@ -91,6 +91,7 @@
 //! | E0355 | a step waits for a step of another workflow that its workflow does not run first (`dependsOn`) |
 //! | E0356 | an `in` on a parameter of a success or failure action |
 //! | E0357 | action `parameters` without a `workflowId` |
+//! | E0358 | a step that sends a `querystring` parameter and `query` parameters |
 //! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |

@@ -227,6 +227,7 @@ impl Ctx<'_> {
             return;
         }
         crate::asyncapi::check_fields(s, false, r);
+        self.querystring_alone(w, s, r);
         self.target_spelling(s, r);
         let resolution =
             s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
@@ -635,6 +636,30 @@ impl Ctx<'_> {
                     "{via} passes the inputs of `{}` by name: declare `{name}` in its inputs",
                     w.id
                 )),
+            );
+        }
+    }
+
+    /// 1.1.0, Parameter Object: "The `querystring` location cannot coexist with `query`
+    /// parameters in the same operation" (it is the whole query string).
+    fn querystring_alone(&self, w: &Workflow, s: &Step, r: &mut Reporter) {
+        let sent: Vec<&Parameter> =
+            w.parameters.iter().chain(&s.parameters).filter_map(|p| self.param_quiet(p)).collect();
+        let at = |l: &str| sent.iter().find(|p| p.location.as_deref() == Some(l));
+        if let (Some(whole), Some(one)) = (at("querystring"), at("query")) {
+            r.report(
+                Severity::Error,
+                "E0358",
+                &child(&whole.ptr, "in"),
+                Part::Value,
+                format!(
+                    "step `{}` sends the whole query string `{}` and the query parameter `{}`",
+                    s.id, whole.name, one.name
+                ),
+                Some(
+                    "a `querystring` parameter is the whole query: write the other parameter into its value"
+                        .into(),
+                ),
             );
         }
     }

@@ -154,20 +154,35 @@ async fn a_querystring_parameter_is_the_whole_query_with_each_embedded_value_enc
     assert_eq!(query, [Some("category=dogs+%26+cats&limit=2".to_string())]);
 }
 
-#[tokio::test]
-async fn steps_run_after_what_they_depend_on_explicitly_and_implicitly() {
-    let server = Server::start(|r| match r.path.as_str() {
+async fn one_item_server() -> Server {
+    Server::start(|r| match r.path.as_str() {
         "/items" => json_reply(200, serde_json::json!({"items": [item("7", "Rex")]})),
         "/items/7" => json_reply(200, item("7", "Rex")),
         _ => (204, Vec::new(), String::new()),
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn steps_run_after_what_they_depend_on_explicitly_and_implicitly() {
+    let server = one_item_server().await;
     let inputs = depends_on::audited_lookup::Inputs { category: "dogs".into() };
 
     let out = depends_on::audited_lookup(&client(&["items"], &server.url, 10), inputs).await.expect("runs");
 
     assert_eq!(out.name, "Rex");
     assert_eq!(server.lines(), ["GET /items", "GET /items/7", "POST /audit"]);
+}
+
+#[tokio::test]
+async fn a_step_waits_for_a_step_of_the_workflow_its_workflow_depends_on() {
+    let server = one_item_server().await;
+    let inputs = depends_on::after_lookup::Inputs { category: "dogs".into() };
+
+    depends_on::after_lookup(&client(&["items"], &server.url, 10), inputs).await.expect("runs");
+
+    assert_eq!(server.lines(), ["GET /items", "GET /items/7", "POST /audit", "POST /audit"]);
+    assert_eq!(server.requests()[3].query.as_deref(), Some("reason=after+Rex"));
 }
 
 /// `fetch` answers 404 (retried until the timeout runs out); `fallback` answers.
@@ -277,4 +292,13 @@ fn source_urls_resolve_against_self() {
         .source("https://api.example.com/specs/items.yaml", "tests/workflows/v11/items.openapi.yaml");
     let mapped = arazzo_codegen::check(rel, &settings);
     assert!(mapped.diagnostics.sorted().is_empty(), "{}", mapped.render());
+}
+
+/// AsyncAPI 3 channel pointers resolve and their messages' correlation IDs are found: each step
+/// gets the refusal and nothing else.
+#[test]
+fn asyncapi_channel_paths_are_checked_then_refused() {
+    let checked = check(Path::new("tests/workflows/v11/asyncapi/channel-path.arazzo.yaml"));
+    let codes: Vec<_> = checked.diagnostics.sorted().iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0350", "E0350"], "{}", checked.render());
 }
