@@ -53,7 +53,7 @@
 //! | E0120 | Swagger 2.0 source description |
 //! | E0121 | unknown OpenAPI version |
 //! | E0130 | `$self` with a fragment, or not a URI-reference |
-//! | E0131 | a stepId or workflowId outside `[A-Za-z0-9_-]+` in a 1.1 document (`identifier-strict`) |
+//! | E0131 | a stepId, workflowId or source name outside `[A-Za-z0-9_-]+` in a 1.1 document (`identifier-strict`) |
 //! | E0132 | an empty `successCriteria` in a 1.1 document |
 //! | E0133 | an AsyncAPI description of another version than 2.x or 3.x |
 //! | E0201 | invalid runtime expression |
@@ -106,7 +106,7 @@
 //! | E0413 | an input's `default` that does not fit the input's type |
 //! | W0001 | an unknown code in a lint level setting |
 //! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
-//! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
+//! | W0101 | a source name outside `[A-Za-z0-9_-]+` (1.0.x; E0131 in 1.1) |
 //! | W0102 | a field that has no effect on this action type |
 //! | W0103 | remote source description, not fetched |
 //! | W0104 | a relative server URL with no absolute description URL to resolve it against |

@@ -79,7 +79,7 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
         o.missing("sourceDescriptions", "the document", r);
     }
     for (ptr, v) in o.list("sourceDescriptions", r) {
-        if let Some(s) = source(v, &ptr, r) {
+        if let Some(s) = source(v, &ptr, doc.version, r) {
             doc.sources.push(s);
         }
     }
@@ -174,7 +174,7 @@ fn version(o: &Obj, r: &mut Reporter) -> (String, Version) {
     }
 }
 
-fn source(v: &Value, ptr: &str, r: &mut Reporter) -> Option<SourceDescription> {
+fn source(v: &Value, ptr: &str, version: Version, r: &mut Reporter) -> Option<SourceDescription> {
     let o = Obj::of(v, ptr, "a source description", r)?;
     o.check_fields(SOURCE, "a source description", r);
     let name = o.string("name", true, "a source description", r)?;
@@ -193,7 +193,8 @@ fn source(v: &Value, ptr: &str, r: &mut Reporter) -> Option<SourceDescription> {
             SourceKind::OpenApi
         }
     };
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    // In 1.1 the ABNF makes it `identifier-strict`: E0131 (version.rs).
+    if version == Version::V1_0 && !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         r.warn(
             "W0101",
             &child(ptr, "name"),

@@ -121,10 +121,13 @@ fn parent(ptr: &str) -> String {
 
 /// What 1.1 requires that 1.0.x did not.
 fn strict_1_1(root: &Value, doc: &Document, r: &mut Reporter) {
-    // Runtime Expressions ABNF: `step-id` and `workflow-id` are
+    // Runtime Expressions ABNF: `step-id`, `workflow-id` and `source-name` are
     // `identifier-strict = 1*( ALPHA / DIGIT / "-" / "_" )`; an id with another character
-    // cannot be named in an expression. (`source-name` too: W0101 already says so.)
+    // cannot be named in an expression.
     let mut ids: Vec<(String, &str, &str)> = Vec::new();
+    for s in &doc.sources {
+        ids.push((child(&s.ptr, "name"), "source name", &s.name));
+    }
     for w in &doc.workflows {
         ids.push((child(&w.ptr, "workflowId"), "workflowId", &w.id));
         for s in &w.steps {
