@@ -1,5 +1,6 @@
-//! `arazzo-codegen` compiles [Arazzo 1.0.x](https://spec.openapis.org/arazzo/v1.0.1.html) workflow
-//! documents, and the OpenAPI descriptions they name, into strongly typed async Rust.
+//! `arazzo-codegen` compiles [Arazzo 1.0.x](https://spec.openapis.org/arazzo/v1.0.1.html) and
+//! [1.1.x](https://spec.openapis.org/arazzo/v1.1.0.html) workflow documents, and the OpenAPI
+//! descriptions they name, into strongly typed async Rust.
 //!
 //! The stages run one way: load (files) → read (model) → validate (cross references and
 //! expressions) → resolve and plan (control flow, every expression lowered and type-checked
@@ -36,7 +37,7 @@
 //! | E0103 | a field has the wrong type |
 //! | E0104 | an OpenAPI file was given where an Arazzo document was expected |
 //! | E0105 | `workflows` or `steps` is empty |
-//! | E0106 | unsupported Arazzo version (not 1.0.x) |
+//! | E0106 | unsupported Arazzo version (not 1.0.x or 1.1.x) |
 //! | E0107 | unknown source description type |
 //! | E0108 | a step names no operation or workflow |
 //! | E0109 | a step names more than one of operationId / operationPath / workflowId |
@@ -51,6 +52,10 @@
 //! | E0118 | a goto names no target |
 //! | E0120 | Swagger 2.0 source description |
 //! | E0121 | unknown OpenAPI version |
+//! | E0130 | `$self` with a fragment, or not a URI-reference |
+//! | E0131 | a stepId, workflowId or source name outside `[A-Za-z0-9_-]+` in a 1.1 document (`identifier-strict`) |
+//! | E0132 | an empty `successCriteria` in a 1.1 document |
+//! | E0133 | an AsyncAPI description of another version than 2.x or 3.x |
 //! | E0201 | invalid runtime expression |
 //! | E0202 | invalid JSON pointer in a runtime expression |
 //! | E0203 | invalid simple condition |
@@ -78,6 +83,15 @@
 //! | E0321 | a step does not pass a required input of the workflow it runs |
 //! | E0322 | a `goto`/`retry` to a workflow or `dependsOn` needs an input this workflow lacks |
 //! | E0323 | a path parameter of the operation is not supplied |
+//! | E0350 | an AsyncAPI step: AsyncAPI execution is not supported yet (one per step) |
+//! | E0351 | `action`/`correlationId` misplaced: a step that is not AsyncAPI, a send step's `correlationId`, an AsyncAPI step without `action`, an unknown `action` |
+//! | E0352 | a step `timeout` that is not a whole number of milliseconds |
+//! | E0353 | a step-level `dependsOn` that is empty, lists a step twice or has an entry that is no step reference |
+//! | E0354 | steps whose `dependsOn` and output references wait for each other (no order satisfies them) |
+//! | E0355 | a step waits for a step of another workflow that its workflow does not run first (`dependsOn`) |
+//! | E0356 | an `in` on a parameter of a success or failure action |
+//! | E0357 | action `parameters` without a `workflowId` |
+//! | E0358 | a step that sends a `querystring` parameter and `query` parameters |
 //! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
 //! | E0403 | a streamed (JSONL) body read where only a step output can take it |
@@ -92,11 +106,12 @@
 //! | E0413 | an input's `default` that does not fit the input's type |
 //! | W0001 | an unknown code in a lint level setting |
 //! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
-//! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
+//! | W0101 | a source name outside `[A-Za-z0-9_-]+` (1.0.x; E0131 in 1.1) |
 //! | W0102 | a field that has no effect on this action type |
 //! | W0103 | remote source description, not fetched |
 //! | W0104 | a relative server URL with no absolute description URL to resolve it against |
 //! | W0105 | a `$ref` in an OpenAPI file that names nothing (untyped) |
+//! | W0130 | an Arazzo 1.1 field in a 1.0.x document (honoured as 1.1 defines it) |
 //! | W0201 | `$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax |
 //! | W0202 | JSON pointer without a leading `/` (`$response.body#id`) |
 //! | W0203 | JSONPath shorthand `PATH OP LITERAL` is not RFC 9535 |
@@ -111,6 +126,9 @@
 //! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
 //! | W0308 | an operationPath without braces or `.url` (`$sourceDescriptions.api#/paths/…`; read as meant) |
 //! | W0309 | a workflowId `$sourceDescriptions.<name>.workflows.<id>` (read as `<name>.<id>`) |
+//! | W0350 | an AsyncAPI step's operation or channel is not in its description |
+//! | W0351 | a `correlationId` on a step whose AsyncAPI messages define none |
+//! | W0352 | a step's `action` that the AsyncAPI operation's `action` does not mirror |
 //!
 //! # Lint levels
 //!
@@ -186,6 +204,52 @@
 //! - A payload written as JSON text with `{$...}` templates gets each value escaped inside a
 //!   string literal and written as JSON outside one.
 //!
+//! # Arazzo 1.1
+//!
+//! Documents declare `arazzo: 1.0.x` or `1.1.x`; only `major.minor` counts (1.1.0 "Versions").
+//! A 1.1 field in a 1.0.x document is warned about (W0130, naming the version to declare) and
+//! honoured as 1.1 defines it: each has one meaning, and dropping it would silently change what
+//! the workflow does. What 1.1 decides where 1.0.1 left us to:
+//!
+//! - `timeout` (milliseconds) bounds the step from its first request since it was entered: its
+//!   transport retries, its `retry` actions and their waits are inside it (a wait never sleeps
+//!   past it). When it runs out the step fails with `arazzo_runtime::ErrorKind::StepTimeout` and goes through
+//!   `onFailure`: it has no response, so an action whose criteria read one does not match (1.1.0
+//!   "Evaluation Errors": the condition fails) and a `retry` is passed over (the timeout covers
+//!   retries); none matches: the workflow fails with the timeout. A `goto` back to the step
+//!   starts its timeout again. On a step that runs a workflow, it bounds that run.
+//! - Step-level `dependsOn`: a workflow that uses it runs its steps in the order closest to the
+//!   document's in which each step comes after the steps it names and those whose
+//!   `$steps.<id>.outputs` it reads ("Tool Behavior"); "the next step" follows that order. A step
+//!   of another workflow (`$workflows.<id>.steps.<id>`, `$sourceDescriptions.<name>.<id>.steps.<id>`)
+//!   must belong to a workflow in this one's `dependsOn`, which runs first (E0355). Without
+//!   step-level `dependsOn`, reading a later step's outputs is E0305 ("Validation
+//!   Recommendations").
+//! - Steps run one at a time, never concurrently (`join!`), even when independent: the request
+//!   order is then the order the document (or its dependencies) implies, which is what authors
+//!   of synchronous workflows read and what servers with rate limits or order-dependent state
+//!   see; one run's step budget, secrets and observer events stay in one sequence; and 1.1 meant
+//!   `dependsOn` to join asynchronous work, which is not executed yet.
+//! - `in: querystring` sends one value as the whole query string ("a string representing the
+//!   complete query string"); in a template for form content (the operation's `content` is
+//!   `application/x-www-form-urlencoded`, or absent), each embedded `{$…}` value is
+//!   form-encoded, so `a&b` stays one value. OpenAPI 3.2 descriptions are read like 3.1.
+//! - `$self` is the base URI of source description URLs: an absolute one as it is, a relative
+//!   one first resolved against the document's path (Appendix B). A URL it makes remote is a
+//!   remote source (W0103 names the resolved URL, which `Settings::source` may map); an Arazzo
+//!   source whose URL is the `$self` of a document already read is that document
+//!   ("Identity-Based Referencing"). Relative server URLs of an OpenAPI source resolve against
+//!   its resolved URL.
+//! - Success and failure actions with a `workflowId` may have `parameters`: the inputs of that
+//!   workflow, checked like those of a step that runs it (E0320, E0321; `in` is E0356) and
+//!   evaluated where the action's criteria are (the step's response is there). Without them,
+//!   this workflow's inputs are passed by name, as in 1.0.x.
+//! - AsyncAPI steps (`channelPath`, `action`, `correlationId`, or an operation of an `asyncapi`
+//!   source) are checked against the AsyncAPI 2.x/3.x description (the operation or channel
+//!   exists, `action` mirrors the operation's, a `correlationId` matches a message that defines
+//!   one: warnings W0350-W0352) and refused with one error per step, E0350: AsyncAPI execution is
+//!   not supported yet.
+//!
 //! # Limits
 //!
 //! - `$request.body` is not read back (E0404 says what to write instead); `xpath` criteria are
@@ -200,6 +264,7 @@
 // Bad input must never panic the compiler: every failure is a diagnostic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod asyncapi;
 mod builder;
 mod calls;
 mod diag;
@@ -214,6 +279,7 @@ mod lower;
 mod model;
 mod names;
 mod openapi;
+mod order;
 mod plan;
 mod reach;
 mod read;
@@ -221,7 +287,9 @@ mod report;
 mod resolve;
 mod syntax;
 mod types;
+mod uri;
 mod validate;
+mod version;
 
 pub use builder::{Builder, GenerateError, write_if_changed};
 pub use generate::{Generated, generate, module_name};

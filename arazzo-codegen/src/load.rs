@@ -12,6 +12,7 @@ use crate::model::{Document, SourceKind};
 use crate::read;
 use crate::report::{Part, Reporter, locate};
 use crate::syntax::{self, ErrorKind, Tree};
+use crate::uri;
 
 /// One file that was read.
 #[derive(Debug, Clone)]
@@ -132,13 +133,22 @@ fn load_arazzo(loaded: &mut Loaded, idx: usize, settings: &Settings, diags: &mut
     for (name, url, kind, ptr) in sources {
         let resolved = resolve_source(loaded, idx, &name, &url, &ptr, settings, diags);
         if let Resolved::File(file) = resolved {
-            if kind == SourceKind::Arazzo {
-                if !loaded.documents.contains_key(&file) {
-                    load_arazzo(loaded, file, settings, diags);
+            match kind {
+                SourceKind::Arazzo if !loaded.documents.contains_key(&file) => {
+                    load_arazzo(loaded, file, settings, diags)
                 }
-            } else {
-                check_openapi(loaded, file, diags);
-                load_external_refs(loaded, file, settings, diags);
+                SourceKind::Arazzo => {}
+                SourceKind::AsyncApi => {
+                    let f = &loaded.files[file];
+                    crate::asyncapi::check_version(
+                        &f.tree.value,
+                        &mut Reporter { file: &f.display, tree: &f.tree, diags },
+                    );
+                }
+                SourceKind::OpenApi => {
+                    check_openapi(loaded, file, diags);
+                    load_external_refs(loaded, file, settings, diags);
+                }
             }
         }
         loaded.sources.insert((idx, name), resolved);
@@ -155,7 +165,26 @@ fn resolve_source(
     diags: &mut Diagnostics,
 ) -> Resolved {
     let url_ptr = format!("{ptr}/url");
-    let mapped = settings.sources.get(name).or_else(|| settings.sources.get(url));
+    // 1.1: a relative `url` resolves against `$self`, itself resolved against this file's path
+    // when relative (Appendix B). Without `$self`, against this file's directory, as in 1.0.x.
+    let own = loaded.documents.get(&from).and_then(|d| d.self_uri.as_ref()).map(|(_, s)| s.clone());
+    let located = own.filter(|_| !uri::has_scheme(url)).map(|own| {
+        let file = display_path(&loaded.files[from].path);
+        uri::resolve(&uri::resolve(&file, &own), url)
+    });
+    let written = url;
+    let url = located.as_deref().unwrap_or(url);
+    let mapped = settings
+        .sources
+        .get(name)
+        .or_else(|| settings.sources.get(url))
+        .or_else(|| settings.sources.get(written));
+    // Identity-based referencing (1.1.0): an Arazzo document already read whose `$self` is this URL.
+    if mapped.is_none()
+        && let Some(file) = by_identity(loaded, url)
+    {
+        return Resolved::File(file);
+    }
     let target = match mapped {
         // Relative to `base_dir`, like every other path, so headers and diagnostics name it the same way.
         Some(p) => {
@@ -170,11 +199,15 @@ fn resolve_source(
                 "W0103",
                 &url_ptr,
                 Part::Value,
-                format!("source `{name}` is a remote URL; it is not fetched, so the steps that use it can be neither checked nor generated"),
+                match &located {
+                    Some(at) => format!("source `{name}` is the remote URL `{at}` (its `url` resolved against `$self`); it is not fetched, so the steps that use it can be neither checked nor generated"),
+                    None => format!("source `{name}` is a remote URL; it is not fetched, so the steps that use it can be neither checked nor generated"),
+                },
                 Some(format!("vendor the file and map it: `Settings::source(\"{name}\", \"path/to/file.yaml\")` or `--source {name}=path/to/file.yaml`")),
             ));
             return Resolved::Remote;
         }
+        None if located.is_some() => PathBuf::from(url.strip_prefix("file://").unwrap_or(url)),
         None => {
             let base = loaded.files[from].path.parent().map(Path::to_path_buf).unwrap_or_default();
             let rel = url.split('#').next().unwrap_or(url);
@@ -185,6 +218,14 @@ fn resolve_source(
         Some(i) => Resolved::File(i),
         None => Resolved::Broken,
     }
+}
+
+/// The Arazzo document read so far whose `$self`, resolved against its own path, is `uri`.
+fn by_identity(loaded: &Loaded, uri: &str) -> Option<usize> {
+    loaded.documents.iter().find_map(|(&i, d)| {
+        let (_, own) = d.self_uri.as_ref()?;
+        (uri::resolve(&display_path(&loaded.files[i].path), own) == uri).then_some(i)
+    })
 }
 
 /// Reads and parses a file once; `cause` is the referring file and pointer for errors.

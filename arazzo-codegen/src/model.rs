@@ -1,4 +1,4 @@
-//! The Arazzo 1.0.x document model. Every object keeps the JSON pointer it was read from, so
+//! The Arazzo 1.0.x and 1.1.x document model. Every object keeps the JSON pointer it was read from, so
 //! later stages can report findings at the right line.
 
 use serde_json::Value;
@@ -8,6 +8,10 @@ use serde_json::Value;
 pub struct Document {
     /// The `arazzo` version string.
     pub arazzo: String,
+    /// The feature set `arazzo` declares (1.0 when it is missing or unsupported).
+    pub version: Version,
+    /// `$self` (1.1): its pointer and the URI-reference.
+    pub self_uri: Option<(String, String)>,
     /// `info.title`.
     pub title: String,
     /// `info.summary`.
@@ -22,6 +26,17 @@ pub struct Document {
     pub components: Components,
     /// Lint levels of the root extension `x-arazzo-codegen`: code, level, pointer of the entry.
     pub lints: Vec<(String, crate::lints::Level, String)>,
+}
+
+/// The feature set of an Arazzo version. Spec 1.1.0 "Versions": the `major.minor` portion
+/// designates the feature set and tooling does not consider the patch version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Version {
+    /// Arazzo 1.0.x.
+    #[default]
+    V1_0,
+    /// Arazzo 1.1.x.
+    V1_1,
 }
 
 /// A `sourceDescriptions` entry.
@@ -45,6 +60,8 @@ pub enum SourceKind {
     OpenApi,
     /// Another Arazzo document.
     Arazzo,
+    /// An AsyncAPI description (1.1).
+    AsyncApi,
 }
 
 /// `components`.
@@ -96,6 +113,17 @@ pub enum Target {
     OperationPath(String),
     /// `workflowId`.
     WorkflowId(String),
+    /// `channelPath` (1.1, AsyncAPI).
+    ChannelPath(String),
+}
+
+/// `action` of an AsyncAPI step (1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageAction {
+    /// Publish a message.
+    Send,
+    /// Wait for a message.
+    Receive,
 }
 
 /// A step.
@@ -121,6 +149,15 @@ pub struct Step {
     pub on_failure: Vec<ActionRef>,
     /// `outputs`: name, pointer, expression text.
     pub outputs: Vec<(String, String, String)>,
+    /// `timeout` in milliseconds (1.1), with its pointer.
+    pub timeout: Option<(String, u64)>,
+    /// Step-level `dependsOn` (1.1), with pointers: a stepId, `$workflows.<id>.steps.<id>` or
+    /// `$sourceDescriptions.<name>.<workflowId>.steps.<id>`.
+    pub depends_on: Vec<(String, String)>,
+    /// `action` of an AsyncAPI step (1.1), with its pointer.
+    pub action: Option<(String, MessageAction)>,
+    /// `correlationId` of an AsyncAPI receive step (1.1), with its pointer.
+    pub correlation_id: Option<(String, Value)>,
 }
 
 /// A parameter, or a reference to a reusable one.
@@ -221,6 +258,8 @@ pub struct Action {
     pub retry_limit: Option<u64>,
     /// `criteria`.
     pub criteria: Vec<Criterion>,
+    /// `parameters` (1.1): the inputs of the workflow named by `workflowId`.
+    pub parameters: Vec<ParamRef>,
 }
 
 /// An action, or a reference to a reusable one.

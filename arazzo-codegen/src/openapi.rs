@@ -38,6 +38,8 @@ pub struct OpParam {
     pub required: bool,
     /// Whether a list goes as one pair per item (`explode`, by default true for `style: form`).
     pub explode: bool,
+    /// The media type of its `content`, if it has one (how a `querystring` parameter is written).
+    pub media: Option<String>,
 }
 
 /// Resolves a `$ref` string seen in file `file` to (file, pointer).
@@ -145,7 +147,14 @@ pub fn parameters(loaded: &Loaded, op: &Operation) -> Vec<OpParam> {
             out.retain(|o| !(o.name == name && o.location == location));
             let form = v.get("style").and_then(Value::as_str).is_none_or(|s| s == "form");
             let explode = v.get("explode").and_then(Value::as_bool).unwrap_or(form);
-            out.push(OpParam { name: name.to_string(), location: location.to_string(), required, explode });
+            let media = v.get("content").and_then(Value::as_object).and_then(|c| c.keys().next().cloned());
+            out.push(OpParam {
+                name: name.to_string(),
+                location: location.to_string(),
+                required,
+                explode,
+                media,
+            });
         }
     }
     out

@@ -7,7 +7,7 @@ use crate::lints::Level;
 use crate::model::*;
 use crate::report::{Obj, Part, Reporter, child, type_name};
 
-const ROOT: &[&str] = &["arazzo", "info", "sourceDescriptions", "workflows", "components"];
+const ROOT: &[&str] = &["arazzo", "$self", "info", "sourceDescriptions", "workflows", "components"];
 const INFO: &[&str] = &["title", "summary", "description", "version"];
 const SOURCE: &[&str] = &["name", "url", "type"];
 const WORKFLOW: &[&str] = &[
@@ -34,13 +34,20 @@ const STEP: &[&str] = &[
     "onSuccess",
     "onFailure",
     "outputs",
+    // Arazzo 1.1 (`version::since_1_1` warns about them in a 1.0.x document).
+    "timeout",
+    "dependsOn",
+    "channelPath",
+    "action",
+    "correlationId",
 ];
 const PARAMETER: &[&str] = &["name", "in", "value"];
 const BODY: &[&str] = &["contentType", "payload", "replacements"];
 const REPLACEMENT: &[&str] = &["target", "value"];
 // `version` beside `type` is the flat form the 1.0 JSON Schema accepts (OAI issue #336).
 const CRITERION: &[&str] = &["context", "condition", "type", "version"];
-const ACTION: &[&str] = &["name", "type", "workflowId", "stepId", "retryAfter", "retryLimit", "criteria"];
+const ACTION: &[&str] =
+    &["name", "type", "workflowId", "stepId", "retryAfter", "retryLimit", "criteria", "parameters"];
 const COMPONENTS: &[&str] = &["inputs", "parameters", "successActions", "failureActions"];
 
 /// Reads a document; structural findings go to the reporter.
@@ -57,7 +64,8 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
         return doc;
     }
     o.check_fields(ROOT, "the document root", r);
-    doc.arazzo = version(&o, r);
+    (doc.arazzo, doc.version) = version(&o, r);
+    doc.self_uri = o.string("$self", false, "the document root", r).map(|s| ("/$self".to_string(), s));
     if let Some(info) = o.get("info").and_then(|v| Obj::of(v, "/info", "`info`", r)) {
         info.check_fields(INFO, "`info`", r);
         doc.title = info.string("title", true, "`info`", r).unwrap_or_default();
@@ -71,7 +79,7 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
         o.missing("sourceDescriptions", "the document", r);
     }
     for (ptr, v) in o.list("sourceDescriptions", r) {
-        if let Some(s) = source(v, &ptr, r) {
+        if let Some(s) = source(v, &ptr, doc.version, r) {
             doc.sources.push(s);
         }
     }
@@ -98,6 +106,8 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
     if let Some(x) = o.get(EXTENSION).and_then(|v| Obj::of(v, "/x-arazzo-codegen", "`x-arazzo-codegen`", r)) {
         doc.lints = lints(x, r);
     }
+    crate::version::check(root, &doc, r);
+    crate::order::steps(root, &mut doc, r);
     doc
 }
 
@@ -128,33 +138,43 @@ fn lints(x: Obj, r: &mut Reporter) -> Vec<(String, Level, String)> {
     out
 }
 
-fn version(o: &Obj, r: &mut Reporter) -> String {
+/// The `arazzo` field: its text and the feature set it declares (spec 1.1.0 "Versions": only
+/// `major.minor` counts; the 1.1 schema's pattern is `^1\.1\.\d+(-.+)?$`).
+fn version(o: &Obj, r: &mut Reporter) -> (String, Version) {
     let Some(v) = o.get("arazzo") else {
         o.missing("arazzo", "the document", r);
-        return String::new();
+        return (String::new(), Version::default());
     };
     let text = match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let ok = text.strip_prefix("1.0.").is_some_and(|rest| {
+    let patch = |rest: &str| {
         rest.split('-').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    });
-    if !ok || !v.is_string() {
-        r.error(
-            "E0106",
-            "/arazzo",
-            format!("unsupported Arazzo version `{text}`"),
-            Some(
-                "this generator reads Arazzo 1.0.x; write the version as a string, e.g. `arazzo: 1.0.1`"
-                    .into(),
-            ),
-        );
+    };
+    let version = match (text.strip_prefix("1.0."), text.strip_prefix("1.1.")) {
+        (Some(rest), _) if patch(rest) => Some(Version::V1_0),
+        (_, Some(rest)) if patch(rest) => Some(Version::V1_1),
+        _ => None,
+    };
+    match version {
+        Some(version) if v.is_string() => (text, version),
+        _ => {
+            r.error(
+                "E0106",
+                "/arazzo",
+                format!("unsupported Arazzo version `{text}`"),
+                Some(
+                    "this generator reads Arazzo 1.0.x and 1.1.x; write the version as a string, e.g. `arazzo: 1.1.0`"
+                        .into(),
+                ),
+            );
+            (text, version.unwrap_or_default())
+        }
     }
-    text
 }
 
-fn source(v: &Value, ptr: &str, r: &mut Reporter) -> Option<SourceDescription> {
+fn source(v: &Value, ptr: &str, version: Version, r: &mut Reporter) -> Option<SourceDescription> {
     let o = Obj::of(v, ptr, "a source description", r)?;
     o.check_fields(SOURCE, "a source description", r);
     let name = o.string("name", true, "a source description", r)?;
@@ -162,17 +182,19 @@ fn source(v: &Value, ptr: &str, r: &mut Reporter) -> Option<SourceDescription> {
     let kind = match o.string("type", false, "a source description", r).as_deref() {
         None | Some("openapi") => SourceKind::OpenApi,
         Some("arazzo") => SourceKind::Arazzo,
+        Some("asyncapi") => SourceKind::AsyncApi,
         Some(other) => {
             r.error(
                 "E0107",
                 &child(ptr, "type"),
                 format!("unknown source type `{other}`"),
-                Some("use `openapi` or `arazzo`".into()),
+                Some("use `openapi`, `asyncapi` or `arazzo`".into()),
             );
             SourceKind::OpenApi
         }
     };
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    // In 1.1 the ABNF makes it `identifier-strict`: E0131 (version.rs).
+    if version == Version::V1_0 && !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         r.warn(
             "W0101",
             &child(ptr, "name"),
@@ -249,6 +271,7 @@ fn step(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Step> {
         ("operationId", Target::OperationId as fn(String) -> Target),
         ("operationPath", Target::OperationPath),
         ("workflowId", Target::WorkflowId),
+        ("channelPath", Target::ChannelPath),
     ] {
         if let Some(s) = o.string(key, false, "a step", r) {
             targets.push((child(ptr, key), make(s)));
@@ -293,7 +316,102 @@ fn step(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Step> {
         on_success: actions(&o, "onSuccess", false, r),
         on_failure: actions(&o, "onFailure", true, r),
         outputs: outputs(&o, r),
+        timeout: timeout(&o, r),
+        depends_on: step_depends_on(&o, r),
+        action: message_action(&o, r),
+        correlation_id: o.get("correlationId").map(|v| (child(ptr, "correlationId"), v.clone())),
     })
+}
+
+/// `timeout`: "the maximum number of milli-seconds to wait for the step to complete" (1.1.0,
+/// Step Object), an integer in the schema.
+fn timeout(o: &Obj, r: &mut Reporter) -> Option<(String, u64)> {
+    let ptr = child(o.ptr, "timeout");
+    let v = o.get("timeout")?;
+    match v.as_u64() {
+        Some(ms) => Some((ptr, ms)),
+        None => {
+            r.error(
+                "E0352",
+                &ptr,
+                format!("`timeout` must be a whole number of milliseconds, found {v}"),
+                Some(
+                    "write the milliseconds the step may take, retries included, e.g. `timeout: 5000`".into(),
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Step-level `dependsOn` (1.1.0): a non-empty list of distinct step references.
+fn step_depends_on(o: &Obj, r: &mut Reporter) -> Vec<(String, String)> {
+    if matches!(o.get("dependsOn"), Some(Value::Array(a)) if a.is_empty()) {
+        r.error(
+            "E0353",
+            &child(o.ptr, "dependsOn"),
+            "`dependsOn` is empty",
+            Some("list the steps this one waits for, or remove `dependsOn`".into()),
+        );
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (p, v) in o.list("dependsOn", r) {
+        let Value::String(s) = v else {
+            r.error(
+                "E0103",
+                &p,
+                format!("`dependsOn` entries must be step ids, found {}", type_name(v)),
+                None,
+            );
+            continue;
+        };
+        if !step_reference(s) {
+            r.error(
+                "E0353",
+                &p,
+                format!("`{s}` is not a step reference"),
+                Some("write a stepId of this workflow, `$workflows.<workflowId>.steps.<stepId>` or `$sourceDescriptions.<name>.<workflowId>.steps.<stepId>`".into()),
+            );
+        } else if out.iter().any(|(_, seen)| seen == s) {
+            r.error("E0353", &p, format!("`{s}` is listed twice in `dependsOn`"), Some("remove one".into()));
+        } else {
+            out.push((p, s.clone()));
+        }
+    }
+    out
+}
+
+/// The three forms of a step-level `dependsOn` entry (1.1 schema: `^(?!\$).+$`,
+/// `^\$workflows\.[^.]+\.steps\.[^.]+$`, `^\$sourceDescriptions\.[^.]+\.[^.]+\.steps\.[^.]+$`).
+fn step_reference(s: &str) -> bool {
+    let parts = |rest: &str, n: usize| {
+        let p: Vec<&str> = rest.split('.').collect();
+        p.len() == n && p.iter().all(|x| !x.is_empty()) && p[n - 2] == "steps"
+    };
+    match (s.strip_prefix("$workflows."), s.strip_prefix("$sourceDescriptions.")) {
+        (Some(rest), _) => parts(rest, 3),
+        (_, Some(rest)) => parts(rest, 4),
+        _ => !s.is_empty() && !s.starts_with('$'),
+    }
+}
+
+/// `action: send | receive` of an AsyncAPI step.
+fn message_action(o: &Obj, r: &mut Reporter) -> Option<(String, MessageAction)> {
+    let ptr = child(o.ptr, "action");
+    let action = match o.string("action", false, "a step", r)?.as_str() {
+        "send" => MessageAction::Send,
+        "receive" => MessageAction::Receive,
+        other => {
+            r.error(
+                "E0351",
+                &ptr,
+                format!("unknown step action `{other}`"),
+                Some("an AsyncAPI step's `action` is `send` or `receive`".into()),
+            );
+            return None;
+        }
+    };
+    Some((ptr, action))
 }
 
 fn outputs(o: &Obj, r: &mut Reporter) -> Vec<(String, String, String)> {
@@ -339,12 +457,12 @@ fn parameter(o: Obj, r: &mut Reporter) -> Option<Parameter> {
     let name = o.string("name", true, "a parameter", r)?;
     let location = o.string("in", false, "a parameter", r);
     if let Some(l) = &location
-        && !["path", "query", "header", "cookie"].contains(&l.as_str())
+        && !["path", "query", "querystring", "header", "cookie", "channel"].contains(&l.as_str())
     {
         let help = if l == "body" {
             "`in: body` was removed in Arazzo 1.0.1; use `requestBody`"
         } else {
-            "use `path`, `query`, `header` or `cookie`"
+            "use `path`, `query`, `querystring`, `header` or `cookie` (`channel` for AsyncAPI steps)"
         };
         r.error("E0111", &child(o.ptr, "in"), format!("unknown parameter location `{l}`"), Some(help.into()));
     }
@@ -548,6 +666,7 @@ fn action(o: Obj, failure: bool, r: &mut Reporter) -> Option<Action> {
         );
     }
     let criteria = o.list("criteria", r).into_iter().filter_map(|(p, v)| criterion(v, &p, r)).collect();
+    let parameters = o.list("parameters", r).into_iter().filter_map(|(p, v)| param_ref(v, &p, r)).collect();
     Some(Action {
         ptr: o.ptr.to_string(),
         name,
@@ -557,6 +676,7 @@ fn action(o: Obj, failure: bool, r: &mut Reporter) -> Option<Action> {
         retry_after,
         retry_limit,
         criteria,
+        parameters,
     })
 }
 

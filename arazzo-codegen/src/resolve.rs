@@ -28,6 +28,11 @@ pub fn resolve_target(loaded: &Loaded, doc: usize, target: &Target) -> Result<Re
     match target {
         Target::OperationId(id) => resolve_operation_id(loaded, doc, id),
         Target::OperationPath(path) => resolve_operation_path(loaded, doc, path),
+        Target::ChannelPath(path) => Err((
+            "E0350",
+            format!("`{path}` names an AsyncAPI channel: AsyncAPI execution is not supported yet"),
+            None,
+        )),
         Target::WorkflowId(id) => {
             if let Some((source, wf)) = qualified(id) {
                 let (file, _) = source_file(loaded, doc, source)?;

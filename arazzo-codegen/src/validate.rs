@@ -183,6 +183,7 @@ pub fn input_schema<'a>(doc: &'a Document, w: &'a Workflow) -> Option<&'a Value>
 impl Ctx<'_> {
     fn workflow(&self, w: &Workflow, r: &mut Reporter) {
         unique(w.steps.iter().map(|s| (s.id.as_str(), format!("{}/stepId", s.ptr))), "stepId", r);
+        self.distinct_params(&w.parameters, r);
         if let Some((ptr, schema)) = &w.inputs
             && let Some(reference) = schema.get("$ref").and_then(Value::as_str)
             && input_schema(self.doc, w).is_none()
@@ -217,6 +218,16 @@ impl Ctx<'_> {
     }
 
     fn step(&self, w: &Workflow, si: usize, s: &Step, reach: &[BTreeSet<usize>], r: &mut Reporter) {
+        self.distinct_params(&s.parameters, r);
+        crate::order::external(self.loaded, self.doc_idx, w, s, r);
+        // An AsyncAPI step is checked against its description and refused; its expressions
+        // (`$message`) are checked when AsyncAPI steps are generated.
+        if crate::asyncapi::is_async(self.loaded, self.doc_idx, s) {
+            crate::asyncapi::check_step(self.loaded, self.doc_idx, s, r);
+            return;
+        }
+        crate::asyncapi::check_fields(s, false, r);
+        self.querystring_alone(w, s, r);
         self.target_spelling(s, r);
         let resolution =
             s.target.as_ref().map(|(ptr, t)| match resolve_target(self.loaded, self.doc_idx, t) {
@@ -460,8 +471,25 @@ impl Ctx<'_> {
         {
             r.error(code, ptr, message, help);
         }
-        if let Some((ptr, id)) = &action.workflow_id {
-            self.inputs_by_name(w, ptr, id, &format!("a `{:?}` action", action.kind).to_lowercase(), r);
+        match &action.workflow_id {
+            Some((ptr, id)) if !action.parameters.is_empty() => self.action_params(action, ptr, id, r),
+            Some((ptr, id)) => {
+                self.inputs_by_name(w, ptr, id, &format!("a `{:?}` action", action.kind).to_lowercase(), r)
+            }
+            None => {
+                if let Some(p) = action.parameters.first() {
+                    let at = match p {
+                        ParamRef::Inline(p) => p.ptr.as_str(),
+                        ParamRef::Reusable { ptr, .. } => ptr.as_str(),
+                    };
+                    r.error(
+                        "E0357",
+                        at.rsplit_once('/').map_or(at, |(list, _)| list),
+                        format!("action `{}` has `parameters` but names no workflow", action.name),
+                        Some("action parameters are the inputs of the workflow in `workflowId`; remove them or name the workflow".into()),
+                    );
+                }
+            }
         }
         for c in &action.criteria {
             self.criterion(w, si, c, reach, r);
@@ -546,6 +574,52 @@ impl Ctx<'_> {
         }
     }
 
+    /// 1.1 action `parameters`: the inputs of the workflow the action runs, with no `in`
+    /// ("The `in` field MUST NOT be used"), checked like those of a step that runs it.
+    fn action_params(&self, action: &Action, target_ptr: &str, id: &str, r: &mut Reporter) {
+        self.distinct_params(&action.parameters, r);
+        let callee = self.callee_inputs(id);
+        let mut given = Vec::new();
+        for p in &action.parameters {
+            let Some(param) = self.param(p, r) else { continue };
+            if param.location.is_some() {
+                r.report(
+                    Severity::Error,
+                    "E0356",
+                    &child(&param.ptr, "in"),
+                    Part::Key,
+                    format!("parameter `{}` of action `{}` has an `in`", param.name, action.name),
+                    Some("an action's parameters are the inputs of the workflow it runs: remove `in`".into()),
+                );
+            }
+            given.push(param.name.clone());
+            if let Some((names, _)) = &callee
+                && !names.contains(&param.name)
+            {
+                let (_, _, help) = unknown("input", &param.name, names.iter().map(String::as_str));
+                r.error(
+                    "E0320",
+                    &child(&param.ptr, "name"),
+                    format!("workflow `{id}` has no input `{}`", param.name),
+                    help,
+                );
+            }
+            // Their values are lowered (and checked) in the scope of the action's step, where
+            // the response is there (plan/actions.rs).
+        }
+        for name in callee.iter().flat_map(|(_, required)| required).filter(|n| !given.contains(n)) {
+            r.error(
+                "E0321",
+                target_ptr,
+                format!(
+                    "action `{}` does not pass the required input `{name}` of workflow `{id}`",
+                    action.name
+                ),
+                Some(format!("add `- name: {name}` with a `value` to the action's parameters")),
+            );
+        }
+    }
+
     /// A `goto`/`retry` to a workflow and `dependsOn` pass the current inputs by name.
     fn inputs_by_name(&self, w: &Workflow, ptr: &str, id: &str, via: &str, r: &mut Reporter) {
         let Some((_, required)) = self.callee_inputs(id) else { return };
@@ -563,6 +637,54 @@ impl Ctx<'_> {
                     w.id
                 )),
             );
+        }
+    }
+
+    /// 1.1.0, Parameter Object: "The `querystring` location cannot coexist with `query`
+    /// parameters in the same operation" (it is the whole query string).
+    fn querystring_alone(&self, w: &Workflow, s: &Step, r: &mut Reporter) {
+        let sent: Vec<&Parameter> =
+            w.parameters.iter().chain(&s.parameters).filter_map(|p| self.param_quiet(p)).collect();
+        let at = |l: &str| sent.iter().find(|p| p.location.as_deref() == Some(l));
+        if let (Some(whole), Some(one)) = (at("querystring"), at("query")) {
+            r.report(
+                Severity::Error,
+                "E0358",
+                &child(&whole.ptr, "in"),
+                Part::Value,
+                format!(
+                    "step `{}` sends the whole query string `{}` and the query parameter `{}`",
+                    s.id, whole.name, one.name
+                ),
+                Some(
+                    "a `querystring` parameter is the whole query: write the other parameter into its value"
+                        .into(),
+                ),
+            );
+        }
+    }
+
+    /// "The list MUST NOT include duplicate parameters" (Step and Workflow Objects, 1.0.1 and
+    /// 1.1.0): a parameter is its `name` and `in`.
+    fn distinct_params(&self, params: &[ParamRef], r: &mut Reporter) {
+        let mut seen: Vec<(&str, Option<&str>)> = Vec::new();
+        for p in params {
+            let Some(param) = self.param_quiet(p) else { continue };
+            let key = (param.name.as_str(), param.location.as_deref());
+            if seen.contains(&key) {
+                let at = match p {
+                    ParamRef::Inline(p) => p.ptr.as_str(),
+                    ParamRef::Reusable { ptr, .. } => ptr.as_str(),
+                };
+                let place = key.1.map(|l| format!(" (`in: {l}`)")).unwrap_or_default();
+                r.error(
+                    "E0316",
+                    at,
+                    format!("parameter `{}`{place} is listed twice", key.0),
+                    Some("remove one".into()),
+                );
+            }
+            seen.push(key);
         }
     }
 

@@ -18,6 +18,13 @@ pub enum ErrorKind {
     /// The request or the body read timed out.
     #[error("request timed out")]
     Timeout,
+    /// The step's `timeout` (Arazzo 1.1) ran out: it covers every attempt of the step since it
+    /// was entered, its transport retries and the waits of its `retry` actions.
+    #[error("step timeout of {ms} ms ran out")]
+    StepTimeout {
+        /// The step's `timeout`, in milliseconds.
+        ms: u64,
+    },
     /// The step's success criteria did not hold and no failure action matched.
     #[error("criteria not met: {}", .criteria.join(", "))]
     CriteriaFailed {

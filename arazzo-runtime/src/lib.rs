@@ -92,7 +92,7 @@ pub use step::StepInfo;
 
 // What generated code names at the crate root; hidden from the docs, since only it calls them.
 #[doc(hidden)]
-pub use param::{ParamText, ParamValue, encode_path_segment};
+pub use param::{ParamText, ParamValue, encode_path_segment, encode_query_value};
 #[doc(hidden)]
 pub use reqwest::Method;
 #[doc(hidden)]
@@ -105,7 +105,8 @@ pub use run::{Run, StepRequest};
 pub mod __private {
     pub use crate::support::{required_text, unmet};
     pub use crate::{
-        JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest, encode_path_segment,
+        ErrorKind, JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
+        encode_path_segment, encode_query_value,
     };
     pub use futures_util;
     pub use regex::Regex;

@@ -100,6 +100,12 @@ pub fn encode_path_segment(s: &str) -> String {
     percent_encode(s, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// Encodes a value embedded in a form-encoded query string (`in: querystring`), so that its
+/// `&`, `=` and `+` stay part of the value.
+pub fn encode_query_value(text: &str) -> String {
+    form_encode(text)
+}
+
 /// `application/x-www-form-urlencoded` encoding of one name or value.
 pub(crate) fn form_encode(s: &str) -> String {
     percent_encode(s, |b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' '))

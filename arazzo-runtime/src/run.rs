@@ -39,6 +39,15 @@ struct StepState {
     entries: u32,
     /// When the first request since the last entry was sent.
     started: Option<Instant>,
+    /// The step's `timeout`, counted from `started`.
+    timeout: Option<Duration>,
+}
+
+impl StepState {
+    /// When the step's `timeout` runs out, if it has one and has started.
+    fn deadline(&self) -> Option<Instant> {
+        Some(self.started? + self.timeout?)
+    }
 }
 
 /// The request of one step, built by generated code and sent with [`Run::send`].
@@ -52,6 +61,10 @@ pub struct StepRequest {
     method: Method,
     url: Result<Url, ErrorKind>,
     query: Vec<(String, String)>,
+    /// The whole query string (`in: querystring`), before `query`.
+    querystring: Option<String>,
+    /// The step's `timeout`.
+    timeout: Option<Duration>,
     headers: HeaderMap,
     body: Option<Bytes>,
     secrets: Vec<String>,
@@ -101,6 +114,24 @@ impl StepRequest {
                 self
             }
         }
+    }
+
+    /// Sets the whole query string (OpenAPI 3.2 and Arazzo 1.1 `in: querystring`), as written:
+    /// `key1=value1&key2=value2`. Characters a query cannot hold are percent-encoded; values
+    /// embedded in it were encoded by [`encode_query_value`](crate::encode_query_value).
+    pub fn querystring(mut self, value: impl ParamValue) -> Self {
+        if let Some(p) = self.param(value) {
+            self.querystring = Some(p.text);
+        }
+        self
+    }
+
+    /// Sets the step's `timeout` (Arazzo 1.1) in milliseconds: the time the step may take from
+    /// its first request since it was entered, its retries and their waits included. When it
+    /// runs out, `send` fails with [`ErrorKind::StepTimeout`].
+    pub fn timeout(mut self, ms: u64) -> Self {
+        self.timeout = Some(Duration::from_millis(ms));
+        self
     }
 
     /// Adds a header. A [`Secret`](crate::Secret) value is marked sensitive and redacted from errors.
@@ -271,6 +302,8 @@ impl Run {
             method,
             url,
             query: Vec::new(),
+            querystring: None,
+            timeout: None,
             headers: HeaderMap::new(),
             body: None,
             secrets: Vec::new(),
@@ -303,6 +336,9 @@ impl Run {
             Ok(url) => url,
             Err(kind) => return Err(Error::new(kind, &self.ctx(step, Some(operation), 0))),
         };
+        if let Some(q) = &req.querystring {
+            req_url.set_query(Some(q));
+        }
         if !req.query.is_empty() {
             req_url.query_pairs_mut().extend_pairs(&req.query);
         }
@@ -313,7 +349,16 @@ impl Run {
         let observer = Arc::clone(&self.client.inner.observer);
         let mut retries = 0;
         loop {
-            let ctx = self.begin_attempt(step, operation)?;
+            let ctx = self.begin_attempt(step, operation, req.timeout)?;
+            let deadline = self.steps.get(step).and_then(StepState::deadline);
+            let timed_out = |ctx: &Ctx| {
+                let ms = req.timeout.map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+                Error::new(ErrorKind::StepTimeout { ms }, ctx)
+            };
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Err(timed_out(&ctx));
+            }
+            let expired = ctx.clone();
             // Our turn among the client's requests in flight. The semaphore is never closed, so
             // this is never `None`.
             let turn = self.client.inner.requests.acquire().await.ok();
@@ -344,7 +389,12 @@ impl Run {
             };
             // Boxed: the exchange's state is large and lives only while the request has its turn,
             // so the future of a workflow that waits for its turn or sleeps stays small.
-            let outcome = Box::pin(exchange).await;
+            let outcome = match deadline {
+                Some(d) => tokio::time::timeout_at(d, Box::pin(exchange))
+                    .await
+                    .unwrap_or_else(|_| Attempt::Failed(timed_out(&expired))),
+                None => Box::pin(exchange).await,
+            };
             drop(turn);
             let (status, body) = match &outcome {
                 Attempt::Done(r) => (Some(r.status), &r.body[..]),
@@ -396,9 +446,15 @@ impl Run {
         Err(Error::new(kind, &self.ctx(step, operation, attempt)))
     }
 
-    fn begin_attempt(&mut self, step: &'static str, operation: &'static str) -> Result<Ctx, Error> {
+    fn begin_attempt(
+        &mut self,
+        step: &'static str,
+        operation: &'static str,
+        timeout: Option<Duration>,
+    ) -> Result<Ctx, Error> {
         self.spend(step, Some(operation))?;
         let state = self.steps.entry(step).or_default();
+        state.timeout = timeout;
         state.attempts += 1;
         if state.attempts == 1 {
             state.started = Some(Instant::now());
@@ -421,8 +477,15 @@ impl Run {
         self.sleep(step, why, delay).await;
     }
 
-    /// Sleeps for `delay` before `step` runs again, telling the observer first.
+    /// Sleeps for `delay` before `step` runs again, telling the observer first; never past the
+    /// step's `timeout`, since the next attempt would fail at once.
     async fn sleep(&self, step: &'static str, reason: WaitReason, delay: Duration) {
+        let left = self
+            .steps
+            .get(step)
+            .and_then(StepState::deadline)
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let delay = left.map_or(delay, |left| delay.min(left));
         // tokio sleeps at least one timer tick (~1 ms) even for zero.
         if delay.is_zero() {
             return;
@@ -494,6 +557,21 @@ impl Run {
             let what = format!("the inputs of workflow `{workflow}` do not fit its schema: {e}");
             Error::new(ErrorKind::InvalidInput(what), &self.ctx(step, None, 0))
         })
+    }
+
+    /// Runs the workflow that step `step` calls within the step's `timeout` of `ms` milliseconds
+    /// (Arazzo 1.1); when it runs out, the call is dropped and the step fails with
+    /// [`ErrorKind::StepTimeout`].
+    pub async fn call_within<T>(
+        &self,
+        step: &'static str,
+        ms: u64,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(Duration::from_millis(ms), call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(ErrorKind::StepTimeout { ms }, &self.ctx(step, None, 0))),
+        }
     }
 
     /// The error of a workflow-calling step whose criteria failed.

@@ -74,7 +74,7 @@ fn arm(unit: &Unit, w: &WorkflowPlan, i: usize, s: &StepPlan) -> TokenStream {
         StepKind::Call(wf) => return call_arm(w, i, s, &wf.call),
         StepKind::Unresolved => return quote!(return Err(run.invalid_input("step not generated".into()));),
     };
-    let send = step::send(s, request, true);
+    let send = step::send_or(s, request, true, on_timeout(w, i, s));
     let failed = step::failed(&s.criteria);
     let outputs = &s.output_updates;
     let reads = |list: &[ActionPlan]| list.iter().flat_map(|a| &a.criteria).any(|t| mentions(t, "body"));
@@ -104,6 +104,39 @@ fn arm(unit: &Unit, w: &WorkflowPlan, i: usize, s: &StepPlan) -> TokenStream {
             #failure
         }
     }
+}
+
+/// What a step does when its `timeout` runs out: it failed without a response, so the first
+/// failure action whose criteria do not read one runs (1.1.0, "Evaluation Errors": a condition
+/// that cannot be evaluated fails); a `retry` is passed over, since the timeout covers the
+/// step's retries. None: the workflow fails with the timeout. `None` when the step has no
+/// timeout or no action could run.
+fn on_timeout(w: &WorkflowPlan, i: usize, s: &StepPlan) -> Option<TokenStream> {
+    s.timeout?;
+    let needs_response = |t: &TokenStream| ["response", "body", "failed"].iter().any(|n| mentions(t, n));
+    let mut blocks = Vec::new();
+    for a in s.on_failure.iter().filter(|a| !a.criteria.iter().any(needs_response)) {
+        let body = match &a.act {
+            Act::End => quote!(break;),
+            Act::Goto(t, target) => {
+                let v = &w.variants[*t];
+                let reenter = (*t <= i).then(|| quote!(run.reenter(#target).await?;));
+                quote! { #reenter step = Step::#v; continue; }
+            }
+            Act::GotoWorkflow(wf) => {
+                let call = &wf.call;
+                quote! { #call?; break; }
+            }
+            Act::Retry { .. } => continue,
+        };
+        if a.criteria.is_empty() {
+            blocks.push(body);
+            return Some(quote!(#(#blocks)*));
+        }
+        let all = all_of(&a.criteria);
+        blocks.push(quote!(if #all { #body }));
+    }
+    (!blocks.is_empty()).then(|| quote! { #(#blocks)* return Err(e); })
 }
 
 /// A step that runs another workflow: it fails when the workflow fails or a criterion does not

@@ -11,6 +11,17 @@ use crate::types::TypeSpace;
 /// Building and sending the request; binds `response` (`mut` when a stream is taken from it
 /// while the response is kept).
 pub fn send(s: &StepPlan, r: &Request, keeps_response: bool) -> TokenStream {
+    send_or(s, r, keeps_response, None)
+}
+
+/// Like [`send`]; when the step's `timeout` runs out, `on_timeout` runs (with the error as `e`)
+/// instead of returning the error.
+pub fn send_or(
+    s: &StepPlan,
+    r: &Request,
+    keeps_response: bool,
+    on_timeout: Option<TokenStream>,
+) -> TokenStream {
     let (step, operation, source) = (&r.step, &r.operation, &r.source);
     let (prelude, method, path, calls) = (&r.prelude, &r.method, &r.path, &r.calls);
     let (mutable, send) = match s.body {
@@ -18,11 +29,21 @@ pub fn send(s: &StepPlan, r: &Request, keeps_response: bool) -> TokenStream {
         Body::Stream(_) => (TokenStream::new(), quote!(send_streaming)),
         _ => (TokenStream::new(), quote!(send)),
     };
+    let sent = match on_timeout {
+        None => quote!(run.#send(request).await?),
+        Some(handle) => quote! {
+            match run.#send(request).await {
+                Ok(response) => response,
+                Err(e) if matches!(e.kind(), rt::ErrorKind::StepTimeout { .. }) => { #handle }
+                Err(e) => return Err(e),
+            }
+        },
+    };
     quote! {
         const STEP: rt::StepInfo = rt::StepInfo::new(#step, #operation, #source);
         #(#prelude)*
         let request = run.step(STEP, rt::Method::#method, #path) #(#calls)*;
-        let #mutable response = run.#send(request).await?;
+        let #mutable response = #sent;
     }
 }
 

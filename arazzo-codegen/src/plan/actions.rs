@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::step::StepPlanner;
+use super::step::{StepPlanner, resolve_parameter};
 use super::workflow::call_tokens;
 use super::{Act, ActionPlan, Check, WorkflowCall, report};
 use crate::calls;
@@ -67,16 +67,38 @@ impl StepPlanner<'_> {
         if let Some(i) = list.iter().position(|(a, _)| a.criteria.is_empty() && a.kind != ActionKind::Retry) {
             list.truncate(i + 1);
         }
-        list.into_iter().map(|(a, criteria)| self.action(s, a, criteria)).collect()
+        list.into_iter().map(|(a, criteria)| self.action(s, a, criteria, scope, r)).collect()
     }
 
-    fn action(&self, s: &Step, a: &Action, criteria: Vec<TokenStream>) -> ActionPlan {
+    fn action(
+        &self,
+        s: &Step,
+        a: &Action,
+        criteria: Vec<TokenStream>,
+        scope: &Scope,
+        r: &mut Reporter,
+    ) -> ActionPlan {
         let callee = |id: &str| calls::callee(self.loaded, self.doc_idx, id);
+        // 1.1: the action's `parameters` are the workflow's inputs; without them, this
+        // workflow's inputs are passed by name.
+        let inputs = if a.parameters.is_empty() {
+            quote!(&inputs)
+        } else {
+            let rt = self.rt;
+            let args =
+                a.parameters.iter().filter_map(|p| resolve_parameter(p, &self.doc.components)).map(|p| {
+                    let v = self.json_tokens(&p.value, &child(&p.ptr, "value"), scope, None, r);
+                    let name = &p.name;
+                    quote!(#name: #v)
+                });
+            let args: Vec<TokenStream> = args.collect();
+            quote!(&#rt::serde_json::json!({ #(#args),* }))
+        };
         let run_workflow = |wf: &str| {
             callee(wf).map(|c| WorkflowCall {
                 name: wf.to_string(),
                 key: c.key,
-                call: call_tokens(&c, &s.id, quote!(&inputs)),
+                call: call_tokens(&c, &s.id, inputs.clone()),
             })
         };
         let act = match a.kind {

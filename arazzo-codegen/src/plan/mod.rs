@@ -76,6 +76,8 @@ pub struct StepPlan {
     pub body: Body,
     /// Machine: one assignment per step output (after every attempt).
     pub output_updates: Vec<TokenStream>,
+    /// Its `timeout` in milliseconds (1.1).
+    pub timeout: Option<u64>,
     /// Why outputs are untyped (a lowered E0401), for its doc comment.
     pub notes: Vec<String>,
 }

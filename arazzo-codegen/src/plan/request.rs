@@ -45,6 +45,10 @@ impl StepPlanner<'_> {
         let path = self.path(op, sent, &scope, &mut prelude, r);
         let mut calls = self.parameters(op, sent, &scope, r);
         calls.extend(self.request_body(s, op, &scope, &mut prelude, r));
+        if let Some((_, ms)) = s.timeout {
+            let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+            calls.push(quote!(.timeout(#ms)));
+        }
         Request {
             step: s.id.clone(),
             operation: op.id.clone().unwrap_or_else(|| format!("{} {}", op.method.to_uppercase(), op.path)),
@@ -130,6 +134,7 @@ impl StepPlanner<'_> {
             let (v, _) = self.value_tokens(&p.value, &child(&p.ptr, "value"), scope, r);
             let v = present_arg(&v).unwrap_or(v);
             match p.location.as_deref() {
+                Some("querystring") => calls.push(self.querystring(p, &declared, scope, r)),
                 Some("query") => calls.push(quote!(.query(#name, #v))),
                 Some("header") => calls.push(quote!(.header(#name, #v))),
                 Some("cookie") => calls.push(quote!(.cookie(#name, #v))),
@@ -149,6 +154,56 @@ impl StepPlanner<'_> {
 
     /// Tokens for a parameter value (`impl ParamValue + Serialize`, `Some(x)` when always
     /// present), and whether the value is text.
+    /// `in: querystring` (Arazzo 1.1, OpenAPI 3.2): one value that is the whole query string,
+    /// "a string representing the complete query string" (1.1.0, Parameter Object). In a
+    /// template for form content (the operation's `content` is
+    /// `application/x-www-form-urlencoded`, or it declares none), each embedded value is
+    /// form-encoded, so `{$inputs.q}` holding `a&b` stays one value; the literal text is the
+    /// author's. Other content (`application/json`) is written as the value says.
+    fn querystring(
+        &self,
+        p: &Parameter,
+        declared: &[openapi::OpParam],
+        scope: &Scope,
+        r: &mut Reporter,
+    ) -> TokenStream {
+        let rt = self.rt;
+        let ptr = child(&p.ptr, "value");
+        let form = declared
+            .iter()
+            .find(|d| d.location == "querystring")
+            .and_then(|d| d.media.as_deref())
+            .is_none_or(|m| m == "application/x-www-form-urlencoded");
+        if let Value::String(s) = &p.value
+            && form
+            && let Ok(expr::Value::Template(parts)) = expr::parse_value(s).map(|p| p.value)
+        {
+            let mut secret = false;
+            let (text, errors) = scope.format_template(&parts, |l, _| {
+                secret |= l.ty == Ty::Secret;
+                let text = match some_arg(&l.tokens) {
+                    Some(v) => quote!(#rt::json::text_of(#v)),
+                    None => {
+                        let t = l.tokens;
+                        quote!(#t.map(#rt::json::text_of).unwrap_or_default())
+                    }
+                };
+                quote!(#rt::encode_query_value(&#text))
+            });
+            for e in &errors {
+                report(r, &ptr, e);
+            }
+            return if secret {
+                quote!(.querystring(#rt::Secret::new(#text)))
+            } else {
+                quote!(.querystring(#text))
+            };
+        }
+        let (v, _) = self.value_tokens(&p.value, &ptr, scope, r);
+        let v = present_arg(&v).unwrap_or(v);
+        quote!(.querystring(#v))
+    }
+
     fn value_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> (TokenStream, bool) {
         let rt = self.rt;
         match v {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
-use super::workflow::{WorkflowPlan, call_tokens};
+use super::workflow::{WorkflowPlan, call_future, call_tokens};
 use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
 use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
@@ -95,6 +95,10 @@ impl StepPlanner<'_> {
     }
 
     fn resolution(&self, s: &Step) -> Option<Resolution> {
+        // AsyncAPI steps are refused by validation (E0350): nothing to plan.
+        if crate::asyncapi::is_async(self.loaded, self.doc_idx, s) {
+            return None;
+        }
         s.target.as_ref().and_then(|(_, t)| resolve_target(self.loaded, self.doc_idx, t).ok())
     }
 
@@ -217,6 +221,7 @@ impl StepPlanner<'_> {
             next: (si + 1 < self.w.steps.len()).then_some(si + 1),
             body,
             output_updates,
+            timeout: s.timeout.as_ref().map(|(_, ms)| *ms),
             notes,
         }
     }
@@ -329,7 +334,19 @@ impl StepPlanner<'_> {
                 quote!(#name: #v)
             })
             .collect();
-        call_tokens(c, &s.id, quote!(&#rt::serde_json::json!({ #(#args),* })))
+        let inputs = quote!(&#rt::serde_json::json!({ #(#args),* }));
+        match &s.timeout {
+            // 1.1 `timeout` on a step that runs a workflow bounds that run.
+            Some((_, ms)) => {
+                let call = call_future(c, &s.id, inputs);
+                let (id, ms) = (&s.id, proc_macro2::Literal::u64_unsuffixed(*ms));
+                quote!({
+                    let call = #call;
+                    run.call_within(#id, #ms, call).await
+                })
+            }
+            None => call_tokens(c, &s.id, inputs),
+        }
     }
 
     pub(super) fn request_scope(&self) -> Scope<'_> {
@@ -376,7 +393,7 @@ pub fn effective_parameters(w: &Workflow, s: &Step, components: &Components) -> 
         .collect()
 }
 
-fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
+pub(super) fn resolve_parameter(p: &ParamRef, components: &Components) -> Option<Parameter> {
     match p {
         ParamRef::Inline(p) => Some(p.clone()),
         ParamRef::Reusable { name, value, .. } => {

@@ -266,8 +266,14 @@ pub fn plan(
 
 /// A call of another workflow as part of `step` (a future of its `Result<Outputs, Error>`).
 pub fn call_tokens(c: &calls::Callee, step: &str, inputs: TokenStream) -> TokenStream {
+    let call = call_future(c, step, inputs);
+    quote!(#call.await)
+}
+
+/// The future of such a call, not awaited: it owns the nested run, so `run` is free meanwhile.
+pub fn call_future(c: &calls::Callee, step: &str, inputs: TokenStream) -> TokenStream {
     let (m, id) = (&c.module, &c.id);
-    quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)).await)
+    quote!(Box::pin(#m::run_in(run.call(#step, #id)?, run.call_inputs(#step, #id, #inputs)?)))
 }
 
 /// Straight-line code fits when every step calls an operation, no action leaves the workflow
@@ -371,8 +377,9 @@ fn absolute_server_url(doc: &Document, source: &str, url: String, r: &mut Report
         return Some(url);
     }
     let desc = doc.sources.iter().find(|s| s.name == source)?;
-    if desc.url.starts_with("http://") || desc.url.starts_with("https://") {
-        return Some(join_url(&desc.url, &url));
+    let location = crate::uri::source_location(doc, &desc.url);
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(join_url(&location, &url));
     }
     let help =
         format!("give the client a base URL: `Client::builder().base_url(\"{source}\", \"https://…\")`");
