@@ -90,6 +90,7 @@
 //! | E0411 | a step of a remote source description that was not read |
 //! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
 //! | E0413 | an input's `default` that does not fit the input's type |
+//! | E0414 | a JSON pointer into a response body that is text or bytes, not JSON |
 //! | W0001 | an unknown code in a lint level setting |
 //! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
 //! | W0101 | a source name outside `[A-Za-z0-9_-]+` |
@@ -185,6 +186,15 @@
 //!   parameter the step sent (header names case-insensitive).
 //! - A payload written as JSON text with `{$...}` templates gets each value escaped inside a
 //!   string literal and written as JSON outside one.
+//! - A response body is read by the media type its success response declares (JSON first,
+//!   when it declares several): JSON (`application/json`, `*/*+json`) decoded into its schema's
+//!   type; JSON Lines (`application/x-jsonl`, `application/jsonl`, `application/x-jsonlines`,
+//!   `application/x-ndjson`) as a typed `JsonlStream`; `text/*` as a `String`; anything else
+//!   (`application/octet-stream`, `format: binary`, ...) as `bytes::Bytes`. A wildcard (`*/*`)
+//!   is JSON unless its schema is `format: binary`; a response without content is untyped JSON.
+//!   A 2xx response whose `content-type` is of another kind is decoded as declared, with a
+//!   `tracing` warning. A JSON pointer into a text or binary body is E0414. A string input of
+//!   `format: binary` is `bytes::Bytes`.
 //!
 //! # Limits
 //!

@@ -107,6 +107,7 @@ pub mod __private {
     pub use crate::{
         JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest, encode_path_segment,
     };
+    pub use bytes;
     pub use futures_util;
     pub use regex::Regex;
     pub use serde;

@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub processing_time: Option<Duration>,
     /// Faults active from the start, in order.
     pub faults: Vec<Fault>,
+    /// The `content-type` of batch results (`application/x-jsonl`, as the API sends them; some
+    /// descriptions declare `application/binary`).
+    pub results_content_type: String,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             cancel_polls_until_ended: 2,
             processing_time: None,
             faults: Vec::new(),
+            results_content_type: "application/x-jsonl".into(),
         }
     }
 }

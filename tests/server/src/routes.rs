@@ -25,7 +25,6 @@ const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 const MAX_REQUESTS: usize = 100_000;
 const CUSTOM_ID_PATTERN: &str = "^[a-zA-Z0-9_-]{1,64}$";
 const JSON: &str = "application/json";
-const JSONL: &str = "application/x-jsonl";
 
 /// An endpoint of the Message Batches API; targets faults and labels logged requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -169,8 +168,10 @@ async fn respond(
         }
         Some(FaultKind::TruncatedJsonl) => {
             return match dispatch(state, parts, target, body) {
-                Ok(Reply::Jsonl(text)) => body_response(StatusCode::OK, JSONL, truncate_last_line(text)),
-                other => reply_response(other, request_id),
+                Ok(Reply::Jsonl(text)) => {
+                    body_response(StatusCode::OK, state.results_content_type(), truncate_last_line(text))
+                }
+                other => reply_response(state, other, request_id),
             };
         }
         Some(FaultKind::Redirect { status, to }) => {
@@ -184,7 +185,7 @@ async fn respond(
         }
         Some(FaultKind::UnknownProcessingStatus(status)) => {
             let Target::Endpoint(_, id) = target else {
-                return reply_response(dispatch(state, parts, target, body), request_id);
+                return reply_response(state, dispatch(state, parts, target, body), request_id);
             };
             let reply = match state.store().peek(id) {
                 Some(batch) => {
@@ -194,10 +195,10 @@ async fn respond(
                 }
                 None => Err(ApiError::batch_not_found(id)),
             };
-            return reply_response(reply, request_id);
+            return reply_response(state, reply, request_id);
         }
     }
-    reply_response(dispatch(state, parts, target, body), request_id)
+    reply_response(state, dispatch(state, parts, target, body), request_id)
 }
 
 fn check_headers(api_key: Option<&str>, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -342,14 +343,14 @@ fn parse_list_query(uri: &Uri) -> Result<ListQuery, ApiError> {
 
 /// A complete body for faults that mangle it: the results (if `jsonl` and available), else the batch, else the
 /// first page of the list, else a batch-shaped stub. Read-only: counts no poll.
-fn preview(state: &AppState, target: &Target, jsonl: bool) -> (&'static str, Bytes) {
+fn preview<'s>(state: &'s AppState, target: &Target, jsonl: bool) -> (&'s str, Bytes) {
     let mut store = state.store();
     if let Target::Endpoint(route, id) = target {
         if jsonl
             && *route == Route::Results
             && let Ok(text) = store.results(id)
         {
-            return (JSONL, Bytes::from(text));
+            return (state.results_content_type(), Bytes::from(text));
         }
         if let Some(batch) = store.peek(id) {
             return (JSON, Bytes::from(to_json(&batch).to_string()));
@@ -377,7 +378,7 @@ fn truncate_last_line(text: String) -> Bytes {
 
 /// A 200 that announces the full length, sends half of the body and then fails the stream, which makes the
 /// server close the connection mid-body.
-fn dropped_response(content_type: &'static str, body: Bytes) -> Response {
+fn dropped_response(content_type: &str, body: Bytes) -> Response {
     let full_length = body.len();
     let head = body.slice(..full_length / 2);
     let failure = stream::once(async {
@@ -388,15 +389,19 @@ fn dropped_response(content_type: &'static str, body: Bytes) -> Response {
     let chunks = stream::iter([Ok::<Bytes, io::Error>(head)]).chain(failure);
     let mut response = Response::new(Body::from_stream(chunks));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
     response
 }
 
-fn body_response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
+fn body_response(status: StatusCode, content_type: &str, body: Bytes) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
     response
 }
 
@@ -405,10 +410,12 @@ fn error_response(error: &ApiError, request_id: &str) -> Response {
     body_response(status, JSON, Bytes::from(error.envelope(Some(request_id)).to_string()))
 }
 
-fn reply_response(reply: Result<Reply, ApiError>, request_id: &str) -> Response {
+fn reply_response(state: &AppState, reply: Result<Reply, ApiError>, request_id: &str) -> Response {
     match reply {
         Ok(Reply::Json(value)) => body_response(StatusCode::OK, JSON, Bytes::from(value.to_string())),
-        Ok(Reply::Jsonl(text)) => body_response(StatusCode::OK, JSONL, Bytes::from(text)),
+        Ok(Reply::Jsonl(text)) => {
+            body_response(StatusCode::OK, state.results_content_type(), Bytes::from(text))
+        }
         Err(error) => error_response(&error, request_id),
     }
 }

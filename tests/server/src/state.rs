@@ -31,6 +31,7 @@ pub struct AppState {
 
 struct Shared {
     api_key: Option<String>,
+    results_content_type: String,
     store: Mutex<Store>,
     faults: Mutex<FaultSet>,
     log: Mutex<RequestLog>,
@@ -64,6 +65,7 @@ impl AppState {
         AppState {
             shared: Arc::new(Shared {
                 api_key: config.api_key,
+                results_content_type: config.results_content_type,
                 store: Mutex::new(Store::new(lifecycle, base_url.into())),
                 faults: Mutex::new(faults),
                 log: Mutex::new(RequestLog::default()),
@@ -101,6 +103,10 @@ impl AppState {
 
     pub(crate) fn api_key(&self) -> Option<&str> {
         self.shared.api_key.as_deref()
+    }
+
+    pub(crate) fn results_content_type(&self) -> &str {
+        &self.shared.results_content_type
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
