@@ -109,7 +109,7 @@
 //! | W0304 | a goto loop with no delay and no bound of its own |
 //! | W0305 | unknown JSONPath version |
 //! | W0306 | `replacements` on a string payload (not applied) |
-//! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
+//! | W0307 | an object payload for a content type other than JSON, form or multipart (sent as JSON) |
 //! | W0308 | an operationPath without braces or `.url` (`$sourceDescriptions.api#/paths/…`; read as meant) |
 //! | W0309 | a workflowId `$sourceDescriptions.<name>.workflows.<id>` (read as `<name>.<id>`) |
 //!
@@ -195,6 +195,14 @@
 //!   A 2xx response whose `content-type` is of another kind is decoded as declared, with a
 //!   `tracing` warning. A JSON pointer into a text or binary body is E0414. A string input of
 //!   `format: binary` is `bytes::Bytes`.
+//! - A `multipart/form-data` payload object is sent part by part: a text part per string,
+//!   number or boolean member, a part per item of a list, an `application/json` part per object;
+//!   a member whose value is bytes, or a string for a property of `format: binary` (or, in
+//!   OpenAPI 3.1, `contentMediaType`), is a file part (`application/octet-stream`, its filename
+//!   the field's name). The operation's `encoding` sets a part's `contentType`, its filename
+//!   (the `filename` of a `Content-Disposition` header) and its other headers, whose values are
+//!   their schema's `const` or `default`, or their `example` (headers without one are not sent).
+//!   A payload that is one expression is sent as fields (a binary member of it as JSON).
 //!
 //! # Limits
 //!

@@ -68,6 +68,7 @@ mod client;
 mod error;
 mod json;
 mod jsonl;
+mod multipart;
 mod observer;
 mod param;
 mod redirect;
@@ -81,6 +82,7 @@ mod support;
 pub use client::{BuildError, Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
 pub use jsonl::JsonlStream;
+pub use multipart::Multipart;
 pub use observer::{
     Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, TracingObserver,
     WaitReason, Waiting,
@@ -105,7 +107,8 @@ pub use run::{Run, StepRequest};
 pub mod __private {
     pub use crate::support::{required_text, unmet};
     pub use crate::{
-        JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest, encode_path_segment,
+        JsonlStream, Method, Multipart, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
+        encode_path_segment,
     };
     pub use bytes;
     pub use futures_util;

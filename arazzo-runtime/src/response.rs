@@ -162,8 +162,12 @@ impl MediaKind {
         let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         match essence.as_str() {
             "application/json" | "text/json" => MediaKind::Json,
-            "application/x-jsonl" | "application/jsonl" | "application/x-jsonlines" | "application/jsonlines"
-            | "application/x-ndjson" | "application/ndjson" => MediaKind::JsonLines,
+            "application/x-jsonl"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+            | "application/jsonlines"
+            | "application/x-ndjson"
+            | "application/ndjson" => MediaKind::JsonLines,
             e if e.ends_with("+json") => MediaKind::Json,
             e if e.starts_with("text/") => MediaKind::Text,
             _ => MediaKind::Bytes,

@@ -1,6 +1,7 @@
 //! Bodies by media type (issue 12). The batch seed, verbatim, compiled against descriptions that
 //! declare its results `application/binary` (`format: binary`: bytes) or
-//! `application/x-jsonlines` (a typed stream), run to its end against the local server.
+//! `application/x-jsonlines` (a typed stream), run to its end against the local server; and a
+//! Files-API-like document that uploads `multipart/form-data` and reads the file back.
 //!
 //! The generated code is kept in `src/media/`, as modules of this crate's library, so that it
 //! compiles (warning-free) with the workspace; refresh it with
@@ -13,8 +14,8 @@ use std::time::Duration;
 
 use arazzo_codegen::Settings;
 use arazzo_runtime::{Client, Secret};
-use arazzo_tests::media::{batch_binary, batch_jsonlines};
-use batches_server::{ServerConfig, TestServer};
+use arazzo_tests::media::{batch_binary, batch_jsonlines, files};
+use batches_server::{ServerConfig, TestServer, UploadedPart};
 use serde_json::Value;
 
 const SEED: &str = "workflows/arazzo/batch-process-and-retrieve-results.arazzo.yaml";
@@ -25,6 +26,7 @@ type Document = (&'static str, &'static str, &'static [(&'static str, &'static s
 const DOCUMENTS: &[Document] = &[
     ("batch_binary", SEED, &[("claudeApi", "tests/workflows/media/claude-messages-api.binary.yml")]),
     ("batch_jsonlines", SEED, &[("claudeApi", "tests/workflows/media/claude-messages-api.jsonlines.yml")]),
+    ("files", "tests/workflows/media/files.arazzo.yaml", &[]),
 ];
 
 #[test]
@@ -80,8 +82,8 @@ async fn results_sent(server: &TestServer, batch_id: &str) -> Vec<u8> {
 }
 
 async fn run_binary(server: &TestServer) -> batch_binary::batch_process_and_retrieve_results::Outputs {
-    use batch_binary::batch_process_and_retrieve_results::Inputs;
     use batch_binary::batch_process_and_retrieve_results as workflow;
+    use batch_binary::batch_process_and_retrieve_results::Inputs;
     let inputs = Inputs { api_key: Secret::new("sk-test"), anthropic_version: None, requests: requests(3) };
     workflow(&client(server), inputs).await.expect("the workflow runs to its end")
 }
@@ -120,8 +122,8 @@ async fn a_content_type_of_another_kind_warns_and_is_decoded_as_declared() {
 
 #[tokio::test]
 async fn results_declared_json_lines_are_a_typed_stream() {
-    use batch_jsonlines::batch_process_and_retrieve_results::Inputs;
     use batch_jsonlines::batch_process_and_retrieve_results as workflow;
+    use batch_jsonlines::batch_process_and_retrieve_results::Inputs;
     use batch_jsonlines::types::MessageBatchResult;
     let server = server("application/x-jsonl").await;
     let inputs = Inputs { api_key: Secret::new("sk-test"), anthropic_version: None, requests: requests(2) };
@@ -131,6 +133,46 @@ async fn results_declared_json_lines_are_a_typed_stream() {
     let ids: Vec<&str> = results.iter().map(|r| r.custom_id.as_str()).collect();
     assert_eq!(ids, ["req-0", "req-1"]);
     assert!(results.iter().all(|r| matches!(r.result, MessageBatchResult::Succeeded(_))));
+}
+
+#[tokio::test]
+async fn a_multipart_upload_reaches_the_server_part_by_part() {
+    use files::upload_and_read_back::{self as workflow, Inputs};
+    let server = server("application/x-jsonl").await;
+    let client = Client::builder().base_url("files", server.base_url()).build().expect("a client");
+    // Not UTF-8: the file goes as bytes.
+    let csv = bytes::Bytes::from_static(b"id,total\n1,9.50\n\xff\x00\n");
+    let inputs = Inputs { api_key: Secret::new("sk-test"), file: csv.clone(), purpose: None };
+    let out = workflow::upload_and_read_back(&client, inputs).await.expect("the workflow runs to its end");
+    assert_eq!(out.content, csv, "the download is the upload");
+    assert_eq!((out.filename.as_str(), out.mime_type.as_deref()), ("orders.csv", Some("text/csv")));
+    assert_eq!(out.size_bytes, i64::try_from(csv.len()).expect("small"));
+
+    let uploads = server.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(uploads[0].id, out.file_id);
+    let part = |name: &str, filename: Option<&str>, content_type: Option<&str>, data: &[u8]| UploadedPart {
+        name: name.into(),
+        filename: filename.map(Into::into),
+        content_type: content_type.map(Into::into),
+        headers: Vec::new(),
+        data: bytes::Bytes::copy_from_slice(data),
+    };
+    let metadata = serde_json::to_vec(&serde_json::json!({"source": "arazzo-rs", "purpose": "batch-input"}))
+        .expect("JSON");
+    let file = UploadedPart {
+        headers: vec![("x-checksum".into(), "sha256-demo".into())],
+        ..part("file", Some("orders.csv"), Some("text/csv"), &csv)
+    };
+    let expected = [
+        part("purpose", None, None, b"batch-input"),
+        part("labels", None, None, b"orders"),
+        part("labels", None, None, b"2025"),
+        part("metadata", None, Some("application/vnd.files.metadata+json"), &metadata),
+        file,
+        part("notes", Some("notes"), Some("application/octet-stream"), b"written by the workflow"),
+    ];
+    assert_eq!(uploads[0].parts, expected);
 }
 
 #[derive(Clone, Default)]
@@ -161,7 +203,8 @@ fn trace_buffer() -> Buf {
     BUF.get_or_init(|| {
         let buf = Buf::default();
         let writer = buf.clone();
-        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let subscriber =
+            tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
         tracing::subscriber::set_global_default(subscriber).expect("only this test sets one");
         buf
     })

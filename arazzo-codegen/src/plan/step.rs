@@ -373,8 +373,13 @@ fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
             .is_some_and(|s| s.get("format").and_then(serde_json::Value::as_str) == Some("binary"))
     };
     match essence.as_str() {
-        "application/x-jsonl" | "application/jsonl" | "application/x-jsonlines" | "application/jsonlines"
-        | "application/x-ndjson" | "application/ndjson" | "application/json-seq" => MediaKind::JsonLines,
+        "application/x-jsonl"
+        | "application/jsonl"
+        | "application/x-jsonlines"
+        | "application/jsonlines"
+        | "application/x-ndjson"
+        | "application/ndjson"
+        | "application/json-seq" => MediaKind::JsonLines,
         e if e == "application/json" || e == "text/json" || e.ends_with("+json") => MediaKind::Json,
         e if e.starts_with("text/") => MediaKind::Text,
         e if e.contains('*') && !binary() => MediaKind::Json,

@@ -1,6 +1,7 @@
 //! A local implementation of the Anthropic Message Batches API for end-to-end tests and examples.
 //!
-//! [`TestServer`] serves the six `/v1/messages/batches` endpoints over loopback HTTP with the real wire shapes
+//! [`TestServer`] serves the six `/v1/messages/batches` endpoints (and a small Files API whose
+//! `multipart/form-data` uploads it keeps as received: [`TestServer::uploads`]) over loopback HTTP with the real wire shapes
 //! (field names, status codes, error envelopes and messages), a deterministic lifecycle driven by polls (or
 //! time), scripted [`Fault`]s and a log of every request.
 //!
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod faults;
+mod files;
 mod log;
 mod model;
 mod routes;
@@ -41,6 +43,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultKind};
+pub use files::{UploadedFile, UploadedPart};
 pub use log::LoggedRequest;
 pub use routes::{Route, router};
 pub use state::AppState;
@@ -135,6 +138,11 @@ impl TestServer {
     /// Empties the request log.
     pub fn clear_log(&self) {
         self.state.clear_log();
+    }
+
+    /// Every file uploaded to `POST /v1/files` so far, with the parts of its upload as received.
+    pub fn uploads(&self) -> Vec<UploadedFile> {
+        self.state.uploads()
     }
 
     /// Adds a fault after the existing ones; it counts requests from now on.

@@ -15,11 +15,13 @@ use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 
 use crate::faults::FaultKind;
+use crate::files;
 use crate::log::LoggedRequest;
 use crate::model::{ApiError, to_json};
 use crate::state::{AppState, BatchItem, ListQuery};
 
 const BATCHES_PATH: &str = "/v1/messages/batches";
+const FILES_PATH: &str = "/v1/files";
 /// The documented 256 MB request cap.
 const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 const MAX_REQUESTS: usize = 100_000;
@@ -41,6 +43,12 @@ pub enum Route {
     Delete,
     /// `GET /v1/messages/batches/{id}/results`
     Results,
+    /// `POST /v1/files` (`multipart/form-data`)
+    Upload,
+    /// `GET /v1/files/{id}`
+    FileMetadata,
+    /// `GET /v1/files/{id}/content`
+    FileContent,
     /// Every route (in a fault); no endpoint (in a logged request).
     Any,
 }
@@ -69,6 +77,16 @@ impl Target {
 }
 
 fn classify(method: &str, path: &str) -> Target {
+    if let Some(rest) = path.strip_prefix(FILES_PATH) {
+        let endpoint = |route, id: &str| Target::Endpoint(route, id.to_owned());
+        let segments: Vec<&str> = rest.split('/').skip(1).collect();
+        return match (rest.is_empty(), segments.as_slice(), method) {
+            (true, _, "POST") => endpoint(Route::Upload, ""),
+            (false, [id], "GET") if !id.is_empty() => endpoint(Route::FileMetadata, id),
+            (false, [id, "content"], "GET") if !id.is_empty() => endpoint(Route::FileContent, id),
+            _ => Target::Unknown,
+        };
+    }
     let Some(rest) = path.strip_prefix(BATCHES_PATH) else {
         return Target::Unknown;
     };
@@ -98,6 +116,8 @@ fn classify(method: &str, path: &str) -> Target {
 enum Reply {
     Json(Value),
     Jsonl(String),
+    /// A file's content.
+    File(Bytes),
 }
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
@@ -198,6 +218,11 @@ async fn respond(
             return reply_response(state, reply, request_id);
         }
     }
+    if let Target::Endpoint(Route::Upload, _) = target {
+        let upload = files::parse_upload(&parts.headers, Bytes::copy_from_slice(body)).await;
+        let reply = upload.map(|parts| Reply::Json(state.add_upload(parts).metadata()));
+        return reply_response(state, reply, request_id);
+    }
     reply_response(state, dispatch(state, parts, target, body), request_id)
 }
 
@@ -242,6 +267,17 @@ fn dispatch(state: &AppState, parts: &Parts, target: &Target, body: &[u8]) -> Re
         Route::Cancel => store.cancel(id).map(|b| Reply::Json(to_json(&b))),
         Route::Delete => store.delete(id).map(|d| Reply::Json(to_json(&d))),
         Route::Results => store.results(id).map(Reply::Jsonl),
+        Route::FileMetadata | Route::FileContent => {
+            let file =
+                state.upload(id).ok_or_else(|| ApiError::not_found(format!("File not found: {id}")))?;
+            Ok(if route == Route::FileContent {
+                Reply::File(file.content())
+            } else {
+                Reply::Json(file.metadata())
+            })
+        }
+        // Parsed by `respond`, which awaits the body's parts.
+        Route::Upload => Err(ApiError::not_found("Not found")),
         Route::Any => Err(ApiError::not_found("Not found")),
     }
 }
@@ -416,6 +452,7 @@ fn reply_response(state: &AppState, reply: Result<Reply, ApiError>, request_id: 
         Ok(Reply::Jsonl(text)) => {
             body_response(StatusCode::OK, state.results_content_type(), Bytes::from(text))
         }
+        Ok(Reply::File(bytes)) => body_response(StatusCode::OK, "application/octet-stream", bytes),
         Err(error) => error_response(&error, request_id),
     }
 }
@@ -439,6 +476,13 @@ mod tests {
         assert_eq!(classify("GET", "/v1/messages/batches//results"), Target::Unknown);
         assert_eq!(classify("GET", "/v1/messages/batches/a/b/c"), Target::Unknown);
         assert_eq!(classify("GET", "/v1/models"), Target::Unknown);
+        assert_eq!(classify("POST", "/v1/files"), Target::Endpoint(Route::Upload, String::new()));
+        let file = |route| Target::Endpoint(route, "file_1".into());
+        assert_eq!(classify("GET", "/v1/files/file_1"), file(Route::FileMetadata));
+        assert_eq!(classify("GET", "/v1/files/file_1/content"), file(Route::FileContent));
+        assert_eq!(classify("GET", "/v1/files"), Target::Unknown);
+        assert_eq!(classify("GET", "/v1/files/"), Target::Unknown);
+        assert_eq!(classify("POST", "/v1/filesx"), Target::Unknown);
     }
 
     #[test]

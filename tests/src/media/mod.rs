@@ -6,3 +6,5 @@
 pub mod batch_binary;
 #[rustfmt::skip]
 pub mod batch_jsonlines;
+#[rustfmt::skip]
+pub mod files;
