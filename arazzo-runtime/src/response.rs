@@ -80,8 +80,8 @@ impl Response {
                 step = self.ctx.step.unwrap_or_default(),
                 url = %self.url,
                 content_type = received,
-                "the response's content type is not {}, as the description declares; decoding it as declared",
-                declared.name()
+                declared = declared.name(),
+                "the response's content type is of another kind than the body the description declares; decoding it as declared"
             );
         }
     }

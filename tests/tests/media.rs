@@ -15,7 +15,7 @@ use std::time::Duration;
 use arazzo_codegen::Settings;
 use arazzo_runtime::{Client, Secret};
 use arazzo_tests::media::{batch_binary, batch_jsonlines, files};
-use batches_server::{ServerConfig, TestServer, UploadedPart};
+use batches_server::{Fault, Route, ServerConfig, TestServer, UploadedPart};
 use serde_json::Value;
 
 const SEED: &str = "workflows/arazzo/batch-process-and-retrieve-results.arazzo.yaml";
@@ -116,7 +116,7 @@ async fn a_content_type_of_another_kind_warns_and_is_decoded_as_declared() {
     let traced = trace.text();
     let warning = traced.lines().find(|l| l.contains(&server.base_url()) && l.contains("WARN"));
     let warning = warning.unwrap_or_else(|| panic!("a warning names the results URL:\n{traced}"));
-    assert!(warning.contains("is not binary") && warning.contains("application/x-jsonl"), "{warning}");
+    assert!(warning.contains("declared=\"binary\"") && warning.contains("application/x-jsonl"), "{warning}");
     assert!(warning.contains("retrieveResults"), "{warning}");
 }
 
@@ -173,6 +173,15 @@ async fn a_multipart_upload_reaches_the_server_part_by_part() {
         part("notes", Some("notes"), Some("application/octet-stream"), b"written by the workflow"),
     ];
     assert_eq!(uploads[0].parts, expected);
+
+    // The same bytes through a step that runs again after a failure.
+    server.add_fault(Fault::status(Route::FileContent, 404));
+    use files::download_again as again;
+    let inputs = again::Inputs { api_key: Secret::new("sk-test"), file_id: out.file_id };
+    let again = again::download_again(&client, inputs).await.expect("the retry gets the content");
+    assert_eq!(again.content, csv);
+    let downloads = server.requests().iter().filter(|r| r.route == Route::FileContent).count();
+    assert_eq!(downloads, 3, "one download, then a failed one and its retry");
 }
 
 #[derive(Clone, Default)]

@@ -537,7 +537,12 @@ fn encodings(loaded: &Loaded, (file, media): &(usize, String)) -> Vec<Encoding> 
     };
     let mut out = Vec::new();
     for (name, entry) in entries {
-        let content_type = entry.get("contentType").and_then(Value::as_str).map(str::to_owned);
+        // A list (`image/png, image/jpeg`) allows several: the first is sent.
+        let content_type = entry
+            .get("contentType")
+            .and_then(Value::as_str)
+            .and_then(|list| list.split(',').next())
+            .map(|t| t.trim().to_owned());
         let mut filename = None;
         let mut headers = Vec::new();
         let declared = entry.get("headers").and_then(Value::as_object).into_iter().flatten();

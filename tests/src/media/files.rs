@@ -198,3 +198,124 @@ pub mod upload_and_read_back {
 }
 
 pub use upload_and_read_back::upload_and_read_back;
+
+/// The content of an uploaded file, retried once after a failure (a state machine).
+#[allow(clippy::module_inception)]
+pub mod download_again {
+    use ::arazzo_runtime::{Client, Error, __private as rt};
+
+    /// Inputs of the workflow.
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+    #[serde(crate = "::arazzo_runtime::__private::serde")]
+    pub struct Inputs {
+        #[serde(rename = "apiKey")]
+        pub api_key: rt::Secret,
+        #[serde(rename = "fileId")]
+        pub file_id: String,
+    }
+
+    /// Outputs of the workflow.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Outputs {
+        /// `$steps.download.outputs.content`
+        pub content: rt::bytes::Bytes,
+    }
+
+    /// The content of an uploaded file, retried once after a failure (a state machine).
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["download-again"]
+    ///         w0_start(["start"])
+    ///         w0_s0["download<br/>GET /v1/files/{file_id}/content"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 ==>|"tryAgain<br/>retry after 0 s, at most 1 times"| w0_s0
+    ///     w0_s0 --> w0_end
+    ///     linkStyle 1 stroke:#c62828,color:#c62828
+    /// ```
+    #[allow(
+        clippy::too_many_lines,
+        clippy::needless_continue,
+        clippy::never_loop,
+        clippy::regex_creation_in_loops,
+        unused_mut,
+        unused_variables,
+        unreachable_code,
+        unused_assignments
+    )]
+    pub async fn download_again(
+        client: &Client,
+        inputs: Inputs,
+    ) -> Result<Outputs, Error> {
+        let mut run = client.run("download-again");
+        run.default_base_url("files", "https://api.anthropic.com");
+        run.redact(&inputs.api_key);
+        let mut download_content: Option<rt::bytes::Bytes> = None;
+        let mut try_again_retries: u32 = 0;
+        let mut step = Step::Download;
+        loop {
+            match step {
+                Step::Download => {
+                    const STEP: rt::StepInfo = rt::StepInfo::new(
+                        "download",
+                        "downloadFile",
+                        "files",
+                    );
+                    let file_id = rt::encode_path_segment(&inputs.file_id);
+                    let path = format!("/v1/files/{file_id}/content");
+                    let request = run
+                        .step(STEP, rt::Method::GET, &path)
+                        .header("x-api-key", &inputs.api_key)
+                        .header("anthropic-version", "2023-06-01");
+                    let response = run.send(request).await?;
+                    let body: Result<rt::bytes::Bytes, Error> = Ok(response.binary());
+                    let failed = rt::unmet(
+                        &[(response.status() == 200, "$statusCode == 200")],
+                    );
+                    download_content = body.as_ref().ok().cloned();
+                    if failed.is_empty() {
+                        body?;
+                        break;
+                    } else {
+                        let mut exhausted: Option<(&'static str, u32)> = None;
+                        {
+                            if try_again_retries < 1u32 {
+                                try_again_retries += 1;
+                                run.retry_after(&response, "download", "tryAgain", 0f64)
+                                    .await;
+                                continue;
+                            }
+                            exhausted = Some(("tryAgain", 1u32));
+                        }
+                        if let Some((action, limit)) = exhausted {
+                            return Err(
+                                run.retry_limit_reached(&response, action, limit),
+                            );
+                        }
+                        return Err(run.failed_decoding(&response, &failed, body));
+                    }
+                }
+            }
+        }
+        Ok(Outputs {
+            content: download_content.ok_or_else(|| run.output_missing("content"))?,
+        })
+    }
+
+    /// The steps of the workflow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[allow(clippy::enum_variant_names, dead_code)]
+    enum Step {
+        /// Step `download`.
+        ///
+        /// On failure:
+        /// - `tryAgain`: retry after 0 s, at most 1 times
+        Download,
+    }
+}
+
+pub use download_again::download_again;
