@@ -202,7 +202,7 @@
 //!   the field's name). The operation's `encoding` sets a part's `contentType`, its filename
 //!   (the `filename` of a `Content-Disposition` header) and its other headers, whose values are
 //!   their schema's `const` or `default`, or their `example` (headers without one are not sent).
-//!   A payload that is one expression is sent as fields (a binary member of it as JSON).
+//!   A payload that is one expression is sent as its members, binary ones as file parts.
 //!
 //! # Limits
 //!

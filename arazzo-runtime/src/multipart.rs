@@ -15,6 +15,8 @@ use serde_json::Value;
 pub struct Multipart {
     parts: Vec<(String, Data)>,
     encodings: Vec<(String, Encoding)>,
+    /// Members of [`fields`](Self::fields) that are files.
+    files: Vec<String>,
     /// The first value that could not be serialized.
     error: Option<String>,
 }
@@ -58,6 +60,13 @@ impl Multipart {
         self
     }
 
+    /// Makes the members `names` of [`fields`](Self::fields) file parts: bytes (serialized as a
+    /// list of numbers) or text, for a payload whose binary members are not known one by one.
+    pub fn file_fields(mut self, names: &[&str]) -> Self {
+        self.files.extend(names.iter().map(|n| (*n).to_owned()));
+        self
+    }
+
     /// Adds the members of a JSON object as fields: a string, number or boolean as a text part,
     /// a list as one part per item, an object as an `application/json` part; `null` as none.
     pub fn fields(mut self, object: &impl serde::Serialize) -> Self {
@@ -75,6 +84,12 @@ impl Multipart {
     }
 
     fn field(&mut self, name: String, value: Value) {
+        if self.files.contains(&name)
+            && let Some(data) = file_data(&value)
+        {
+            self.parts.push((name, Data::File(data)));
+            return;
+        }
         match value {
             Value::Null => {}
             Value::Array(items) => {
@@ -136,6 +151,19 @@ impl Multipart {
     }
 }
 
+/// The content of a file member: text, or bytes as `bytes::Bytes` serializes them.
+fn file_data(value: &Value) -> Option<Bytes> {
+    match value {
+        Value::String(text) => Some(Bytes::from(text.clone())),
+        Value::Array(items) => {
+            let bytes: Option<Vec<u8>> =
+                items.iter().map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok())).collect();
+            bytes.map(Bytes::from)
+        }
+        _ => None,
+    }
+}
+
 fn headers(part: &str, list: &[(String, String)]) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for (name, value) in list {
@@ -154,13 +182,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The encoded body, with its boundary replaced by `B`.
+    /// The encoded body (invalid UTF-8 replaced), with its boundary replaced by `B`.
     async fn encoded(m: &Multipart) -> String {
         use futures_util::TryStreamExt;
         let form = m.form().expect("a form");
         let boundary = form.boundary().to_owned();
         let chunks: Vec<Bytes> = form.into_stream().try_collect().await.expect("encodes");
-        String::from_utf8(chunks.concat()).expect("text").replace(&boundary, "B")
+        String::from_utf8_lossy(&chunks.concat()).replace(&boundary, "B")
     }
 
     #[tokio::test]
@@ -186,6 +214,18 @@ mod tests {
         }
         assert!(!text.contains("gone") && !text.contains("absent"), "{text}");
         assert!(text.ends_with("--B--\r\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn file_members_of_a_whole_payload() {
+        let upload = json!({"file": Bytes::from_static(b"\x00\xff"), "notes": "n", "size": 2});
+        let m = Multipart::new().file_fields(&["file", "notes"]).fields(&upload);
+        let text = encoded(&m).await;
+        let file =
+            "name=\"file\"; filename=\"file\"\r\nContent-Type: application/octet-stream\r\n\r\n\u{0}\u{fffd}";
+        assert!(text.contains(file), "{text}");
+        assert!(text.contains("name=\"notes\"; filename=\"notes\""), "{text}");
+        assert!(text.contains("name=\"size\"\r\n\r\n2\r\n"), "{text}");
     }
 
     #[test]

@@ -184,6 +184,27 @@ async fn a_multipart_upload_reaches_the_server_part_by_part() {
     assert_eq!(downloads, 3, "one download, then a failed one and its retry");
 }
 
+#[tokio::test]
+async fn the_binary_member_of_a_whole_payload_is_a_file_part() {
+    use files::upload_whole::{self as workflow, Inputs};
+    let server = server("application/x-jsonl").await;
+    let client = Client::builder().base_url("files", server.base_url()).build().expect("a client");
+    let file = bytes::Bytes::from_static(b"\x00\x01\xfe\xff");
+    let upload = files::types::UploadWholeUpload { file: file.clone(), purpose: Some("tests".into()) };
+    let out = workflow::upload_whole(&client, Inputs { api_key: Secret::new("sk-test"), upload })
+        .await
+        .expect("the workflow runs to its end");
+    let uploads = server.uploads();
+    assert_eq!(uploads[0].id, out.file_id);
+    let part = uploads[0].part("file").expect("a file part");
+    assert_eq!(
+        (part.filename.as_deref(), part.content_type.as_deref()),
+        (Some("orders.csv"), Some("text/csv"))
+    );
+    assert_eq!(part.data, file);
+    assert_eq!(uploads[0].part("purpose").map(|p| &p.data[..]), Some(&b"tests"[..]));
+}
+
 #[derive(Clone, Default)]
 struct Buf(Arc<Mutex<Vec<u8>>>);
 

@@ -370,8 +370,9 @@ impl StepPlanner<'_> {
             prelude.lets.push(quote!(let payload = #t;));
             return Some(quote!(.body(#ct, payload)));
         }
-        if essence(&ct) == "multipart/form-data" {
-            return Some(self.multipart_body(op, &ct, b, payload, scope, prelude, r));
+        // A list or scalar is no set of fields: it goes as JSON, with W0307.
+        if essence(&ct) == "multipart/form-data" && (payload.is_object() || one_expr) {
+            return Some(self.multipart_body(op, &ct, b, scope, prelude, r));
         }
         let value = self.json_value(payload, &pptr, scope, Some(&mut *prelude), r);
         let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
@@ -379,7 +380,11 @@ impl StepPlanner<'_> {
             && !ct.contains("x-www-form-urlencoded")
             && (payload.is_object() || payload.is_array())
         {
-            let help = "arazzo-rs encodes JSON, form and multipart payloads; for other content types write the payload as a string";
+            let help = if essence(&ct) == "multipart/form-data" {
+                "a `multipart/form-data` payload is an object whose members are its fields"
+            } else {
+                "arazzo-rs encodes JSON, form and multipart payloads; for other content types write the payload as a string"
+            };
             r.warn(
                 "W0307",
                 &pptr,
@@ -416,18 +421,17 @@ impl StepPlanner<'_> {
     /// A `multipart/form-data` payload: its members become fields, except binary ones (a
     /// `bytes` value, or a string for a property of `format: binary`), which become file parts;
     /// each as its OpenAPI `encoding` says.
-    #[allow(clippy::too_many_arguments)]
     fn multipart_body(
         &self,
         op: &Operation,
         ct: &str,
         b: &RequestBody,
-        payload: &Value,
         scope: &Scope,
         prelude: &mut Prelude,
         r: &mut Reporter,
     ) -> TokenStream {
         let rt = self.rt;
+        let payload = b.payload.as_ref().unwrap_or(&Value::Null);
         let media = media_object(self.loaded, op, ct);
         let binary = media.as_ref().map(|m| binary_properties(self.loaded, m)).unwrap_or_default();
         let mut files = Vec::new();
@@ -455,7 +459,10 @@ impl StepPlanner<'_> {
             let headers = e.headers.iter().map(|(n, v)| quote!((#n, #v)));
             quote!(.encoding(#name, #ct, #filename, &[#(#headers),*]))
         });
-        quote!(.multipart(#rt::Multipart::new() #(#encodings)* .fields(&payload) #(#files)*))
+        // A payload that is one expression: its binary members are known by name only.
+        let file_fields =
+            (!payload.is_object() && !binary.is_empty()).then(|| quote!(.file_fields(&[#(#binary),*])));
+        quote!(.multipart(#rt::Multipart::new() #(#encodings)* #file_fields .fields(&payload) #(#files)*))
     }
 
     /// The `Option<&T>` tokens of a payload member sent as a file: an expression of type bytes,

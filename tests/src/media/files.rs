@@ -21,6 +21,20 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub downloadable: Option<bool>,
     }
+
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        ::arazzo_runtime::__private::serde::Serialize,
+        ::arazzo_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::arazzo_runtime::__private::serde")]
+    pub struct UploadWholeUpload {
+        pub file: ::arazzo_runtime::__private::bytes::Bytes,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub purpose: Option<String>,
+    }
 }
 
 #[allow(clippy::module_inception)]
@@ -319,3 +333,90 @@ pub mod download_again {
 }
 
 pub use download_again::download_again;
+
+/// An upload whose payload is one input object; its binary member is the file.
+#[allow(clippy::module_inception)]
+pub mod upload_whole {
+    use ::arazzo_runtime::{Client, Error, __private as rt};
+    use super::types;
+
+    /// Inputs of the workflow.
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+    #[serde(crate = "::arazzo_runtime::__private::serde")]
+    pub struct Inputs {
+        #[serde(rename = "apiKey")]
+        pub api_key: rt::Secret,
+        pub upload: types::UploadWholeUpload,
+    }
+
+    /// Outputs of the workflow.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Outputs {
+        /// `$steps.upload.outputs.fileId`
+        pub file_id: String,
+    }
+
+    /// An upload whose payload is one input object; its binary member is the file.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["upload-whole"]
+    ///         w0_start(["start"])
+    ///         w0_s0["upload<br/>POST /v1/files"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_end
+    /// ```
+    pub async fn upload_whole(
+        client: &Client,
+        inputs: Inputs,
+    ) -> Result<Outputs, Error> {
+        let mut run = client.run("upload-whole");
+        run.default_base_url("files", "https://api.anthropic.com");
+        run.redact(&inputs.api_key);
+        let upload = upload(&mut run, &inputs).await?;
+        Ok(Outputs { file_id: upload.id })
+    }
+
+    /// Step `upload`.
+    async fn upload(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+    ) -> Result<types::FileMetadata, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new("upload", "uploadFile", "files");
+        let payload = rt::serde_json::to_value(&inputs.upload).unwrap_or_default();
+        let request = run
+            .step(STEP, rt::Method::POST, "/v1/files")
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", "2023-06-01")
+            .multipart(
+                rt::Multipart::new()
+                    .encoding(
+                        "file",
+                        Some("text/csv"),
+                        Some("orders.csv"),
+                        &[("X-Checksum", "sha256-demo")],
+                    )
+                    .encoding(
+                        "metadata",
+                        Some("application/vnd.files.metadata+json"),
+                        None,
+                        &[],
+                    )
+                    .file_fields(&["file", "notes"])
+                    .fields(&payload),
+            );
+        let response = run.send(request).await?;
+        let body = response.json::<types::FileMetadata>();
+        run.check_body(
+            &response,
+            &[(response.status() == 200, "$statusCode == 200")],
+            body,
+        )
+    }
+}
+
+pub use upload_whole::upload_whole;
