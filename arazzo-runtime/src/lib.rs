@@ -82,7 +82,7 @@ mod support;
 pub use client::{BuildError, Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
 pub use jsonl::JsonlStream;
-pub use multipart::Multipart;
+pub use multipart::{FileData, Multipart};
 pub use observer::{
     Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, TracingObserver,
     WaitReason, Waiting,

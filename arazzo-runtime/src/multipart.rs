@@ -11,7 +11,7 @@ use serde_json::Value;
 ///
 /// Kept as data and turned into a `reqwest` form for each attempt, so a retried request sends the
 /// same parts again (file contents are shared, not copied).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Multipart {
     parts: Vec<(String, Data)>,
     encodings: Vec<(String, Encoding)>,
@@ -21,15 +21,51 @@ pub struct Multipart {
     error: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Data {
     Text(String),
     Json(String),
     File(Bytes),
 }
 
+/// What a file part can be made of: bytes (shared, not copied) or text.
+pub trait FileData {
+    /// The content.
+    fn to_bytes(&self) -> Bytes;
+}
+
+impl FileData for Bytes {
+    fn to_bytes(&self) -> Bytes {
+        self.clone()
+    }
+}
+
+impl FileData for Vec<u8> {
+    fn to_bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl FileData for str {
+    fn to_bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(self.as_bytes())
+    }
+}
+
+impl FileData for String {
+    fn to_bytes(&self) -> Bytes {
+        self.as_str().to_bytes()
+    }
+}
+
+impl<T: FileData + ?Sized> FileData for &T {
+    fn to_bytes(&self) -> Bytes {
+        (**self).to_bytes()
+    }
+}
+
 /// A field's OpenAPI `encoding`.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 struct Encoding {
     content_type: Option<String>,
     filename: Option<String>,
@@ -104,9 +140,9 @@ impl Multipart {
 
     /// Adds a file part (`application/octet-stream` unless its encoding says otherwise; named
     /// after the field unless its encoding names the file). `None` adds nothing.
-    pub fn file<B: Clone + Into<Bytes>>(mut self, name: &str, data: Option<&B>) -> Self {
+    pub fn file<B: FileData + ?Sized>(mut self, name: &str, data: Option<&B>) -> Self {
         if let Some(data) = data {
-            self.parts.push((name.to_owned(), Data::File(data.clone().into())));
+            self.parts.push((name.to_owned(), Data::File(data.to_bytes())));
         }
         self
     }
@@ -164,6 +200,22 @@ fn file_data(value: &Value) -> Option<Bytes> {
     }
 }
 
+/// Part names and sizes only: fields may hold secrets.
+impl std::fmt::Debug for Multipart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = self.parts.iter().map(|(name, data)| {
+            let len = match data {
+                Data::Text(t) | Data::Json(t) => t.len(),
+                Data::File(b) => b.len(),
+            };
+            (name, len)
+        });
+        f.debug_struct("Multipart")
+            .field("parts_and_sizes", &parts.collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
 fn headers(part: &str, list: &[(String, String)]) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for (name, value) in list {
@@ -198,7 +250,7 @@ mod tests {
             .encoding("note", Some("text/markdown"), None, &[])
             .fields(&json!({"purpose": "assistants", "n": 2, "tags": ["a", "b"], "meta": {"k": 1}, "gone": null, "note": "*hi*"}))
             .file("file", Some(&Bytes::from_static(b"%PDF")))
-            .file("blob", Some(&"raw"))
+            .file("blob", Some("raw"))
             .file::<Bytes>("absent", None);
         let text = encoded(&m).await;
         for part in [
@@ -229,10 +281,17 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_no_content() {
+        let m = Multipart::new().fields(&json!({"token": "s3cret"})).file("f", Some(&String::from("hidden")));
+        let debug = format!("{m:?}");
+        assert_eq!(debug, r#"Multipart { parts_and_sizes: [("token", 6), ("f", 6)], .. }"#);
+    }
+
+    #[test]
     fn what_cannot_be_sent_is_an_error() {
         let not_object = Multipart::new().fields(&json!([1]));
         assert_eq!(not_object.form().err().as_deref(), Some("a multipart payload must be a JSON object"));
-        let bad_type = Multipart::new().encoding("f", Some("not a type"), None, &[]).file("f", Some(&"x"));
+        let bad_type = Multipart::new().encoding("f", Some("not a type"), None, &[]).file("f", Some("x"));
         assert_eq!(bad_type.form().err().as_deref(), Some("part `f`: `not a type` is not a media type"));
         let bad_header =
             Multipart::new().encoding("f", None, None, &[("bad name", "v")]).file("f", Some(&"x"));

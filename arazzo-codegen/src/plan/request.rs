@@ -474,7 +474,7 @@ impl StepPlanner<'_> {
                 let l = scope.value(&e).ok()?;
                 (l.ty == Ty::Bytes || (binary && l.ty == Ty::String)).then_some(l.tokens)
             }
-            Ok(expr::Value::Literal(_)) if binary => Some(quote!(Some(&#text))),
+            Ok(expr::Value::Literal(_)) if binary => Some(quote!(Some(#text))),
             _ => None,
         }
     }

@@ -144,7 +144,7 @@ pub mod upload_and_read_back {
                     )
                     .fields(&payload)
                     .file("file", Some(&inputs.file))
-                    .file("notes", Some(&"written by the workflow")),
+                    .file("notes", Some("written by the workflow")),
             );
         let response = run.send(request).await?;
         let body = response.json::<types::FileMetadata>();
