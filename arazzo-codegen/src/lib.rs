@@ -104,6 +104,7 @@
 //! | E0411 | a step of a remote source description that was not read |
 //! | E0412 | `$workflows.x.outputs` where `x` is not in `dependsOn` |
 //! | E0413 | an input's `default` that does not fit the input's type |
+//! | E0414 | a JSON pointer into a response body that is text or bytes, not JSON |
 //! | W0001 | an unknown code in a lint level setting |
 //! | W0002 | `allow` or `warn` given an error that cannot be lowered (it stays an error) |
 //! | W0101 | a source name outside `[A-Za-z0-9_-]+` (1.0.x; E0131 in 1.1) |
@@ -123,7 +124,7 @@
 //! | W0304 | a goto loop with no delay and no bound of its own |
 //! | W0305 | unknown JSONPath version |
 //! | W0306 | `replacements` on a string payload (not applied) |
-//! | W0307 | an object payload for a content type other than JSON or form (sent as JSON) |
+//! | W0307 | an object payload for a content type other than JSON, form or multipart (sent as JSON) |
 //! | W0308 | an operationPath without braces or `.url` (`$sourceDescriptions.api#/paths/…`; read as meant) |
 //! | W0309 | a workflowId `$sourceDescriptions.<name>.workflows.<id>` (read as `<name>.<id>`) |
 //! | W0350 | an AsyncAPI step's operation or channel is not in its description |
@@ -203,6 +204,23 @@
 //!   parameter the step sent (header names case-insensitive).
 //! - A payload written as JSON text with `{$...}` templates gets each value escaped inside a
 //!   string literal and written as JSON outside one.
+//! - A response body is read by the media type its success response declares (JSON first,
+//!   when it declares several): JSON (`application/json`, `*/*+json`) decoded into its schema's
+//!   type; JSON Lines (`application/x-jsonl`, `application/jsonl`, `application/x-jsonlines`,
+//!   `application/x-ndjson`) as a typed `JsonlStream`; `text/*` as a `String`; anything else
+//!   (`application/octet-stream`, `format: binary`, ...) as `bytes::Bytes`. A wildcard (`*/*`)
+//!   is JSON unless its schema is `format: binary`; a response without content is untyped JSON.
+//!   A 2xx response whose `content-type` is of another kind is decoded as declared, with a
+//!   `tracing` warning. A JSON pointer into a text or binary body is E0414. A string input of
+//!   `format: binary` is `bytes::Bytes`.
+//! - A `multipart/form-data` payload object is sent part by part: a text part per string,
+//!   number or boolean member, a part per item of a list, an `application/json` part per object;
+//!   a member whose value is bytes, or a string for a property of `format: binary` (or, in
+//!   OpenAPI 3.1, `contentMediaType`), is a file part (`application/octet-stream`, its filename
+//!   the field's name). The operation's `encoding` sets a part's `contentType`, its filename
+//!   (the `filename` of a `Content-Disposition` header) and its other headers, whose values are
+//!   their schema's `const` or `default`, or their `example` (headers without one are not sent).
+//!   A payload that is one expression is sent as its members, binary ones as file parts.
 //!
 //! # Arazzo 1.1
 //!

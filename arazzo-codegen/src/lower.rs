@@ -59,14 +59,24 @@ pub struct Scope<'a> {
     pub called_outputs: Option<&'a HashMap<String, Lowered>>,
     /// Outputs of the workflows in `dependsOn`, by (workflow, name).
     pub dependencies: &'a HashMap<(String, String), Lowered>,
-    /// The response body: (tokens of `Option<&T>`, type), when a response is in scope.
-    pub body: Option<(TokenStream, Ty)>,
+    /// The response body, when a response is in scope.
+    pub body: Option<BodyValue>,
     /// The variable holding the response, when one is in scope.
     pub response: Option<&'a TokenStream>,
     /// The parameters the step sent, for `$request.header|query|path.*` after the response.
     pub request: Option<&'a [Parameter]>,
     /// Whether this is a request being built (no response can exist yet).
     pub unsent: bool,
+}
+
+/// The response body in a scope.
+#[derive(Clone)]
+pub struct BodyValue {
+    /// Tokens of `Option<&T>`.
+    pub tokens: TokenStream,
+    pub ty: Ty,
+    /// What a body that is not JSON is (`text`, `binary`): it has no members to point at.
+    pub raw: Option<&'static str>,
 }
 
 /// `x` when `tokens` are `Some(x)`: a value that is always present.
@@ -213,7 +223,15 @@ impl Scope<'_> {
                 (quote!(#r.header(#h)), Ty::String, true, &[])
             }
             Expr::Response(Source::Body(path)) if self.response.is_some() => match &self.body {
-                Some((var, ty)) => (var.clone(), ty.clone(), false, path.as_slice()),
+                Some(BodyValue { raw: Some(raw), .. }) if !path.is_empty() => {
+                    let help = "read the whole body (`$response.body`), or declare a JSON media type for the response in the OpenAPI description";
+                    return Err(err(
+                        "E0414",
+                        format!("`{e}` points into a {raw} response body, which is not JSON"),
+                        Some(help.into()),
+                    ));
+                }
+                Some(b) => (b.tokens.clone(), b.ty.clone(), false, path.as_slice()),
                 None => {
                     return Err(err(
                         "E0403",
@@ -966,6 +984,7 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Option(t) => ty_name(t),
         Ty::Stream(_) => "a JSONL stream".into(),
         Ty::Secret => "a secret".into(),
+        Ty::Bytes => "bytes".into(),
         Ty::Status => "a status code".into(),
     }
 }

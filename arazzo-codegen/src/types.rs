@@ -45,6 +45,8 @@ pub enum Ty {
     Stream(Box<Ty>),
     /// `Secret`.
     Secret,
+    /// `bytes::Bytes`: a binary body, or a string of `format: binary`.
+    Bytes,
     /// An HTTP status code (`u16`).
     Status,
 }
@@ -200,6 +202,7 @@ impl TypeSpace {
                         Ty::Enum(self.finish(&base, name, Def::Enum { doc: doc_of(s), values: pairs }), wires)
                     }
                     _ if s.get("format").and_then(Value::as_str) == Some("password") => Ty::Secret,
+                    _ if s.get("format").and_then(Value::as_str) == Some("binary") => Ty::Bytes,
                     _ => Ty::String,
                 },
                 ["integer"] => Ty::Integer,
@@ -445,6 +448,7 @@ impl TypeSpace {
             Ty::Status => quote!(u16),
             Ty::Json => quote!(#rt::serde_json::Value),
             Ty::Secret => quote!(#rt::Secret),
+            Ty::Bytes => quote!(#rt::bytes::Bytes),
             Ty::Struct(n) | Ty::Enum(n, _) | Ty::Union(n) => {
                 let i = ident(n);
                 if outside { quote!(types::#i) } else { quote!(#i) }

@@ -68,6 +68,7 @@ mod client;
 mod error;
 mod json;
 mod jsonl;
+mod multipart;
 mod observer;
 mod param;
 mod redirect;
@@ -81,6 +82,7 @@ mod support;
 pub use client::{BuildError, Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
 pub use jsonl::JsonlStream;
+pub use multipart::{FileData, Multipart};
 pub use observer::{
     Observer, RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, TracingObserver,
     WaitReason, Waiting,
@@ -105,9 +107,10 @@ pub use run::{Run, StepRequest};
 pub mod __private {
     pub use crate::support::{required_text, unmet};
     pub use crate::{
-        ErrorKind, JsonlStream, Method, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
+        ErrorKind, JsonlStream, Method, Multipart, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
         encode_path_segment, encode_query_value,
     };
+    pub use bytes;
     pub use futures_util;
     pub use regex::Regex;
     pub use serde;

@@ -59,6 +59,7 @@ impl Response {
     /// Decodes the buffered body as JSON. The error carries serde's message (with line and
     /// column) and a redacted excerpt of the body around the problem.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        self.expect_media(MediaKind::Json);
         serde_json::from_slice(&self.body).map_err(|e| {
             let at = byte_offset(&self.body, e.line(), e.column());
             self.error(ErrorKind::Decode, &self.ctx)
@@ -66,6 +67,23 @@ impl Response {
                 .with_excerpt(&self.body, at, &self.ctx)
                 .with_source(e)
         })
+    }
+
+    /// Warns (through `tracing`) when a 2xx response's `content-type` is of another kind than
+    /// the body's declared media type, which is decoded all the same: a description that is
+    /// off should not fail a run whose body decodes.
+    fn expect_media(&self, declared: MediaKind) {
+        let Some(received) = self.header("content-type") else { return };
+        if (200..300).contains(&self.status) && MediaKind::of(received) != declared {
+            tracing::warn!(
+                workflow = self.ctx.workflow,
+                step = self.ctx.step.unwrap_or_default(),
+                url = %self.url,
+                content_type = received,
+                declared = declared.name(),
+                "the response's content type is of another kind than the body the description declares; decoding it as declared"
+            );
+        }
     }
 
     /// An error about this response: its status, and the redirect that was not followed.
@@ -80,18 +98,28 @@ impl Response {
 
     /// The buffered body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
+        self.expect_media(MediaKind::Text);
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The buffered body as it came, for a body declared binary (`format: binary`,
+    /// `application/octet-stream` and any other media type that is neither JSON nor text).
+    pub fn binary(&self) -> Bytes {
+        self.expect_media(MediaKind::Bytes);
+        self.body.clone()
     }
 
     /// The body as a stream of JSON lines, read chunk by chunk from the open connection
     /// (or from the buffered body, when the response was not streamed).
     pub fn into_jsonl<T: DeserializeOwned>(self) -> JsonlStream<T> {
+        self.expect_media(MediaKind::JsonLines);
         JsonlStream::from_response(self)
     }
 
     /// Like [`Response::into_jsonl`], but leaves the status and headers here, so the response
     /// can still be named in errors and retry delays after its body was handed out.
     pub fn take_jsonl<T: DeserializeOwned>(&mut self) -> JsonlStream<T> {
+        self.expect_media(MediaKind::JsonLines);
         JsonlStream::from_response(Response {
             status: self.status,
             headers: HeaderMap::new(),
@@ -119,6 +147,43 @@ impl std::fmt::Debug for Response {
     }
 }
 
+/// How a body of a media type is read; a runtime twin of the generator's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaKind {
+    Json,
+    JsonLines,
+    Text,
+    Bytes,
+}
+
+impl MediaKind {
+    /// The kind of a `content-type` value (parameters and case ignored).
+    fn of(content_type: &str) -> MediaKind {
+        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" | "text/json" => MediaKind::Json,
+            "application/x-jsonl"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+            | "application/jsonlines"
+            | "application/x-ndjson"
+            | "application/ndjson" => MediaKind::JsonLines,
+            e if e.ends_with("+json") => MediaKind::Json,
+            e if e.starts_with("text/") => MediaKind::Text,
+            _ => MediaKind::Bytes,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            MediaKind::Json => "JSON",
+            MediaKind::JsonLines => "JSON Lines",
+            MediaKind::Text => "text",
+            MediaKind::Bytes => "binary",
+        }
+    }
+}
+
 /// The byte offset of serde_json's 1-based line and column.
 fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     let line_start = match line {
@@ -136,6 +201,17 @@ fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_kinds() {
+        assert_eq!(MediaKind::of("application/json; charset=utf-8"), MediaKind::Json);
+        assert_eq!(MediaKind::of("application/problem+json"), MediaKind::Json);
+        assert_eq!(MediaKind::of("Application/X-NDJSON"), MediaKind::JsonLines);
+        assert_eq!(MediaKind::of("application/x-jsonlines"), MediaKind::JsonLines);
+        assert_eq!(MediaKind::of("text/plain"), MediaKind::Text);
+        assert_eq!(MediaKind::of("application/binary"), MediaKind::Bytes);
+        assert_eq!(MediaKind::of("application/octet-stream"), MediaKind::Bytes);
+    }
 
     #[test]
     fn offsets() {

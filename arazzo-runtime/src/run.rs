@@ -3,6 +3,7 @@
 use crate::client::Client;
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::json::to_text;
+use crate::multipart::Multipart;
 use crate::observer::{
     RetryReason, RetryScheduled, StepFinished, StepReentered, StepStarted, WaitReason, Waiting,
 };
@@ -66,8 +67,15 @@ pub struct StepRequest {
     /// The step's `timeout`.
     timeout: Option<Duration>,
     headers: HeaderMap,
-    body: Option<Bytes>,
+    body: Option<Payload>,
     secrets: Vec<String>,
+}
+
+/// A request body.
+enum Payload {
+    Bytes(Bytes),
+    /// Encoded for each attempt (a `reqwest` form is sent once).
+    Multipart(Multipart),
 }
 
 impl StepRequest {
@@ -200,7 +208,15 @@ impl StepRequest {
     pub fn body(mut self, content_type: &str, bytes: impl Into<Bytes>) -> Self {
         self.headers.remove(CONTENT_TYPE);
         self.add_header("content-type", &ParamText { text: content_type.into(), secret: false });
-        self.body = Some(bytes.into());
+        self.body = Some(Payload::Bytes(bytes.into()));
+        self
+    }
+
+    /// Sends a `multipart/form-data` body (the content type, with its boundary, is set on
+    /// sending).
+    pub fn multipart(mut self, form: Multipart) -> Self {
+        self.headers.remove(CONTENT_TYPE);
+        self.body = Some(Payload::Multipart(form));
         self
     }
 }
@@ -375,8 +391,16 @@ impl Run {
                 if !streaming {
                     builder = builder.timeout(inner.timeout);
                 }
-                if let Some(body) = &req.body {
-                    builder = builder.body(body.clone());
+                match &req.body {
+                    Some(Payload::Bytes(body)) => builder = builder.body(body.clone()),
+                    Some(Payload::Multipart(form)) => match form.form() {
+                        Ok(form) => builder = builder.multipart(form),
+                        Err(what) => {
+                            let what = format!("request body: {what}");
+                            return Attempt::Failed(Error::new(ErrorKind::InvalidInput(what), &ctx));
+                        }
+                    },
+                    None => {}
                 }
                 match builder.send().await {
                     Err(_) if can_retry => Attempt::Retry(None, None),

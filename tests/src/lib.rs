@@ -1,10 +1,12 @@
 //! Integration tests live in `tests/`. The library holds the code generated from the corpus
-//! documents ([`corpus`]), so that it is compiled with the workspace, and the API-shape tests
-//! call it; and [`shared`], which finds the shared corpus for the tests that read it.
+//! documents ([`corpus`]) and from the media-type documents ([`media`]), so that it is compiled
+//! with the workspace, and the tests call it; and [`shared`], which finds the shared corpus for
+//! the tests that read it.
 
 use std::path::{Path, PathBuf};
 
 pub mod corpus;
+pub mod media;
 
 /// `<workspace>/../shared/<rel>`: the shared corpus and spec, beside the checkout.
 ///

@@ -9,7 +9,7 @@ use quote::quote;
 use super::workflow::{outputs_value, prologue};
 use super::{mentions, step};
 use crate::lower::{all_of, free_idents};
-use crate::plan::{Act, ActionPlan, Body, StepKind, StepPlan, Unit, WorkflowPlan};
+use crate::plan::{Act, ActionPlan, Body, BodyKind, StepKind, StepPlan, Unit, WorkflowPlan};
 
 /// What a step function hands back to the workflow function.
 #[derive(Clone, Copy)]
@@ -165,7 +165,7 @@ fn step_call(
     let body = if decode { step::body(s, types, false) } else { TokenStream::new() };
     let send = step::send(s, r, returns.response);
     let checks = step::checks(&s.criteria);
-    let json_body = decode && matches!(s.body, Body::Decoded { text: false, .. });
+    let json_body = decode && matches!(s.body, Body::Decoded { kind: BodyKind::Json, .. });
     let (ret_ty, ret) = returned(unit, s, returns);
     // The criteria, then what the step hands back: `check_body` gives the decoded body.
     let tail = match (json_body, returns.body, returns.response) {

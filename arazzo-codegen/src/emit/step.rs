@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::mentions;
-use crate::plan::{Body, Check, Request, StepPlan};
+use crate::plan::{Body, BodyKind, Check, Request, StepPlan};
 use crate::types::TypeSpace;
 
 /// Building and sending the request; binds `response` (`mut` when a stream is taken from it
@@ -47,19 +47,17 @@ pub fn send_or(
     }
 }
 
-/// `let body = ..;` when `used`: the decoded body as a `Result` (JSON), or the text.
-pub fn body(s: &StepPlan, types: &TypeSpace, text_result: bool) -> TokenStream {
-    match &s.body {
-        Body::Decoded { text: true, .. } if text_result => {
-            quote!(let body: Result<String, Error> = Ok(response.text());)
-        }
-        Body::Decoded { text: true, .. } => quote!(let body = response.text();),
-        Body::Decoded { ty, .. } => {
-            let t = types.tokens(ty);
-            quote!(let body = response.json::<#t>();)
-        }
-        _ => TokenStream::new(),
-    }
+/// `let body = ..;` when `used`: the decoded JSON body as a `Result`, or the text or bytes
+/// (as an `Ok` when `raw_result`, for code that takes every body as a `Result`).
+pub fn body(s: &StepPlan, types: &TypeSpace, raw_result: bool) -> TokenStream {
+    let Body::Decoded { ty, kind } = &s.body else { return TokenStream::new() };
+    let t = types.tokens(ty);
+    let read = match kind {
+        BodyKind::Json => return quote!(let body = response.json::<#t>();),
+        BodyKind::Text => quote!(response.text()),
+        BodyKind::Bytes => quote!(response.binary()),
+    };
+    if raw_result { quote!(let body: Result<#t, Error> = Ok(#read);) } else { quote!(let body = #read;) }
 }
 
 /// `let failed = ..;`: the texts of the criteria that do not hold.

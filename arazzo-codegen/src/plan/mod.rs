@@ -125,10 +125,21 @@ pub struct Request {
 pub enum Body {
     /// Not at all.
     Unread,
-    /// Decoded as `T` (JSON) or as text.
-    Decoded { ty: Ty, text: bool },
+    /// Read whole, as `ty`: JSON decoded, or the text or bytes as they came.
+    Decoded { ty: Ty, kind: BodyKind },
     /// A JSONL stream of `T`, read as the step's output.
     Stream(Ty),
+}
+
+/// What a body read whole is, by its declared media type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BodyKind {
+    /// JSON, decoded into its schema's type (a `Result`: it may not fit).
+    Json,
+    /// `text/*`: a `String`.
+    Text,
+    /// Anything else: the bytes as received.
+    Bytes,
 }
 
 /// A criterion: the `bool` tokens and the source text.

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::step::StepPlanner;
 use super::{Request, Shape, report};
 use crate::expr::{self, TemplatePart};
+use crate::load::Loaded;
 use crate::lower::{Scope, present_arg, some_arg};
 use crate::model::*;
 use crate::names::Names;
@@ -388,7 +389,6 @@ impl StepPlanner<'_> {
         prelude: &mut Prelude,
         r: &mut Reporter,
     ) -> Option<TokenStream> {
-        let rt = self.rt;
         let b = s.request_body.as_ref()?;
         let declared = openapi::request_media(self.loaded, op);
         let ct = b
@@ -425,13 +425,21 @@ impl StepPlanner<'_> {
             prelude.lets.push(quote!(let payload = #t;));
             return Some(quote!(.body(#ct, payload)));
         }
+        // A list or scalar is no set of fields: it goes as JSON, with W0307.
+        if essence(&ct) == "multipart/form-data" && (payload.is_object() || one_expr) {
+            return Some(self.multipart_body(op, &ct, b, scope, prelude, r));
+        }
         let value = self.json_value(payload, &pptr, scope, Some(&mut *prelude), r);
         let call = if ct.contains("x-www-form-urlencoded") { quote!(form) } else { quote!(json) };
         if !ct.contains("json")
             && !ct.contains("x-www-form-urlencoded")
             && (payload.is_object() || payload.is_array())
         {
-            let help = "arazzo-rs encodes JSON and form payloads; for other content types write the payload as a string";
+            let help = if essence(&ct) == "multipart/form-data" {
+                "a `multipart/form-data` payload is an object whose members are its fields"
+            } else {
+                "arazzo-rs encodes JSON, form and multipart payloads; for other content types write the payload as a string"
+            };
             r.warn(
                 "W0307",
                 &pptr,
@@ -439,6 +447,20 @@ impl StepPlanner<'_> {
                 Some(help.into()),
             );
         }
+        self.bind_payload(value, b, scope, prelude, r);
+        Some(quote!(.#call(&payload)))
+    }
+
+    /// `let payload = ..;`, with the `replacements` applied.
+    fn bind_payload(
+        &self,
+        value: TokenStream,
+        b: &RequestBody,
+        scope: &Scope,
+        prelude: &mut Prelude,
+        r: &mut Reporter,
+    ) {
+        let rt = self.rt;
         let replacements: Vec<TokenStream> = b
             .replacements
             .iter()
@@ -449,6 +471,190 @@ impl StepPlanner<'_> {
             .collect();
         let mutable = (!replacements.is_empty()).then(|| quote!(mut));
         prelude.lets.push(quote!(let #mutable payload = #value; #(#replacements)*));
-        Some(quote!(.#call(&payload)))
+    }
+
+    /// A `multipart/form-data` payload: its members become fields, except binary ones (a
+    /// `bytes` value, or a string for a property of `format: binary`), which become file parts;
+    /// each as its OpenAPI `encoding` says.
+    fn multipart_body(
+        &self,
+        op: &Operation,
+        ct: &str,
+        b: &RequestBody,
+        scope: &Scope,
+        prelude: &mut Prelude,
+        r: &mut Reporter,
+    ) -> TokenStream {
+        let rt = self.rt;
+        let payload = b.payload.as_ref().unwrap_or(&Value::Null);
+        let media = media_object(self.loaded, op, ct);
+        let binary = media.as_ref().map(|m| binary_properties(self.loaded, m)).unwrap_or_default();
+        let mut files = Vec::new();
+        let fields = match payload {
+            Value::Object(members) => {
+                let mut plain = serde_json::Map::new();
+                for (name, value) in members {
+                    match self.file_value(value, binary.contains(name), scope) {
+                        Some(data) => files.push(quote!(.file(#name, #data))),
+                        None => {
+                            plain.insert(name.clone(), value.clone());
+                        }
+                    }
+                }
+                Value::Object(plain)
+            }
+            other => other.clone(),
+        };
+        let value = self.json_value(&fields, &child(&b.ptr, "payload"), scope, Some(&mut *prelude), r);
+        self.bind_payload(value, b, scope, prelude, r);
+        let encodings = media.map(|m| encodings(self.loaded, &m)).unwrap_or_default();
+        let encodings = encodings.iter().map(|e| {
+            let (name, ct, filename) =
+                (&e.name, option(e.content_type.as_deref()), option(e.filename.as_deref()));
+            let headers = e.headers.iter().map(|(n, v)| quote!((#n, #v)));
+            quote!(.encoding(#name, #ct, #filename, &[#(#headers),*]))
+        });
+        // A payload that is one expression: its binary members are known by name only.
+        let file_fields =
+            (!payload.is_object() && !binary.is_empty()).then(|| quote!(.file_fields(&[#(#binary),*])));
+        quote!(.multipart(#rt::Multipart::new() #(#encodings)* #file_fields .fields(&payload) #(#files)*))
+    }
+
+    /// The `Option<&T>` tokens of a payload member sent as a file: an expression of type bytes,
+    /// or, for a binary property, text (an expression or a literal).
+    fn file_value(&self, value: &Value, binary: bool, scope: &Scope) -> Option<TokenStream> {
+        let text = value.as_str()?;
+        match expr::parse_value(text).map(|p| p.value) {
+            Ok(expr::Value::Expr(e)) => {
+                let l = scope.value(&e).ok()?;
+                (l.ty == Ty::Bytes || (binary && l.ty == Ty::String)).then_some(l.tokens)
+            }
+            Ok(expr::Value::Literal(_)) if binary => Some(quote!(Some(#text))),
+            _ => None,
+        }
+    }
+}
+
+/// A media type without its parameters, in lower case.
+fn essence(content_type: &str) -> String {
+    content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// `None` or `Some("..")`.
+fn option(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(t) => quote!(Some(#t)),
+        None => quote!(None),
+    }
+}
+
+/// The request body's media type object for `content_type`: (file, pointer).
+fn media_object(loaded: &Loaded, op: &Operation, content_type: &str) -> Option<(usize, String)> {
+    let (file, body) = openapi::deref(loaded, op.def.0, &child(&op.def.1, "requestBody"))?;
+    let content = child(&body, "content");
+    let declared = openapi::value_at(loaded, file, &content)?.as_object()?;
+    let key = declared.keys().find(|k| essence(k) == essence(content_type))?;
+    Some((file, child(&content, key)))
+}
+
+/// The properties of a media type's schema that hold binary data: `format: binary`, or (OpenAPI
+/// 3.1) a `contentMediaType` without a `contentEncoding`.
+fn binary_properties(loaded: &Loaded, (file, media): &(usize, String)) -> Vec<String> {
+    let Some((file, schema)) = openapi::deref(loaded, *file, &child(media, "schema")) else {
+        return Vec::new();
+    };
+    let properties = child(&schema, "properties");
+    let Some(names) = openapi::value_at(loaded, file, &properties).and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    names
+        .keys()
+        .filter(|name| {
+            let property = openapi::deref(loaded, file, &child(&properties, name))
+                .and_then(|(f, p)| openapi::value_at(loaded, f, &p));
+            property.is_some_and(|p| {
+                p.get("format").and_then(Value::as_str) == Some("binary")
+                    || (p.get("contentMediaType").is_some() && p.get("contentEncoding").is_none())
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// One field's OpenAPI `encoding`.
+struct Encoding {
+    name: String,
+    content_type: Option<String>,
+    /// The `filename` of its `Content-Disposition` header.
+    filename: Option<String>,
+    /// Its other headers that have a value (a schema `const` or `default`, or an `example`).
+    headers: Vec<(String, String)>,
+}
+
+/// The `encoding` entries of a media type object.
+fn encodings(loaded: &Loaded, (file, media): &(usize, String)) -> Vec<Encoding> {
+    let ptr = child(media, "encoding");
+    let Some(entries) = openapi::value_at(loaded, *file, &ptr).and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, entry) in entries {
+        // A list (`image/png, image/jpeg`) allows several: the first is sent.
+        let content_type = entry
+            .get("contentType")
+            .and_then(Value::as_str)
+            .and_then(|list| list.split(',').next())
+            .map(|t| t.trim().to_owned());
+        let mut filename = None;
+        let mut headers = Vec::new();
+        let declared = entry.get("headers").and_then(Value::as_object).into_iter().flatten();
+        for (header, _) in declared {
+            let Some(value) =
+                openapi::deref(loaded, *file, &child(&child(&child(&ptr, name), "headers"), header))
+                    .and_then(|(f, p)| openapi::value_at(loaded, f, &p))
+                    .and_then(header_value)
+            else {
+                continue;
+            };
+            // The spec has `contentType` say the part's type; `Content-Type` here is ignored.
+            if header.eq_ignore_ascii_case("content-disposition") {
+                filename = disposition_filename(&value);
+            } else if !header.eq_ignore_ascii_case("content-type") {
+                headers.push((header.clone(), value));
+            }
+        }
+        out.push(Encoding { name: name.clone(), content_type, filename, headers });
+    }
+    out
+}
+
+/// The value a header object gives: its schema's `const` or `default`, or an `example`.
+fn header_value(header: &Value) -> Option<String> {
+    let schema = header.get("schema");
+    [schema.and_then(|s| s.get("const")), schema.and_then(|s| s.get("default")), header.get("example")]
+        .into_iter()
+        .chain([schema.and_then(|s| s.get("example"))])
+        .flatten()
+        .find_map(|v| v.as_str().map(str::to_owned))
+}
+
+/// `report.pdf` of `form-data; name="file"; filename="report.pdf"`.
+fn disposition_filename(value: &str) -> Option<String> {
+    value.split(';').find_map(|param| {
+        let (key, v) = param.split_once('=')?;
+        key.trim().eq_ignore_ascii_case("filename").then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_of_content_dispositions() {
+        let f = |v| disposition_filename(v);
+        assert_eq!(f(r#"form-data; name="file"; filename="report.pdf""#).as_deref(), Some("report.pdf"));
+        assert_eq!(f("attachment; FILENAME=a.txt").as_deref(), Some("a.txt"));
+        assert_eq!(f(r#"form-data; name="file""#), None);
     }
 }

@@ -8,12 +8,12 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
 use super::workflow::{WorkflowPlan, call_future, call_tokens};
-use super::{Bindings, Body, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
+use super::{Bindings, Body, BodyKind, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
 use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
 use crate::expr::{self, Expr, Source};
 use crate::load::{Loaded, Resolved};
-use crate::lower::{LowerError, Lowered, Scope};
+use crate::lower::{BodyValue, LowerError, Lowered, Scope};
 use crate::model::{Components, Document, ParamRef, Parameter, Step, Target, Workflow};
 use crate::names::Names;
 use crate::openapi::{self, Operation};
@@ -54,7 +54,7 @@ pub struct StepPlanner<'a> {
 }
 
 impl StepPlanner<'_> {
-    fn scope<'s>(&'s self, response: Option<&'s TokenStream>, body: Option<(TokenStream, Ty)>) -> Scope<'s> {
+    fn scope<'s>(&'s self, response: Option<&'s TokenStream>, body: Option<BodyValue>) -> Scope<'s> {
         Scope {
             types: self.types,
             rt: self.rt,
@@ -102,25 +102,28 @@ impl StepPlanner<'_> {
         s.target.as_ref().and_then(|(_, t)| resolve_target(self.loaded, self.doc_idx, t).ok())
     }
 
-    /// How the success body of an operation is read.
+    /// How the success body of an operation is read, by its media type (JSON is preferred when
+    /// the response offers several). A response that declares no content is read as untyped
+    /// JSON, which is what descriptions that leave it out mostly mean.
     fn body(&mut self, s: &Step, op: &Operation) -> Body {
         let media = openapi::success_response(self.loaded, op).map(|(_, m)| m).unwrap_or_default();
-        if let Some(m) = media.iter().find(|m| m.content_type.contains("json")) {
+        let Some((kind, m)) = media.iter().map(|m| (media_kind(self.loaded, m), m)).min_by_key(|(k, _)| *k)
+        else {
+            return Body::Decoded { ty: Ty::Json, kind: BodyKind::Json };
+        };
+        let mut typed = || {
             let hint = format!("{} response", op.id.as_deref().unwrap_or(&s.id));
-            let ty = match &m.schema {
+            match &m.schema {
                 Some((f, p)) => self.types.schema(self.loaded, *f, p, &hint),
                 None => Ty::Json,
-            };
-            let ct = &m.content_type;
-            if ct.contains("jsonl") || ct.contains("ndjson") || ct.contains("json-seq") {
-                return Body::Stream(ty);
             }
-            return Body::Decoded { ty, text: false };
+        };
+        match kind {
+            MediaKind::Json => Body::Decoded { ty: typed(), kind: BodyKind::Json },
+            MediaKind::JsonLines => Body::Stream(typed()),
+            MediaKind::Text => Body::Decoded { ty: Ty::String, kind: BodyKind::Text },
+            MediaKind::Bytes => Body::Decoded { ty: Ty::Bytes, kind: BodyKind::Bytes },
         }
-        if media.iter().any(|m| m.content_type.starts_with("text/")) {
-            return Body::Decoded { ty: Ty::String, text: true };
-        }
-        Body::Decoded { ty: Ty::Json, text: false } // No JSON schema: untyped JSON.
     }
 
     /// Plans step `si`.
@@ -172,11 +175,12 @@ impl StepPlanner<'_> {
         let flow_response = names.response.to_token_stream();
         // Criteria (and, in the machine, outputs and failure actions) see the body as decoded:
         // `Result<T, Error>`; success actions see it decoded.
+        // A text or binary body is read as it came, never an error.
         let attempt_body = match &body {
-            Body::Decoded { ty, text: true } if self.shape == Shape::Flow => {
-                Some((quote!(Some(&body)), ty.clone()))
+            Body::Decoded { ty, kind } if *kind != BodyKind::Json && self.shape == Shape::Flow => {
+                Some(body_value(quote!(Some(&body)), ty, *kind))
             }
-            Body::Decoded { ty, .. } => Some((quote!(body.as_ref().ok()), ty.clone())),
+            Body::Decoded { ty, kind } => Some(body_value(quote!(body.as_ref().ok()), ty, *kind)),
             _ => None,
         };
         let is_request = matches!(kind, StepKind::Request(_));
@@ -189,13 +193,13 @@ impl StepPlanner<'_> {
             if self.shape == Shape::Machine { self.actions(s, false, &attempt, r) } else { Vec::new() };
 
         let (success_response, success_body) = match (self.shape, &body) {
-            (Shape::Flow, Body::Decoded { ty, .. }) => {
+            (Shape::Flow, Body::Decoded { ty, kind }) => {
                 let n = &names.name;
-                (&flow_response, Some((quote!(Some(&#n)), ty.clone())))
+                (&flow_response, Some(body_value(quote!(Some(&#n)), ty, *kind)))
             }
             (Shape::Flow, _) => (&flow_response, None),
-            (Shape::Machine, Body::Decoded { ty, .. }) => {
-                (&local_response, Some((quote!(Some(&body)), ty.clone())))
+            (Shape::Machine, Body::Decoded { ty, kind }) => {
+                (&local_response, Some(body_value(quote!(Some(&body)), ty, *kind)))
             }
             (Shape::Machine, _) => (&local_response, None),
         };
@@ -351,6 +355,52 @@ impl StepPlanner<'_> {
 
     pub(super) fn request_scope(&self) -> Scope<'_> {
         Scope { unsent: true, ..self.scope(None, None) }
+    }
+}
+
+/// The body in scope for a step's expressions, as `tokens` (`Option<&T>`) name it.
+fn body_value(tokens: TokenStream, ty: &Ty, kind: BodyKind) -> BodyValue {
+    let raw = match kind {
+        BodyKind::Json => None,
+        BodyKind::Text => Some("text"),
+        BodyKind::Bytes => Some("binary"),
+    };
+    BodyValue { tokens, ty: ty.clone(), raw }
+}
+
+/// How a body of a media type is read, in the order of preference when a response offers
+/// several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum MediaKind {
+    Json,
+    JsonLines,
+    Text,
+    Bytes,
+}
+
+/// The kind of a response media type: JSON (`application/json`, `+json`), JSON Lines (the
+/// `jsonl`/`jsonlines`/`ndjson` spellings), text (`text/*`), else bytes. A wildcard (`*/*`,
+/// which many generators write for JSON) is JSON unless its schema is `format: binary`.
+fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
+    let essence = m.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let binary = || {
+        m.schema
+            .as_ref()
+            .and_then(|(f, p)| loaded.file(*f).tree.value.pointer(p))
+            .is_some_and(|s| s.get("format").and_then(serde_json::Value::as_str) == Some("binary"))
+    };
+    match essence.as_str() {
+        "application/x-jsonl"
+        | "application/jsonl"
+        | "application/x-jsonlines"
+        | "application/jsonlines"
+        | "application/x-ndjson"
+        | "application/ndjson"
+        | "application/json-seq" => MediaKind::JsonLines,
+        e if e == "application/json" || e == "text/json" || e.ends_with("+json") => MediaKind::Json,
+        e if e.starts_with("text/") => MediaKind::Text,
+        e if e.contains('*') && !binary() => MediaKind::Json,
+        _ => MediaKind::Bytes,
     }
 }
 

@@ -1,6 +1,7 @@
 //! A local implementation of the Anthropic Message Batches API for end-to-end tests and examples.
 //!
-//! [`TestServer`] serves the six `/v1/messages/batches` endpoints over loopback HTTP with the real wire shapes
+//! [`TestServer`] serves the six `/v1/messages/batches` endpoints (and a small Files API whose
+//! `multipart/form-data` uploads it keeps as received: [`TestServer::uploads`]) over loopback HTTP with the real wire shapes
 //! (field names, status codes, error envelopes and messages), a deterministic lifecycle driven by polls (or
 //! time), scripted [`Fault`]s and a log of every request.
 //!
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod faults;
+mod files;
 mod log;
 mod model;
 mod routes;
@@ -41,6 +43,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultKind};
+pub use files::{UploadedFile, UploadedPart};
 pub use log::LoggedRequest;
 pub use routes::{Route, router};
 pub use state::AppState;
@@ -58,6 +61,9 @@ pub struct ServerConfig {
     pub processing_time: Option<Duration>,
     /// Faults active from the start, in order.
     pub faults: Vec<Fault>,
+    /// The `content-type` of batch results (`application/x-jsonl`, as the API sends them; some
+    /// descriptions declare `application/binary`).
+    pub results_content_type: String,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +74,7 @@ impl Default for ServerConfig {
             cancel_polls_until_ended: 2,
             processing_time: None,
             faults: Vec::new(),
+            results_content_type: "application/x-jsonl".into(),
         }
     }
 }
@@ -131,6 +138,11 @@ impl TestServer {
     /// Empties the request log.
     pub fn clear_log(&self) {
         self.state.clear_log();
+    }
+
+    /// Every file uploaded to `POST /v1/files` so far, with the parts of its upload as received.
+    pub fn uploads(&self) -> Vec<UploadedFile> {
+        self.state.uploads()
     }
 
     /// Adds a fault after the existing ones; it counts requests from now on.

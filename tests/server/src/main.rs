@@ -26,6 +26,9 @@ struct Args {
     /// Also end batches this many milliseconds after creation.
     #[arg(long)]
     processing_ms: Option<u64>,
+    /// The content type of batch results.
+    #[arg(long, default_value = "application/x-jsonl")]
+    results_content_type: String,
 }
 
 #[tokio::main]
@@ -37,6 +40,7 @@ async fn main() -> ExitCode {
         cancel_polls_until_ended: args.cancel_polls,
         processing_time: args.processing_ms.map(Duration::from_millis),
         faults: Vec::new(),
+        results_content_type: args.results_content_type,
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let server = match TestServer::start_on(config, addr).await {

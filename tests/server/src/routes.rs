@@ -15,17 +15,18 @@ use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 
 use crate::faults::FaultKind;
+use crate::files;
 use crate::log::LoggedRequest;
 use crate::model::{ApiError, to_json};
 use crate::state::{AppState, BatchItem, ListQuery};
 
 const BATCHES_PATH: &str = "/v1/messages/batches";
+const FILES_PATH: &str = "/v1/files";
 /// The documented 256 MB request cap.
 const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 const MAX_REQUESTS: usize = 100_000;
 const CUSTOM_ID_PATTERN: &str = "^[a-zA-Z0-9_-]{1,64}$";
 const JSON: &str = "application/json";
-const JSONL: &str = "application/x-jsonl";
 
 /// An endpoint of the Message Batches API; targets faults and labels logged requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +43,12 @@ pub enum Route {
     Delete,
     /// `GET /v1/messages/batches/{id}/results`
     Results,
+    /// `POST /v1/files` (`multipart/form-data`)
+    Upload,
+    /// `GET /v1/files/{id}`
+    FileMetadata,
+    /// `GET /v1/files/{id}/content`
+    FileContent,
     /// Every route (in a fault); no endpoint (in a logged request).
     Any,
 }
@@ -70,6 +77,16 @@ impl Target {
 }
 
 fn classify(method: &str, path: &str) -> Target {
+    if let Some(rest) = path.strip_prefix(FILES_PATH) {
+        let endpoint = |route, id: &str| Target::Endpoint(route, id.to_owned());
+        let segments: Vec<&str> = rest.split('/').skip(1).collect();
+        return match (rest.is_empty(), segments.as_slice(), method) {
+            (true, _, "POST") => endpoint(Route::Upload, ""),
+            (false, [id], "GET") if !id.is_empty() => endpoint(Route::FileMetadata, id),
+            (false, [id, "content"], "GET") if !id.is_empty() => endpoint(Route::FileContent, id),
+            _ => Target::Unknown,
+        };
+    }
     let Some(rest) = path.strip_prefix(BATCHES_PATH) else {
         return Target::Unknown;
     };
@@ -99,6 +116,8 @@ fn classify(method: &str, path: &str) -> Target {
 enum Reply {
     Json(Value),
     Jsonl(String),
+    /// A file's content.
+    File(Bytes),
 }
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
@@ -169,8 +188,10 @@ async fn respond(
         }
         Some(FaultKind::TruncatedJsonl) => {
             return match dispatch(state, parts, target, body) {
-                Ok(Reply::Jsonl(text)) => body_response(StatusCode::OK, JSONL, truncate_last_line(text)),
-                other => reply_response(other, request_id),
+                Ok(Reply::Jsonl(text)) => {
+                    body_response(StatusCode::OK, state.results_content_type(), truncate_last_line(text))
+                }
+                other => reply_response(state, other, request_id),
             };
         }
         Some(FaultKind::Redirect { status, to }) => {
@@ -184,7 +205,7 @@ async fn respond(
         }
         Some(FaultKind::UnknownProcessingStatus(status)) => {
             let Target::Endpoint(_, id) = target else {
-                return reply_response(dispatch(state, parts, target, body), request_id);
+                return reply_response(state, dispatch(state, parts, target, body), request_id);
             };
             let reply = match state.store().peek(id) {
                 Some(batch) => {
@@ -194,10 +215,15 @@ async fn respond(
                 }
                 None => Err(ApiError::batch_not_found(id)),
             };
-            return reply_response(reply, request_id);
+            return reply_response(state, reply, request_id);
         }
     }
-    reply_response(dispatch(state, parts, target, body), request_id)
+    if let Target::Endpoint(Route::Upload, _) = target {
+        let upload = files::parse_upload(&parts.headers, Bytes::copy_from_slice(body)).await;
+        let reply = upload.map(|parts| Reply::Json(state.add_upload(parts).metadata()));
+        return reply_response(state, reply, request_id);
+    }
+    reply_response(state, dispatch(state, parts, target, body), request_id)
 }
 
 fn check_headers(api_key: Option<&str>, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -241,6 +267,17 @@ fn dispatch(state: &AppState, parts: &Parts, target: &Target, body: &[u8]) -> Re
         Route::Cancel => store.cancel(id).map(|b| Reply::Json(to_json(&b))),
         Route::Delete => store.delete(id).map(|d| Reply::Json(to_json(&d))),
         Route::Results => store.results(id).map(Reply::Jsonl),
+        Route::FileMetadata | Route::FileContent => {
+            let file =
+                state.upload(id).ok_or_else(|| ApiError::not_found(format!("File not found: {id}")))?;
+            Ok(if route == Route::FileContent {
+                Reply::File(file.content())
+            } else {
+                Reply::Json(file.metadata())
+            })
+        }
+        // Parsed by `respond`, which awaits the body's parts.
+        Route::Upload => Err(ApiError::not_found("Not found")),
         Route::Any => Err(ApiError::not_found("Not found")),
     }
 }
@@ -342,14 +379,14 @@ fn parse_list_query(uri: &Uri) -> Result<ListQuery, ApiError> {
 
 /// A complete body for faults that mangle it: the results (if `jsonl` and available), else the batch, else the
 /// first page of the list, else a batch-shaped stub. Read-only: counts no poll.
-fn preview(state: &AppState, target: &Target, jsonl: bool) -> (&'static str, Bytes) {
+fn preview<'s>(state: &'s AppState, target: &Target, jsonl: bool) -> (&'s str, Bytes) {
     let mut store = state.store();
     if let Target::Endpoint(route, id) = target {
         if jsonl
             && *route == Route::Results
             && let Ok(text) = store.results(id)
         {
-            return (JSONL, Bytes::from(text));
+            return (state.results_content_type(), Bytes::from(text));
         }
         if let Some(batch) = store.peek(id) {
             return (JSON, Bytes::from(to_json(&batch).to_string()));
@@ -377,7 +414,7 @@ fn truncate_last_line(text: String) -> Bytes {
 
 /// A 200 that announces the full length, sends half of the body and then fails the stream, which makes the
 /// server close the connection mid-body.
-fn dropped_response(content_type: &'static str, body: Bytes) -> Response {
+fn dropped_response(content_type: &str, body: Bytes) -> Response {
     let full_length = body.len();
     let head = body.slice(..full_length / 2);
     let failure = stream::once(async {
@@ -388,15 +425,19 @@ fn dropped_response(content_type: &'static str, body: Bytes) -> Response {
     let chunks = stream::iter([Ok::<Bytes, io::Error>(head)]).chain(failure);
     let mut response = Response::new(Body::from_stream(chunks));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
     response
 }
 
-fn body_response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
+fn body_response(status: StatusCode, content_type: &str, body: Bytes) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
     response
 }
 
@@ -405,10 +446,13 @@ fn error_response(error: &ApiError, request_id: &str) -> Response {
     body_response(status, JSON, Bytes::from(error.envelope(Some(request_id)).to_string()))
 }
 
-fn reply_response(reply: Result<Reply, ApiError>, request_id: &str) -> Response {
+fn reply_response(state: &AppState, reply: Result<Reply, ApiError>, request_id: &str) -> Response {
     match reply {
         Ok(Reply::Json(value)) => body_response(StatusCode::OK, JSON, Bytes::from(value.to_string())),
-        Ok(Reply::Jsonl(text)) => body_response(StatusCode::OK, JSONL, Bytes::from(text)),
+        Ok(Reply::Jsonl(text)) => {
+            body_response(StatusCode::OK, state.results_content_type(), Bytes::from(text))
+        }
+        Ok(Reply::File(bytes)) => body_response(StatusCode::OK, "application/octet-stream", bytes),
         Err(error) => error_response(&error, request_id),
     }
 }
@@ -432,6 +476,13 @@ mod tests {
         assert_eq!(classify("GET", "/v1/messages/batches//results"), Target::Unknown);
         assert_eq!(classify("GET", "/v1/messages/batches/a/b/c"), Target::Unknown);
         assert_eq!(classify("GET", "/v1/models"), Target::Unknown);
+        assert_eq!(classify("POST", "/v1/files"), Target::Endpoint(Route::Upload, String::new()));
+        let file = |route| Target::Endpoint(route, "file_1".into());
+        assert_eq!(classify("GET", "/v1/files/file_1"), file(Route::FileMetadata));
+        assert_eq!(classify("GET", "/v1/files/file_1/content"), file(Route::FileContent));
+        assert_eq!(classify("GET", "/v1/files"), Target::Unknown);
+        assert_eq!(classify("GET", "/v1/files/"), Target::Unknown);
+        assert_eq!(classify("POST", "/v1/filesx"), Target::Unknown);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::ServerConfig;
 use crate::faults::{Fault, FaultKind, FaultSet};
+use crate::files::{UploadedFile, UploadedPart};
 use crate::log::{LoggedRequest, RequestLog};
 use crate::model::{
     ApiError, BatchPage, DeletedMessageBatch, MessageBatch, Outcome, ProcessingStatus, RequestCounts,
@@ -31,10 +32,12 @@ pub struct AppState {
 
 struct Shared {
     api_key: Option<String>,
+    results_content_type: String,
     store: Mutex<Store>,
     faults: Mutex<FaultSet>,
     log: Mutex<RequestLog>,
     next_request: AtomicU64,
+    files: Mutex<Vec<UploadedFile>>,
 }
 
 impl fmt::Debug for AppState {
@@ -64,10 +67,12 @@ impl AppState {
         AppState {
             shared: Arc::new(Shared {
                 api_key: config.api_key,
+                results_content_type: config.results_content_type,
                 store: Mutex::new(Store::new(lifecycle, base_url.into())),
                 faults: Mutex::new(faults),
                 log: Mutex::new(RequestLog::default()),
                 next_request: AtomicU64::new(1),
+                files: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -101,6 +106,28 @@ impl AppState {
 
     pub(crate) fn api_key(&self) -> Option<&str> {
         self.shared.api_key.as_deref()
+    }
+
+    /// Every file uploaded so far, in order, with the parts of its upload as received.
+    pub fn uploads(&self) -> Vec<UploadedFile> {
+        lock(&self.shared.files).clone()
+    }
+
+    /// Keeps an upload; returns its file.
+    pub(crate) fn add_upload(&self, parts: Vec<UploadedPart>) -> UploadedFile {
+        let mut files = lock(&self.shared.files);
+        let file = UploadedFile { id: format!("file_{:024}", files.len() + 1), parts };
+        files.push(file.clone());
+        file
+    }
+
+    /// An uploaded file by id.
+    pub(crate) fn upload(&self, id: &str) -> Option<UploadedFile> {
+        lock(&self.shared.files).iter().find(|f| f.id == id).cloned()
+    }
+
+    pub(crate) fn results_content_type(&self) -> &str {
+        &self.shared.results_content_type
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
