@@ -9,10 +9,11 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use crate::diag::did_you_mean;
+use crate::expr::SelectorQuery;
 use crate::expr::{
     CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart, dotted_name,
 };
-use crate::model::Parameter;
+use crate::model::{ExprType, OutputValue, Parameter, Selector};
 use crate::types::{Ty, TypeSpace, ident};
 
 /// A type error found while lowering: code, offset and width in the text (if known), message, help.
@@ -42,6 +43,44 @@ impl LowerError {
     pub fn is_reported(&self) -> bool {
         !self.code.is_empty()
     }
+}
+
+/// What an output (or a parameter or payload value) reads.
+#[derive(Debug, Clone)]
+pub enum Read<'a> {
+    /// A runtime expression. A JSON pointer selector is one: its context with the pointer
+    /// appended (`$response.body` and `/a/0` read `$response.body#/a/0`), so it is typed,
+    /// checked and streamed exactly like that expression.
+    Expr(Expr),
+    /// Any other selector.
+    Selector(&'a Selector),
+}
+
+/// What `v` reads; `None` when its expression does not parse (validation reports it).
+pub fn output_source(v: &OutputValue) -> Option<Read<'_>> {
+    match v {
+        OutputValue::Expr(text) => crate::expr::parse_expression(text).ok().map(|p| Read::Expr(p.value)),
+        OutputValue::Selector(s) => Some(selector_source(s)),
+    }
+}
+
+/// What a selector reads (see [`Read`]).
+pub fn selector_source(s: &Selector) -> Read<'_> {
+    if s.kind == ExprType::JsonPointer
+        && let Ok(context) = crate::expr::parse_expression(&s.context)
+        && let Ok(query) = crate::expr::parse_selector(&s.kind, &s.selector)
+        && let SelectorQuery::Pointer(path) = query.value
+    {
+        let mut e = context.value;
+        if path.is_empty() {
+            return Read::Expr(e);
+        }
+        if let Some(p) = e.path_mut() {
+            p.extend(path);
+            return Read::Expr(e);
+        }
+    }
+    Read::Selector(s)
 }
 
 /// What is in scope where an expression is evaluated.
@@ -871,21 +910,7 @@ impl Scope<'_> {
                 Ok(quote!(#tokens.is_some()))
             }
             JsonPathCriterion::Query { text, path: None } => {
-                // A query runs on the response as received, not on its typed (re-serialized)
-                // form, which drops members the schema does not name and absent optionals.
-                let t = match context {
-                    Expr::Response(Source::Body(path))
-                        if let (Some(r), Some(_)) = (self.response, &self.body) =>
-                    {
-                        if path.is_empty() {
-                            quote!(#r.json_value().as_ref())
-                        } else {
-                            let ptr = crate::expr::ast::pointer_string(path);
-                            quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
-                        }
-                    }
-                    _ => ctx.tokens,
-                };
+                let t = self.as_received(context, ctx.tokens);
                 // DESIGN §3: a root filter over an object tests the object itself.
                 let root_filter =
                     text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
@@ -895,6 +920,60 @@ impl Scope<'_> {
                     #rt::json::#matches(QUERY.get_or_init(|| #rt::JsonPath::parse(#text).expect("checked at build time")), #t)
                 }))
             }
+        }
+    }
+
+    /// A context for a JSONPath query: the response as received, not its typed (re-serialized)
+    /// form, which drops members the schema does not name and absent optionals.
+    fn as_received(&self, context: &Expr, tokens: TokenStream) -> TokenStream {
+        match context {
+            Expr::Response(Source::Body(path)) if let (Some(r), Some(_)) = (self.response, &self.body) => {
+                if path.is_empty() {
+                    quote!(#r.json_value().as_ref())
+                } else {
+                    let ptr = crate::expr::ast::pointer_string(path);
+                    quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
+                }
+            }
+            _ => tokens,
+        }
+    }
+
+    /// Lowers a Selector Object's value (Arazzo 1.1 §Selector Object). A JSON pointer selector
+    /// is the context's value navigated by the pointer, typed exactly like
+    /// `$response.body#/pointer`; a JSONPath selector is the single node its query selects,
+    /// as JSON (none when it selects none or several).
+    pub fn selector(&self, s: &Selector) -> Result<Lowered, LowerError> {
+        let (Ok(context), Ok(query)) =
+            (crate::expr::parse_expression(&s.context), crate::expr::parse_selector(&s.kind, &s.selector))
+        else {
+            return Err(reported_by_validation());
+        };
+        let context = context.value;
+        match query.value {
+            SelectorQuery::Pointer(_) => match selector_source(s) {
+                Read::Expr(e) => self.value(&e),
+                Read::Selector(_) => Err(err(
+                    "E0232",
+                    format!("a JSON pointer selector needs a JSON value, and `{context}` is not one"),
+                    Some("use a context such as `$response.body` or `$steps.<id>.outputs.<name>`".into()),
+                )),
+            },
+            SelectorQuery::JsonPath(text) => {
+                let rt = self.rt;
+                let ctx = self.value(&context)?;
+                let t = self.as_received(&context, ctx.tokens);
+                let tokens = quote!({
+                    static QUERY: ::std::sync::OnceLock<#rt::JsonPath> = ::std::sync::OnceLock::new();
+                    #rt::json::select(QUERY.get_or_init(|| #rt::JsonPath::parse(#text).expect("checked at build time")), #t)
+                }.as_ref());
+                Ok(Lowered::new(tokens, Ty::Json, true))
+            }
+            SelectorQuery::XPath(_) => Err(err(
+                "E0206",
+                "xpath selectors are not supported".into(),
+                Some("select from a JSON body with `type: jsonpath` or `type: jsonpointer`".into()),
+            )),
         }
     }
 

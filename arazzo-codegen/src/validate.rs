@@ -211,8 +211,8 @@ impl Ctx<'_> {
         for p in &w.parameters {
             self.param_values(w, None, p, &reach, r);
         }
-        for (_, ptr, text) in &w.outputs {
-            self.expression(w, None, ptr, text, Place::WorkflowOutput, &reach, r);
+        for (_, ptr, v) in &w.outputs {
+            self.output(w, None, ptr, v, Place::WorkflowOutput, &reach, r);
         }
     }
 
@@ -299,8 +299,8 @@ impl Ctx<'_> {
             }
         }
         unique(s.outputs.iter().map(|(n, p, _)| (n.as_str(), p.clone())), "output name", r);
-        for (_, ptr, text) in &s.outputs {
-            self.expression(w, Some(si), ptr, text, Place::Response, reach, r);
+        for (_, ptr, v) in &s.outputs {
+            self.output(w, Some(si), ptr, v, Place::Response, reach, r);
         }
     }
 
@@ -662,12 +662,60 @@ impl Ctx<'_> {
                     self.values(w, si, &format!("{ptr}/{i}"), item, reach, r);
                 }
             }
+            Value::Object(_) if let Some(s) = Selector::of(v, ptr) => {
+                self.selector(w, si, &s, Place::Request, reach, r);
+            }
             Value::Object(m) => {
                 for (k, item) in m {
                     self.values(w, si, &child(ptr, k), item, reach, r);
                 }
             }
             _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn output(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        ptr: &str,
+        v: &OutputValue,
+        place: Place,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
+        match v {
+            OutputValue::Expr(text) => self.expression(w, si, ptr, text, place, reach, r),
+            OutputValue::Selector(s) => self.selector(w, si, s, place, reach, r),
+        }
+    }
+
+    /// Checks a Selector Object: its context, its selector, and the version it needs.
+    fn selector(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        s: &Selector,
+        place: Place,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
+        if !self.doc.is_1_1() {
+            r.warn(
+                "W0230",
+                &s.ptr,
+                format!(
+                    "a Selector Object is Arazzo 1.1; this document declares `arazzo: {}`",
+                    self.doc.arazzo
+                ),
+                Some("declare `arazzo: 1.1.0`".into()),
+            );
+        }
+        self.expression(w, si, &child(&s.ptr, "context"), &s.context, place, reach, r);
+        match expr::parse_selector(&s.kind, &s.selector) {
+            Ok(parsed) => self.issues(&child(&s.ptr, "selector"), &parsed.warnings, r),
+            Err(e) => self.issue(&child(&s.ptr, "selector"), &e, r),
         }
     }
 

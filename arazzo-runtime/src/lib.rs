@@ -116,6 +116,6 @@ pub mod __private {
     /// JSON helpers for generated code that has no static type for a value.
     pub mod json {
         pub use crate::json::{CmpOp, compare, to_text, truthy};
-        pub use crate::support::{filter_matches, json_text, matches, replace, text_of};
+        pub use crate::support::{filter_matches, json_text, matches, replace, select, text_of};
     }
 }

@@ -207,7 +207,7 @@ fn portable_operand(context: &str, path: &[Segment]) -> String {
     if context.contains('#') { format!("{context}{pointer}") } else { format!("{context}#{pointer}") }
 }
 
-fn query_error(condition: &str, position: usize, message: &str) -> ExprIssue {
+pub(crate) fn query_error(condition: &str, position: usize, message: &str) -> ExprIssue {
     let offset = position.min(condition.len());
     let len = condition.get(offset..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
     let near: String = condition.get(offset..).unwrap_or("").chars().take(12).collect();
@@ -267,7 +267,7 @@ fn bracket_path(path: &[Segment]) -> String {
 }
 
 /// Rejects queries nested deeper than the parser can take safely.
-fn check_nesting(condition: &str) -> Result<(), ExprIssue> {
+pub(crate) fn check_nesting(condition: &str) -> Result<(), ExprIssue> {
     let mut depth = 0usize;
     for (i, c) in condition.char_indices() {
         match c {

@@ -20,6 +20,7 @@ pub mod ast;
 pub mod condition;
 pub mod jsonpath;
 pub mod runtime;
+pub mod selector;
 pub mod template;
 
 pub use ast::{
@@ -31,6 +32,7 @@ pub use jsonpath::parse_jsonpath;
 #[cfg(test)]
 use runtime::find_expression_prefix;
 pub use runtime::parse_expression;
+pub use selector::{SelectorQuery, parse_selector};
 #[cfg(test)]
 use template::parse_template;
 pub use template::parse_value;
@@ -50,6 +52,8 @@ pub const CODES: &[(&str, &str)] = &[
     ("W0203", "JSONPath shorthand `PATH OP LITERAL` is not RFC 9535"),
     ("W0204", "double-quoted string literal in a simple condition"),
     ("W0205", "runtime expression in a string without `{}` braces is not substituted"),
+    ("E0231", "invalid JSON pointer selector"),
+    ("W0231", "a draft-goessner JSONPath query that means something else under RFC 9535"),
 ];
 
 /// Checks a `type: regex` criterion's pattern (Rust `regex` crate syntax).

@@ -1,0 +1,49 @@
+//! Arazzo 1.1 expressions (`tests/workflows/expr/`): Selector Objects, Expression Type Objects
+//! and criteria semantics, compiled by the proc-macro and run over loopback.
+
+#![deny(warnings)]
+
+mod common;
+
+use arazzo_runtime::Client;
+use common::{Server, client, json_reply};
+use serde_json::json;
+
+mod selectors {
+    arazzo_macros::workflows!("workflows/expr/selectors.arazzo.yaml");
+}
+
+fn api(server: &Server) -> Client {
+    client(&["api"], &server.url, 50)
+}
+
+#[tokio::test]
+async fn selectors_in_outputs_parameters_and_payloads() {
+    let server = Server::start(|req| match req.line().as_str() {
+        "GET /items" => json_reply(
+            200,
+            json!({"total": 2, "items": [
+                {"id": "a1", "name": "Apple", "price": 3},
+                {"id": "b2", "name": "Bread", "price": 7, "extra": true}
+            ]}),
+        ),
+        "GET /items/b2" if req.query.as_deref() == Some("label=Bread") => {
+            json_reply(200, json!({"id": "b2", "name": "Bread", "tags": ["fresh", "local"]}))
+        }
+        "POST /orders" => json_reply(201, json!({"orderId": "o1"})),
+        other => json_reply(404, json!({"unexpected": other})),
+    })
+    .await;
+    let out =
+        selectors::select(&api(&server), selectors::select::Inputs {}).await.expect("the workflow runs");
+    // A JSON pointer selector is typed like `$response.body#/pointer`.
+    let first_id: Option<String> = out.first_id;
+    let total: i64 = out.total;
+    assert_eq!((first_id.as_deref(), total), (Some("a1"), 2));
+    // A JSONPath selector gives the one node it selects, as JSON.
+    assert_eq!(out.cheap, Some(json!("Apple")));
+    let first_tag: Option<String> = out.first_tag;
+    assert_eq!(first_tag.as_deref(), Some("fresh"));
+    let requests = server.requests();
+    assert_eq!(requests[2].json(), json!({"itemId": "b2", "note": "fresh"}));
+}
