@@ -305,6 +305,7 @@ impl Scope<'_> {
                 }
             }
             Expr::Request(source) => return self.request_value(e, source),
+            e if e.is_whole_object() => return self.whole_object(e),
             // Before the request is sent, validation reports a response read (E0301).
             Expr::StatusCode | Expr::Url | Expr::Method | Expr::Response(_) if self.unsent => {
                 return Err(reported_by_validation());
@@ -314,6 +315,31 @@ impl Scope<'_> {
         let str_ref = matches!(e, Expr::Url | Expr::Method | Expr::Response(Source::Header(_)));
         let (tokens, ty, more, tag) = self.navigate(base, ty, path)?;
         Ok(Lowered { tokens, ty, optional: optional || more, str_ref: str_ref || tag })
+    }
+
+    /// A whole object of named values (`$inputs`, `$steps.x.outputs`, `$workflows.x.outputs`)
+    /// as JSON, built from the values in scope.
+    fn whole_object(&self, e: &Expr) -> Result<Lowered, LowerError> {
+        let mut members: Vec<(&String, &Lowered)> = match e {
+            Expr::AllInputs => self.inputs.iter().collect(),
+            Expr::Steps { step, .. } => {
+                self.step_outputs.iter().filter(|((s, _), _)| s == step).map(|((_, n), l)| (n, l)).collect()
+            }
+            Expr::Workflows { workflow, field, .. } if field == "outputs" => self
+                .dependencies
+                .iter()
+                .filter(|((w, _), _)| w == workflow)
+                .map(|((_, n), l)| (n, l))
+                .collect(),
+            other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
+        };
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        let rt = self.rt;
+        let entries = members.iter().map(|(name, l)| {
+            let t = &l.tokens;
+            quote!(#name: #t)
+        });
+        Ok(Lowered::new(quote!(Some(&#rt::serde_json::json!({ #(#entries),* }))), Ty::Json, false))
     }
 
     /// The fallback of E0401 lowered to a warning: `$response.body#/pointer` read from the
@@ -650,24 +676,64 @@ impl Scope<'_> {
 
     fn operand_span(o: &Operand) -> Option<(usize, usize)> {
         match o {
-            Operand::Expr { offset, len, .. } => Some((*offset, *len)),
+            Operand::Expr { offset, len, .. } | Operand::Length { offset, len, .. } => Some((*offset, *len)),
             Operand::Literal(_) => None,
         }
     }
 
+    /// The value of an operand that is not a literal.
+    fn operand_value(&self, o: &Operand) -> Result<Lowered, LowerError> {
+        match o {
+            Operand::Expr { expr, .. } => self.value(expr),
+            Operand::Length { expr, .. } => self.length(expr),
+            Operand::Literal(_) => Err(reported_by_validation()),
+        }
+    }
+
+    /// The JavaScript `.length` of a value: a list's, a map's or a string's length (in
+    /// characters), a member named `length` of an object, as an integer.
+    fn length(&self, e: &Expr) -> Result<Lowered, LowerError> {
+        let v = self.value(e)?;
+        let t = &v.tokens;
+        let tokens = match &v.ty {
+            Ty::Array(_) | Ty::Map(_) => quote!(#t.map(|v| v.len() as i64)),
+            Ty::String => quote!(#t.map(|v| v.chars().count() as i64)),
+            Ty::Json => {
+                let rt = self.rt;
+                quote!(#t.and_then(#rt::json::length))
+            }
+            Ty::Struct(_) | Ty::Union(_) => {
+                let mut member = e.clone();
+                member.path_mut().into_iter().for_each(|p| p.push(Segment::Key("length".into())));
+                return self.value(&member);
+            }
+            other => {
+                return Err(err(
+                    "E0233",
+                    format!("`{e}` is {}, which has no length", ty_name(other)),
+                    Some("`.length` reads the length of a list or a string".into()),
+                ));
+            }
+        };
+        Ok(Lowered::new(quote!(#tokens.as_ref()), Ty::Integer, true))
+    }
+
     fn compare(&self, lhs: &Operand, op: CmpOp, rhs: &Operand) -> Result<TokenStream, LowerError> {
         match (lhs, rhs) {
-            (Operand::Expr { expr, .. }, Operand::Literal(lit)) => {
-                self.compare_value(expr, op, lit).map_err(|mut e| {
+            (Operand::Expr { .. } | Operand::Length { .. }, Operand::Literal(lit)) => {
+                let compared = match lhs {
+                    Operand::Expr { expr, .. } => self.compare_value(expr, op, lit),
+                    _ => self
+                        .operand_value(lhs)
+                        .and_then(|v| self.compare_lowered(&v, op, lit, &lhs.to_string())),
+                };
+                compared.map_err(|mut e| {
                     e.span = e.span.or(Self::operand_span(lhs));
                     e
                 })
             }
-            (Operand::Literal(lit), Operand::Expr { expr, .. }) => {
-                self.compare_value(expr, flip(op), lit).map_err(|mut e| {
-                    e.span = e.span.or(Self::operand_span(rhs));
-                    e
-                })
+            (Operand::Literal(_), Operand::Expr { .. } | Operand::Length { .. }) => {
+                self.compare(rhs, flip(op), lhs)
             }
             (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. })
                 if let Some((tx, ty)) = self.mismatch(x, y)? =>
@@ -743,7 +809,9 @@ impl Scope<'_> {
             (_, Literal::Null) => match op {
                 CmpOp::Eq if v.ty == Ty::Json => quote!(#t.is_none_or(|v| v.is_null())),
                 CmpOp::Ne if v.ty == Ty::Json => quote!(#t.is_some_and(|v| !v.is_null())),
-                CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Status => quote!(false),
+                // A status code is always there: never null.
+                CmpOp::Eq if v.ty == Ty::Status => quote!(false),
+                CmpOp::Ne if v.ty == Ty::Status => quote!(true),
                 CmpOp::Eq => quote!(#t.is_none()),
                 CmpOp::Ne => quote!(#t.is_some()),
                 _ => quote!(false),
@@ -795,6 +863,12 @@ impl Scope<'_> {
                         quote!(#t.is_some_and(|v| #c))
                     }
                 }
+            }
+            // Arazzo 1.1 §Simple Conditions: numeric strings are coerced to numbers.
+            (Ty::Status | Ty::Integer | Ty::Number, Literal::String(digits))
+                if let Ok(n) = digits.trim().parse::<serde_json::Number>() =>
+            {
+                return self.compare_lowered(v, op, &Literal::Number(n), text);
             }
             (Ty::Status, Literal::Number(n)) => {
                 let Some(code) = n.as_u64().filter(|c| *c < 1000) else {
@@ -881,8 +955,8 @@ impl Scope<'_> {
                 let l = literal_json(rt, l);
                 quote!(Some(#l))
             }
-            Operand::Expr { expr, .. } => {
-                let v = self.value(expr)?;
+            Operand::Expr { .. } | Operand::Length { .. } => {
+                let v = self.operand_value(o)?;
                 let t = v.tokens;
                 quote!(#t.and_then(|v| #rt::serde_json::to_value(v).ok()))
             }
@@ -894,6 +968,18 @@ impl Scope<'_> {
         let rt = self.rt;
         let ctx = self.value(context)?;
         match c {
+            // Into a whole object, the first key is a name: typed like `$steps.x.outputs.a`.
+            JsonPathCriterion::Shorthand { path, op, literal }
+                if let Some(e) = context.clone().extended(path).filter(|_| context.is_whole_object()) =>
+            {
+                self.compare_value(&e, *op, literal)
+            }
+            JsonPathCriterion::Query { path: Some(path), .. }
+                if let Some(e) = context.clone().extended(path).filter(|_| context.is_whole_object()) =>
+            {
+                let t = self.value(&e)?.tokens;
+                Ok(quote!(#t.is_some()))
+            }
             JsonPathCriterion::Shorthand { path, op, literal } => {
                 let (tokens, ty, more, tag) = self.navigate(ctx.tokens, ctx.ty, path)?;
                 let v = Lowered { tokens, ty, optional: more, str_ref: tag };
@@ -969,12 +1055,97 @@ impl Scope<'_> {
                 }.as_ref());
                 Ok(Lowered::new(tokens, Ty::Json, true))
             }
-            SelectorQuery::XPath(_) => Err(err(
-                "E0206",
-                "xpath selectors are not supported".into(),
-                Some("select from a JSON body with `type: jsonpath` or `type: jsonpointer`".into()),
+            SelectorQuery::XPath(query) => {
+                let rt = self.rt;
+                let xml = self.xml(&context)?;
+                Ok(Lowered::new(quote!(#rt::xpath!(select(#query, #xml)).as_ref()), Ty::Json, true))
+            }
+        }
+    }
+
+    /// The text of a regex, JSONPath or XPath condition with embedded `{$…}` expressions,
+    /// each replaced by its value's text (Arazzo 1.1 §Runtime Expressions in Conditions:
+    /// "evaluated first, then substituted into the condition string").
+    fn condition_text(&self, parts: &[TemplatePart]) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let (text, errors) = self.format_template(parts, |l, _| {
+            let t = l.tokens;
+            // A secret is exposed here only to build the condition, which is never logged.
+            let text = if l.ty == Ty::Secret { quote!(|v| v.expose()) } else { quote!(#rt::json::text_of) };
+            quote!(#t.map(#text).unwrap_or_default())
+        });
+        match errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(text),
+        }
+    }
+
+    /// A regex criterion whose pattern embeds `{$…}` values: compiled at run time, and an
+    /// invalid pattern fails the criterion (Arazzo 1.1 §Evaluation Errors).
+    pub fn regex_template(&self, context: &Expr, parts: &[TemplatePart]) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let ctx = self.value(context)?;
+        let t = ctx.tokens;
+        let t = if ctx.ty == Ty::Json { quote!(#t.filter(|v| !v.is_null())) } else { t };
+        let pattern = self.condition_text(parts)?;
+        Ok(
+            quote!(#rt::Regex::new(&#pattern).is_ok_and(|re| #t.is_some_and(|v| re.is_match(&#rt::json::text_of(v))))),
+        )
+    }
+
+    /// A JSONPath criterion whose query embeds `{$…}` values: parsed at run time, and an
+    /// invalid query fails the criterion (Arazzo 1.1 §JSONPath Conditions).
+    pub fn jsonpath_template(
+        &self,
+        context: &Expr,
+        parts: &[TemplatePart],
+    ) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let ctx = self.value(context)?;
+        let t = self.as_received(context, ctx.tokens);
+        let query = self.condition_text(parts)?;
+        let root_filter = match parts.first() {
+            Some(TemplatePart::Lit(text)) => {
+                text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"))
+            }
+            _ => false,
+        };
+        let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
+        Ok(quote!(#rt::JsonPath::parse(&#query).is_ok_and(|q| #rt::json::#matches(&q, #t))))
+    }
+
+    /// The XML document an XPath expression is applied to, as `Option<&str>` tokens: the text
+    /// of the context (an XML body is read as text).
+    fn xml(&self, context: &Expr) -> Result<TokenStream, LowerError> {
+        let v = self.value(context)?;
+        let t = v.tokens;
+        match v.ty {
+            Ty::String if v.str_ref => Ok(t),
+            Ty::String => Ok(quote!(#t.map(String::as_str))),
+            Ty::Json => Ok(quote!(#t.and_then(|v| v.as_str()))),
+            other => Err(err(
+                "E0234",
+                format!("an XPath expression needs an XML document, and `{context}` is {}", ty_name(&other)),
+                Some(
+                    "apply it to XML text, such as the `$response.body` of an `application/xml` response"
+                        .into(),
+                ),
             )),
         }
+    }
+
+    /// Lowers an XPath criterion (Arazzo 1.1 §XPath Conditions): the Effective Boolean Value
+    /// of `condition` (text tokens) on the document `context` holds.
+    pub fn xpath(&self, context: &Expr, condition: TokenStream) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let xml = self.xml(context)?;
+        Ok(quote!(#rt::xpath!(matches(#condition, #xml))))
+    }
+
+    /// [`xpath`](Self::xpath) for a condition with embedded `{$…}` values.
+    pub fn xpath_template(&self, context: &Expr, parts: &[TemplatePart]) -> Result<TokenStream, LowerError> {
+        let text = self.condition_text(parts)?;
+        self.xpath(context, quote!(&#text))
     }
 
     /// Lowers a regex criterion evaluated against `context`.

@@ -47,3 +47,28 @@ async fn selectors_in_outputs_parameters_and_payloads() {
     let requests = server.requests();
     assert_eq!(requests[2].json(), json!({"itemId": "b2", "note": "fresh"}));
 }
+
+mod real_forms {
+    arazzo_macros::workflows!("workflows/real-forms/length-and-whole-context.arazzo.yaml");
+}
+
+#[tokio::test]
+async fn javascript_length_and_whole_object_contexts() {
+    use real_forms::*;
+    let server = Server::start(|req| match req.line().as_str() {
+        "GET /items" => json_reply(
+            200,
+            json!({"total": 2, "items": [{"id": "a1", "name": "Apple"}, {"id": "b2", "name": "Bread"}]}),
+        ),
+        "GET /items/b2" => json_reply(200, json!({"id": "b2", "name": "Bread", "tags": ["fresh", "local"]})),
+        other => json_reply(404, json!({"unexpected": other})),
+    })
+    .await;
+    let client = api(&server);
+    let inputs = || second::Inputs { wanted: Some("BREAD".into()) };
+    // `context: $inputs` compares the input by name (case-insensitively); lengths are counted.
+    second(&client, inputs()).await.expect("every criterion holds");
+    let wrong = second(&client, second::Inputs { wanted: Some("Apple".into()) }).await;
+    assert!(wrong.is_err(), "the `$inputs` criterion fails for another value");
+    assert_eq!(server.lines(), ["GET /items", "GET /items/b2", "GET /items"]);
+}

@@ -243,6 +243,13 @@ impl<'a> Cursor<'a> {
             "statusCode" => Ok(Expr::StatusCode),
             "request" => Ok(Expr::Request(self.source("$request")?)),
             "response" => Ok(Expr::Response(self.source("$response")?)),
+            // `$inputs` alone is every input (a whole-object criterion context, W0233).
+            "inputs"
+                if self.peek() != Some('.')
+                    || (self.boundary == Boundary::Loose && !self.peek2().is_some_and(is_id_char)) =>
+            {
+                Ok(Expr::AllInputs)
+            }
             "inputs" => self.named("an input name").map(|(name, path)| Expr::Inputs { name, path }),
             "outputs" => self.named("an output name").map(|(name, path)| Expr::Outputs { name, path }),
             "steps" => self.steps(),
@@ -796,7 +803,7 @@ mod tests {
             ("$status", "E0201", 1, Some("did you mean `$statusCode`?")),
             ("$statusCode.x", "E0201", 11, Some("`$statusCode` is a plain value and has no fields")),
             ("$statusCode == 200", "E0201", 11, None),
-            ("$inputs", "E0201", 7, None),
+            ("$inputs x", "E0201", 7, None),
             ("$inputs.", "E0201", 8, None),
             ("$inputs.x.", "E0201", 10, None),
             ("$inputs.x[", "E0201", 10, None),

@@ -70,7 +70,7 @@ fn bad_escape(token: &str) -> Option<usize> {
 /// Where a Goessner-draft query means something else on the RFC 9535 engine (W0231): a
 /// filter also tests an object's member values (the draft: array elements only), and
 /// `.length` is a member named `length` (the draft: the script's array length).
-fn goessner_differences(text: &str) -> Vec<ExprIssue> {
+pub fn goessner_differences(text: &str) -> Vec<ExprIssue> {
     let mut warnings = Vec::new();
     if let Some(at) = text.find("[?") {
         warnings.push(

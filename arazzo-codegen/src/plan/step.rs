@@ -113,7 +113,9 @@ impl StepPlanner<'_> {
             }
             return Body::Decoded { ty, text: false };
         }
-        if media.iter().any(|m| m.content_type.starts_with("text/")) {
+        // XML is read as text, which XPath criteria and selectors parse.
+        let xml = |ct: &str| ct.starts_with("application/xml") || ct.contains("+xml");
+        if media.iter().any(|m| m.content_type.starts_with("text/") || xml(&m.content_type)) {
             return Body::Decoded { ty: Ty::String, text: true };
         }
         Body::Decoded { ty: Ty::Json, text: false } // No JSON schema: untyped JSON.
