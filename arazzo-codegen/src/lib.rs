@@ -63,6 +63,8 @@
 //! | E0232 | a JSON pointer selector on a value that is not JSON |
 //! | E0233 | `.length` of a value that has none |
 //! | E0234 | an XPath expression on a value that is not XML text |
+//! | E0235 | `$self` in a document that declares no `$self` |
+//! | E0236 | `$message` outside an AsyncAPI step |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
 //! | E0303 | `$steps.x` names an unknown step |

@@ -13,7 +13,7 @@ use crate::expr::SelectorQuery;
 use crate::expr::{
     CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart, dotted_name,
 };
-use crate::model::{ExprType, OutputValue, Parameter, Selector};
+use crate::model::{Document, ExprType, OutputValue, Parameter, Selector, SourceKind};
 use crate::types::{Ty, TypeSpace, ident};
 
 /// A type error found while lowering: code, offset and width in the text (if known), message, help.
@@ -86,6 +86,8 @@ pub fn selector_source(s: &Selector) -> Read<'_> {
 /// What is in scope where an expression is evaluated.
 #[derive(Clone)]
 pub struct Scope<'a> {
+    /// The document (its source descriptions and `$self`).
+    pub doc: &'a Document,
     /// The generated types.
     pub types: &'a TypeSpace,
     /// Tokens naming the runtime's `__private` module (`rt` in generated modules).
@@ -305,6 +307,39 @@ impl Scope<'_> {
                 }
             }
             Expr::Request(source) => return self.request_value(e, source),
+            Expr::SelfUri => match &self.doc.self_uri {
+                Some(uri) => return Ok(text_value(uri)),
+                None => {
+                    return Err(err(
+                        "E0235",
+                        "`$self` has no value: the document declares no `$self`".into(),
+                        Some(
+                            "declare the document's canonical URI: `$self: https://…/name.arazzo.yaml`"
+                                .into(),
+                        ),
+                    ));
+                }
+            },
+            // Arazzo 1.1 §Source Description Expression Resolution: an operationId or
+            // workflowId first, then a field of the Source Description Object.
+            Expr::SourceDescriptions { name, rest: Some(field) }
+                if matches!(field.as_str(), "url" | "type")
+                    && let Some(source) = self.doc.sources.iter().find(|s| &s.name == name) =>
+            {
+                let text = match (field.as_str(), source.kind) {
+                    ("url", _) => source.url.as_str(),
+                    (_, SourceKind::OpenApi) => "openapi",
+                    (_, SourceKind::Arazzo) => "arazzo",
+                };
+                return Ok(text_value(text));
+            }
+            Expr::Message(_) => {
+                return Err(err(
+                    "E0236",
+                    format!("`{e}` reads an AsyncAPI message, and this step calls no AsyncAPI operation"),
+                    Some("`$message` is known in the criteria and outputs of an AsyncAPI step".into()),
+                ));
+            }
             e if e.is_whole_object() => return self.whole_object(e),
             // Before the request is sent, validation reports a response read (E0301).
             Expr::StatusCode | Expr::Url | Expr::Method | Expr::Response(_) if self.unsent => {
@@ -364,7 +399,7 @@ impl Scope<'_> {
             Source::Header(n) => ("header", n),
             Source::Query(n) => ("query", n),
             Source::Path(n) => ("path", n),
-            Source::Body(_) => {
+            Source::Body(_) | Source::Payload(_) => {
                 let help =
                     "refer to what the payload was built from instead (its `$inputs` or `$steps` values)";
                 return Err(err(
@@ -1160,6 +1195,11 @@ impl Scope<'_> {
             #t.is_some_and(|v| RE.get_or_init(|| #rt::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::json::text_of(v)))
         }))
     }
+}
+
+/// A constant text value, as `Option<&str>` tokens.
+fn text_value(text: &str) -> Lowered {
+    Lowered { tokens: quote!(Some(#text)), ty: Ty::String, optional: false, str_ref: true }
 }
 
 fn seg_text(s: &Segment) -> String {

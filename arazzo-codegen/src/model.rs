@@ -8,6 +8,8 @@ use serde_json::Value;
 pub struct Document {
     /// The `arazzo` version string.
     pub arazzo: String,
+    /// `$self` (Arazzo 1.1): the document's canonical URI.
+    pub self_uri: Option<String>,
     /// `info.title`.
     pub title: String,
     /// `info.summary`.

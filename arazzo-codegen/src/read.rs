@@ -7,7 +7,7 @@ use crate::lints::Level;
 use crate::model::*;
 use crate::report::{Obj, Part, Reporter, child, type_name};
 
-const ROOT: &[&str] = &["arazzo", "info", "sourceDescriptions", "workflows", "components"];
+const ROOT: &[&str] = &["arazzo", "$self", "info", "sourceDescriptions", "workflows", "components"];
 const INFO: &[&str] = &["title", "summary", "description", "version"];
 const SOURCE: &[&str] = &["name", "url", "type"];
 const WORKFLOW: &[&str] = &[
@@ -58,6 +58,7 @@ pub fn document(root: &Value, r: &mut Reporter) -> Document {
     }
     o.check_fields(ROOT, "the document root", r);
     doc.arazzo = version(&o, r);
+    doc.self_uri = o.string("$self", false, "the document", r);
     if let Some(info) = o.get("info").and_then(|v| Obj::of(v, "/info", "`info`", r)) {
         info.check_fields(INFO, "`info`", r);
         doc.title = info.string("title", true, "`info`", r).unwrap_or_default();

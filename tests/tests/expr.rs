@@ -72,3 +72,33 @@ async fn javascript_length_and_whole_object_contexts() {
     assert!(wrong.is_err(), "the `$inputs` criterion fails for another value");
     assert_eq!(server.lines(), ["GET /items", "GET /items/b2", "GET /items"]);
 }
+
+mod grammar {
+    arazzo_macros::workflows!("workflows/expr/grammar.arazzo.yaml");
+}
+
+#[tokio::test]
+async fn runtime_expressions_and_criteria_of_arazzo_1_1() {
+    use arazzo_runtime::ErrorKind;
+    use grammar::grammar::{Inputs, grammar};
+    let server = Server::start(|req| match req.line().as_str() {
+        "GET /items/b2" => json_reply(200, json!({"id": "b2", "name": "Bread", "price": 3})),
+        other => json_reply(404, json!({"unexpected": other})),
+    })
+    .await;
+    let client = api(&server);
+    let inputs = |pattern: &str| Inputs { name_pattern: Some(pattern.into()), wanted_id: Some("b2".into()) };
+    let out = grammar(&client, inputs("Br.ad")).await.expect("every criterion holds");
+    assert_eq!(out.name, "Bread");
+    assert_eq!(out.description, "./expr.openapi.yaml");
+    assert_eq!(out.self_, "https://example.com/workflows/grammar.arazzo.yaml");
+    let label = server.requests()[0].query.clone();
+    assert_eq!(
+        label.as_deref(),
+        Some("label=openapi+at+https%3A%2F%2Fexample.com%2Fworkflows%2Fgrammar.arazzo.yaml")
+    );
+    // A pattern that does not compile once its value is substituted fails the criterion.
+    let err = grammar(&client, inputs("(")).await.expect_err("an invalid pattern fails");
+    let ErrorKind::CriteriaFailed { criteria } = err.kind() else { panic!("{err}") };
+    assert_eq!(criteria, &["^({$inputs.namePattern})$"]);
+}

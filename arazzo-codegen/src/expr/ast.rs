@@ -74,6 +74,10 @@ pub enum Expr {
         /// What follows the name: `url`, or an operationId / workflowId.
         rest: Option<String>,
     },
+    /// `$self`: the document's canonical URI (Arazzo 1.1).
+    SelfUri,
+    /// `$message.…`: a part of an AsyncAPI message (Arazzo 1.1; AsyncAPI steps only).
+    Message(Source),
     /// `$components.KIND.NAME`.
     Components {
         /// `inputs`, `parameters`, `successActions` or `failureActions`.
@@ -94,6 +98,8 @@ pub enum Source {
     Path(String),
     /// `body`, with optional navigation (`#/a/0`, `.a[0]`).
     Body(Vec<Segment>),
+    /// `payload`, with optional navigation (`$message.payload#/status`).
+    Payload(Vec<Segment>),
 }
 
 /// A parse result together with the non-fatal findings made on the way.
@@ -437,6 +443,10 @@ impl fmt::Display for Source {
                 f.write_str("body")?;
                 write_path(f, path)
             }
+            Source::Payload(path) => {
+                f.write_str("payload")?;
+                write_path(f, path)
+            }
         }
     }
 }
@@ -466,6 +476,8 @@ impl fmt::Display for Expr {
                 }
             }
             Expr::Components { kind, name } => write!(f, "$components.{kind}.{name}"),
+            Expr::SelfUri => f.write_str("$self"),
+            Expr::Message(source) => write!(f, "$message.{source}"),
         }
     }
 }
@@ -507,6 +519,7 @@ impl Expr {
     pub fn path_mut(&mut self) -> Option<&mut Vec<Segment>> {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
+            Expr::Message(Source::Body(path) | Source::Payload(path)) => Some(path),
             Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
             Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
                 Some(path)

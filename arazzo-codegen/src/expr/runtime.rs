@@ -19,6 +19,8 @@ pub const ROOTS: &[&str] = &[
     "workflows",
     "sourceDescriptions",
     "components",
+    "self",
+    "message",
 ];
 
 const COMPONENT_KINDS: &[&str] = &["inputs", "parameters", "successActions", "failureActions"];
@@ -256,6 +258,8 @@ impl<'a> Cursor<'a> {
             "workflows" => self.workflows(),
             "sourceDescriptions" => self.source_descriptions(),
             "components" => self.components(),
+            "self" => Ok(Expr::SelfUri),
+            "message" => Ok(Expr::Message(self.source("$message")?)),
             _ => Err(self.unknown_root(root_at, root)),
         }
     }
@@ -294,6 +298,7 @@ impl<'a> Cursor<'a> {
             "query" => self.text_name("a query parameter name").map(Source::Query),
             "path" => self.text_name("a path parameter name").map(Source::Path),
             "body" => self.navigation().map(Source::Body),
+            "payload" if root == "$message" => self.navigation().map(Source::Payload),
             "" => Err(self.unexpected("`header`, `query`, `path` or `body`")),
             other => {
                 let issue =
@@ -648,6 +653,16 @@ mod tests {
         assert_eq!(ok("$url"), Expr::Url);
         assert_eq!(ok("$method"), Expr::Method);
         assert_eq!(ok("$statusCode"), Expr::StatusCode);
+    }
+
+    #[test]
+    fn arazzo_1_1_roots() {
+        assert_eq!(ok("$self"), Expr::SelfUri);
+        assert_eq!(ok("$inputs"), Expr::AllInputs);
+        assert_eq!(ok("$message.payload#/status"), Expr::Message(Source::Payload(vec![key("status")])));
+        assert_eq!(ok("$message.header.X-Id"), Expr::Message(Source::Header("X-Id".into())));
+        assert_eq!(err("$response.payload").code, "E0201", "`payload` belongs to `$message` only");
+        assert_eq!(err("$self.x").code, "E0201");
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub struct StepPlanner<'a> {
 impl StepPlanner<'_> {
     fn scope<'s>(&'s self, response: Option<&'s TokenStream>, body: Option<(TokenStream, Ty)>) -> Scope<'s> {
         Scope {
+            doc: self.doc,
             types: self.types,
             rt: self.rt,
             inputs: self.inputs,

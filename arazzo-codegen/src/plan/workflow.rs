@@ -220,6 +220,7 @@ pub fn plan(
 
     let always = always_run(w, &doc.components);
     let scope = Scope {
+        doc,
         types,
         rt: &rt,
         inputs: &input_bindings,
@@ -329,6 +330,7 @@ fn outputs(
         let whole = |path: &[expr::Segment]| path.is_empty();
         let certain = match e {
             Some(Expr::Inputs { path, .. }) => whole(path),
+            Some(Expr::SelfUri | Expr::SourceDescriptions { .. }) => true,
             Some(Expr::Steps { path, .. }) => whole(path) && step.is_some_and(|s| always.contains(&s)),
             _ => false,
         };
