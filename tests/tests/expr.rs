@@ -1,10 +1,16 @@
 //! Arazzo 1.1 expressions (`tests/workflows/expr/`): Selector Objects, Expression Type Objects
-//! and criteria semantics, compiled by the proc-macro and run over loopback.
+//! and criteria semantics, compiled by the proc-macro and run over loopback; the forms real
+//! documents write (`tests/workflows/real-forms/`). The generated code of each document is
+//! snapshotted in `tests/workflows/expr/snapshots/`: refresh with
+//! `EXPECTORATE=overwrite cargo test -p arazzo-tests --test expr`.
 
 #![deny(warnings)]
 
 mod common;
 
+use std::path::Path;
+
+use arazzo_codegen::Settings;
 use arazzo_runtime::Client;
 use common::{Server, client, json_reply};
 use serde_json::json;
@@ -101,4 +107,18 @@ async fn runtime_expressions_and_criteria_of_arazzo_1_1() {
     let err = grammar(&client, inputs("(")).await.expect_err("an invalid pattern fails");
     let ErrorKind::CriteriaFailed { criteria } = err.kind() else { panic!("{err}") };
     assert_eq!(criteria, &["^({$inputs.namePattern})$"]);
+}
+
+#[test]
+fn generated_code_snapshots() {
+    let documents = ["expr/selectors", "expr/grammar", "expr/xpath", "real-forms/length-and-whole-context"];
+    let settings =
+        Settings { base_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows"), ..Default::default() };
+    for doc in documents {
+        let generated = arazzo_codegen::generate(Path::new(&format!("{doc}.arazzo.yaml")), &settings)
+            .unwrap_or_else(|checked| panic!("{doc}:\n{}", checked.render()));
+        let stem = doc.rsplit('/').next().unwrap_or(doc);
+        let text = generated.to_file_string("EXPECTORATE=overwrite cargo test -p arazzo-tests --test expr");
+        expectorate::assert_contents(format!("workflows/expr/snapshots/{stem}.rs"), &text);
+    }
 }
