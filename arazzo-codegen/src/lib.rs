@@ -65,6 +65,7 @@
 //! | E0234 | an XPath expression on a value that is not XML text |
 //! | E0235 | `$self` in a document that declares no `$self` |
 //! | E0236 | `$message` outside an AsyncAPI step |
+//! | E0237 | a JSONPath or XPath payload replacement target (only JSON pointers are set) |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
 //! | E0303 | `$steps.x` names an unknown step |

@@ -37,7 +37,7 @@ const STEP: &[&str] = &[
 ];
 const PARAMETER: &[&str] = &["name", "in", "value"];
 const BODY: &[&str] = &["contentType", "payload", "replacements"];
-const REPLACEMENT: &[&str] = &["target", "value"];
+const REPLACEMENT: &[&str] = &["target", "targetSelectorType", "value"];
 // `version` beside `type` is the flat form the 1.0 JSON Schema accepts (OAI issue #336).
 const CRITERION: &[&str] = &["context", "condition", "type", "version"];
 const ACTION: &[&str] = &["name", "type", "workflowId", "stepId", "retryAfter", "retryLimit", "criteria"];
@@ -461,6 +461,26 @@ fn body(v: &Value, ptr: &str, r: &mut Reporter) -> Option<RequestBody> {
         let Some(ro) = Obj::of(v, &p, "a payload replacement", r) else { continue };
         ro.check_fields(REPLACEMENT, "a payload replacement", r);
         let target = ro.string("target", true, "a payload replacement", r);
+        // Arazzo 1.1: the target may also be JSONPath or XPath; arazzo-rs sets JSON members by
+        // pointer only.
+        if let Some(t) = ro.get("targetSelectorType") {
+            let tptr = child(&p, "targetSelectorType");
+            match expr_type(t, &tptr, &["jsonpointer", "jsonpath", "xpath"], r) {
+                Some(ExprType::JsonPointer) | None => {}
+                Some(other) => r.error(
+                    "E0237",
+                    &tptr,
+                    format!(
+                        "a {} replacement target is not supported",
+                        if matches!(other, ExprType::XPath(_)) { "XPath" } else { "JSONPath" }
+                    ),
+                    Some(
+                        "write the target as a JSON pointer (`/a/0/b`) and `targetSelectorType: jsonpointer`"
+                            .into(),
+                    ),
+                ),
+            }
+        }
         let value = ro.get("value").cloned();
         if let Some(v) = &value {
             selectors_in(v, &child(&p, "value"), r);
