@@ -16,6 +16,13 @@
 //! - [`Observer`] ([`TracingObserver`] by default): hooks for logs, tracing and progress bars.
 //! - [`parse_retry_after`]: `Retry-After` header parsing.
 //!
+//! # Features
+//!
+//! - `xpath` (off by default): the XPath 3.1 engine (`xee-xpath`) that XPath criteria and
+//!   selectors on XML bodies need. Code generated from a document that uses XPath does not
+//!   compile without it, and the compile error names the feature. It adds about 160 crates to
+//!   the build, which is why it is not on by default.
+//!
 //! # Retries and waits
 //!
 //! Two kinds of retries exist. *Transport* retries happen inside each step's request: an idempotent
