@@ -61,8 +61,16 @@
 //! | E0203 | invalid simple condition |
 //! | E0204 | invalid JSONPath query |
 //! | E0205 | invalid regular expression |
-//! | E0206 | xpath criteria are not supported |
+//! | E0206 | an XPath expression whose brackets or quotes do not match |
 //! | E0207 | invalid embedded expression in a string (`{$…}`) |
+//! | E0230 | an unknown expression type or version (Selector or Expression Type Object) |
+//! | E0231 | a malformed JSON pointer selector |
+//! | E0232 | a JSON pointer selector on a value that is not JSON |
+//! | E0233 | `.length` of a value that has none |
+//! | E0234 | an XPath expression on a value that is not XML text |
+//! | E0235 | `$self` in a document that declares no `$self` |
+//! | E0236 | `$message` outside an AsyncAPI step |
+//! | E0237 | a JSONPath or XPath payload replacement target (only JSON pointers are set) |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
 //! | E0303 | `$steps.x` names an unknown step |
@@ -118,6 +126,10 @@
 //! | W0203 | JSONPath shorthand `PATH OP LITERAL` is not RFC 9535 |
 //! | W0204 | double-quoted string literal in a simple condition |
 //! | W0205 | runtime expression in a string without `{}` braces is not substituted |
+//! | W0230 | an Arazzo 1.1 construct in a 1.0.x document (honoured) |
+//! | W0231 | a draft-goessner JSONPath query that means something else under RFC 9535 |
+//! | W0232 | JavaScript `.length` of a list or string in a condition (read as its length) |
+//! | W0233 | a whole object as a criterion context (`$inputs`, `$steps.x.outputs`; members read by name) |
 //! | W0301 | replacement target is not a JSON pointer |
 //! | W0302 | `retry` inside `onSuccess` (not Arazzo 1.0.1; accepted) |
 //! | W0303 | a parameter the operation does not declare |
@@ -268,10 +280,46 @@
 //!   one: warnings W0350-W0352) and refused with one error per step, E0350: AsyncAPI execution is
 //!   not supported yet.
 //!
+//! # Arazzo 1.1 expressions
+//!
+//! - A Selector Object (step and workflow outputs, parameter values, payload and replacement
+//!   values) with `type: jsonpointer` reads its `context` with the pointer appended, so
+//!   `{context: $response.body, selector: /items/0/id}` is typed and checked exactly like
+//!   `$response.body#/items/0/id`. A `jsonpath` selector gives the one node its query selects,
+//!   as `serde_json::Value`: none when it selects none or several (several is logged). An
+//!   `xpath` selector gives the string value of the one item it selects in an XML document.
+//!   A Selector Object in a 1.0.x document is honoured, with W0230.
+//! - Expression Type Objects: JSONPath `rfc9535` (default) and
+//!   `draft-goessner-dispatch-jsonpath-00`, which runs on the RFC 9535 engine (W0231 where a
+//!   query means something else there: a filter also tests an object's members, `.length` is a
+//!   member); XPath `xpath-31` (default), `xpath-30`, `xpath-20`, `xpath-10`; JSON Pointer
+//!   `rfc6901`. An unknown version is E0230 in 1.1 (W0305, and the default, in 1.0.x).
+//! - XPath criteria and selectors apply to XML text: an `application/xml`, `text/xml` or `+xml`
+//!   response body is read as text. A criterion holds when the Effective Boolean Value of its
+//!   expression is true. They need the runtime's `xpath` feature: generated code that
+//!   evaluates XPath does not compile without it, and the error names the feature.
+//! - Criteria follow Arazzo 1.1 §Condition Evaluation in both versions: an evaluation error
+//!   fails the criterion and never aborts the workflow by itself; all criteria of a list must
+//!   hold; strings compare case-insensitively; a numeric string compared with a number is
+//!   coerced, a literal one included (`$response.body#/count == '3'`, an error E0408 before);
+//!   `null` equals only `null`, so `$statusCode != null` holds (it did not before). `{$…}`
+//!   values embedded in a regex, JSONPath or XPath condition are substituted first; the
+//!   pattern or query is then compiled at run time, and one that does not compile fails the
+//!   criterion.
+//! - Accepted beyond the spec, with a warning naming the portable form: the JavaScript
+//!   `.length` of a list or a string in a condition (W0232: `$response.body#/items.length > 0`,
+//!   `$.transitions.length > 0`), read as its length (a member named `length` of an object is
+//!   that member); a whole object as a criterion's context (W0233: `$inputs`,
+//!   `$steps.x.outputs`, `$workflows.x.outputs`), whose members a JSONPath shorthand reads by
+//!   name.
+//!
 //! # Limits
 //!
-//! - `$request.body` is not read back (E0404 says what to write instead); `xpath` criteria are
-//!   refused (E0206); remote source descriptions are not fetched (W0103: map them to files).
+//! - `$request.body` is not read back (E0404 says what to write instead); remote source
+//!   descriptions are not fetched (W0103: map them to files).
+//! - XPath expressions are checked for matching brackets and quotes at build time (E0206) and
+//!   parsed by the engine at run time, where one it rejects fails its criterion. XPath 1.0, 2.0
+//!   and 3.0 expressions run on the XPath 3.1 engine.
 //! - Members named inside a general JSONPath filter (`$.items[?@.qty > 1]`) are not checked
 //!   against the schema: such queries run on the response as received.
 //! - Schemas become types where Rust can say it: objects (with `allOf` merged), string enums,

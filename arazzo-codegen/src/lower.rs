@@ -9,10 +9,11 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use crate::diag::did_you_mean;
+use crate::expr::SelectorQuery;
 use crate::expr::{
     CmpOp, Condition, Expr, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart, dotted_name,
 };
-use crate::model::Parameter;
+use crate::model::{Document, ExprType, OutputValue, Parameter, Selector, SourceKind};
 use crate::types::{Ty, TypeSpace, ident};
 
 /// A type error found while lowering: code, offset and width in the text (if known), message, help.
@@ -44,9 +45,49 @@ impl LowerError {
     }
 }
 
+/// What an output (or a parameter or payload value) reads.
+#[derive(Debug, Clone)]
+pub enum Read<'a> {
+    /// A runtime expression. A JSON pointer selector is one: its context with the pointer
+    /// appended (`$response.body` and `/a/0` read `$response.body#/a/0`), so it is typed,
+    /// checked and streamed exactly like that expression.
+    Expr(Expr),
+    /// Any other selector.
+    Selector(&'a Selector),
+}
+
+/// What `v` reads; `None` when its expression does not parse (validation reports it).
+pub fn output_source(v: &OutputValue) -> Option<Read<'_>> {
+    match v {
+        OutputValue::Expr(text) => crate::expr::parse_expression(text).ok().map(|p| Read::Expr(p.value)),
+        OutputValue::Selector(s) => Some(selector_source(s)),
+    }
+}
+
+/// What a selector reads (see [`Read`]).
+pub fn selector_source(s: &Selector) -> Read<'_> {
+    if s.kind == ExprType::JsonPointer
+        && let Ok(context) = crate::expr::parse_expression(&s.context)
+        && let Ok(query) = crate::expr::parse_selector(&s.kind, &s.selector)
+        && let SelectorQuery::Pointer(path) = query.value
+    {
+        let mut e = context.value;
+        if path.is_empty() {
+            return Read::Expr(e);
+        }
+        if let Some(p) = e.path_mut() {
+            p.extend(path);
+            return Read::Expr(e);
+        }
+    }
+    Read::Selector(s)
+}
+
 /// What is in scope where an expression is evaluated.
 #[derive(Clone)]
 pub struct Scope<'a> {
+    /// The document (its source descriptions and `$self`).
+    pub doc: &'a Document,
     /// The generated types.
     pub types: &'a TypeSpace,
     /// Tokens naming the runtime's `__private` module (`rt` in generated modules).
@@ -284,6 +325,41 @@ impl Scope<'_> {
                 }
             }
             Expr::Request(source) => return self.request_value(e, source),
+            Expr::SelfUri => match &self.doc.self_uri {
+                Some((_, uri)) => return Ok(text_value(uri)),
+                None => {
+                    return Err(err(
+                        "E0235",
+                        "`$self` has no value: the document declares no `$self`".into(),
+                        Some(
+                            "declare the document's canonical URI: `$self: https://…/name.arazzo.yaml`"
+                                .into(),
+                        ),
+                    ));
+                }
+            },
+            // Arazzo 1.1 §Source Description Expression Resolution: an operationId or
+            // workflowId first, then a field of the Source Description Object.
+            Expr::SourceDescriptions { name, rest: Some(field) }
+                if matches!(field.as_str(), "url" | "type")
+                    && let Some(source) = self.doc.sources.iter().find(|s| &s.name == name) =>
+            {
+                let text = match (field.as_str(), source.kind) {
+                    ("url", _) => source.url.as_str(),
+                    (_, SourceKind::OpenApi) => "openapi",
+                    (_, SourceKind::Arazzo) => "arazzo",
+                    (_, SourceKind::AsyncApi) => "asyncapi",
+                };
+                return Ok(text_value(text));
+            }
+            Expr::Message(_) => {
+                return Err(err(
+                    "E0236",
+                    format!("`{e}` reads an AsyncAPI message, and this step calls no AsyncAPI operation"),
+                    Some("`$message` is known in the criteria and outputs of an AsyncAPI step".into()),
+                ));
+            }
+            e if e.is_whole_object() => return self.whole_object(e),
             // Before the request is sent, validation reports a response read (E0301).
             Expr::StatusCode | Expr::Url | Expr::Method | Expr::Response(_) if self.unsent => {
                 return Err(reported_by_validation());
@@ -293,6 +369,31 @@ impl Scope<'_> {
         let str_ref = matches!(e, Expr::Url | Expr::Method | Expr::Response(Source::Header(_)));
         let (tokens, ty, more, tag) = self.navigate(base, ty, path)?;
         Ok(Lowered { tokens, ty, optional: optional || more, str_ref: str_ref || tag })
+    }
+
+    /// A whole object of named values (`$inputs`, `$steps.x.outputs`, `$workflows.x.outputs`)
+    /// as JSON, built from the values in scope.
+    fn whole_object(&self, e: &Expr) -> Result<Lowered, LowerError> {
+        let mut members: Vec<(&String, &Lowered)> = match e {
+            Expr::AllInputs => self.inputs.iter().collect(),
+            Expr::Steps { step, .. } => {
+                self.step_outputs.iter().filter(|((s, _), _)| s == step).map(|((_, n), l)| (n, l)).collect()
+            }
+            Expr::Workflows { workflow, field, .. } if field == "outputs" => self
+                .dependencies
+                .iter()
+                .filter(|((w, _), _)| w == workflow)
+                .map(|((_, n), l)| (n, l))
+                .collect(),
+            other => return Err(err("E0404", format!("`{other}` cannot be used here"), None)),
+        };
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        let rt = self.rt;
+        let entries = members.iter().map(|(name, l)| {
+            let t = &l.tokens;
+            quote!(#name: #t)
+        });
+        Ok(Lowered::new(quote!(Some(&#rt::serde_json::json!({ #(#entries),* }))), Ty::Json, false))
     }
 
     /// The fallback of E0401 lowered to a warning: `$response.body#/pointer` read from the
@@ -317,7 +418,7 @@ impl Scope<'_> {
             Source::Header(n) => ("header", n),
             Source::Query(n) => ("query", n),
             Source::Path(n) => ("path", n),
-            Source::Body(_) => {
+            Source::Body(_) | Source::Payload(_) => {
                 let help =
                     "refer to what the payload was built from instead (its `$inputs` or `$steps` values)";
                 return Err(err(
@@ -629,24 +730,64 @@ impl Scope<'_> {
 
     fn operand_span(o: &Operand) -> Option<(usize, usize)> {
         match o {
-            Operand::Expr { offset, len, .. } => Some((*offset, *len)),
+            Operand::Expr { offset, len, .. } | Operand::Length { offset, len, .. } => Some((*offset, *len)),
             Operand::Literal(_) => None,
         }
     }
 
+    /// The value of an operand that is not a literal.
+    fn operand_value(&self, o: &Operand) -> Result<Lowered, LowerError> {
+        match o {
+            Operand::Expr { expr, .. } => self.value(expr),
+            Operand::Length { expr, .. } => self.length(expr),
+            Operand::Literal(_) => Err(reported_by_validation()),
+        }
+    }
+
+    /// The JavaScript `.length` of a value: a list's, a map's or a string's length (in
+    /// characters), a member named `length` of an object, as an integer.
+    fn length(&self, e: &Expr) -> Result<Lowered, LowerError> {
+        let v = self.value(e)?;
+        let t = &v.tokens;
+        let tokens = match &v.ty {
+            Ty::Array(_) | Ty::Map(_) => quote!(#t.map(|v| v.len() as i64)),
+            Ty::String => quote!(#t.map(|v| v.chars().count() as i64)),
+            Ty::Json => {
+                let rt = self.rt;
+                quote!(#t.and_then(#rt::json::length))
+            }
+            Ty::Struct(_) | Ty::Union(_) => {
+                let mut member = e.clone();
+                member.path_mut().into_iter().for_each(|p| p.push(Segment::Key("length".into())));
+                return self.value(&member);
+            }
+            other => {
+                return Err(err(
+                    "E0233",
+                    format!("`{e}` is {}, which has no length", ty_name(other)),
+                    Some("`.length` reads the length of a list or a string".into()),
+                ));
+            }
+        };
+        Ok(Lowered::new(quote!(#tokens.as_ref()), Ty::Integer, true))
+    }
+
     fn compare(&self, lhs: &Operand, op: CmpOp, rhs: &Operand) -> Result<TokenStream, LowerError> {
         match (lhs, rhs) {
-            (Operand::Expr { expr, .. }, Operand::Literal(lit)) => {
-                self.compare_value(expr, op, lit).map_err(|mut e| {
+            (Operand::Expr { .. } | Operand::Length { .. }, Operand::Literal(lit)) => {
+                let compared = match lhs {
+                    Operand::Expr { expr, .. } => self.compare_value(expr, op, lit),
+                    _ => self
+                        .operand_value(lhs)
+                        .and_then(|v| self.compare_lowered(&v, op, lit, &lhs.to_string())),
+                };
+                compared.map_err(|mut e| {
                     e.span = e.span.or(Self::operand_span(lhs));
                     e
                 })
             }
-            (Operand::Literal(lit), Operand::Expr { expr, .. }) => {
-                self.compare_value(expr, flip(op), lit).map_err(|mut e| {
-                    e.span = e.span.or(Self::operand_span(rhs));
-                    e
-                })
+            (Operand::Literal(_), Operand::Expr { .. } | Operand::Length { .. }) => {
+                self.compare(rhs, flip(op), lhs)
             }
             (Operand::Expr { expr: x, .. }, Operand::Expr { expr: y, .. })
                 if let Some((tx, ty)) = self.mismatch(x, y)? =>
@@ -722,7 +863,9 @@ impl Scope<'_> {
             (_, Literal::Null) => match op {
                 CmpOp::Eq if v.ty == Ty::Json => quote!(#t.is_none_or(|v| v.is_null())),
                 CmpOp::Ne if v.ty == Ty::Json => quote!(#t.is_some_and(|v| !v.is_null())),
-                CmpOp::Eq | CmpOp::Ne if v.ty == Ty::Status => quote!(false),
+                // A status code is always there: never null.
+                CmpOp::Eq if v.ty == Ty::Status => quote!(false),
+                CmpOp::Ne if v.ty == Ty::Status => quote!(true),
                 CmpOp::Eq => quote!(#t.is_none()),
                 CmpOp::Ne => quote!(#t.is_some()),
                 _ => quote!(false),
@@ -774,6 +917,12 @@ impl Scope<'_> {
                         quote!(#t.is_some_and(|v| #c))
                     }
                 }
+            }
+            // Arazzo 1.1 §Simple Conditions: numeric strings are coerced to numbers.
+            (Ty::Status | Ty::Integer | Ty::Number, Literal::String(digits))
+                if let Ok(n) = digits.trim().parse::<serde_json::Number>() =>
+            {
+                return self.compare_lowered(v, op, &Literal::Number(n), text);
             }
             (Ty::Status, Literal::Number(n)) => {
                 let Some(code) = n.as_u64().filter(|c| *c < 1000) else {
@@ -860,8 +1009,8 @@ impl Scope<'_> {
                 let l = literal_json(rt, l);
                 quote!(Some(#l))
             }
-            Operand::Expr { expr, .. } => {
-                let v = self.value(expr)?;
+            Operand::Expr { .. } | Operand::Length { .. } => {
+                let v = self.operand_value(o)?;
                 let t = v.tokens;
                 quote!(#t.and_then(|v| #rt::serde_json::to_value(v).ok()))
             }
@@ -873,6 +1022,18 @@ impl Scope<'_> {
         let rt = self.rt;
         let ctx = self.value(context)?;
         match c {
+            // Into a whole object, the first key is a name: typed like `$steps.x.outputs.a`.
+            JsonPathCriterion::Shorthand { path, op, literal }
+                if let Some(e) = context.clone().extended(path).filter(|_| context.is_whole_object()) =>
+            {
+                self.compare_value(&e, *op, literal)
+            }
+            JsonPathCriterion::Query { path: Some(path), .. }
+                if let Some(e) = context.clone().extended(path).filter(|_| context.is_whole_object()) =>
+            {
+                let t = self.value(&e)?.tokens;
+                Ok(quote!(#t.is_some()))
+            }
             JsonPathCriterion::Shorthand { path, op, literal } => {
                 let (tokens, ty, more, tag) = self.navigate(ctx.tokens, ctx.ty, path)?;
                 let v = Lowered { tokens, ty, optional: more, str_ref: tag };
@@ -889,21 +1050,7 @@ impl Scope<'_> {
                 Ok(quote!(#tokens.is_some()))
             }
             JsonPathCriterion::Query { text, path: None } => {
-                // A query runs on the response as received, not on its typed (re-serialized)
-                // form, which drops members the schema does not name and absent optionals.
-                let t = match context {
-                    Expr::Response(Source::Body(path))
-                        if let (Some(r), Some(_)) = (self.response, &self.body) =>
-                    {
-                        if path.is_empty() {
-                            quote!(#r.json_value().as_ref())
-                        } else {
-                            let ptr = crate::expr::ast::pointer_string(path);
-                            quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
-                        }
-                    }
-                    _ => ctx.tokens,
-                };
+                let t = self.as_received(context, ctx.tokens);
                 // DESIGN §3: a root filter over an object tests the object itself.
                 let root_filter =
                     text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
@@ -914,6 +1061,145 @@ impl Scope<'_> {
                 }))
             }
         }
+    }
+
+    /// A context for a JSONPath query: the response as received, not its typed (re-serialized)
+    /// form, which drops members the schema does not name and absent optionals.
+    fn as_received(&self, context: &Expr, tokens: TokenStream) -> TokenStream {
+        match context {
+            Expr::Response(Source::Body(path)) if let (Some(r), Some(_)) = (self.response, &self.body) => {
+                if path.is_empty() {
+                    quote!(#r.json_value().as_ref())
+                } else {
+                    let ptr = crate::expr::ast::pointer_string(path);
+                    quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
+                }
+            }
+            _ => tokens,
+        }
+    }
+
+    /// Lowers a Selector Object's value (Arazzo 1.1 §Selector Object). A JSON pointer selector
+    /// is the context's value navigated by the pointer, typed exactly like
+    /// `$response.body#/pointer`; a JSONPath selector is the single node its query selects,
+    /// as JSON (none when it selects none or several).
+    pub fn selector(&self, s: &Selector) -> Result<Lowered, LowerError> {
+        let (Ok(context), Ok(query)) =
+            (crate::expr::parse_expression(&s.context), crate::expr::parse_selector(&s.kind, &s.selector))
+        else {
+            return Err(reported_by_validation());
+        };
+        let context = context.value;
+        match query.value {
+            SelectorQuery::Pointer(_) => match selector_source(s) {
+                Read::Expr(e) => self.value(&e),
+                Read::Selector(_) => Err(err(
+                    "E0232",
+                    format!("a JSON pointer selector needs a JSON value, and `{context}` is not one"),
+                    Some("use a context such as `$response.body` or `$steps.<id>.outputs.<name>`".into()),
+                )),
+            },
+            SelectorQuery::JsonPath(text) => {
+                let rt = self.rt;
+                let ctx = self.value(&context)?;
+                let t = self.as_received(&context, ctx.tokens);
+                let tokens = quote!({
+                    static QUERY: ::std::sync::OnceLock<#rt::JsonPath> = ::std::sync::OnceLock::new();
+                    #rt::json::select(QUERY.get_or_init(|| #rt::JsonPath::parse(#text).expect("checked at build time")), #t)
+                }.as_ref());
+                Ok(Lowered::new(tokens, Ty::Json, true))
+            }
+            SelectorQuery::XPath(query) => {
+                let rt = self.rt;
+                let xml = self.xml(&context)?;
+                Ok(Lowered::new(quote!(#rt::xpath!(select(#query, #xml)).as_ref()), Ty::Json, true))
+            }
+        }
+    }
+
+    /// The text of a regex, JSONPath or XPath condition with embedded `{$…}` expressions,
+    /// each replaced by its value's text (Arazzo 1.1 §Runtime Expressions in Conditions:
+    /// "evaluated first, then substituted into the condition string").
+    fn condition_text(&self, parts: &[TemplatePart]) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let (text, errors) = self.format_template(parts, |l, _| {
+            let t = l.tokens;
+            // A secret is exposed here only to build the condition, which is never logged.
+            let text = if l.ty == Ty::Secret { quote!(|v| v.expose()) } else { quote!(#rt::json::text_of) };
+            quote!(#t.map(#text).unwrap_or_default())
+        });
+        match errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(text),
+        }
+    }
+
+    /// A regex criterion whose pattern embeds `{$…}` values: compiled at run time, and an
+    /// invalid pattern fails the criterion (Arazzo 1.1 §Evaluation Errors).
+    pub fn regex_template(&self, context: &Expr, parts: &[TemplatePart]) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let ctx = self.value(context)?;
+        let t = ctx.tokens;
+        let t = if ctx.ty == Ty::Json { quote!(#t.filter(|v| !v.is_null())) } else { t };
+        let pattern = self.condition_text(parts)?;
+        Ok(
+            quote!(#rt::Regex::new(&#pattern).is_ok_and(|re| #t.is_some_and(|v| re.is_match(&#rt::json::text_of(v))))),
+        )
+    }
+
+    /// A JSONPath criterion whose query embeds `{$…}` values: parsed at run time, and an
+    /// invalid query fails the criterion (Arazzo 1.1 §JSONPath Conditions).
+    pub fn jsonpath_template(
+        &self,
+        context: &Expr,
+        parts: &[TemplatePart],
+    ) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let ctx = self.value(context)?;
+        let t = self.as_received(context, ctx.tokens);
+        let query = self.condition_text(parts)?;
+        let root_filter = match parts.first() {
+            Some(TemplatePart::Lit(text)) => {
+                text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"))
+            }
+            _ => false,
+        };
+        let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
+        Ok(quote!(#rt::JsonPath::parse(&#query).is_ok_and(|q| #rt::json::#matches(&q, #t))))
+    }
+
+    /// The XML document an XPath expression is applied to, as `Option<&str>` tokens: the text
+    /// of the context (an XML body is read as text).
+    fn xml(&self, context: &Expr) -> Result<TokenStream, LowerError> {
+        let v = self.value(context)?;
+        let t = v.tokens;
+        match v.ty {
+            Ty::String if v.str_ref => Ok(t),
+            Ty::String => Ok(quote!(#t.map(String::as_str))),
+            Ty::Json => Ok(quote!(#t.and_then(|v| v.as_str()))),
+            other => Err(err(
+                "E0234",
+                format!("an XPath expression needs an XML document, and `{context}` is {}", ty_name(&other)),
+                Some(
+                    "apply it to XML text, such as the `$response.body` of an `application/xml` response"
+                        .into(),
+                ),
+            )),
+        }
+    }
+
+    /// Lowers an XPath criterion (Arazzo 1.1 §XPath Conditions): the Effective Boolean Value
+    /// of `condition` (text tokens) on the document `context` holds.
+    pub fn xpath(&self, context: &Expr, condition: TokenStream) -> Result<TokenStream, LowerError> {
+        let rt = self.rt;
+        let xml = self.xml(context)?;
+        Ok(quote!(#rt::xpath!(matches(#condition, #xml))))
+    }
+
+    /// [`xpath`](Self::xpath) for a condition with embedded `{$…}` values.
+    pub fn xpath_template(&self, context: &Expr, parts: &[TemplatePart]) -> Result<TokenStream, LowerError> {
+        let text = self.condition_text(parts)?;
+        self.xpath(context, quote!(&#text))
     }
 
     /// Lowers a regex criterion evaluated against `context`.
@@ -928,6 +1214,11 @@ impl Scope<'_> {
             #t.is_some_and(|v| RE.get_or_init(|| #rt::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::json::text_of(v)))
         }))
     }
+}
+
+/// A constant text value, as `Option<&str>` tokens.
+fn text_value(text: &str) -> Lowered {
+    Lowered { tokens: quote!(Some(#text)), ty: Ty::String, optional: false, str_ref: true }
 }
 
 fn seg_text(s: &Segment) -> String {

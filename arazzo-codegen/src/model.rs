@@ -98,8 +98,8 @@ pub struct Workflow {
     pub success_actions: Vec<ActionRef>,
     /// `failureActions`.
     pub failure_actions: Vec<ActionRef>,
-    /// `outputs`: name, pointer, expression text.
-    pub outputs: Vec<(String, String, String)>,
+    /// `outputs`: name, pointer, value.
+    pub outputs: Vec<(String, String, OutputValue)>,
     /// `parameters`.
     pub parameters: Vec<ParamRef>,
 }
@@ -147,8 +147,8 @@ pub struct Step {
     pub on_success: Vec<ActionRef>,
     /// `onFailure`.
     pub on_failure: Vec<ActionRef>,
-    /// `outputs`: name, pointer, expression text.
-    pub outputs: Vec<(String, String, String)>,
+    /// `outputs`: name, pointer, value.
+    pub outputs: Vec<(String, String, OutputValue)>,
     /// `timeout` in milliseconds (1.1), with its pointer.
     pub timeout: Option<(String, u64)>,
     /// Step-level `dependsOn` (1.1), with pointers: a stepId, `$workflows.<id>.steps.<id>` or
@@ -158,6 +158,116 @@ pub struct Step {
     pub action: Option<(String, MessageAction)>,
     /// `correlationId` of an AsyncAPI receive step (1.1), with its pointer.
     pub correlation_id: Option<(String, Value)>,
+}
+
+/// An output: a runtime expression, or (Arazzo 1.1) a Selector Object.
+#[derive(Debug, Clone)]
+pub enum OutputValue {
+    /// A runtime expression's text.
+    Expr(String),
+    /// A Selector Object.
+    Selector(Selector),
+}
+
+/// A Selector Object (Arazzo 1.1): `selector`, of `kind`, applied to the value of `context`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    /// Pointer of the object.
+    pub ptr: String,
+    /// `context`: the runtime expression the selector is applied to.
+    pub context: String,
+    /// `selector`.
+    pub selector: String,
+    /// `type`, with its version.
+    pub kind: ExprType,
+}
+
+impl Selector {
+    /// The Selector Object `v` is, when it is one: a mapping with `context`, `selector` and a
+    /// known `type`, and no other field than extensions. Anything else is a plain value
+    /// (structural mistakes in a mapping with a `selector` field are reported by the reader).
+    #[must_use]
+    pub fn of(v: &Value, ptr: &str) -> Option<Selector> {
+        let map = v.as_object()?;
+        if map.keys().any(|k| !matches!(k.as_str(), "context" | "selector" | "type") && !k.starts_with("x-"))
+        {
+            return None;
+        }
+        let text = |k: &str| map.get(k)?.as_str().map(str::to_string);
+        let kind = match map.get("type")? {
+            Value::String(t) => ExprType::parse(t, None)?,
+            Value::Object(o) => {
+                ExprType::parse(o.get("type")?.as_str()?, o.get("version").and_then(Value::as_str))?
+            }
+            _ => return None,
+        };
+        Some(Selector { ptr: ptr.to_string(), context: text("context")?, selector: text("selector")?, kind })
+    }
+}
+
+/// An expression language and its version: a selector's `type`, or an Expression Type Object
+/// (Arazzo 1.1 §Expression Type Object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprType {
+    /// `jsonpath`: RFC 9535 (the default) or `draft-goessner-dispatch-jsonpath-00`.
+    JsonPath(JsonPathVersion),
+    /// `xpath`: `xpath-31` (the default), `xpath-30`, `xpath-20` or `xpath-10`.
+    XPath(XPathVersion),
+    /// `jsonpointer`: RFC 6901.
+    JsonPointer,
+}
+
+/// A JSONPath version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonPathVersion {
+    /// `rfc9535`.
+    Rfc9535,
+    /// `draft-goessner-dispatch-jsonpath-00`.
+    Goessner,
+}
+
+/// An XPath version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XPathVersion {
+    /// `xpath-31`.
+    V31,
+    /// `xpath-30`.
+    V30,
+    /// `xpath-20`.
+    V20,
+    /// `xpath-10`.
+    V10,
+}
+
+impl ExprType {
+    /// The type named `kind` at `version` (its default when `None`); `None` for an unknown
+    /// type or a version the type does not have.
+    #[must_use]
+    pub fn parse(kind: &str, version: Option<&str>) -> Option<ExprType> {
+        Some(match (kind, version) {
+            ("jsonpath", None | Some("rfc9535")) => ExprType::JsonPath(JsonPathVersion::Rfc9535),
+            ("jsonpath", Some("draft-goessner-dispatch-jsonpath-00")) => {
+                ExprType::JsonPath(JsonPathVersion::Goessner)
+            }
+            ("xpath", None | Some("xpath-31")) => ExprType::XPath(XPathVersion::V31),
+            ("xpath", Some("xpath-30")) => ExprType::XPath(XPathVersion::V30),
+            ("xpath", Some("xpath-20")) => ExprType::XPath(XPathVersion::V20),
+            ("xpath", Some("xpath-10")) => ExprType::XPath(XPathVersion::V10),
+            ("jsonpointer", None | Some("rfc6901")) => ExprType::JsonPointer,
+            _ => return None,
+        })
+    }
+
+    /// The versions `kind` has, for help texts; empty for an unknown type.
+    #[must_use]
+    pub fn versions(kind: &str) -> &'static [&'static str] {
+        match kind {
+            "jsonpath" => &["rfc9535", "draft-goessner-dispatch-jsonpath-00"],
+            "xpath" => &["xpath-31", "xpath-30", "xpath-20", "xpath-10"],
+            "jsonpointer" => &["rfc6901"],
+            _ => &[],
+        }
+    }
 }
 
 /// A parameter, or a reference to a reusable one.

@@ -43,7 +43,7 @@ const STEP: &[&str] = &[
 ];
 const PARAMETER: &[&str] = &["name", "in", "value"];
 const BODY: &[&str] = &["contentType", "payload", "replacements"];
-const REPLACEMENT: &[&str] = &["target", "value"];
+const REPLACEMENT: &[&str] = &["target", "targetSelectorType", "value"];
 // `version` beside `type` is the flat form the 1.0 JSON Schema accepts (OAI issue #336).
 const CRITERION: &[&str] = &["context", "condition", "type", "version"];
 const ACTION: &[&str] =
@@ -414,7 +414,7 @@ fn message_action(o: &Obj, r: &mut Reporter) -> Option<(String, MessageAction)> 
     Some((ptr, action))
 }
 
-fn outputs(o: &Obj, r: &mut Reporter) -> Vec<(String, String, String)> {
+fn outputs(o: &Obj, r: &mut Reporter) -> Vec<(String, String, OutputValue)> {
     let mut out = Vec::new();
     for (name, p, v) in o.entries("outputs", r) {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
@@ -428,11 +428,19 @@ fn outputs(o: &Obj, r: &mut Reporter) -> Vec<(String, String, String)> {
             );
         }
         match v {
-            Value::String(s) => out.push((name, p, s.clone())),
+            Value::String(s) => out.push((name, p, OutputValue::Expr(s.clone()))),
+            Value::Object(_) => {
+                if let Some(s) = selector(v, &p, r) {
+                    out.push((name, p, OutputValue::Selector(s)));
+                }
+            }
             other => r.error(
                 "E0103",
                 &p,
-                format!("output `{name}` must be a runtime expression string, found {}", type_name(other)),
+                format!(
+                    "output `{name}` must be a runtime expression or a Selector Object, found {}",
+                    type_name(other)
+                ),
                 None,
             ),
         }
@@ -470,7 +478,79 @@ fn parameter(o: Obj, r: &mut Reporter) -> Option<Parameter> {
         o.missing("value", "a parameter", r);
         return None;
     };
+    selectors_in(value, &child(o.ptr, "value"), r);
     Some(Parameter { ptr: o.ptr.to_string(), name, location, value: value.clone() })
+}
+
+/// Reads a Selector Object (Arazzo 1.1 §Selector Object: `context`, `selector` and `type`
+/// are all required).
+pub fn selector(v: &Value, ptr: &str, r: &mut Reporter) -> Option<Selector> {
+    let o = Obj::of(v, ptr, "a Selector Object", r)?;
+    o.check_fields(&["context", "selector", "type"], "a Selector Object", r);
+    let context = o.string("context", true, "a Selector Object", r);
+    let selector = o.string("selector", true, "a Selector Object", r);
+    let kind = match o.get("type") {
+        Some(t) => expr_type(t, &child(ptr, "type"), &["jsonpath", "xpath", "jsonpointer"], r),
+        None => {
+            o.missing("type", "a Selector Object", r);
+            None
+        }
+    };
+    Some(Selector { ptr: ptr.to_string(), context: context?, selector: selector?, kind: kind? })
+}
+
+/// Reads a selector `type`: one of `kinds`, or an Expression Type Object (`type` and
+/// `version`, both required) of one of them. E0230 for an unknown type or version.
+fn expr_type(v: &Value, ptr: &str, kinds: &[&str], r: &mut Reporter) -> Option<ExprType> {
+    let (kind, version, kptr) = match v {
+        Value::String(t) => (t.clone(), None, ptr.to_string()),
+        Value::Object(_) => {
+            let o = Obj::of(v, ptr, "an Expression Type Object", r)?;
+            o.check_fields(&["type", "version"], "an Expression Type Object", r);
+            let version = o.string("version", true, "an Expression Type Object", r);
+            (o.string("type", true, "an Expression Type Object", r)?, version, child(ptr, "type"))
+        }
+        other => {
+            r.error(
+                "E0103",
+                ptr,
+                format!("`type` must be a string or a mapping, found {}", type_name(other)),
+                None,
+            );
+            return None;
+        }
+    };
+    if !kinds.contains(&kind.as_str()) {
+        let help = format!("use {}", crate::report::list(kinds));
+        r.error("E0230", &kptr, format!("unknown expression type `{kind}`"), Some(help));
+        return None;
+    }
+    let parsed = ExprType::parse(&kind, version.as_deref());
+    if parsed.is_none() {
+        let versions = ExprType::versions(&kind).iter().map(|v| format!("`{v}`")).collect::<Vec<_>>();
+        r.error(
+            "E0230",
+            &child(ptr, "version"),
+            format!("`{}` is not a version of `{kind}`", version.unwrap_or_default()),
+            Some(format!("use one of {}", versions.join(", "))),
+        );
+    }
+    parsed
+}
+
+/// Reports the mistakes of every Selector Object inside a parameter value, payload or
+/// replacement value: a mapping with both `context` and `selector` is taken for one.
+fn selectors_in(v: &Value, ptr: &str, r: &mut Reporter) {
+    match v {
+        Value::Object(map) if map.contains_key("context") && map.contains_key("selector") => {
+            selector(v, ptr, r);
+        }
+        Value::Object(map) => map.iter().for_each(|(k, v)| selectors_in(v, &child(ptr, k), r)),
+        Value::Array(items) => {
+            items.iter().enumerate().for_each(|(i, v)| selectors_in(v, &format!("{ptr}/{i}"), r))
+        }
+        _ => {}
+    }
 }
 
 /// Parses `$components.<kind>.<name>`, reporting E0112 when the reference has another shape.
@@ -498,13 +578,39 @@ fn body(v: &Value, ptr: &str, r: &mut Reporter) -> Option<RequestBody> {
         let Some(ro) = Obj::of(v, &p, "a payload replacement", r) else { continue };
         ro.check_fields(REPLACEMENT, "a payload replacement", r);
         let target = ro.string("target", true, "a payload replacement", r);
+        // Arazzo 1.1: the target may also be JSONPath or XPath; arazzo-rs sets JSON members by
+        // pointer only.
+        if let Some(t) = ro.get("targetSelectorType") {
+            let tptr = child(&p, "targetSelectorType");
+            match expr_type(t, &tptr, &["jsonpointer", "jsonpath", "xpath"], r) {
+                Some(ExprType::JsonPointer) | None => {}
+                Some(other) => r.error(
+                    "E0237",
+                    &tptr,
+                    format!(
+                        "a {} replacement target is not supported",
+                        if matches!(other, ExprType::XPath(_)) { "XPath" } else { "JSONPath" }
+                    ),
+                    Some(
+                        "write the target as a JSON pointer (`/a/0/b`) and `targetSelectorType: jsonpointer`"
+                            .into(),
+                    ),
+                ),
+            }
+        }
         let value = ro.get("value").cloned();
+        if let Some(v) = &value {
+            selectors_in(v, &child(&p, "value"), r);
+        }
         if value.is_none() {
             ro.missing("value", "a payload replacement", r);
         }
         if let (Some(t), Some(v)) = (target, value) {
             replacements.push((p, t, v));
         }
+    }
+    if let Some(payload) = o.get("payload") {
+        selectors_in(payload, &child(ptr, "payload"), r);
     }
     Some(RequestBody {
         ptr: ptr.to_string(),

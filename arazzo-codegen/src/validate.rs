@@ -212,8 +212,8 @@ impl Ctx<'_> {
         for p in &w.parameters {
             self.param_values(w, None, p, &reach, r);
         }
-        for (_, ptr, text) in &w.outputs {
-            self.expression(w, None, ptr, text, Place::WorkflowOutput, &reach, r);
+        for (_, ptr, v) in &w.outputs {
+            self.output(w, None, ptr, v, Place::WorkflowOutput, &reach, r);
         }
     }
 
@@ -310,8 +310,8 @@ impl Ctx<'_> {
             }
         }
         unique(s.outputs.iter().map(|(n, p, _)| (n.as_str(), p.clone())), "output name", r);
-        for (_, ptr, text) in &s.outputs {
-            self.expression(w, Some(si), ptr, text, Place::Response, reach, r);
+        for (_, ptr, v) in &s.outputs {
+            self.output(w, Some(si), ptr, v, Place::Response, reach, r);
         }
     }
 
@@ -707,7 +707,18 @@ impl Ctx<'_> {
     ) {
         let cptr = child(&c.ptr, "condition");
         if let Some(ctx) = &c.context {
-            self.expression(w, si, &child(&c.ptr, "context"), ctx, Place::Response, reach, r);
+            let ctx_ptr = child(&c.ptr, "context");
+            self.expression(w, si, &ctx_ptr, ctx, Place::Response, reach, r);
+            if let Ok(parsed) = expr::parse_expression(ctx)
+                && parsed.value.is_whole_object()
+            {
+                r.warn(
+                    "W0233",
+                    &ctx_ptr,
+                    format!("`{ctx}` is a whole object, not a runtime expression for one value; its members are read by name"),
+                    Some(format!("give the criterion one value as its context, e.g. `{ctx}.<name>`, or compare `{ctx}.<name>` in a simple condition")),
+                );
+            }
         }
         match &c.kind {
             CriterionKind::Simple => match expr::parse_condition(&c.condition) {
@@ -721,33 +732,58 @@ impl Ctx<'_> {
                 }
                 Err(e) => self.issue(&cptr, &e, r),
             },
+            // Arazzo 1.1: `{$…}` values are substituted first; the result is checked at run time,
+            // where an invalid pattern or query fails the criterion.
+            CriterionKind::Regex | CriterionKind::JsonPath(_) | CriterionKind::XPath(_)
+                if let Some(parts) = expr::embedded(&c.condition) =>
+            {
+                for part in &parts {
+                    if let TemplatePart::Expr(e) = part {
+                        self.reference(w, si, &cptr, e, None, Place::Response, reach, r);
+                    }
+                }
+            }
             CriterionKind::Regex => {
                 if let Err(e) = expr::check_regex(&c.condition) {
                     self.issue(&cptr, &e, r);
                 }
             }
             CriterionKind::JsonPath(version) => {
-                if let Some(v) = version
-                    .as_deref()
-                    .filter(|v| *v != "draft-goessner-dispatch-jsonpath-00" && *v != "rfc9535")
-                {
-                    r.warn(
-                        "W0305",
-                        &child(&c.ptr, "type/version"),
-                        format!("unknown JSONPath version `{v}`; evaluated as RFC 9535"),
-                        None,
-                    );
-                }
+                self.criterion_version(c, "jsonpath", version.as_deref(), r);
                 match expr::parse_jsonpath(&c.condition, c.context.as_deref()) {
                     Ok(parsed) => self.issues(&cptr, &parsed.warnings, r),
                     Err(e) => self.issue(&cptr, &e, r),
                 }
+                if version.as_deref() == Some("draft-goessner-dispatch-jsonpath-00") {
+                    self.issues(&cptr, &expr::selector::goessner_differences(&c.condition), r);
+                }
             }
-            CriterionKind::XPath(_) => {
+            CriterionKind::XPath(version) => {
+                self.criterion_version(c, "xpath", version.as_deref(), r);
                 if let Err(e) = expr::check_xpath(&c.condition) {
                     self.issue(&cptr, &e, r);
                 }
             }
+        }
+    }
+
+    /// A criterion's expression version that `kind` does not have: an error in Arazzo 1.1,
+    /// whose schema lists the versions; in 1.0.x, where it was free text, a warning (W0305) and
+    /// the default version.
+    fn criterion_version(&self, c: &Criterion, kind: &str, version: Option<&str>, r: &mut Reporter) {
+        let Some(v) = version.filter(|v| ExprType::parse(kind, Some(v)).is_none()) else { return };
+        let ptr = child(&c.ptr, "type/version");
+        let known = ExprType::versions(kind).iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+        if self.doc.version >= Version::V1_1 {
+            r.error(
+                "E0230",
+                &ptr,
+                format!("`{v}` is not a version of `{kind}`"),
+                Some(format!("use one of {known}")),
+            );
+        } else {
+            let default = ExprType::versions(kind)[0];
+            r.warn("W0305", &ptr, format!("unknown {kind} version `{v}`; evaluated as `{default}`"), None);
         }
     }
 
@@ -784,12 +820,60 @@ impl Ctx<'_> {
                     self.values(w, si, &format!("{ptr}/{i}"), item, reach, r);
                 }
             }
+            Value::Object(_) if let Some(s) = Selector::of(v, ptr) => {
+                self.selector(w, si, &s, Place::Request, reach, r);
+            }
             Value::Object(m) => {
                 for (k, item) in m {
                     self.values(w, si, &child(ptr, k), item, reach, r);
                 }
             }
             _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn output(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        ptr: &str,
+        v: &OutputValue,
+        place: Place,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
+        match v {
+            OutputValue::Expr(text) => self.expression(w, si, ptr, text, place, reach, r),
+            OutputValue::Selector(s) => self.selector(w, si, s, place, reach, r),
+        }
+    }
+
+    /// Checks a Selector Object: its context, its selector, and the version it needs.
+    fn selector(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        s: &Selector,
+        place: Place,
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
+        if self.doc.version < Version::V1_1 {
+            r.warn(
+                "W0230",
+                &s.ptr,
+                format!(
+                    "a Selector Object is Arazzo 1.1; this document declares `arazzo: {}`",
+                    self.doc.arazzo
+                ),
+                Some("declare `arazzo: 1.1.0`".into()),
+            );
+        }
+        self.expression(w, si, &child(&s.ptr, "context"), &s.context, place, reach, r);
+        match expr::parse_selector(&s.kind, &s.selector) {
+            Ok(parsed) => self.issues(&child(&s.ptr, "selector"), &parsed.warnings, r),
+            Err(e) => self.issue(&child(&s.ptr, "selector"), &e, r),
         }
     }
 
@@ -946,7 +1030,7 @@ impl Ctx<'_> {
 
 fn collect_operands<'a>(c: &'a Condition, out: &mut Vec<(&'a Expr, usize, usize)>) {
     let operand = |o: &'a Operand, out: &mut Vec<(&'a Expr, usize, usize)>| {
-        if let Operand::Expr { expr, offset, len } = o {
+        if let Operand::Expr { expr, offset, len } | Operand::Length { expr, offset, len } = o {
             out.push((expr, *offset, *len));
         }
     };

@@ -42,6 +42,17 @@ pub fn truthy(v: Option<&Value>) -> bool {
     !matches!(v, None | Some(Value::Null | Value::Bool(false)))
 }
 
+/// The JavaScript `.length` of a value: a list's number of items, a string's number of
+/// characters, an object's integer member `length`; none for anything else.
+pub fn length(v: &Value) -> Option<i64> {
+    match v {
+        Value::Array(items) => i64::try_from(items.len()).ok(),
+        Value::String(s) => i64::try_from(s.chars().count()).ok(),
+        Value::Object(map) => map.get("length").and_then(Value::as_i64),
+        _ => None,
+    }
+}
+
 /// The text of a value inside a `{$...}` template: strings bare, everything else as compact JSON.
 pub fn to_text(v: &Value) -> String {
     match v {
@@ -138,5 +149,10 @@ mod tests {
         assert_eq!(to_text(&json!("a b")), "a b");
         assert_eq!(to_text(&json!({"k": [1, null]})), r#"{"k":[1,null]}"#);
         assert_eq!(to_text(&json!(1.5)), "1.5");
+        assert_eq!(length(&json!([1, 2])), Some(2));
+        assert_eq!(length(&json!("été")), Some(3));
+        assert_eq!(length(&json!({"length": 7, "a": 1})), Some(7));
+        assert_eq!(length(&json!({"a": 1})), None);
+        assert_eq!(length(&json!(3)), None);
     }
 }

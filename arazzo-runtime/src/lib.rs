@@ -16,6 +16,13 @@
 //! - [`Observer`] ([`TracingObserver`] by default): hooks for logs, tracing and progress bars.
 //! - [`parse_retry_after`]: `Retry-After` header parsing.
 //!
+//! # Features
+//!
+//! - `xpath` (off by default): the XPath 3.1 engine (`xee-xpath`) that XPath criteria and
+//!   selectors on XML bodies need. Code generated from a document that uses XPath does not
+//!   compile without it, and the compile error names the feature. It adds about 160 crates to
+//!   the build, which is why it is not on by default.
+//!
 //! # Retries and waits
 //!
 //! Two kinds of retries exist. *Transport* retries happen inside each step's request: an idempotent
@@ -78,6 +85,9 @@ mod run;
 mod secret;
 mod step;
 mod support;
+#[cfg(feature = "xpath")]
+#[doc(hidden)]
+pub mod xpath;
 
 pub use client::{BuildError, Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
@@ -102,9 +112,35 @@ pub use response::Response;
 #[doc(hidden)]
 pub use run::{Run, StepRequest};
 
+/// XPath evaluation for generated code: `__xpath!(matches(query, xml))` or
+/// `__xpath!(select(query, xml))`. Without the `xpath` feature it is a compile error that
+/// names the feature, so a document that needs XPath cannot build without it.
+#[cfg(feature = "xpath")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __xpath {
+    ($f:ident($($arg:expr),* $(,)?)) => {
+        $crate::xpath::$f($($arg),*)
+    };
+}
+
+/// See the `xpath` feature's definition.
+#[cfg(not(feature = "xpath"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __xpath {
+    ($($t:tt)*) => {
+        ::core::compile_error!(
+            "this workflow evaluates XPath: enable the `xpath` feature of `arazzo-runtime` \
+             (arazzo-runtime = { version = \"0.1\", features = [\"xpath\"] })"
+        )
+    };
+}
+
 /// What generated code names; not a stable API for users.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__xpath as xpath;
     pub use crate::support::{required_text, unmet};
     pub use crate::{
         ErrorKind, JsonlStream, Method, Multipart, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
@@ -119,7 +155,7 @@ pub mod __private {
 
     /// JSON helpers for generated code that has no static type for a value.
     pub mod json {
-        pub use crate::json::{CmpOp, compare, to_text, truthy};
-        pub use crate::support::{filter_matches, json_text, matches, replace, text_of};
+        pub use crate::json::{CmpOp, compare, length, to_text, truthy};
+        pub use crate::support::{filter_matches, json_text, matches, replace, select, text_of};
     }
 }

@@ -97,10 +97,36 @@ pub fn filter_matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>
     })
 }
 
+/// The one node an RFC 9535 query selects (a Selector Object's value): none when it selects
+/// none, or several (a selector names one value; that mistake is logged).
+pub fn select<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> Option<Value> {
+    let value = serde_json::to_value(value?).ok()?;
+    let nodes = query.query(&value).all();
+    match nodes.as_slice() {
+        [one] => Some((*one).clone()),
+        [] => None,
+        several => {
+            tracing::warn!(query = %query, nodes = several.len(), "a JSONPath selector selected several nodes");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn selects_one_node() {
+        let body = json!({"items": [{"id": "a"}, {"id": "b"}]});
+        let q = |text| JsonPath::parse(text).expect("valid");
+        assert_eq!(select(&q("$.items[1].id"), Some(&body)), Some(json!("b")));
+        assert_eq!(select(&q("$.items[?@.id == 'a']"), Some(&body)), Some(json!({"id": "a"})));
+        assert_eq!(select(&q("$.items[*].id"), Some(&body)), None);
+        assert_eq!(select(&q("$.missing"), Some(&body)), None);
+        assert_eq!(select::<Value>(&q("$"), None), None);
+    }
 
     #[test]
     fn replaces_by_pointer() {

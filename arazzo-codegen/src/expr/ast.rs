@@ -29,6 +29,8 @@ pub enum Expr {
     Request(Source),
     /// `$response.…`: a part of the response that was received.
     Response(Source),
+    /// `$inputs` alone: every input, as one object (a criterion's whole-object `context`).
+    AllInputs,
     /// `$inputs.NAME`, with optional navigation into the value.
     Inputs {
         /// The input's name.
@@ -72,6 +74,10 @@ pub enum Expr {
         /// What follows the name: `url`, or an operationId / workflowId.
         rest: Option<String>,
     },
+    /// `$self`: the document's canonical URI (Arazzo 1.1).
+    SelfUri,
+    /// `$message.…`: a part of an AsyncAPI message (Arazzo 1.1; AsyncAPI steps only).
+    Message(Source),
     /// `$components.KIND.NAME`.
     Components {
         /// `inputs`, `parameters`, `successActions` or `failureActions`.
@@ -92,6 +98,8 @@ pub enum Source {
     Path(String),
     /// `body`, with optional navigation (`#/a/0`, `.a[0]`).
     Body(Vec<Segment>),
+    /// `payload`, with optional navigation (`$message.payload#/status`).
+    Payload(Vec<Segment>),
 }
 
 /// A parse result together with the non-fatal findings made on the way.
@@ -227,6 +235,20 @@ impl CmpOp {
     }
 }
 
+impl CmpOp {
+    /// The operator with its sides swapped (`1 < x` is `x > 1`).
+    #[must_use]
+    pub fn flipped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            o => o,
+        }
+    }
+}
+
 impl fmt::Display for CmpOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -239,6 +261,17 @@ pub enum Operand {
     /// A runtime expression, with its place in the condition text.
     Expr {
         /// The expression.
+        expr: Expr,
+        /// Byte offset in the condition.
+        offset: usize,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// The JavaScript `.length` of a runtime expression's value (`$response.body#/items.length`,
+    /// `$.transitions.length`; not Arazzo, accepted with warning W0232): the length of a list or
+    /// a string, or a member named `length` of an object.
+    Length {
+        /// The value whose length is taken.
         expr: Expr,
         /// Byte offset in the condition.
         offset: usize,
@@ -286,7 +319,7 @@ pub enum JsonPathCriterion {
     /// Shorthands joined with `&&`, `||`, `!` and parentheses (`$.a == 'x' || $.a == 'y'`; not
     /// RFC 9535, accepted with warning W0203): the simple condition they stand for, each path
     /// read from the criterion's context.
-    Compound(Condition),
+    Compound(Box<Condition>),
     /// An RFC 9535 query (validated with `serde_json_path::JsonPath::parse`). `path` is `Some`
     /// when the query is a plain singular path of names/indices (`$.a.b[0]`, `$['a']`), so it can
     /// be compiled to plain Rust.
@@ -317,6 +350,49 @@ pub fn dotted_name<'p>(
         }
     }
     None
+}
+
+/// Removes a trailing JavaScript `.length` from `expr` (written `text`), as the last dotted
+/// name or the end of the last pointer token; whether there was one.
+pub fn strip_length(expr: &mut Expr, text: &str) -> bool {
+    if !text.ends_with(".length") {
+        return false;
+    }
+    let Some(path) = expr.path_mut() else { return false };
+    match path.last_mut() {
+        Some(Segment::Key(k)) if k == "length" => {
+            path.pop();
+            true
+        }
+        Some(Segment::Key(k)) if k.len() > 7 && k.ends_with(".length") => {
+            k.truncate(k.len() - 7);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The RFC 9535 relative query for `path` (`@.items[0]['a b']`).
+#[must_use]
+pub fn relative_query(path: &[Segment]) -> String {
+    let mut out = String::from("@");
+    for segment in path {
+        match segment {
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            Segment::Key(k) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => {
+                out.push_str(&format!("[{k}]"));
+            }
+            Segment::Key(k)
+                if k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                out.push('.');
+                out.push_str(k);
+            }
+            Segment::Key(k) => out.push_str(&format!("['{}']", k.replace('\\', "\\\\").replace('\'', "\\'"))),
+        }
+    }
+    out
 }
 
 /// Escapes one JSON pointer reference token (`~` → `~0`, `/` → `~1`).
@@ -367,6 +443,10 @@ impl fmt::Display for Source {
                 f.write_str("body")?;
                 write_path(f, path)
             }
+            Source::Payload(path) => {
+                f.write_str("payload")?;
+                write_path(f, path)
+            }
         }
     }
 }
@@ -379,6 +459,7 @@ impl fmt::Display for Expr {
             Expr::StatusCode => f.write_str("$statusCode"),
             Expr::Request(source) => write!(f, "$request.{source}"),
             Expr::Response(source) => write!(f, "$response.{source}"),
+            Expr::AllInputs => f.write_str("$inputs"),
             Expr::Inputs { name, path } => write_named(f, "$inputs", Some(name), path),
             Expr::Outputs { name, path } => write_named(f, "$outputs", Some(name), path),
             Expr::Steps { step, field, name, path } => {
@@ -395,16 +476,50 @@ impl fmt::Display for Expr {
                 }
             }
             Expr::Components { kind, name } => write!(f, "$components.{kind}.{name}"),
+            Expr::SelfUri => f.write_str("$self"),
+            Expr::Message(source) => write!(f, "$message.{source}"),
         }
     }
 }
 
 impl Expr {
+    /// Whether this is a whole object of named values (`$inputs`, `$steps.x.outputs`,
+    /// `$workflows.x.outputs`) rather than one value.
+    #[must_use]
+    pub fn is_whole_object(&self) -> bool {
+        matches!(self, Expr::AllInputs | Expr::Steps { name: None, .. } | Expr::Workflows { name: None, .. })
+    }
+
+    /// The expression navigated by `path`; into a whole object, the first key is the name
+    /// (`$steps.x.outputs` and `a/b` read `$steps.x.outputs.a#/b`). `None` when the
+    /// expression has no value to navigate into.
+    #[must_use]
+    pub fn extended(mut self, path: &[Segment]) -> Option<Expr> {
+        let Some((first, rest)) = path.split_first() else { return Some(self) };
+        match (&mut self, first) {
+            (Expr::AllInputs, Segment::Key(k)) => Some(Expr::Inputs { name: k.clone(), path: rest.to_vec() }),
+            (
+                Expr::Steps { name: name @ None, path: own, .. }
+                | Expr::Workflows { name: name @ None, path: own, .. },
+                Segment::Key(k),
+            ) => {
+                *name = Some(k.clone());
+                own.extend_from_slice(rest);
+                Some(self)
+            }
+            _ => {
+                self.path_mut()?.extend_from_slice(path);
+                Some(self)
+            }
+        }
+    }
+
     /// Mutable access to the navigation path, when the expression has one (`$response.body`, a
     /// named input, output, step output or workflow input/output).
     pub fn path_mut(&mut self) -> Option<&mut Vec<Segment>> {
         match self {
             Expr::Request(Source::Body(path)) | Expr::Response(Source::Body(path)) => Some(path),
+            Expr::Message(Source::Body(path) | Source::Payload(path)) => Some(path),
             Expr::Inputs { path, .. } | Expr::Outputs { path, .. } => Some(path),
             Expr::Steps { name: Some(_), path, .. } | Expr::Workflows { name: Some(_), path, .. } => {
                 Some(path)
@@ -430,6 +545,7 @@ impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Operand::Expr { expr, .. } => write!(f, "{expr}"),
+            Operand::Length { expr, .. } => write!(f, "{expr}.length"),
             Operand::Literal(literal) => write!(f, "{literal}"),
         }
     }

@@ -12,7 +12,7 @@
 //! string     = "'" *( char / "''" ) "'"          ; "…" accepted with warning W0204
 //! ```
 
-use super::ast::{CmpOp, Condition, ExprIssue, Literal, Operand, Parsed};
+use super::ast::{CmpOp, Condition, ExprIssue, Literal, Operand, Parsed, strip_length};
 use super::runtime::{Boundary, parse_at};
 
 const E_COND: &str = "E0203";
@@ -184,6 +184,36 @@ fn bare_word(word: &str, start: usize) -> ExprIssue {
     }
 }
 
+/// W0232 for a comparison of a JavaScript `.length`, with the portable spelling: a JSONPath
+/// criterion on the value the path starts from (`$[?length(@.items) > 0]`).
+pub(crate) fn length_warning(lhs: &Operand, op: CmpOp, rhs: &Operand) -> Option<ExprIssue> {
+    let (expr, offset, len, op, literal) = match (lhs, rhs) {
+        (Operand::Length { expr, offset, len }, Operand::Literal(l)) => (expr, *offset, *len, op, l),
+        (Operand::Literal(l), Operand::Length { expr, offset, len }) => {
+            (expr, *offset, *len, op.flipped(), l)
+        }
+        (Operand::Length { expr, offset, len }, _) | (_, Operand::Length { expr, offset, len }) => {
+            let message =
+                format!("`{expr}.length` is JavaScript, not Arazzo; it is read as the length of the value");
+            return Some(ExprIssue::new("W0232", *offset, *len, message));
+        }
+        _ => return None,
+    };
+    let message =
+        format!("`{expr}.length` is JavaScript, not Arazzo; it is read as the length of the list or string");
+    let mut root = expr.clone();
+    let path = root.path_mut().map(std::mem::take).unwrap_or_default();
+    let help = if path.is_empty() {
+        format!("Arazzo has no portable spelling for the length of `{expr}` itself")
+    } else {
+        let query = super::ast::relative_query(&path);
+        format!(
+            "write a JSONPath criterion: `context: {root}`, `condition: $[?length({query}) {op} {literal}]`, `type: jsonpath`"
+        )
+    };
+    Some(ExprIssue::new("W0232", offset, len, message).with_help(help))
+}
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
@@ -323,6 +353,9 @@ impl Parser<'_> {
                 .error(at, second.as_str().len(), "comparisons cannot be chained")
                 .with_help(help));
         }
+        if let Some(warning) = length_warning(&lhs, op, &rhs) {
+            self.warnings.push(warning);
+        }
         Ok(Condition::Compare { lhs, op, rhs })
     }
 
@@ -360,7 +393,11 @@ impl Parser<'_> {
                 let found = parse_at(self.src, start, Boundary::Operand)?;
                 self.warnings.extend(found.parsed.warnings);
                 self.pos = found.end;
-                Ok(Operand::Expr { expr: found.parsed.value, offset: start, len: found.end - start })
+                let (mut expr, len) = (found.parsed.value, found.end - start);
+                if strip_length(&mut expr, self.src.get(start..found.end).unwrap_or("")) {
+                    return Ok(Operand::Length { expr, offset: start, len });
+                }
+                Ok(Operand::Expr { expr, offset: start, len })
             }
             Some(c) if !ends_token(c) => self.literal(start),
             _ => Err(self.unexpected_token("a runtime expression or a literal")),

@@ -3,8 +3,9 @@
 
 use serde_json_path::JsonPath;
 
+use super::ast::strip_length;
 use super::ast::{CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Parsed, Segment};
-use super::condition::scan_literal;
+use super::condition::{length_warning, scan_literal};
 use super::runtime::parse_expression;
 
 const E_JSONPATH: &str = "E0204";
@@ -24,6 +25,10 @@ pub fn parse_jsonpath(
 ) -> Result<Parsed<JsonPathCriterion>, ExprIssue> {
     if let Some(shorthand) = shorthand(condition)? {
         let warning = shorthand_warning(condition, context, &shorthand);
+        // W0232 spells out the portable form of a length; W0203's would be wrong.
+        if let Some(length) = length_shorthand(condition, context, &shorthand) {
+            return Ok(length);
+        }
         let criterion = JsonPathCriterion::Shorthand {
             path: shorthand.path,
             op: shorthand.op,
@@ -54,7 +59,7 @@ pub(crate) fn plain_path(query: &str) -> Option<Vec<Segment>> {
 /// context they stand for; `None` when the text is anything else.
 fn compound(condition: &str, context: Option<&str>) -> Option<Parsed<JsonPathCriterion>> {
     let context = parse_expression(context?.trim()).ok()?.value;
-    let mut parser = Compound { src: condition, context, operators: 0 };
+    let mut parser = Compound { src: condition, context, operators: 0, warnings: Vec::new() };
     let (c, end) = parser.or(skip_ws(condition, 0))?;
     if skip_ws(condition, end) != condition.len() || parser.operators == 0 {
         return None;
@@ -66,7 +71,30 @@ fn compound(condition: &str, context: Option<&str>) -> Option<Parsed<JsonPathCri
     );
     let warning = ExprIssue::new("W0203", 0, condition.len(), message)
         .with_help(format!("write it as a simple criterion: `{c}`"));
-    Some(Parsed { value: JsonPathCriterion::Compound(c), warnings: vec![warning] })
+    Some(Parsed {
+        value: JsonPathCriterion::Compound(Box::new(c)),
+        warnings: [vec![warning], parser.warnings].concat(),
+    })
+}
+
+/// `$.a.length OP literal`: the JavaScript length of the value at `$.a` of the context, as the
+/// simple condition it stands for (with W0232).
+fn length_shorthand(
+    condition: &str,
+    context: Option<&str>,
+    shorthand: &Shorthand,
+) -> Option<Parsed<JsonPathCriterion>> {
+    let mut expr = parse_expression(context?.trim()).ok()?.value.extended(&shorthand.path)?;
+    let start = skip_ws(condition, 0);
+    let path_end = singular_path(condition, start, true)?.1;
+    if !strip_length(&mut expr, condition.get(start..path_end)?) {
+        return None;
+    }
+    let lhs = Operand::Length { expr, offset: start, len: path_end - start };
+    let rhs = Operand::Literal(shorthand.literal.clone());
+    let warnings = length_warning(&lhs, shorthand.op, &rhs).into_iter().collect();
+    let c = Condition::Compare { lhs, op: shorthand.op, rhs };
+    Some(Parsed { value: JsonPathCriterion::Compound(Box::new(c)), warnings })
 }
 
 /// A parser of compound shorthands; each returns the condition and the offset after it.
@@ -74,6 +102,7 @@ struct Compound<'a> {
     src: &'a str,
     context: Expr,
     operators: usize,
+    warnings: Vec<ExprIssue>,
 }
 
 impl Compound<'_> {
@@ -130,10 +159,16 @@ impl Compound<'_> {
         let (op, op_len) = cmp_op(self.src.get(op_at..)?)?;
         let literal_at = skip_ws(self.src, op_at + op_len);
         let scanned = scan_literal(self.src, literal_at).ok()?;
-        let mut expr = self.context.clone();
-        expr.path_mut()?.extend(path);
-        let lhs = Operand::Expr { expr, offset: at, len: path_end - at };
-        Some((Condition::Compare { lhs, op, rhs: Operand::Literal(scanned.literal) }, scanned.end))
+        let mut expr = self.context.clone().extended(&path)?;
+        let len = path_end - at;
+        let lhs = if strip_length(&mut expr, self.src.get(at..path_end)?) {
+            Operand::Length { expr, offset: at, len }
+        } else {
+            Operand::Expr { expr, offset: at, len }
+        };
+        let rhs = Operand::Literal(scanned.literal);
+        self.warnings.extend(length_warning(&lhs, op, &rhs));
+        Some((Condition::Compare { lhs, op, rhs }, scanned.end))
     }
 }
 
@@ -196,18 +231,14 @@ fn portable_operand(context: &str, path: &[Segment]) -> String {
     if path.is_empty() {
         return context.to_string();
     }
-    if let Ok(parsed) = parse_expression(context) {
-        let mut expr = parsed.value;
-        if let Some(own) = expr.path_mut() {
-            own.extend(path.iter().cloned());
-            return expr.to_string();
-        }
+    if let Some(expr) = parse_expression(context).ok().and_then(|p| p.value.extended(path)) {
+        return expr.to_string();
     }
     let pointer = super::ast::pointer_string(path);
     if context.contains('#') { format!("{context}{pointer}") } else { format!("{context}#{pointer}") }
 }
 
-fn query_error(condition: &str, position: usize, message: &str) -> ExprIssue {
+pub(crate) fn query_error(condition: &str, position: usize, message: &str) -> ExprIssue {
     let offset = position.min(condition.len());
     let len = condition.get(offset..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
     let near: String = condition.get(offset..).unwrap_or("").chars().take(12).collect();
@@ -267,7 +298,7 @@ fn bracket_path(path: &[Segment]) -> String {
 }
 
 /// Rejects queries nested deeper than the parser can take safely.
-fn check_nesting(condition: &str) -> Result<(), ExprIssue> {
+pub(crate) fn check_nesting(condition: &str) -> Result<(), ExprIssue> {
     let mut depth = 0usize;
     for (i, c) in condition.char_indices() {
         match c {

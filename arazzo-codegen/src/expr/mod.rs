@@ -20,6 +20,7 @@ pub mod ast;
 pub mod condition;
 pub mod jsonpath;
 pub mod runtime;
+pub mod selector;
 pub mod template;
 
 pub use ast::{
@@ -31,6 +32,7 @@ pub use jsonpath::parse_jsonpath;
 #[cfg(test)]
 use runtime::find_expression_prefix;
 pub use runtime::parse_expression;
+pub use selector::{SelectorQuery, parse_selector};
 #[cfg(test)]
 use template::parse_template;
 pub use template::parse_value;
@@ -43,14 +45,27 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0203", "invalid simple condition"),
     ("E0204", "invalid JSONPath query"),
     ("E0205", "invalid regular expression"),
-    ("E0206", "xpath criteria are not supported"),
+    ("E0206", "invalid XPath expression (brackets, quotes)"),
     ("E0207", "invalid embedded expression in a string (`{$…}`)"),
     ("W0201", "`$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax"),
     ("W0202", "JSON pointer without a leading `/` (`$response.body#id`)"),
     ("W0203", "JSONPath shorthand `PATH OP LITERAL` is not RFC 9535"),
     ("W0204", "double-quoted string literal in a simple condition"),
     ("W0205", "runtime expression in a string without `{}` braces is not substituted"),
+    ("E0231", "invalid JSON pointer selector"),
+    ("W0231", "a draft-goessner JSONPath query that means something else under RFC 9535"),
+    ("W0232", "JavaScript `.length` in a condition"),
 ];
+
+/// The parts of a regex, JSONPath or XPath condition with embedded `{$…}` expressions, when
+/// it has any (Arazzo 1.1 §Runtime Expressions in Conditions).
+#[must_use]
+pub fn embedded(condition: &str) -> Option<Vec<TemplatePart>> {
+    match parse_value(condition).ok()?.value {
+        Value::Template(parts) => Some(parts),
+        _ => None,
+    }
+}
 
 /// Checks a `type: regex` criterion's pattern (Rust `regex` crate syntax).
 ///
@@ -66,15 +81,41 @@ pub fn check_regex(pattern: &str) -> Result<(), ExprIssue> {
     }
 }
 
-/// Rejects a `type: xpath` criterion: XPath is not evaluated by the generated code.
+/// Checks the shape of an XPath expression at build time: not empty, brackets balanced and
+/// string literals closed. The engine parses it at run time, where an expression it rejects
+/// fails the criterion (Arazzo 1.1 §XPath Conditions); the runtime's `xpath` feature carries
+/// the engine, so the compiler does not.
 ///
 /// # Errors
-/// Always `E0206`.
+/// `E0206` at the first bracket or quote out of place.
 pub fn check_xpath(condition: &str) -> Result<(), ExprIssue> {
-    Err(ExprIssue::new("E0206", 0, condition.len(), "xpath criteria are not supported").with_help(
-        "test the response with a `regex` criterion on the body, or a `simple` criterion on a \
-         JSON value (`$response.body#/status == 'done'`)",
-    ))
+    let invalid =
+        |at: usize, len: usize, message: &str| Err(ExprIssue::new("E0206", at, len, message.to_string()));
+    if condition.trim().is_empty() {
+        return invalid(0, condition.len(), "an empty XPath expression");
+    }
+    let mut open: Vec<(usize, char)> = Vec::new();
+    let mut quote: Option<(usize, char)> = None;
+    for (i, c) in condition.char_indices() {
+        match (quote, c) {
+            (Some((_, q)), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some((i, c)),
+            (None, '(' | '[' | '{') => open.push((i, c)),
+            (None, ')' | ']' | '}') => match open.pop() {
+                Some((_, o)) if matches!((o, c), ('(', ')') | ('[', ']') | ('{', '}')) => {}
+                _ => return invalid(i, 1, &format!("`{c}` closes nothing in this XPath expression")),
+            },
+            _ => {}
+        }
+    }
+    if let Some((at, q)) = quote {
+        return invalid(at, 1, &format!("the string literal opened by {q} is not closed"));
+    }
+    match open.pop() {
+        Some((at, c)) => invalid(at, 1, &format!("`{c}` is not closed in this XPath expression")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -291,6 +332,17 @@ mod tests {
     }
 
     #[test]
+    fn embedded_expressions_in_conditions() {
+        let parts = embedded("$[?@.status == '{$inputs.status}']").expect("embedded");
+        assert_eq!(parts.len(), 3);
+        assert!(matches!(&parts[1], TemplatePart::Expr(Expr::Inputs { name, .. }) if name == "status"));
+        assert!(embedded("^({$inputs.pattern})$").is_some());
+        for plain in ["^2\\d{2}$", "$[?@.a == 1]", "$.items[*]", "/root/items[price > 5]"] {
+            assert!(embedded(plain).is_none(), "{plain}");
+        }
+    }
+
+    #[test]
     fn regex_and_xpath() {
         assert!(check_regex("^200$").is_ok());
         assert!(check_regex("^2\\d\\d$").is_ok());
@@ -298,10 +350,12 @@ mod tests {
         assert_eq!(issue.code, "E0205");
         assert!(issue.message.contains("unclosed group"), "{}", issue.message);
         assert_eq!(check_regex("(?=a)").expect_err("look-ahead").code, "E0205");
-        let issue = check_xpath("//status[text()='done']").expect_err("unsupported");
-        assert_eq!(issue.code, "E0206");
-        assert_eq!(issue.message, "xpath criteria are not supported");
-        assert!(issue.help.is_some());
+        assert!(check_xpath("//status[text()='done' or . = \"a]\"]").is_ok());
+        assert!(check_xpath("count(/root/pets/*) > 0").is_ok());
+        for (bad, at) in [("/a[b", 2), ("/a]", 2), ("f(1]", 3), ("/a['x]", 3), ("  ", 0)] {
+            let issue = check_xpath(bad).expect_err(bad);
+            assert_eq!((issue.code, issue.offset), ("E0206", at), "{bad}: {issue}");
+        }
     }
 
     #[test]
@@ -581,7 +635,9 @@ mod tests {
         assert_result(input, &parse_jsonpath(input, Some("$response.body")));
         assert_result(input, &parse_jsonpath(input, Some(input)));
         assert_result(input, &parse_jsonpath(input, None));
-        assert!(check_xpath(input).is_err());
+        if let Err(issue) = check_xpath(input) {
+            assert_span(input, &issue);
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub const ROOTS: &[&str] = &[
     "workflows",
     "sourceDescriptions",
     "components",
+    "self",
+    "message",
 ];
 
 const COMPONENT_KINDS: &[&str] = &["inputs", "parameters", "successActions", "failureActions"];
@@ -243,12 +245,21 @@ impl<'a> Cursor<'a> {
             "statusCode" => Ok(Expr::StatusCode),
             "request" => Ok(Expr::Request(self.source("$request")?)),
             "response" => Ok(Expr::Response(self.source("$response")?)),
+            // `$inputs` alone is every input (a whole-object criterion context, W0233).
+            "inputs"
+                if self.peek() != Some('.')
+                    || (self.boundary == Boundary::Loose && !self.peek2().is_some_and(is_id_char)) =>
+            {
+                Ok(Expr::AllInputs)
+            }
             "inputs" => self.named("an input name").map(|(name, path)| Expr::Inputs { name, path }),
             "outputs" => self.named("an output name").map(|(name, path)| Expr::Outputs { name, path }),
             "steps" => self.steps(),
             "workflows" => self.workflows(),
             "sourceDescriptions" => self.source_descriptions(),
             "components" => self.components(),
+            "self" => Ok(Expr::SelfUri),
+            "message" => Ok(Expr::Message(self.source("$message")?)),
             _ => Err(self.unknown_root(root_at, root)),
         }
     }
@@ -287,6 +298,7 @@ impl<'a> Cursor<'a> {
             "query" => self.text_name("a query parameter name").map(Source::Query),
             "path" => self.text_name("a path parameter name").map(Source::Path),
             "body" => self.navigation().map(Source::Body),
+            "payload" if root == "$message" => self.navigation().map(Source::Payload),
             "" => Err(self.unexpected("`header`, `query`, `path` or `body`")),
             other => {
                 let issue =
@@ -644,6 +656,16 @@ mod tests {
     }
 
     #[test]
+    fn arazzo_1_1_roots() {
+        assert_eq!(ok("$self"), Expr::SelfUri);
+        assert_eq!(ok("$inputs"), Expr::AllInputs);
+        assert_eq!(ok("$message.payload#/status"), Expr::Message(Source::Payload(vec![key("status")])));
+        assert_eq!(ok("$message.header.X-Id"), Expr::Message(Source::Header("X-Id".into())));
+        assert_eq!(err("$response.payload").code, "E0201", "`payload` belongs to `$message` only");
+        assert_eq!(err("$self.x").code, "E0201");
+    }
+
+    #[test]
     fn request_and_response_sources() {
         let table = [
             ("$request.header.X-Api-Key", Expr::Request(Source::Header("X-Api-Key".into()))),
@@ -796,7 +818,7 @@ mod tests {
             ("$status", "E0201", 1, Some("did you mean `$statusCode`?")),
             ("$statusCode.x", "E0201", 11, Some("`$statusCode` is a plain value and has no fields")),
             ("$statusCode == 200", "E0201", 11, None),
-            ("$inputs", "E0201", 7, None),
+            ("$inputs x", "E0201", 7, None),
             ("$inputs.", "E0201", 8, None),
             ("$inputs.x.", "E0201", 10, None),
             ("$inputs.x[", "E0201", 10, None),

@@ -276,7 +276,9 @@ mod tests {
         let headers = value("$response.headers.Location");
         assert_eq!(headers.warnings[0].code, "W0201");
 
-        for bad in ["$inputs.", "$inputs", "$statusCode == 200", "$steps.x.y", "$inputs.a{$inputs.b}"] {
+        // `$inputs` alone is every input (read by name through a criterion's context).
+        assert_eq!(value("$inputs").value, Value::Expr(Expr::AllInputs));
+        for bad in ["$inputs.", "$statusCode == 200", "$steps.x.y", "$inputs.a{$inputs.b}"] {
             assert!(parse_value(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_value("{$inputs.x").map(|p| p.value).unwrap_err().code, "E0207");

@@ -151,6 +151,16 @@ pub fn criterion(c: &Criterion, scope: &Scope, r: &mut Reporter) -> TokenStream 
             Ok(p) => scope.condition(&p.value),
             Err(_) => return quote!(false),
         },
+        CriterionKind::Regex | CriterionKind::JsonPath(_) | CriterionKind::XPath(_)
+            if let Some(parts) = expr::embedded(&c.condition) =>
+        {
+            match (&context, &c.kind) {
+                (Some(ctx), CriterionKind::Regex) => scope.regex_template(ctx, &parts),
+                (Some(ctx), CriterionKind::XPath(_)) => scope.xpath_template(ctx, &parts),
+                (Some(ctx), _) => scope.jsonpath_template(ctx, &parts),
+                (None, _) => return quote!(false),
+            }
+        }
         CriterionKind::Regex => match &context {
             Some(ctx) => scope.regex(ctx, &c.condition),
             None => return quote!(false),
@@ -161,7 +171,13 @@ pub fn criterion(c: &Criterion, scope: &Scope, r: &mut Reporter) -> TokenStream 
                 _ => return quote!(false),
             }
         }
-        CriterionKind::XPath(_) => return quote!(false),
+        CriterionKind::XPath(_) => match &context {
+            Some(ctx) => {
+                let condition = &c.condition;
+                scope.xpath(ctx, quote!(#condition))
+            }
+            None => return quote!(false),
+        },
     };
     match result {
         Ok(t) => crate::lower::unparen(t),

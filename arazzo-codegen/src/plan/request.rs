@@ -10,7 +10,7 @@ use super::step::StepPlanner;
 use super::{Request, Shape, report};
 use crate::expr::{self, TemplatePart};
 use crate::load::Loaded;
-use crate::lower::{Scope, present_arg, some_arg};
+use crate::lower::{LowerError, Lowered, Read, Scope, present_arg, selector_source, some_arg};
 use crate::model::*;
 use crate::names::Names;
 use crate::openapi::{self, Operation};
@@ -153,6 +153,24 @@ impl StepPlanner<'_> {
         matches!(l.ty, Ty::Array(_) | Ty::Json).then(|| some_arg(&l.tokens).unwrap_or(l.tokens))
     }
 
+    /// The value of `v` when it is one runtime expression or (Arazzo 1.1) a Selector Object.
+    fn one_value(v: &Value, ptr: &str, scope: &Scope) -> Option<Result<Lowered, LowerError>> {
+        match v {
+            Value::String(text) => match expr::parse_value(text).map(|p| p.value) {
+                Ok(expr::Value::Expr(e)) => Some(scope.value(&e)),
+                _ => None,
+            },
+            Value::Object(_) => {
+                let selector = Selector::of(v, ptr)?;
+                Some(match selector_source(&selector) {
+                    Read::Expr(e) => scope.value(&e),
+                    Read::Selector(s) => scope.selector(s),
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Tokens for a parameter value (`impl ParamValue + Serialize`, `Some(x)` when always
     /// present), and whether the value is text.
     /// `in: querystring` (Arazzo 1.1, OpenAPI 3.2): one value that is the whole query string,
@@ -207,26 +225,28 @@ impl StepPlanner<'_> {
 
     fn value_tokens(&self, v: &Value, ptr: &str, scope: &Scope, r: &mut Reporter) -> (TokenStream, bool) {
         let rt = self.rt;
+        if let Some(lowered) = Self::one_value(v, ptr, scope) {
+            return match lowered {
+                Ok(l) => {
+                    let t = l.tokens;
+                    match l.ty {
+                        Ty::String => (t, true),
+                        Ty::Secret | Ty::Integer | Ty::Number | Ty::Bool | Ty::Json => (t, false),
+                        Ty::Status => (quote!(#t.map(|v| i64::from(*v))), false),
+                        _ => match some_arg(&t) {
+                            Some(v) => (quote!(Some(#rt::json::text_of(#v))), false),
+                            None => (quote!(#t.map(#rt::json::text_of)), false),
+                        },
+                    }
+                }
+                Err(e) => {
+                    report(r, ptr, &e);
+                    (quote!(None::<String>), false)
+                }
+            };
+        }
         match v {
             Value::String(s) => match expr::parse_value(s).map(|p| p.value) {
-                Ok(expr::Value::Expr(e)) => match scope.value(&e) {
-                    Ok(l) => {
-                        let t = l.tokens;
-                        match l.ty {
-                            Ty::String => (t, true),
-                            Ty::Secret | Ty::Integer | Ty::Number | Ty::Bool | Ty::Json => (t, false),
-                            Ty::Status => (quote!(#t.map(|v| i64::from(*v))), false),
-                            _ => match some_arg(&t) {
-                                Some(v) => (quote!(Some(#rt::json::text_of(#v))), false),
-                                None => (quote!(#t.map(#rt::json::text_of)), false),
-                            },
-                        }
-                    }
-                    Err(e) => {
-                        report(r, ptr, &e);
-                        (quote!(None::<String>), false)
-                    }
-                },
                 Ok(expr::Value::Template(parts)) => {
                     let (text, ty, errors) = scope.text_template(&parts);
                     for e in &errors {
@@ -285,10 +305,8 @@ impl StepPlanner<'_> {
         r: &mut Reporter,
     ) -> TokenStream {
         let rt = self.rt;
-        if let Value::String(text) = v
-            && let Ok(expr::Value::Expr(e)) = expr::parse_value(text).map(|p| p.value)
-        {
-            return match scope.value(&e) {
+        if let Some(lowered) = Self::one_value(v, ptr, scope) {
+            return match lowered {
                 Ok(l) => {
                     let copy = matches!(l.ty, Ty::Integer | Ty::Number | Ty::Bool);
                     let t = match crate::lower::present_place(&l.tokens) {
@@ -324,8 +342,9 @@ impl StepPlanner<'_> {
         r: &mut Reporter,
     ) -> TokenStream {
         let rt = self.rt;
+        let one = Self::one_value(v, ptr, scope);
         match v {
-            Value::Object(m) => {
+            Value::Object(m) if one.is_none() => {
                 let entries: Vec<TokenStream> = m
                     .iter()
                     .map(|(k, v)| {
@@ -345,20 +364,24 @@ impl StepPlanner<'_> {
                     .collect();
                 quote!(#rt::serde_json::json!([ #(#items),* ]))
             }
-            Value::String(text) => {
-                let t = match expr::parse_value(text).map(|p| p.value) {
-                    Ok(expr::Value::Expr(e)) => match scope.value(&e) {
-                        Ok(l) => some_arg(&l.tokens).unwrap_or(l.tokens),
-                        Err(e) => {
-                            report(r, ptr, &e);
-                            return quote!(null);
+            Value::String(_) | Value::Object(_) => {
+                let t = match (one, v) {
+                    // A selector's value may borrow a temporary (the node a query selects), so
+                    // it is bound owned.
+                    (Some(Ok(l)), Value::Object(_)) => l.owned(),
+                    (Some(Ok(l)), _) => some_arg(&l.tokens).unwrap_or(l.tokens),
+                    (Some(Err(e)), _) => {
+                        report(r, ptr, &e);
+                        return quote!(null);
+                    }
+                    (None, _) => {
+                        let text = v.as_str().unwrap_or_default();
+                        if !matches!(expr::parse_value(text).map(|p| p.value), Ok(expr::Value::Template(_))) {
+                            return quote!(#text);
                         }
-                    },
-                    Ok(expr::Value::Template(_)) => {
                         let (t, _) = self.value_tokens(v, ptr, scope, r);
                         some_arg(&t).unwrap_or(t)
                     }
-                    _ => return quote!(#text),
                 };
                 match prelude {
                     Some(p) => {

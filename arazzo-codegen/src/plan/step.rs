@@ -11,9 +11,9 @@ use super::workflow::{WorkflowPlan, call_future, call_tokens};
 use super::{Bindings, Body, BodyKind, Shape, StepKind, StepPlan, WorkflowActions, WorkflowCall, report};
 use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
-use crate::expr::{self, Expr, Source};
+use crate::expr::{Expr, Source};
 use crate::load::{Loaded, Resolved};
-use crate::lower::{BodyValue, LowerError, Lowered, Scope};
+use crate::lower::{BodyValue, LowerError, Lowered, Read, Scope, output_source};
 use crate::model::{Components, Document, ParamRef, Parameter, Step, Target, Workflow};
 use crate::names::Names;
 use crate::openapi::{self, Operation};
@@ -56,6 +56,7 @@ pub struct StepPlanner<'a> {
 impl StepPlanner<'_> {
     fn scope<'s>(&'s self, response: Option<&'s TokenStream>, body: Option<BodyValue>) -> Scope<'s> {
         Scope {
+            doc: self.doc,
             types: self.types,
             rt: self.rt,
             inputs: self.inputs,
@@ -241,16 +242,19 @@ impl StepPlanner<'_> {
         r: &mut Reporter,
     ) -> Bindings {
         let mut found = Bindings::new();
-        for (name, ptr, text) in &s.outputs {
-            let Ok(parsed) = expr::parse_expression(text) else { continue };
-            let value = match (&parsed.value, body) {
-                (Expr::Response(Source::Body(p)), Body::Stream(ty)) if p.is_empty() => {
+        for (name, ptr, v) in &s.outputs {
+            let Some(read) = output_source(v) else { continue };
+            let value = match (&read, body) {
+                (Read::Expr(Expr::Response(Source::Body(p))), Body::Stream(ty)) if p.is_empty() => {
                     let n = &self.names[si].name;
                     Ok(Lowered::new(quote!(Some(&#n)), Ty::Stream(Box::new(ty.clone())), false))
                 }
-                (e, _) => scope.value(e),
+                (Read::Expr(e), _) => {
+                    scope.value(e).or_else(|err| untyped(scope, e, name, err, notes, ptr, r))
+                }
+                (Read::Selector(sel), _) => scope.selector(sel),
             };
-            match value.or_else(|e| untyped(scope, &parsed.value, name, e, notes, ptr, r)) {
+            match value {
                 Ok(l) => {
                     found.insert((s.id.clone(), name.clone()), l);
                 }
@@ -271,15 +275,20 @@ impl StepPlanner<'_> {
     ) -> (Vec<TokenStream>, Bindings) {
         let mut updates = Vec::new();
         let mut found = Bindings::new();
-        for (name, ptr, text) in &s.outputs {
+        for (name, ptr, v) in &s.outputs {
             let local = ident(&self.locals.borrow_mut().snake(&format!("{} {name}", s.id)));
-            let parsed = expr::parse_expression(text).ok().map(|p| p.value);
-            let (update, ty, optional) = match (&parsed, body) {
-                (Some(Expr::Response(Source::Body(p))), Body::Stream(ty)) if p.is_empty() => {
+            let (update, ty, optional) = match (output_source(v), body) {
+                (Some(Read::Expr(Expr::Response(Source::Body(p)))), Body::Stream(ty)) if p.is_empty() => {
                     (quote!(#local = Some(response.take_jsonl());), Ty::Stream(Box::new(ty.clone())), false)
                 }
-                (Some(e), _) => {
-                    match scope.value(e).or_else(|err| untyped(scope, e, name, err, notes, ptr, r)) {
+                (Some(read), _) => {
+                    let value = match &read {
+                        Read::Expr(e) => {
+                            scope.value(e).or_else(|err| untyped(scope, e, name, err, notes, ptr, r))
+                        }
+                        Read::Selector(sel) => scope.selector(sel),
+                    };
+                    match value {
                         Ok(l) => {
                             let t = l.owned();
                             (quote!(#local = #t;), l.ty, l.optional)
@@ -398,7 +407,8 @@ fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
         | "application/ndjson"
         | "application/json-seq" => MediaKind::JsonLines,
         e if e == "application/json" || e == "text/json" || e.ends_with("+json") => MediaKind::Json,
-        e if e.starts_with("text/") => MediaKind::Text,
+        // XML is read as text, which XPath criteria and selectors parse.
+        e if e.starts_with("text/") || e == "application/xml" || e.ends_with("+xml") => MediaKind::Text,
         e if e.contains('*') && !binary() => MediaKind::Json,
         _ => MediaKind::Bytes,
     }

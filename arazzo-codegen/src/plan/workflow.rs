@@ -12,7 +12,7 @@ use super::{Always, Bindings, Shape, StepPlan, report};
 use crate::calls::{self, WfKey};
 use crate::expr::{self, Expr};
 use crate::load::Loaded;
-use crate::lower::{Lowered, Scope};
+use crate::lower::{Lowered, Read, Scope, output_source};
 use crate::model::*;
 use crate::names::Names;
 use crate::openapi;
@@ -220,6 +220,7 @@ pub fn plan(
 
     let always = always_run(w, &doc.components);
     let scope = Scope {
+        doc,
         types,
         rt: &rt,
         inputs: &input_bindings,
@@ -312,16 +313,21 @@ fn outputs(
     r: &mut Reporter,
 ) -> Vec<OutputPlan> {
     let mut fields = Names::default();
-    let parsed: Vec<Option<Expr>> =
-        w.outputs.iter().map(|(_, _, text)| expr::parse_expression(text).ok().map(|p| p.value)).collect();
+    let reads: Vec<Option<Read>> = w.outputs.iter().map(|(_, _, v)| output_source(v)).collect();
     let mut out = Vec::new();
-    for (i, (name, ptr, _)) in w.outputs.iter().enumerate() {
-        let e = parsed[i].as_ref();
+    for (i, (name, ptr, v)) in w.outputs.iter().enumerate() {
+        let e = match &reads[i] {
+            Some(Read::Expr(e)) => Some(e),
+            _ => None,
+        };
         let step = match e {
             Some(Expr::Steps { step, .. }) => w.steps.iter().position(|s| &s.id == step),
             _ => None,
         };
-        let lowered = e.map(|e| scope.value(e));
+        let lowered = reads[i].as_ref().map(|read| match read {
+            Read::Expr(e) => scope.value(e),
+            Read::Selector(sel) => scope.selector(sel),
+        });
         if let Some(Err(err)) = &lowered {
             report(r, ptr, err);
         }
@@ -330,6 +336,7 @@ fn outputs(
         let whole = |path: &[expr::Segment]| path.is_empty();
         let certain = match e {
             Some(Expr::Inputs { path, .. }) => whole(path),
+            Some(Expr::SelfUri | Expr::SourceDescriptions { .. }) => true,
             Some(Expr::Steps { path, .. }) => whole(path) && step.is_some_and(|s| always.contains(&s)),
             _ => false,
         };
@@ -345,7 +352,11 @@ fn outputs(
             _ => Ty::Option(Box::new(base)),
         };
         let field = ident(&fields.snake(name));
-        let doc = e.map(ToString::to_string).unwrap_or_else(|| name.clone());
+        let doc = match (e, v) {
+            (Some(e), _) => e.to_string(),
+            (None, OutputValue::Selector(sel)) => format!("`{}` of {}", sel.selector, sel.context),
+            (None, OutputValue::Expr(_)) => name.clone(),
+        };
         out.push(OutputPlan { name: name.clone(), field, ty, doc, step, value, shared: false });
     }
     // A value is moved into its field unless another output reads it too.

@@ -27,6 +27,7 @@ const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 const MAX_REQUESTS: usize = 100_000;
 const CUSTOM_ID_PATTERN: &str = "^[a-zA-Z0-9_-]{1,64}$";
 const JSON: &str = "application/json";
+const XML: &str = "application/xml";
 
 /// An endpoint of the Message Batches API; targets faults and labels logged requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,6 +119,7 @@ enum Reply {
     Jsonl(String),
     /// A file's content.
     File(Bytes),
+    Xml(String),
 }
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
@@ -262,6 +264,11 @@ fn dispatch(state: &AppState, parts: &Parts, target: &Target, body: &[u8]) -> Re
         Route::List => {
             let query = parse_list_query(&parts.uri)?;
             Ok(Reply::Json(to_json(&store.list(&query))))
+        }
+        // The batch as XML when asked for (`Accept: application/xml` or `?format=xml`): for
+        // XPath criteria and selectors.
+        Route::Retrieve if wants_xml(parts) => {
+            store.retrieve(id).map(|b| Reply::Xml(to_xml("message_batch", &to_json(&b))))
         }
         Route::Retrieve => store.retrieve(id).map(|b| Reply::Json(to_json(&b))),
         Route::Cancel => store.cancel(id).map(|b| Reply::Json(to_json(&b))),
@@ -453,13 +460,48 @@ fn reply_response(state: &AppState, reply: Result<Reply, ApiError>, request_id: 
             body_response(StatusCode::OK, state.results_content_type(), Bytes::from(text))
         }
         Ok(Reply::File(bytes)) => body_response(StatusCode::OK, "application/octet-stream", bytes),
+        Ok(Reply::Xml(text)) => body_response(StatusCode::OK, XML, Bytes::from(text)),
         Err(error) => error_response(&error, request_id),
     }
+}
+
+fn wants_xml(parts: &Parts) -> bool {
+    let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    accept.is_some_and(|v| v.contains(XML))
+        || parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "format=xml"))
+}
+
+/// A JSON value as an XML element: members as child elements, list items as repeated `item`
+/// elements, `null` as an empty element.
+fn to_xml(name: &str, value: &Value) -> String {
+    let inner = match value {
+        Value::Null => String::new(),
+        Value::Bool(_) | Value::Number(_) => value.to_string(),
+        Value::String(text) => escape_xml(text),
+        Value::Array(items) => items.iter().map(|item| to_xml("item", item)).collect(),
+        Value::Object(members) => members.iter().map(|(k, v)| to_xml(k, v)).collect(),
+    };
+    format!("<{name}>{inner}</{name}>")
+}
+
+fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_as_xml() {
+        let value =
+            json!({"id": "b1", "counts": {"ok": 2}, "ids": ["a<b", "c"], "ended_at": null, "flag": true});
+        assert_eq!(
+            to_xml("message_batch", &value),
+            "<message_batch><id>b1</id><counts><ok>2</ok></counts><ids><item>a&lt;b</item><item>c</item></ids>\
+             <ended_at></ended_at><flag>true</flag></message_batch>"
+        );
+    }
 
     #[test]
     fn classifies_paths() {
