@@ -22,7 +22,7 @@ use tokio::time::Instant;
 /// One execution of a workflow: counts requests against the step budget, paces loops, and
 /// remembers the secrets it sent so its errors can redact them.
 pub struct Run {
-    client: Client,
+    pub(crate) client: Client,
     workflow: &'static str,
     /// Requests, re-entries and workflow calls so far, shared with nested runs.
     used: Arc<AtomicU32>,
@@ -47,9 +47,9 @@ struct StepState {
 /// serialize) are reported by `send`.
 #[must_use]
 pub struct StepRequest {
-    step: &'static str,
-    operation: &'static str,
-    method: Method,
+    pub(crate) step: &'static str,
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
     url: Result<Url, ErrorKind>,
     query: Vec<(String, String)>,
     headers: HeaderMap,
@@ -292,7 +292,7 @@ impl Run {
         self.execute(req, true)
     }
 
-    async fn execute(&mut self, mut req: StepRequest, streaming: bool) -> Result<Response, Error> {
+    pub(crate) async fn execute(&mut self, mut req: StepRequest, streaming: bool) -> Result<Response, Error> {
         for secret in std::mem::take(&mut req.secrets) {
             if !secret.is_empty() && !self.secrets.contains(&secret) {
                 Arc::make_mut(&mut self.secrets).push(secret);
@@ -372,7 +372,7 @@ impl Run {
         }
     }
 
-    fn ctx(&self, step: &'static str, operation: Option<&'static str>, attempt: u32) -> Ctx {
+    pub(crate) fn ctx(&self, step: &'static str, operation: Option<&'static str>, attempt: u32) -> Ctx {
         Ctx {
             workflow: self.workflow,
             step: Some(step),
@@ -383,7 +383,7 @@ impl Run {
     }
 
     /// Counts one request or re-entry against the step budget.
-    fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
+    pub(crate) fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
         let budget = self.client.inner.step_budget;
         let spent = self
             .used
@@ -464,6 +464,20 @@ impl Run {
         });
         self.sleep(step, WaitReason::LoopPacing, delay).await;
         Ok(())
+    }
+
+    /// A run with this one's client, secrets and base URLs but its own step budget and state, to
+    /// own a single exchange (a durable run's journaled action runs detached from the run).
+    #[cfg(feature = "restate")]
+    pub(crate) fn detached(&self) -> Run {
+        Run {
+            client: self.client.clone(),
+            workflow: self.workflow,
+            used: Arc::default(),
+            steps: HashMap::new(),
+            secrets: Arc::clone(&self.secrets),
+            defaults: self.defaults.clone(),
+        }
     }
 
     /// Starts the nested run of a workflow that step `step` calls (or that a `goto`, a `retry`
