@@ -248,6 +248,10 @@ pub struct Settings {
     pub runtime_path: String,
     /// Lint levels by code (see "Lint levels" in the crate docs).
     pub lints: Lints,
+    /// Also emit each workflow as a Restate workflow service (a `durable` module next to its
+    /// function; see "Durable runs" in the crate docs). Generated code then needs
+    /// `arazzo-runtime`'s `restate` feature.
+    pub durable: bool,
 }
 
 impl Default for Settings {
@@ -259,6 +263,7 @@ impl Default for Settings {
             loop_warning: true,
             runtime_path: "::arazzo_runtime".into(),
             lints: Lints::default(),
+            durable: false,
         }
     }
 }
