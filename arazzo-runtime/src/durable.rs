@@ -50,9 +50,10 @@ use crate::observer::{RetryReason, RetryScheduled, StepReentered, WaitReason, Wa
 use crate::response::Response;
 use crate::retry_after;
 use crate::run::StepRequest;
+use crate::{Secret, StepInfo};
 use bytes::{BufMut, Bytes};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use restate_sdk::context::{ContextSideEffects, ContextTimers, RunFuture};
+use restate_sdk::context::RunFuture;
 use restate_sdk::discovery::{self, HandlerName, HandlerType, InputPayload, OutputPayload, ServiceName};
 use restate_sdk::endpoint::ContextInternal;
 use restate_sdk::errors::{HandlerError, TerminalError};
@@ -62,11 +63,18 @@ use restate_sdk::service::{Service, ServiceDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use restate_sdk;
-pub use restate_sdk::context::WorkflowContext;
+
+/// The Restate invocation a durable run belongs to.
+pub struct Context {
+    inner: ContextInternal,
+    /// The run's key: the caller's run id.
+    key: String,
+}
 
 /// A workflow compiled for durable runs; generated code implements it.
 pub trait Workflow: Send + Sync + 'static {
@@ -78,11 +86,7 @@ pub trait Workflow: Send + Sync + 'static {
     type Output: Serialize + DeserializeOwned + Send + 'static;
 
     /// Runs the workflow inside the Restate invocation `ctx`.
-    fn run(
-        &self,
-        ctx: WorkflowContext<'_>,
-        input: Self::Input,
-    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+    fn run(&self, ctx: Context, input: Self::Input) -> impl Future<Output = Result<Self::Output, Error>> + Send;
 }
 
 /// The Restate workflow service of `workflow` (one handler, `run`), to bind to an endpoint:
@@ -107,7 +111,7 @@ impl<W: Workflow> Service for Dispatcher<W> {
                 ));
             }
             let (Json(input), metadata) = ctx.input::<Json<W::Input>>().await;
-            let result = workflow.run((&ctx, metadata).into(), input).await;
+            let result = workflow.run(Context { inner: ctx.clone(), key: metadata.key }, input).await;
             let result = result.map(Json).map_err(|e| HandlerError::from(TerminalError::new(e.to_string())));
             ctx.handle_handler_result(result);
             ctx.end();
@@ -163,9 +167,9 @@ fn discover<W: Workflow>() -> discovery::Service {
 /// A durable run: a [`crate::Run`] whose exchanges are journaled and whose waits are durable
 /// timers. Everything else (building requests, checking criteria, errors) is the plain run's,
 /// through `Deref`.
-pub struct Run<'ctx> {
+pub struct Run {
     run: crate::Run,
-    ctx: WorkflowContext<'ctx>,
+    ctx: Context,
     /// Response headers the document reads, journaled with each exchange.
     headers: &'static [&'static str],
     /// How long each step's last exchange took, as journaled.
@@ -173,11 +177,13 @@ pub struct Run<'ctx> {
     entries: HashMap<&'static str, u32>,
     /// Restate ended a timer (the run was canceled): the next step fails with this.
     interrupted: Option<String>,
+    /// The secret inputs' texts, in `Secrets` field order (`None`: absent).
+    secrets: Vec<Option<String>>,
 }
 
-impl<'ctx> Run<'ctx> {
+impl Run {
     /// A durable run of `run`'s workflow in the invocation `ctx`.
-    pub fn new(ctx: WorkflowContext<'ctx>, run: crate::Run) -> Self {
+    pub fn new(ctx: Context, run: crate::Run) -> Self {
         Run {
             run,
             ctx,
@@ -185,7 +191,14 @@ impl<'ctx> Run<'ctx> {
             took: HashMap::new(),
             entries: HashMap::new(),
             interrupted: None,
+            secrets: Vec::new(),
         }
+    }
+
+    /// The secret inputs in the order of the generated `Secrets::list`: a streaming step's
+    /// journaled request names them by position instead of holding them.
+    pub fn secrets(&mut self, secrets: &[Option<&Secret>]) {
+        self.secrets = secrets.iter().map(|s| s.map(|s| s.expose().to_owned())).collect();
     }
 
     /// Journals these response headers (the ones the document reads) with every exchange.
@@ -206,6 +219,21 @@ impl<'ctx> Run<'ctx> {
 
     /// Sends a step's request as one journaled action; on replay, the journaled response.
     pub async fn send(&mut self, req: StepRequest) -> Result<Response, Error> {
+        self.exchange(req, false).await
+    }
+
+    /// Sends a streaming step's request as one journaled action that keeps its status and
+    /// headers, not its body (the connection is closed after the headers). The criteria are
+    /// checked on those; the body is read later by the caller, who sends the request again with
+    /// [`Results::open`]. The journal keeps that request with its secrets left out.
+    pub async fn send_streaming(&mut self, req: StepRequest) -> Result<StreamingResponse, Error> {
+        let (step, deferred) = (req.step, Deferred::of(&req, &self.secrets));
+        let response = self.exchange(req, true).await?;
+        let deferred = deferred.map_err(|what| self.error(step, what))?;
+        Ok(StreamingResponse { response, deferred })
+    }
+
+    async fn exchange(&mut self, req: StepRequest, streaming: bool) -> Result<Response, Error> {
         let (step, operation, method) = (req.step, req.operation, req.method.clone());
         self.check_interrupted(step)?;
         self.run.spend(step, Some(operation))?;
@@ -215,9 +243,10 @@ impl<'ctx> Run<'ctx> {
         let headers = self.headers;
         let journaled = self
             .ctx
+            .inner
             .run(move || async move {
                 let started = std::time::Instant::now();
-                match exchange_run.execute(req, false).await {
+                match exchange_run.execute(req, streaming).await {
                     Ok(resp) => Ok(Exchange::of(&resp, headers, started.elapsed())),
                     Err(e) => {
                         let message = e.to_string();
@@ -280,13 +309,13 @@ impl<'ctx> Run<'ctx> {
         let until = std::time::Instant::now() + delay;
         let event = Waiting { workflow: self.run.workflow(), step, reason, delay, until };
         self.run.client.inner.observer.waiting(&event);
-        if let Err(e) = self.ctx.sleep(delay).await {
+        if let Err(e) = self.ctx.inner.sleep(delay).await {
             self.interrupted = Some(e.message().to_owned());
         }
     }
 }
 
-impl std::ops::Deref for Run<'_> {
+impl std::ops::Deref for Run {
     type Target = crate::Run;
 
     fn deref(&self) -> &crate::Run {
@@ -294,15 +323,15 @@ impl std::ops::Deref for Run<'_> {
     }
 }
 
-impl std::ops::DerefMut for Run<'_> {
+impl std::ops::DerefMut for Run {
     fn deref_mut(&mut self) -> &mut crate::Run {
         &mut self.run
     }
 }
 
-impl std::fmt::Debug for Run<'_> {
+impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("durable::Run").field("run", &self.run).field("key", &self.ctx.key()).finish()
+        f.debug_struct("durable::Run").field("run", &self.run).field("key", &self.ctx.key).finish()
     }
 }
 
@@ -423,4 +452,194 @@ pub async fn start_or_attach<I: Serialize, O: DeserializeOwned>(
         return Err(fail(format!("the run failed: {}", String::from_utf8_lossy(&body))));
     }
     serde_json::from_slice(&body).map_err(|e| fail(format!("the run's result: {e}")))
+}
+
+/// Registers the worker serving at `worker` (for example `http://127.0.0.1:9080`) with Restate's
+/// admin API at `admin` (for example `http://127.0.0.1:9070`); Restate then discovers its services.
+/// The worker must be serving already.
+pub async fn register(admin: &str, worker: &str) -> Result<(), Error> {
+    let fail = |what: String| Error::new(ErrorKind::Durable(what), &Ctx::default());
+    let url = format!("{}/deployments", admin.trim_end_matches('/'));
+    let body = serde_json::json!({ "uri": worker, "force": true });
+    let resp = reqwest::Client::new().post(url).json(&body).send().await;
+    let resp = resp.map_err(|e| fail(format!("cannot reach Restate's admin API at {admin}: {e}")))?;
+    if resp.status().is_success() {
+        return Ok(());
+    }
+    let status = resp.status();
+    Err(fail(format!("registering {worker}: {status}: {}", resp.text().await.unwrap_or_default())))
+}
+
+/// The response of a streaming step in a durable run: its journaled status and headers (read
+/// them through `Deref`), and the request that [`Results::open`] sends again for the body.
+pub struct StreamingResponse {
+    response: Response,
+    deferred: Deferred,
+}
+
+impl StreamingResponse {
+    /// The items of the body, to be read by the caller: see [`Results`].
+    pub fn into_jsonl<T>(self) -> Results<T> {
+        Results { deferred: self.deferred, item: PhantomData }
+    }
+
+    /// Like [`into_jsonl`](Self::into_jsonl), keeping the response.
+    pub fn take_jsonl<T>(&mut self) -> Results<T> {
+        Results { deferred: self.deferred.clone(), item: PhantomData }
+    }
+}
+
+impl std::ops::Deref for StreamingResponse {
+    type Target = Response;
+
+    fn deref(&self) -> &Response {
+        &self.response
+    }
+}
+
+/// A JSONL body a durable run does not journal: the request that reads it, with each secret
+/// replaced by its position among the workflow's secret inputs. It is part of the run's result;
+/// [`open`](Self::open) sends the request again (reading results is idempotent) and streams the
+/// items. In a durable module this type stands where the plain module has [`JsonlStream`](crate::JsonlStream).
+pub struct Results<T> {
+    deferred: Deferred,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Results<T> {
+    /// Sends the request again in `run` with the caller's `secrets` (in `Secrets::list` order)
+    /// and streams the body's items. A status other than 2xx is an error.
+    pub async fn open(
+        self,
+        run: &mut crate::Run,
+        step: StepInfo,
+        secrets: &[Option<&Secret>],
+    ) -> Result<crate::JsonlStream<T>, Error> {
+        for secret in secrets.iter().flatten() {
+            run.redact(*secret);
+        }
+        let d = self.deferred;
+        let url = unmask(&d.url, secrets).and_then(|url| {
+            reqwest::Url::parse(&url).map_err(|e| ErrorKind::Config(format!("journaled URL: {e}")))
+        });
+        let mut request = StepRequest {
+            step: step.step,
+            operation: step.operation,
+            method: reqwest::Method::from_bytes(d.method.as_bytes()).unwrap_or_default(),
+            url,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: d.body.map(Bytes::from),
+            secrets: Vec::new(),
+        };
+        for (name, value) in &d.headers {
+            request = match unmask(value, secrets) {
+                Ok(text) if text != *value => request.header(name, &Secret::new(text)),
+                Ok(text) => request.header(name, text.as_str()),
+                Err(kind) => {
+                    request.fail(kind);
+                    request
+                }
+            };
+        }
+        let response = run.send_streaming(request).await?;
+        if !(200..300).contains(&response.status()) {
+            let kind = ErrorKind::Durable("the results request, sent again after the run, failed".into());
+            return Err(response.error(kind, &response.ctx));
+        }
+        Ok(response.into_jsonl())
+    }
+}
+
+impl<T> Clone for Results<T> {
+    fn clone(&self) -> Self {
+        Results { deferred: self.deferred.clone(), item: PhantomData }
+    }
+}
+
+impl<T> PartialEq for Results<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.deferred == other.deferred
+    }
+}
+
+impl<T> std::fmt::Debug for Results<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Results").field("method", &self.deferred.method).finish_non_exhaustive()
+    }
+}
+
+impl<T> Serialize for Results<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.deferred.serialize(serializer)
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for Results<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let deferred = Deferred::deserialize(deserializer)?;
+        Ok(Results { deferred, item: PhantomData })
+    }
+}
+
+/// A request kept in the journal: secrets appear as `NUL index NUL`, which no header value or
+/// URL can hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+struct Deferred {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<Vec<u8>>,
+}
+
+impl Deferred {
+    /// `req` with every secret (the texts of `secrets`) masked; an error when a secret it holds
+    /// is not one of them, since the journal would then keep it.
+    fn of(req: &StepRequest, secrets: &[Option<String>]) -> Result<Self, String> {
+        let mask = |text: &str| {
+            secrets.iter().enumerate().fold(text.to_owned(), |text, (i, s)| match s {
+                Some(s) if !s.is_empty() => text.replace(s.as_str(), &format!("\0{i}\0")),
+                _ => text,
+            })
+        };
+        let mut url = req.url.clone().map_err(|e| e.to_string())?;
+        if !req.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&req.query);
+        }
+        let headers = req.headers.iter().map(|(name, value)| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            (name.as_str().to_owned(), mask(&text))
+        });
+        let deferred = Deferred {
+            method: req.method.as_str().to_owned(),
+            url: mask(url.as_str()),
+            headers: headers.collect(),
+            body: req.body.as_ref().map(|b| b.to_vec()),
+        };
+        let kept = serde_json::to_string(&deferred).unwrap_or_default();
+        let body = deferred.body.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let leaked = |s: &String| !s.is_empty() && (kept.contains(s.as_str()) || body.contains(s.as_str()));
+        match req.secrets.iter().find(|s| leaked(s)) {
+            Some(_) => Err("a secret of this streaming request is not a secret input of the workflow, so it \
+                 cannot be kept out of the journal"
+                .into()),
+            None => Ok(deferred),
+        }
+    }
+}
+
+/// `text` with each `NUL index NUL` replaced by that secret; an error naming a missing one.
+fn unmask(text: &str, secrets: &[Option<&Secret>]) -> Result<String, ErrorKind> {
+    let mut parts = text.split('\0');
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    while let Some(index) = parts.next() {
+        let secret = index.parse::<usize>().ok().and_then(|i| secrets.get(i).copied().flatten());
+        let Some(secret) = secret else {
+            return Err(ErrorKind::InvalidInput(format!("the results request needs secret #{index}")));
+        };
+        out.push_str(secret.expose());
+        out.push_str(parts.next().unwrap_or_default());
+    }
+    Ok(out)
 }

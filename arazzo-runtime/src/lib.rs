@@ -126,6 +126,6 @@ pub mod __private {
     #[cfg(feature = "restate")]
     pub mod durable {
         pub use super::*;
-        pub use crate::durable::{Run, Workflow, WorkflowContext};
+        pub use crate::durable::{Context, Results as JsonlStream, Run, Workflow};
     }
 }

@@ -50,15 +50,15 @@ pub struct StepRequest {
     pub(crate) step: &'static str,
     pub(crate) operation: &'static str,
     pub(crate) method: Method,
-    url: Result<Url, ErrorKind>,
-    query: Vec<(String, String)>,
-    headers: HeaderMap,
-    body: Option<Bytes>,
-    secrets: Vec<String>,
+    pub(crate) url: Result<Url, ErrorKind>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) secrets: Vec<String>,
 }
 
 impl StepRequest {
-    fn fail(&mut self, kind: ErrorKind) {
+    pub(crate) fn fail(&mut self, kind: ErrorKind) {
         if self.url.is_ok() {
             self.url = Err(kind);
         }

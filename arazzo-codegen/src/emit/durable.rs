@@ -7,19 +7,19 @@ use quote::quote;
 
 use super::mentions;
 use super::workflow::{input_field, output_field};
-use crate::plan::{Shape, Unit, WorkflowPlan};
+use crate::plan::{Shape, StepKind, Unit, WorkflowPlan};
 use crate::types::Ty;
 
 /// The `durable` module of workflow `w`, whose plain function is `body` with step functions
-/// `items`; `None` for a workflow that cannot run durably: one that streams a body (which is not
-/// journaled) or runs other workflows (which would not be journaled either).
+/// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled).
 pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStream, items: &TokenStream) -> Option<TokenStream> {
     let code = quote!(#body #items);
     let mut nested = false;
-    method_calls(&code, &mut |name, _| nested |= name == "send_streaming" || name == "call");
-    if nested || w.outputs.iter().any(|o| matches!(o.ty.unwrapped(), Ty::Stream(_))) {
+    method_calls(&code, &mut |name, _| nested |= name == "call");
+    if nested {
         return None;
     }
+    let streams = streams(w)?;
     let mut read = Vec::new();
     method_calls(&code, &mut |name, args| {
         if let (true, [TokenTree::Literal(l)]) = (name == "header", args) {
@@ -44,6 +44,54 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStrea
         (kept.iter().map(|i| &i.field).collect(), secrets.iter().map(|i| &i.field).collect());
     let output_fields = w.outputs.iter().map(|o| output_field(unit, &o.field, &o.ty, &o.doc));
     let output_ids: Vec<_> = w.outputs.iter().map(|o| &o.field).collect();
+    let list = secrets.iter().map(|i| {
+        let f = &i.field;
+        if matches!(i.ty, Ty::Option(_)) { quote!(self.#f.as_ref()) } else { quote!(Some(&self.#f)) }
+    });
+    let (secret_list, keep_secrets, outputs_into) = if streams.is_empty() {
+        let into = quote! {
+            impl From<Outputs> for super::Outputs {
+                fn from(o: Outputs) -> Self {
+                    super::Outputs { #(#output_ids: o.#output_ids,)* }
+                }
+            }
+        };
+        (None, None, into)
+    } else {
+        let list = quote! {
+            impl Secrets {
+                /// The secrets in field order, as the journaled requests of streams name them.
+                fn list(&self) -> Vec<Option<&rt::Secret>> {
+                    Vec::from([#(#list),*])
+                }
+            }
+        };
+        let fields = w.outputs.iter().map(|o| {
+            let f = &o.field;
+            match streams.iter().find(|(field, _)| *field == f) {
+                Some((_, step)) if matches!(o.ty, Ty::Option(_)) => quote! {
+                    #f: match self.#f {
+                        Some(results) => Some(results.open(&mut run, #step, &secrets).await?),
+                        None => None,
+                    },
+                },
+                Some((_, step)) => quote!(#f: self.#f.open(&mut run, #step, &secrets).await?,),
+                None => quote!(#f: self.#f,),
+            }
+        });
+        let open = quote! {
+            impl Outputs {
+                /// The workflow's outputs, with each stream read now: its step's request is sent
+                /// again with `client` and the caller's `secrets` (reading a stream is idempotent).
+                pub async fn open(self, client: &Client, secrets: &Secrets) -> Result<super::Outputs, Error> {
+                    let mut run = client.run(#id);
+                    let secrets = secrets.list();
+                    Ok(super::Outputs { #(#fields)* })
+                }
+            }
+        };
+        (Some(list), Some(quote!(run.secrets(&self.secrets.list());)), open)
+    };
     let inputs = if mentions(body, "inputs") { quote!(inputs) } else { quote!(_inputs) };
     let secrets_used = if secret_ids.is_empty() { quote!(_secrets) } else { quote!(secrets) };
     let allow = (w.shape == Shape::Machine).then(super::machine::allow);
@@ -69,6 +117,8 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStrea
             #[derive(Debug, Clone, PartialEq)]
             pub struct Secrets { #(#secret_fields)* }
 
+            #secret_list
+
             impl Inputs {
                 /// Splits the inputs into what is journaled and what the worker supplies.
                 pub fn split(self) -> (Input, Secrets) {
@@ -82,11 +132,7 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStrea
             #complex_out
             pub struct Outputs { #(#output_fields)* }
 
-            impl From<Outputs> for super::Outputs {
-                fn from(o: Outputs) -> Self {
-                    super::Outputs { #(#output_ids: o.#output_ids,)* }
-                }
-            }
+            #outputs_into
 
             /// The workflow service: serve it with `arazzo_runtime::durable::service`.
             pub struct Workflow {
@@ -115,6 +161,7 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStrea
                     };
                     let mut run = rt::Run::new(ctx, self.client.run(#id));
                     #journal_headers
+                    #keep_secrets
                     #body
                 }
             }
@@ -142,4 +189,19 @@ fn method_calls(tokens: &TokenStream, f: &mut impl FnMut(&str, &[TokenTree])) {
             _ => {}
         }
     }
+}
+
+/// Each output that is a JSONL stream, with the `StepInfo` of the step that reads it; `None`
+/// when one does not come straight from a step's request.
+fn streams(w: &WorkflowPlan) -> Option<Vec<(&syn::Ident, TokenStream)>> {
+    let streams = w.outputs.iter().filter(|o| matches!(o.ty.unwrapped(), Ty::Stream(_)));
+    streams
+        .map(|o| match &w.steps.get(o.step?)?.kind {
+            StepKind::Request(r) => {
+                let (step, operation, source) = (&r.step, &r.operation, &r.source);
+                Some((&o.field, quote!(rt::StepInfo::new(#step, #operation, #source))))
+            }
+            _ => None,
+        })
+        .collect()
 }
