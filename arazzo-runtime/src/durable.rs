@@ -86,7 +86,11 @@ pub trait Workflow: Send + Sync + 'static {
     type Output: Serialize + DeserializeOwned + Send + 'static;
 
     /// Runs the workflow inside the Restate invocation `ctx`.
-    fn run(&self, ctx: Context, input: Self::Input) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+    fn run(
+        &self,
+        ctx: Context,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
 }
 
 /// The Restate workflow service of `workflow` (one handler, `run`), to bind to an endpoint:
@@ -275,11 +279,18 @@ impl Run {
 
     /// Waits before an Arazzo `retry` action, as a durable timer: the journaled response's
     /// `retry-after-ms` or `Retry-After` overrides `seconds`; capped by `max_retry_delay`.
-    pub async fn retry_after(&mut self, resp: &Response, step: &'static str, action: &'static str, seconds: f64) {
+    pub async fn retry_after(
+        &mut self,
+        resp: &Response,
+        step: &'static str,
+        action: &'static str,
+        seconds: f64,
+    ) {
         let (nominal, why) = retry_after::action_delay(&resp.headers, action, seconds);
         let inner = &self.run.client.inner;
         let delay = retry_after::cap(nominal, inner.max_retry_delay);
-        let (workflow, attempt, reason) = (self.run.workflow(), resp.ctx.attempt, RetryReason::Action(action));
+        let (workflow, attempt, reason) =
+            (self.run.workflow(), resp.ctx.attempt, RetryReason::Action(action));
         let event = RetryScheduled { workflow, step, reason, attempt, nominal, delay };
         inner.observer.retry_scheduled(&event);
         self.sleep(step, why, delay).await;
@@ -534,7 +545,7 @@ impl<T: DeserializeOwned> Results<T> {
         };
         for (name, value) in &d.headers {
             request = match unmask(value, secrets) {
-                Ok(text) if text != *value => request.header(name, &Secret::new(text)),
+                Ok(text) if text != *value => request.header(name, Secret::new(text)),
                 Ok(text) => request.header(name, text.as_str()),
                 Err(kind) => {
                     request.fail(kind);
@@ -621,9 +632,11 @@ impl Deferred {
         let body = deferred.body.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         let leaked = |s: &String| !s.is_empty() && (kept.contains(s.as_str()) || body.contains(s.as_str()));
         match req.secrets.iter().find(|s| leaked(s)) {
-            Some(_) => Err("a secret of this streaming request is not a secret input of the workflow, so it \
+            Some(_) => {
+                Err("a secret of this streaming request is not a secret input of the workflow, so it \
                  cannot be kept out of the journal"
-                .into()),
+                    .into())
+            }
             None => Ok(deferred),
         }
     }

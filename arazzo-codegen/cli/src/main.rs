@@ -92,7 +92,8 @@ struct Options {
 
 impl Options {
     fn settings(&self) -> Result<arazzo_codegen::Settings, String> {
-        let mut s = arazzo_codegen::Settings { strict: self.strict, durable: self.durable, ..Default::default() };
+        let mut s =
+            arazzo_codegen::Settings { strict: self.strict, durable: self.durable, ..Default::default() };
         for m in &self.sources {
             let (name, path) =
                 m.split_once('=').ok_or_else(|| format!("--source expects NAME=PATH, got `{m}`"))?;

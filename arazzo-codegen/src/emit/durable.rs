@@ -12,7 +12,13 @@ use crate::types::Ty;
 
 /// The `durable` module of workflow `w`, whose plain function is `body` with step functions
 /// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled).
-pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStream, items: &TokenStream) -> Option<TokenStream> {
+pub fn module(
+    unit: &Unit,
+    w: &WorkflowPlan,
+    rt: &TokenStream,
+    body: &TokenStream,
+    items: &TokenStream,
+) -> Option<TokenStream> {
     let code = quote!(#body #items);
     let mut nested = false;
     method_calls(&code, &mut |name, _| nested |= name == "call");
@@ -98,7 +104,11 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, body: &TokenStrea
     let complex_in = crate::types::complex_types(kept.iter().map(|i| &i.ty));
     let complex_out = crate::types::complex_types(w.outputs.iter().map(|o| &o.ty));
     let rest = quote!(#complex_in #complex_out #code);
-    let uses_types = mentions(&rest, "types").then(|| quote!(use super::types;));
+    let uses_types = mentions(&rest, "types").then(|| {
+        quote!(
+            use super::types;
+        )
+    });
     Some(quote! {
         /// The workflow as a Restate workflow service: each step's exchange is a journaled
         /// action and each wait a durable timer (see `arazzo_runtime::durable`).

@@ -123,8 +123,8 @@ pub fn input_field(unit: &Unit, id: &syn::Ident, ty: &Ty, name: &str, doc: Optio
     let t = unit.types.tokens(ty);
     let doc = doc_attr(doc);
     let rename = (id.to_string().trim_start_matches("r#") != name).then(|| quote!(#[serde(rename = #name)]));
-    let skip =
-        matches!(ty, Ty::Option(_)).then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
+    let skip = matches!(ty, Ty::Option(_))
+        .then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
     quote! { #doc #rename #skip pub #id: #t, }
 }
 
