@@ -1,10 +1,37 @@
 //! Durable runs on [Restate](https://restate.dev) (cargo feature `restate`).
 //!
 //! With `Settings::durable` (CLI `--durable`, macro argument `durable = true`), `arazzo-codegen`
-//! also emits, in each workflow's module, a `durable` module: the same workflow function and step
+//! also emits, in each workflow's module, a `durable` module: the same workflow body and step
 //! functions, written against this module's [`Run`], and a `Workflow` type implementing
-//! [`Workflow`]. A worker serves it with [`service`] on a Restate endpoint; a caller starts or
-//! joins a run with [`start_or_attach`].
+//! [`Workflow`]. A worker serves it with [`service`] on a Restate endpoint (and may [`register`]
+//! itself); a caller starts or joins a run with [`start_or_attach`].
+//!
+//! ```no_run
+//! # mod cancel { pub mod durable {
+//! #     pub struct Secrets { pub api_key: arazzo_runtime::Secret }
+//! #     pub struct Workflow;
+//! #     impl Workflow { pub fn new(_: arazzo_runtime::Client, _: Secrets) -> Self { Workflow } }
+//! #     impl arazzo_runtime::durable::Workflow for Workflow {
+//! #         const NAME: &'static str = "cancel-and-confirm-batch";
+//! #         type Input = (); type Output = ();
+//! #         async fn run(&self, _: arazzo_runtime::durable::Context, _: ()) -> Result<(), arazzo_runtime::Error> { Ok(()) }
+//! #     }
+//! # } }
+//! use arazzo_runtime::durable::restate_sdk::{endpoint::Endpoint, http_server::HttpServer};
+//! use arazzo_runtime::{Client, Secret, durable};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder().base_url("messageBatchesApi", "https://api.anthropic.com").build()?;
+//! // The secrets come from the worker's own configuration, never from the journal.
+//! let secrets = cancel::durable::Secrets { api_key: Secret::new(std::env::var("ANTHROPIC_API_KEY")?) };
+//! let workflow = cancel::durable::Workflow::new(client, secrets);
+//! let endpoint = Endpoint::builder().bind(durable::service(workflow)).build();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9080").await?;
+//! let server = tokio::spawn(HttpServer::new(endpoint).serve(listener));
+//! durable::register("http://127.0.0.1:9070", "http://127.0.0.1:9080").await?;
+//! server.await?;
+//! # Ok(()) }
+//! ```
 //!
 //! # From Arazzo to Restate
 //!
@@ -39,11 +66,16 @@
 //!
 //! # What is not journaled
 //!
-//! A JSONL body (`$response.body` read as a stream) is not journaled line by line: it could be
-//! gigabytes. Workflows whose steps stream are not emitted as durable services; the durable
-//! part of such a workflow ends with the identifiers the stream needs (for the batch seed, the
-//! batch id and `results_url`), and the caller fetches the results after it, which is
-//! idempotent. Workflows that call other workflows are not emitted as durable services either.
+//! A JSONL body (the batch results) is not journaled line by line: it could be gigabytes. The
+//! step's journaled action keeps only its status and headers (its criteria run on them; the
+//! connection is closed before the body), and the run's result holds the request as a
+//! [`Results`], with each secret replaced by its position among the secret inputs. After the run
+//! the caller sends that request again with its own copy of the secrets
+//! (`durable::Outputs::open` in generated code) and streams the body: reading results is
+//! idempotent. So the results request is sent twice, once in the run and once by the caller.
+//!
+//! Workflows that call other workflows get no durable module: their nested runs would not be
+//! journaled.
 
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::observer::{RetryReason, RetryScheduled, StepReentered, WaitReason, Waiting};
