@@ -49,7 +49,7 @@
 //! - The workflow's `Outputs` are the run's result. A workflow error ends the run with a terminal
 //!   error carrying its (redacted) message.
 //! - Secrets are not part of the journaled input: the generated `Input` leaves out every
-//!   [`Secret`](crate::Secret) input and the worker supplies them (`Secrets`).
+//!   [`Secret`] input and the worker supplies them (`Secrets`).
 //!
 //! # What happens once, what may happen twice
 //!
@@ -687,4 +687,72 @@ fn unmask(text: &str, secrets: &[Option<&Secret>]) -> Result<String, ErrorKind> 
         out.push_str(parts.next().unwrap_or_default());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use restate_sdk::serde::{Deserialize as _, Serialize as _};
+
+    fn request(key: &str) -> StepRequest {
+        let client = crate::Client::builder().base_url("api", "https://api.example").build().expect("client");
+        let run = client.run("w");
+        run.request("s", "op", "api", reqwest::Method::GET, "/v1/batches/b1/results")
+            .query("limit", "10")
+            .header("x-api-key", &Secret::new(key))
+            .header("authorization", &Secret::new(format!("Bearer {key}")))
+            .header("anthropic-version", "2023-06-01")
+    }
+
+    #[test]
+    fn an_exchange_keeps_its_body_bytes_after_the_head_line() {
+        let head = Head {
+            status: 200,
+            headers: vec![("retry-after".into(), "3".into())],
+            url: "https://api.example/x".into(),
+            request_url: "https://api.example/x?a=1".into(),
+            location: None,
+            attempt: 2,
+            took_ms: 41,
+        };
+        let body = Bytes::from_static(b"{\"a\":\n1}\n\xff");
+        let bytes = Exchange { head, body: body.clone() }.serialize().expect("encodes");
+        let back = Exchange::deserialize(&mut bytes.clone()).expect("decodes");
+        assert_eq!((back.head.status, back.head.attempt, back.head.took_ms), (200, 2, 41));
+        assert_eq!(back.head.headers, [("retry-after".to_string(), "3".to_string())]);
+        assert_eq!(back.body, body);
+        assert!(Exchange::deserialize(&mut Bytes::from_static(b"no head line")).is_err());
+    }
+
+    #[test]
+    fn a_deferred_request_holds_secrets_by_position_only() {
+        let key = "sk-deferred-7";
+        let secrets = [None, Some(key.to_string())];
+        let deferred = Deferred::of(&request(key), &secrets).expect("every secret is an input");
+        let journaled = serde_json::to_string(&deferred).expect("serializes");
+        assert!(!journaled.contains(key), "{journaled}");
+        assert!(journaled.contains("limit=10") && journaled.contains("2023-06-01"), "{journaled}");
+
+        let given = Secret::new(key);
+        let unmasked: Vec<String> = deferred
+            .headers
+            .iter()
+            .map(|(_, v)| unmask(v, &[None, Some(&given)]).expect("all secrets given"))
+            .collect();
+        assert_eq!(unmasked, ["sk-deferred-7", "Bearer sk-deferred-7", "2023-06-01"]);
+        assert!(unmask(&deferred.headers[0].1, &[None]).is_err(), "a missing secret is an error");
+
+        // A secret that is not a secret input would be journaled: refused.
+        assert!(Deferred::of(&request(key), &[Some("other".into())]).is_err());
+    }
+
+    #[test]
+    fn results_serialize_as_their_request() {
+        let deferred =
+            Deferred::of(&request("sk-results-3"), &[Some("sk-results-3".into())]).expect("deferred");
+        let results = Results::<serde_json::Value> { deferred, item: PhantomData };
+        let text = serde_json::to_string(&results).expect("serializes");
+        let back: Results<serde_json::Value> = serde_json::from_str(&text).expect("deserializes");
+        assert_eq!(back, results);
+    }
 }

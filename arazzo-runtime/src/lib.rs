@@ -15,7 +15,7 @@
 //!   errors, and a secret never goes to an origin other than its request's.
 //! - [`Observer`] ([`TracingObserver`] by default): hooks for logs, tracing and progress bars.
 //! - [`parse_retry_after`]: `Retry-After` header parsing.
-//! - [`durable`] (cargo feature `restate`): durable runs of the same workflows on Restate.
+//! - `durable` (cargo feature `restate`): durable runs of the same workflows on Restate.
 //!
 //! # Retries and waits
 //!

@@ -2,6 +2,7 @@
 //! Restate (`--register`), then start runs with `generated-example --restate-ingress URL`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arazzo_runtime::durable::restate_sdk::endpoint::Endpoint;
@@ -11,6 +12,7 @@ use arazzo_runtime::{Client, Secret};
 use clap::Parser;
 use generated_example::durable::batch_process_and_retrieve_results::batch_process_and_retrieve_results as batch;
 use generated_example::durable::cancel_and_confirm_batch::cancel_and_confirm_batch as cancel;
+use generated_example::progress::Progress;
 
 #[derive(Parser)]
 #[command(about = "Serve the Message Batches seed workflows as Restate workflow services")]
@@ -61,6 +63,8 @@ async fn main() -> ExitCode {
         .base_url("messageBatchesApi", &args.base_url)
         .max_retry_delay(max_delay)
         .loop_pacing(pacing)
+        // The run's progress shows here, where its requests are sent: one line per event.
+        .observer(Arc::new(Progress::plain(std::io::stderr())))
         .build();
     let client = match client {
         Ok(c) => c,
