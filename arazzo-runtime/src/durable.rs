@@ -36,7 +36,8 @@
 //! # From Arazzo to Restate
 //!
 //! - The workflow is a Restate *workflow service* named by its `workflowId`; a run's key is the
-//!   caller's run id, so two starts with the same id are one run.
+//!   caller's run id, so two starts with the same id are one run (for as long as Restate keeps
+//!   a finished workflow's result: a day by default).
 //! - A step's HTTP exchange is one journaled action (`ctx.run`, named by the step id). It
 //!   journals the status, the response headers the document reads (and `Retry-After`,
 //!   `retry-after-ms`), the body, and how long the exchange took. On replay the journaled
@@ -699,8 +700,8 @@ mod tests {
         let run = client.run("w");
         run.request("s", "op", "api", reqwest::Method::GET, "/v1/batches/b1/results")
             .query("limit", "10")
-            .header("x-api-key", &Secret::new(key))
-            .header("authorization", &Secret::new(format!("Bearer {key}")))
+            .header("x-api-key", Secret::new(key))
+            .header("authorization", Secret::new(format!("Bearer {key}")))
             .header("anthropic-version", "2023-06-01")
     }
 

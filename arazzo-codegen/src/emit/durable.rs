@@ -11,7 +11,8 @@ use crate::plan::{Shape, StepKind, Unit, WorkflowPlan};
 use crate::types::Ty;
 
 /// The `durable` module of workflow `w`, whose plain function is `body` with step functions
-/// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled).
+/// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled)
+/// or has a stream output that does not come straight from a step's response.
 pub fn module(
     unit: &Unit,
     w: &WorkflowPlan,
@@ -38,8 +39,7 @@ pub fn module(
 
     let id = &w.id;
     let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
-    let secret = |ty: &Ty| matches!(ty.unwrapped(), Ty::Secret);
-    let (secrets, kept): (Vec<_>, Vec<_>) = w.inputs.iter().partition(|i| secret(&i.ty));
+    let (secrets, kept): (Vec<_>, Vec<_>) = w.inputs.iter().partition(|i| holds_secret(&i.ty));
     let input_fields = kept.iter().map(|i| input_field(unit, &i.field, &i.ty, &i.name, i.doc.as_deref()));
     let secret_fields = secrets.iter().map(|i| {
         let (field, ty) = (&i.field, unit.types.tokens(&i.ty));
@@ -50,9 +50,14 @@ pub fn module(
         (kept.iter().map(|i| &i.field).collect(), secrets.iter().map(|i| &i.field).collect());
     let output_fields = w.outputs.iter().map(|o| output_field(unit, &o.field, &o.ty, &o.doc));
     let output_ids: Vec<_> = w.outputs.iter().map(|o| &o.field).collect();
-    let list = secrets.iter().map(|i| {
+    // A list of secrets is not listed: a streaming request that sends one is refused at run time.
+    let list = secrets.iter().filter_map(|i| {
         let f = &i.field;
-        if matches!(i.ty, Ty::Option(_)) { quote!(self.#f.as_ref()) } else { quote!(Some(&self.#f)) }
+        match &i.ty {
+            Ty::Secret => Some(quote!(Some(&self.#f))),
+            Ty::Option(t) if **t == Ty::Secret => Some(quote!(self.#f.as_ref())),
+            _ => None,
+        }
     });
     let (secret_list, keep_secrets, outputs_into) = if streams.is_empty() {
         let into = quote! {
@@ -214,4 +219,13 @@ fn streams(w: &WorkflowPlan) -> Option<Vec<(&syn::Ident, TokenStream)>> {
             _ => None,
         })
         .collect()
+}
+
+/// Whether a value of type `ty` holds a `Secret`: such an input goes to `Secrets`, not the journal.
+fn holds_secret(ty: &Ty) -> bool {
+    match ty {
+        Ty::Secret => true,
+        Ty::Option(t) | Ty::Array(t) | Ty::Map(t) => holds_secret(t),
+        _ => false,
+    }
 }
