@@ -470,7 +470,8 @@ impl restate_sdk::serde::Deserialize for Exchange {
 
 /// Starts run `key` of the durable workflow `workflow` through Restate's ingress (for example
 /// `http://127.0.0.1:8080`), or joins it if a run with that key exists already (its input is
-/// then ignored), and waits for its result.
+/// then ignored), and waits for its result. While it waits, a lost connection to the ingress (a
+/// restart of Restate) is retried every second for up to [`ATTACH_RETRIES`] seconds.
 pub async fn start_or_attach<I: Serialize, O: DeserializeOwned>(
     ingress: &str,
     workflow: &'static str,
@@ -489,14 +490,29 @@ pub async fn start_or_attach<I: Serialize, O: DeserializeOwned>(
         return Err(fail(format!("starting the run: {status}: {body}")));
     }
     let url = format!("{base}/restate/workflow/{workflow}/{key}/attach");
-    let attached = http.get(url).send().await.map_err(|e| fail(format!("attaching to the run: {e}")))?;
-    let status = attached.status();
-    let body = attached.bytes().await.map_err(|e| fail(format!("reading the run's result: {e}")))?;
+    let mut retries = 0;
+    let (status, body) = loop {
+        let attached = match http.get(&url).send().await {
+            Ok(r) => Ok((r.status(), r.bytes().await)),
+            Err(e) => Err(e),
+        };
+        match attached {
+            Ok((status, Ok(body))) => break (status, body),
+            Ok((_, Err(e))) | Err(e) if retries == ATTACH_RETRIES => {
+                return Err(fail(format!("waiting for the run's result: {e}")));
+            }
+            _ => retries += 1,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
     if !status.is_success() {
         return Err(fail(format!("the run failed: {}", String::from_utf8_lossy(&body))));
     }
     serde_json::from_slice(&body).map_err(|e| fail(format!("the run's result: {e}")))
 }
+
+/// How many times [`start_or_attach`] attaches again after losing its connection.
+pub const ATTACH_RETRIES: u32 = 300;
 
 /// Registers the worker serving at `worker` (for example `http://127.0.0.1:9080`) with Restate's
 /// admin API at `admin` (for example `http://127.0.0.1:9070`); Restate then discovers its services.
