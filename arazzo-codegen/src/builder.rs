@@ -64,6 +64,12 @@ impl Builder {
         self
     }
 
+    /// Also emits each workflow as a Restate workflow service (see [`Settings::durable`]).
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.settings.durable = durable;
+        self
+    }
+
     /// Writes into `dir` instead of `$OUT_DIR`.
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(dir.into());

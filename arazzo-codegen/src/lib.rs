@@ -24,6 +24,36 @@
 //! actions) become a `loop { match step { .. } }` state machine whose step outputs are `Option`
 //! locals set after every attempt. Both shapes have the same run-time behaviour.
 //!
+//! # Durable runs
+//!
+//! With [`Settings::durable`] (CLI `--durable`, macro `durable = true`, [`Builder::durable`]) each
+//! workflow module also gets a `durable` module: the same workflow body and step functions, from
+//! the same plan, written against `arazzo_runtime::durable::Run`, and a `Workflow` that is a
+//! [Restate](https://restate.dev) workflow service (arazzo-runtime's `restate` feature). From
+//! Arazzo to Restate:
+//!
+//! - a step's HTTP exchange → one journaled action (`ctx.run`, named by the step id) keeping the
+//!   status, the response headers the document reads (found in the plan's lowered expressions at
+//!   build time) plus `Retry-After`/`retry-after-ms`, and the body;
+//! - criteria, outputs and actions → plain Rust on the journaled response, so a replay decides
+//!   the same way;
+//! - a wait (`retryAfter`, `Retry-After`, a `goto` loop's pacing) → a durable timer (`ctx.sleep`);
+//!   a retry or goto loop → a loop of journaled actions and timers; retry limits and the step
+//!   budget count journaled events, so they hold across replays;
+//! - `Inputs` → `Input` (journaled) and `Secrets` (the secret inputs, which the worker supplies
+//!   and the journal never sees); `Outputs` → the run's result;
+//! - a JSONL body is not journaled: the step's journaled action keeps only its status and headers
+//!   (the criteria run on them), and the result holds the request, secrets left out, that
+//!   `durable::Outputs::open` sends again after the run to stream the body (reading results is
+//!   idempotent);
+//! - workflow calls (a step with `workflowId`, `dependsOn`, a `goto` to a workflow) → no durable
+//!   module yet: their nested runs would not be journaled.
+//!
+//! A journaled step runs at least once: a request in flight when the worker dies is sent again
+//! on replay (once more per crash at most); a journaled response is never requested again. A
+//! `POST` that creates something is therefore exactly-once only with the API's own idempotency
+//! key; `GET` polls are safe to repeat. See `arazzo_runtime::durable` for the run-time side.
+//!
 //! # Diagnostic codes
 //!
 //! | code | meaning |
@@ -382,6 +412,10 @@ pub struct Settings {
     pub runtime_path: String,
     /// Lint levels by code (see "Lint levels" in the crate docs).
     pub lints: Lints,
+    /// Also emit each workflow as a Restate workflow service (a `durable` module next to its
+    /// function; see "Durable runs" in the crate docs). Generated code then needs
+    /// `arazzo-runtime`'s `restate` feature.
+    pub durable: bool,
 }
 
 impl Default for Settings {
@@ -393,6 +427,7 @@ impl Default for Settings {
             loop_warning: true,
             runtime_path: "::arazzo_runtime".into(),
             lints: Lints::default(),
+            durable: false,
         }
     }
 }

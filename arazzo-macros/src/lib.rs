@@ -17,6 +17,9 @@
 //! ```ignore
 //! arazzo_macros::workflows!("x.arazzo.yaml", allow = ["W0203"], warn = ["E0401"], deny = ["warnings"]);
 //! ```
+//!
+//! `durable = true` also expands each workflow's Restate workflow service (`Settings::durable`;
+//! needs arazzo-runtime's `restate` feature).
 
 // Bad input must never panic the compiler: every failure is a diagnostic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -30,20 +33,26 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Ident, LitStr, Token, bracketed};
 
-/// `"path", allow = ["W0203"], warn = [..], deny = [..]`.
+/// `"path", allow = ["W0203"], warn = [..], deny = [..], durable = true`.
 struct Input {
     path: LitStr,
     levels: Vec<(Ident, Vec<LitStr>)>,
+    durable: bool,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let path = input.parse()?;
-        let mut levels = Vec::new();
+        let (mut levels, mut durable) = (Vec::new(), false);
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
             let level: Ident = input.parse()?;
+            if level == "durable" {
+                input.parse::<Token![=]>()?;
+                durable = input.parse::<syn::LitBool>()?.value;
+                continue;
+            }
             if !["allow", "warn", "deny"].contains(&level.to_string().as_str()) {
-                return Err(syn::Error::new(level.span(), "expected `allow`, `warn` or `deny`"));
+                return Err(syn::Error::new(level.span(), "expected `allow`, `warn`, `deny` or `durable`"));
             }
             input.parse::<Token![=]>()?;
             let codes;
@@ -51,19 +60,19 @@ impl Parse for Input {
             let codes = Punctuated::<LitStr, Token![,]>::parse_terminated(&codes)?;
             levels.push((level, codes.into_iter().collect()));
         }
-        Ok(Input { path, levels })
+        Ok(Input { path, levels, durable })
     }
 }
 
 /// Expands the workflows of an Arazzo document. See the crate docs.
 #[proc_macro]
 pub fn workflows(input: TokenStream) -> TokenStream {
-    let Input { path: lit, levels } = match syn::parse::<Input>(input) {
+    let Input { path: lit, levels, durable } = match syn::parse::<Input>(input) {
         Ok(i) => i,
         Err(e) => return e.to_compile_error().into(),
     };
     let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
-    let mut settings = Settings { base_dir: base.clone(), ..Default::default() };
+    let mut settings = Settings { base_dir: base.clone(), durable, ..Default::default() };
     for (level, codes) in levels {
         for code in codes.iter().map(LitStr::value) {
             settings = match level.to_string().as_str() {

@@ -80,6 +80,10 @@ pub enum ErrorKind {
     /// The client is not configured for this request.
     #[error("configuration error: {0}")]
     Config(String),
+    /// A durable run failed in Restate: a journaled step failed in an earlier attempt (its
+    /// message, already redacted, is what the journal kept), or Restate ended a timer or action.
+    #[error("durable run: {0}")]
+    Durable(String),
 }
 
 /// Where an error happened; copied from the run and the response.

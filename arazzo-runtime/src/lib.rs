@@ -15,6 +15,7 @@
 //!   errors, and a secret never goes to an origin other than its request's.
 //! - [`Observer`] ([`TracingObserver`] by default): hooks for logs, tracing and progress bars.
 //! - [`parse_retry_after`]: `Retry-After` header parsing.
+//! - `durable` (cargo feature `restate`): durable runs of the same workflows on Restate.
 //!
 //! # Features
 //!
@@ -72,6 +73,8 @@
 )]
 
 mod client;
+#[cfg(feature = "restate")]
+pub mod durable;
 mod error;
 mod json;
 mod jsonl;
@@ -157,5 +160,12 @@ pub mod __private {
     pub mod json {
         pub use crate::json::{CmpOp, compare, length, to_text, truthy};
         pub use crate::support::{filter_matches, json_text, matches, replace, select, text_of};
+    }
+
+    /// What a workflow's `durable` module names: the same as above, with the durable `Run`.
+    #[cfg(feature = "restate")]
+    pub mod durable {
+        pub use super::*;
+        pub use crate::durable::{Context, Results as JsonlStream, Run, Workflow};
     }
 }

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 /// One execution of a workflow: counts requests against the step budget, paces loops, and
 /// remembers the secrets it sent so its errors can redact them.
 pub struct Run {
-    client: Client,
+    pub(crate) client: Client,
     workflow: &'static str,
     /// Requests, re-entries and workflow calls so far, shared with nested runs.
     used: Arc<AtomicU32>,
@@ -57,29 +57,29 @@ impl StepState {
 /// serialize) are reported by `send`.
 #[must_use]
 pub struct StepRequest {
-    step: &'static str,
-    operation: &'static str,
-    method: Method,
-    url: Result<Url, ErrorKind>,
-    query: Vec<(String, String)>,
+    pub(crate) step: &'static str,
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    pub(crate) url: Result<Url, ErrorKind>,
+    pub(crate) query: Vec<(String, String)>,
     /// The whole query string (`in: querystring`), before `query`.
-    querystring: Option<String>,
+    pub(crate) querystring: Option<String>,
     /// The step's `timeout`.
-    timeout: Option<Duration>,
-    headers: HeaderMap,
-    body: Option<Payload>,
-    secrets: Vec<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Payload>,
+    pub(crate) secrets: Vec<String>,
 }
 
 /// A request body.
-enum Payload {
+pub(crate) enum Payload {
     Bytes(Bytes),
     /// Encoded for each attempt (a `reqwest` form is sent once).
     Multipart(Multipart),
 }
 
 impl StepRequest {
-    fn fail(&mut self, kind: ErrorKind) {
+    pub(crate) fn fail(&mut self, kind: ErrorKind) {
         if self.url.is_ok() {
             self.url = Err(kind);
         }
@@ -341,7 +341,7 @@ impl Run {
         self.execute(req, true)
     }
 
-    async fn execute(&mut self, mut req: StepRequest, streaming: bool) -> Result<Response, Error> {
+    pub(crate) async fn execute(&mut self, mut req: StepRequest, streaming: bool) -> Result<Response, Error> {
         for secret in std::mem::take(&mut req.secrets) {
             if !secret.is_empty() && !self.secrets.contains(&secret) {
                 Arc::make_mut(&mut self.secrets).push(secret);
@@ -446,7 +446,7 @@ impl Run {
         }
     }
 
-    fn ctx(&self, step: &'static str, operation: Option<&'static str>, attempt: u32) -> Ctx {
+    pub(crate) fn ctx(&self, step: &'static str, operation: Option<&'static str>, attempt: u32) -> Ctx {
         Ctx {
             workflow: self.workflow,
             step: Some(step),
@@ -457,7 +457,7 @@ impl Run {
     }
 
     /// Counts one request or re-entry against the step budget.
-    fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
+    pub(crate) fn spend(&mut self, step: &'static str, operation: Option<&'static str>) -> Result<(), Error> {
         let budget = self.client.inner.step_budget;
         let spent = self
             .used
@@ -551,6 +551,20 @@ impl Run {
         });
         self.sleep(step, WaitReason::LoopPacing, delay).await;
         Ok(())
+    }
+
+    /// A run with this one's client, secrets and base URLs but its own step budget and state, to
+    /// own a single exchange (a durable run's journaled action runs detached from the run).
+    #[cfg(feature = "restate")]
+    pub(crate) fn detached(&self) -> Run {
+        Run {
+            client: self.client.clone(),
+            workflow: self.workflow,
+            used: Arc::default(),
+            steps: HashMap::new(),
+            secrets: Arc::clone(&self.secrets),
+            defaults: self.defaults.clone(),
+        }
     }
 
     /// Starts the nested run of a workflow that step `step` calls (or that a `goto`, a `retry`

@@ -5,14 +5,25 @@
 //! - [`built`]: written into `OUT_DIR` by `build.rs`;
 //! - [`expanded`]: expanded in place by the `arazzo_macros::workflows!` proc-macro.
 //!
-//! All three are the same tokens (a test asserts it); the binary runs [`generated`]. build.rs and
-//! the macro acknowledge the seeds' known quirks (W0203, W0302, W0304), so the build prints no
-//! warnings; `arazzo-codegen check` still reports them.
+//! All three are the same tokens (a test asserts it). [`durable`] holds the committed code written
+//! with `--durable`: the same items, plus each workflow's Restate workflow service; the binary
+//! runs its plain functions, or with `--restate-ingress` its durable runs, and `durable-worker`
+//! serves them. build.rs and the macro acknowledge the seeds' known quirks (W0203, W0302, W0304),
+//! so the build prints no warnings; `arazzo-codegen check` still reports them.
 
 pub mod progress;
 
 /// Code written by the CLI and committed; what reviewers read in diffs.
 pub mod generated {
+    #[rustfmt::skip]
+    pub mod batch_process_and_retrieve_results;
+    #[rustfmt::skip]
+    pub mod cancel_and_confirm_batch;
+}
+
+/// Code written by the CLI with `--durable`: the same items, and each workflow that can run
+/// durably as a Restate workflow service in its `durable` module.
+pub mod durable {
     #[rustfmt::skip]
     pub mod batch_process_and_retrieve_results;
     #[rustfmt::skip]

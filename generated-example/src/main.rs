@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arazzo_runtime::durable::start_or_attach;
 use arazzo_runtime::{Client, Error, Secret};
 use clap::{Parser, ValueEnum};
-use generated_example::generated::{
+use generated_example::durable::{
     batch_process_and_retrieve_results as batch, cancel_and_confirm_batch as cancel,
 };
 use generated_example::progress::Progress;
@@ -40,6 +41,15 @@ struct Args {
     /// output names (the batch workflow's line first when both run); progress in plain lines.
     #[arg(long)]
     json: bool,
+    /// Run durably: start the workflow through Restate's ingress at this URL (for example
+    /// http://127.0.0.1:8080), served by `durable-worker`, and wait for its result. Needs
+    /// --base-url, from which the batch workflow's results are read after the run.
+    #[arg(long, value_name = "URL", requires = "base_url")]
+    restate_ingress: Option<String>,
+    /// With --restate-ingress: the run's id. A run with this id that exists already is joined,
+    /// not started again. Default: a new id, printed on stderr.
+    #[arg(long, value_name = "ID", requires = "restate_ingress")]
+    run_id: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,19 +141,35 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    // Both workflows may share one id: each workflow is its own Restate service.
+    let run_id = |workflow: &str| {
+        let id = args.run_id.clone().unwrap_or_else(new_run_id);
+        eprintln!("durable run `{id}` of {workflow}");
+        id
+    };
     // One after the other (the server's request log in tests/cli.rs is read in that order).
     let run_batch = async {
         if !matches!(args.workflow, Which::Batch | Which::All) {
             return Ok(None);
         }
+        let workflow = "batch-process-and-retrieve-results";
         let inputs = batch::batch_process_and_retrieve_results::Inputs {
             api_key: Secret::new(api_key.clone()),
             anthropic_version: None,
             requests: requests.clone(),
         };
-        let out = batch::batch_process_and_retrieve_results(&client, inputs).await?;
+        let out = match &args.restate_ingress {
+            Some(ingress) => {
+                let (input, secrets) = inputs.split();
+                let run_id = run_id(workflow);
+                let out: batch::batch_process_and_retrieve_results::durable::Outputs =
+                    start_or_attach(ingress, workflow, &run_id, &input).await?;
+                out.open(&client, &secrets).await?
+            }
+            None => batch::batch_process_and_retrieve_results(&client, inputs).await?,
+        };
         let results = out.results.try_collect().await?;
-        progress.finish("batch-process-and-retrieve-results");
+        progress.finish(workflow);
         Ok::<_, Error>(Some(json!({
             "batchId": out.batch_id,
             "requestCounts": out.request_counts,
@@ -155,12 +181,22 @@ async fn main() -> ExitCode {
         if !matches!(args.workflow, Which::Cancel | Which::All) {
             return Ok(None);
         }
+        let workflow = "cancel-and-confirm-batch";
         let inputs = cancel::cancel_and_confirm_batch::Inputs {
             api_key: Secret::new(api_key.clone()),
             requests: requests.clone(),
         };
-        let out = cancel::cancel_and_confirm_batch(&client, inputs).await?;
-        progress.finish("cancel-and-confirm-batch");
+        let out = match &args.restate_ingress {
+            Some(ingress) => {
+                let (input, _) = inputs.split();
+                let run_id = run_id(workflow);
+                let out: cancel::cancel_and_confirm_batch::durable::Outputs =
+                    start_or_attach(ingress, workflow, &run_id, &input).await?;
+                out.into()
+            }
+            None => cancel::cancel_and_confirm_batch(&client, inputs).await?,
+        };
+        progress.finish(workflow);
         Ok::<_, Error>(Some(json!({
             "batchId": out.batch_id,
             "processingStatus": out.processing_status,
@@ -179,6 +215,12 @@ async fn main() -> ExitCode {
     }
     ticker.abort();
     ExitCode::SUCCESS
+}
+
+/// A run id unlikely to have been used before: the time in nanoseconds and the process id.
+fn new_run_id() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("run-{:x}-{:x}", now.as_nanos(), std::process::id())
 }
 
 fn report(workflow: &str, outputs: Value, as_json: bool) {

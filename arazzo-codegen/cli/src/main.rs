@@ -84,11 +84,16 @@ struct Options {
     /// Report findings with this code as errors; `-D warnings` denies every warning.
     #[arg(short = 'D', long = "deny", value_name = "CODE")]
     deny: Vec<String>,
+    /// Also emit each workflow as a Restate workflow service, in a `durable` module next to its
+    /// function (needs arazzo-runtime's `restate` feature).
+    #[arg(long)]
+    durable: bool,
 }
 
 impl Options {
     fn settings(&self) -> Result<arazzo_codegen::Settings, String> {
-        let mut s = arazzo_codegen::Settings { strict: self.strict, ..Default::default() };
+        let mut s =
+            arazzo_codegen::Settings { strict: self.strict, durable: self.durable, ..Default::default() };
         for m in &self.sources {
             let (name, path) =
                 m.split_once('=').ok_or_else(|| format!("--source expects NAME=PATH, got `{m}`"))?;
@@ -153,8 +158,9 @@ fn main() -> ExitCode {
 }
 
 /// The command line that regenerates `file` into `out_dir` (written into the header).
-fn regenerate_command(file: &std::path::Path, out_dir: &std::path::Path) -> String {
-    format!("cargo run -p arazzo-codegen-cli -- generate {} -o {}", file.display(), out_dir.display())
+fn regenerate_command(file: &std::path::Path, out_dir: &std::path::Path, durable: bool) -> String {
+    let flag = if durable { " --durable" } else { "" };
+    format!("cargo run -p arazzo-codegen-cli -- generate{flag} {} -o {}", file.display(), out_dir.display())
 }
 
 fn generate(
@@ -168,14 +174,14 @@ fn generate(
         match arazzo_codegen::generate(f, settings) {
             Ok(g) => {
                 eprint!("{}", g.checked.render());
-                let text = g.to_file_string(&regenerate_command(f, out_dir));
+                let text = g.to_file_string(&regenerate_command(f, out_dir, settings.durable));
                 let path = out_dir.join(format!("{}.rs", arazzo_codegen::module_name(f)));
                 if check {
                     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                         eprintln!(
                             "error: {} is stale; run: {}",
                             path.display(),
-                            regenerate_command(f, out_dir)
+                            regenerate_command(f, out_dir, settings.durable)
                         );
                         failed = true;
                     }

@@ -1,6 +1,7 @@
 //! Emission: the planned workflows arranged into Rust items. Nothing here checks or reports;
 //! the plan has decided everything.
 
+mod durable;
 mod flow;
 mod machine;
 mod step;
@@ -13,18 +14,19 @@ pub(crate) use crate::lower::mentions;
 use crate::plan::{DocPlan, Unit};
 
 /// The items of a generated file: the `types` module, then the root document's workflows and
-/// the modules of the documents whose workflows they run. `rt` names the runtime crate.
-pub fn document(unit: &Unit, rt: &TokenStream) -> TokenStream {
+/// the modules of the documents whose workflows they run. `rt` names the runtime crate; with
+/// `durable`, each workflow that can run durably also gets its `durable` module.
+pub fn document(unit: &Unit, rt: &TokenStream, durable: bool) -> TokenStream {
     let types = unit.types.module();
-    let body = doc(unit, &unit.root, rt);
+    let body = doc(unit, &unit.root, rt, durable);
     quote! { #types #body }
 }
 
-fn doc(unit: &Unit, d: &DocPlan, rt: &TokenStream) -> TokenStream {
-    let workflows = d.workflows.iter().map(|key| workflow::module(unit, &unit.workflows[key], rt));
+fn doc(unit: &Unit, d: &DocPlan, rt: &TokenStream, durable: bool) -> TokenStream {
+    let workflows = d.workflows.iter().map(|key| workflow::module(unit, &unit.workflows[key], rt, durable));
     let nested = d.nested.iter().map(|(m, name, items)| {
         let about = format!(" Workflows of the Arazzo source description `{name}`.");
-        let inner = doc(unit, items, rt);
+        let inner = doc(unit, items, rt, durable);
         let uses_types = mentions(&inner, "types").then(|| {
             quote!(
                 use super::types;

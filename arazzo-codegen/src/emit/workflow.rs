@@ -3,14 +3,15 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{flow, machine, mentions};
+use super::{durable, flow, machine, mentions};
 use crate::docs::doc_attr;
 use crate::graph::{self, Format};
 use crate::plan::{Shape, Unit, WorkflowPlan};
 use crate::types::Ty;
 
-/// The module of workflow `w`, and a `pub use` of its function.
-pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
+/// The module of workflow `w` (with its `durable` module when asked for), and a `pub use` of its
+/// function.
+pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, durable: bool) -> TokenStream {
     let m = &w.module;
     let doc = doc_attr(Some(w.about.as_str()).filter(|s| !s.is_empty()));
     let diagram = diagram(unit, w);
@@ -20,6 +21,7 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
         Shape::Flow => flow::body(unit, w),
         Shape::Machine => machine::body(unit, w),
     };
+    let durable = durable.then(|| durable::module(unit, w, rt, &body, &items)).flatten();
     let functions = entry(w, &quote!(#doc #(#[doc = #diagram])*), body);
     let rest = quote!(#inputs #outputs #functions #items);
     let uses_types = mentions(&rest, "types").then(|| {
@@ -35,6 +37,7 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
             #uses_types
 
             #rest
+            #durable
         }
         pub use #m::#m;
     }
@@ -90,16 +93,7 @@ fn entry(w: &WorkflowPlan, doc: &TokenStream, body: TokenStream) -> TokenStream 
 fn inputs(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
     let types = &unit.types;
     let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
-    let fields = w.inputs.iter().map(|i| {
-        let (id, t) = (&i.field, types.tokens(&i.ty));
-        let doc = doc_attr(i.doc.as_deref());
-        let name = &i.name;
-        let rename =
-            (id.to_string().trim_start_matches("r#") != name).then(|| quote!(#[serde(rename = #name)]));
-        let skip = matches!(i.ty, Ty::Option(_))
-            .then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
-        quote! { #doc #rename #skip pub #id: #t, }
-    });
+    let fields = w.inputs.iter().map(|i| input_field(unit, &i.field, &i.ty, &i.name, i.doc.as_deref()));
     let accessors = w.inputs.iter().filter_map(|i| {
         let d = i.default.as_ref()?;
         let (id, body) = (&i.field, &d.body);
@@ -124,12 +118,25 @@ fn inputs(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream) -> TokenStream {
     }
 }
 
+/// The field `id` of `Inputs` that holds input `name`, with its serde attributes.
+pub fn input_field(unit: &Unit, id: &syn::Ident, ty: &Ty, name: &str, doc: Option<&str>) -> TokenStream {
+    let t = unit.types.tokens(ty);
+    let doc = doc_attr(doc);
+    let rename = (id.to_string().trim_start_matches("r#") != name).then(|| quote!(#[serde(rename = #name)]));
+    let skip = matches!(ty, Ty::Option(_))
+        .then(|| quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
+    quote! { #doc #rename #skip pub #id: #t, }
+}
+
+/// The field `id` of `Outputs`, documented by the expression `source` it returns.
+pub fn output_field(unit: &Unit, id: &syn::Ident, ty: &Ty, source: &str) -> TokenStream {
+    let t = unit.types.tokens(ty);
+    let doc = format!(" `{source}`");
+    quote! { #[doc = #doc] pub #id: #t, }
+}
+
 fn outputs(unit: &Unit, w: &WorkflowPlan) -> TokenStream {
-    let fields = w.outputs.iter().map(|o| {
-        let (id, t) = (&o.field, unit.types.tokens(&o.ty));
-        let doc = format!(" `{}`", o.doc);
-        quote! { #[doc = #doc] pub #id: #t, }
-    });
+    let fields = w.outputs.iter().map(|o| output_field(unit, &o.field, &o.ty, &o.doc));
     let streams = w.outputs.iter().any(|o| matches!(o.ty.unwrapped(), Ty::Stream(_)));
     let derive = if streams { quote!(#[derive(Debug)]) } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
     let complex = crate::types::complex_types(w.outputs.iter().map(|o| &o.ty));
