@@ -69,7 +69,7 @@ pub mod grammar {
         Ok(Outputs {
             name: get.name,
             description: "./expr.openapi.yaml".to_owned(),
-            self_: "https://example.com/workflows/grammar.arazzo.yaml".to_owned(),
+            self_: "grammar.arazzo.yaml".to_owned(),
         })
     }
 
@@ -86,7 +86,7 @@ pub mod grammar {
                 "label",
                 format!(
                     "{} at {}", rt::json::text_of("openapi"),
-                    rt::json::text_of("https://example.com/workflows/grammar.arazzo.yaml")
+                    rt::json::text_of("grammar.arazzo.yaml")
                 ),
             );
         let response = run.send(request).await?;
