@@ -132,7 +132,7 @@
 //! | E0358 | a step that sends a `querystring` parameter and `query` parameters |
 //! | E0401 | a JSON pointer names a field the schema does not have (lowerable) |
 //! | E0402 | an enum compared with a literal outside the enum |
-//! | E0403 | a streamed (JSONL) body read where only a step output can take it |
+//! | E0403 | a streamed (JSON Lines or binary) body read where only a step output can take it |
 //! | E0404 | an expression that has no value where it is used |
 //! | E0405 | `$outputs.x` that the called workflow does not have |
 //! | E0406 | an enum compared with `<`, `<=`, `>` or `>=` |
@@ -249,8 +249,10 @@
 //! - A response body is read by the media type its success response declares (JSON first,
 //!   when it declares several): JSON (`application/json`, `*/*+json`) decoded into its schema's
 //!   type; JSON Lines (`application/x-jsonl`, `application/jsonl`, `application/x-jsonlines`,
-//!   `application/x-ndjson`) as a typed `JsonlStream`; `text/*` as a `String`; anything else
-//!   (`application/octet-stream`, `format: binary`, ...) as `bytes::Bytes`. A wildcard (`*/*`)
+//!   `application/x-ndjson`) as a typed `JsonlStream`; `text/*` and XML as a `String`; anything
+//!   else (`application/octet-stream`, `format: binary`, ...) as a `ByteStream` of chunks read as
+//!   they arrive, so a download of any size is never held whole (like a JSON Lines body, it can
+//!   only be a step output, whole: E0403). A wildcard (`*/*`)
 //!   is JSON unless its schema is `format: binary`; a response without content is untyped JSON.
 //!   A 2xx response whose `content-type` is of another kind is decoded as declared, with a
 //!   `tracing` warning. A JSON pointer into a text or binary body is E0414. A string input of

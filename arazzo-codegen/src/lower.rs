@@ -113,8 +113,8 @@ pub struct Scope<'a> {
 /// The response body in a scope.
 #[derive(Clone)]
 pub struct BodyValue {
-    /// Tokens of `Option<&T>`.
-    pub tokens: TokenStream,
+    /// Tokens of `Option<&T>`; `None` for a streamed body, which only a step output takes whole.
+    pub tokens: Option<TokenStream>,
     pub ty: Ty,
     /// What a body that is not JSON is (`text`, `binary`): it has no members to point at.
     pub raw: Option<&'static str>,
@@ -272,12 +272,16 @@ impl Scope<'_> {
                         Some(help.into()),
                     ));
                 }
-                Some(b) => (b.tokens.clone(), b.ty.clone(), false, path.as_slice()),
-                None => {
+                Some(BodyValue { tokens: Some(tokens), ty, .. }) => {
+                    (tokens.clone(), ty.clone(), false, path.as_slice())
+                }
+                Some(BodyValue { tokens: None, .. }) | None => {
                     return Err(err(
                         "E0403",
                         "the response body is not available here".into(),
-                        Some("a JSONL (streamed) body can only be a step output".into()),
+                        Some(
+                            "a streamed body (JSON Lines, or binary) can only be a step output, whole".into(),
+                        ),
                     ));
                 }
             },
@@ -1067,7 +1071,9 @@ impl Scope<'_> {
     /// form, which drops members the schema does not name and absent optionals.
     fn as_received(&self, context: &Expr, tokens: TokenStream) -> TokenStream {
         match context {
-            Expr::Response(Source::Body(path)) if let (Some(r), Some(_)) = (self.response, &self.body) => {
+            Expr::Response(Source::Body(path))
+                if let (Some(r), Some(BodyValue { tokens: Some(_), .. })) = (self.response, &self.body) =>
+            {
                 if path.is_empty() {
                     quote!(#r.json_value().as_ref())
                 } else {

@@ -465,6 +465,7 @@ impl TypeSpace {
                 let t = self.tokens_from(t, outside);
                 quote!(Option<#t>)
             }
+            Ty::Stream(t) if **t == Ty::Bytes => quote!(#rt::ByteStream),
             Ty::Stream(t) => {
                 let t = self.tokens_from(t, outside);
                 quote!(#rt::JsonlStream<#t>)

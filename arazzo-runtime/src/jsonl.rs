@@ -3,13 +3,14 @@
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::response::Response;
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{Stream, stream};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-type Chunks = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+/// The chunks of a body, as they arrive.
+pub(crate) type Chunks = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// Typed items of a JSONL body, read from the open response chunk by chunk.
 ///
@@ -37,15 +38,8 @@ pub struct JsonlStream<T> {
 }
 
 impl<T: DeserializeOwned> JsonlStream<T> {
-    pub(crate) fn from_response(resp: Response) -> Self {
-        let chunks: Chunks = match resp.stream {
-            Some(open) => {
-                let ctx = resp.ctx.clone();
-                let request = format!("{} {}", resp.method, resp.url);
-                Box::pin(open.bytes_stream().map(move |r| r.map_err(|e| Error::transport(e, &ctx, &request))))
-            }
-            None => Box::pin(stream::iter([Ok(resp.body)])),
-        };
+    pub(crate) fn from_response(mut resp: Response) -> Self {
+        let chunks = resp.body_chunks();
         Self::new(chunks, resp.status, resp.ctx, resp.max_line_bytes)
     }
 

@@ -72,6 +72,7 @@
     )
 )]
 
+mod byte_stream;
 mod client;
 #[cfg(feature = "restate")]
 pub mod durable;
@@ -92,6 +93,7 @@ mod support;
 #[doc(hidden)]
 pub mod xpath;
 
+pub use byte_stream::ByteStream;
 pub use client::{BuildError, Client, ClientBuilder};
 pub use error::{Error, ErrorKind};
 pub use jsonl::JsonlStream;
@@ -146,8 +148,8 @@ pub mod __private {
     pub use crate::__xpath as xpath;
     pub use crate::support::{required_text, unmet};
     pub use crate::{
-        ErrorKind, JsonlStream, Method, Multipart, ParamValue, Response, Run, Secret, StepInfo, StepRequest,
-        encode_path_segment, encode_query_value,
+        ByteStream, ErrorKind, JsonlStream, Method, Multipart, ParamValue, Response, Run, Secret, StepInfo,
+        StepRequest, encode_path_segment, encode_query_value,
     };
     pub use bytes;
     pub use futures_util;

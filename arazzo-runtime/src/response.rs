@@ -1,8 +1,10 @@
 //! A step's HTTP response.
 
+use crate::byte_stream::ByteStream;
 use crate::error::{Ctx, Error, ErrorKind};
-use crate::jsonl::JsonlStream;
+use crate::jsonl::{Chunks, JsonlStream};
 use bytes::Bytes;
+use futures_util::{StreamExt, stream};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -107,6 +109,32 @@ impl Response {
     pub fn binary(&self) -> Bytes {
         self.expect_media(MediaKind::Bytes);
         self.body.clone()
+    }
+
+    /// The body as a stream of byte chunks, read from the open connection (or the buffered body,
+    /// when the response was not streamed), for a body declared binary: a large download is
+    /// never held in memory whole.
+    pub fn into_bytes_stream(mut self) -> ByteStream {
+        self.expect_media(MediaKind::Bytes);
+        ByteStream::new(self.body_chunks(), self.status)
+    }
+
+    /// Like [`Response::into_bytes_stream`], but leaves the status and headers here.
+    pub fn take_bytes_stream(&mut self) -> ByteStream {
+        self.expect_media(MediaKind::Bytes);
+        ByteStream::new(self.body_chunks(), self.status)
+    }
+
+    /// Takes the body out as chunks: the open connection's, or the buffered body as one.
+    pub(crate) fn body_chunks(&mut self) -> Chunks {
+        match self.stream.take() {
+            Some(open) => {
+                let ctx = self.ctx.clone();
+                let request = format!("{} {}", self.method, self.url);
+                Box::pin(open.bytes_stream().map(move |r| r.map_err(|e| Error::transport(e, &ctx, &request))))
+            }
+            None => Box::pin(stream::iter([Ok(std::mem::take(&mut self.body))])),
+        }
     }
 
     /// The body as a stream of JSON lines, read chunk by chunk from the open connection

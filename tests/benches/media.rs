@@ -21,7 +21,13 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 async fn run_generated(client: &Client, file: &Bytes) -> usize {
     let inputs = workflow::Inputs { api_key: Secret::new("bench-key"), file: file.clone(), purpose: None };
-    workflow::upload_and_read_back(client, inputs).await.expect("generated workflow").content.len()
+    let mut content =
+        workflow::upload_and_read_back(client, inputs).await.expect("generated workflow").content;
+    let mut len = 0;
+    while let Some(chunk) = content.next_chunk().await {
+        len += chunk.expect("a chunk").len();
+    }
+    len
 }
 
 async fn run_hand_written(http: &reqwest::Client, base: &str, file: &Bytes) -> usize {

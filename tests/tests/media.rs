@@ -56,10 +56,16 @@ async fn server(results_content_type: &str) -> TestServer {
 }
 
 fn client(server: &TestServer) -> Client {
+    client_with_cap(server, 32 << 20)
+}
+
+/// A client that buffers no body over `max_body_bytes`.
+fn client_with_cap(server: &TestServer, max_body_bytes: usize) -> Client {
     Client::builder()
         .base_url("claudeApi", server.base_url())
         .max_retry_delay(Some(Duration::ZERO))
         .loop_pacing(Duration::ZERO)
+        .max_body_bytes(max_body_bytes)
         .build()
         .expect("a client")
 }
@@ -81,21 +87,22 @@ async fn results_sent(server: &TestServer, batch_id: &str) -> Vec<u8> {
     response.bytes().await.expect("a body").to_vec()
 }
 
-async fn run_binary(server: &TestServer) -> batch_binary::batch_process_and_retrieve_results::Outputs {
+/// The batch id and the results body of the batch seed compiled against the binary description.
+async fn run_binary(client: &Client, n: usize) -> (String, bytes::Bytes) {
     use batch_binary::batch_process_and_retrieve_results as workflow;
     use batch_binary::batch_process_and_retrieve_results::Inputs;
-    let inputs = Inputs { api_key: Secret::new("sk-test"), anthropic_version: None, requests: requests(3) };
-    workflow(&client(server), inputs).await.expect("the workflow runs to its end")
+    let inputs = Inputs { api_key: Secret::new("sk-test"), anthropic_version: None, requests: requests(n) };
+    let out = workflow(client, inputs).await.expect("the workflow runs to its end");
+    (out.batch_id, out.results.try_collect().await.expect("the whole body"))
 }
 
 #[tokio::test]
 async fn results_declared_binary_are_the_bytes_the_server_sent() {
     let trace = trace_buffer();
     let server = server("application/binary").await;
-    let out = run_binary(&server).await;
-    assert_eq!(out.results, results_sent(&server, &out.batch_id).await);
-    let ids: Vec<String> = out
-        .results
+    let (batch_id, results) = run_binary(&client(&server), 3).await;
+    assert_eq!(results, results_sent(&server, &batch_id).await);
+    let ids: Vec<String> = results
         .split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())
         .map(|line| serde_json::from_slice::<Value>(line).expect("a JSON line")["custom_id"].to_string())
@@ -107,12 +114,22 @@ async fn results_declared_binary_are_the_bytes_the_server_sent() {
     assert!(!warned, "the content type agrees: no warning\n{traced}");
 }
 
+/// A binary body is streamed: it may be larger than any body the client buffers.
+#[tokio::test]
+async fn results_declared_binary_stream_past_the_buffered_body_cap() {
+    let server = server("application/binary").await;
+    let cap = 4096;
+    let (batch_id, results) = run_binary(&client_with_cap(&server, cap), 40).await;
+    assert!(results.len() > 4 * cap, "a body well over the cap: {} bytes", results.len());
+    assert_eq!(results, results_sent(&server, &batch_id).await);
+}
+
 #[tokio::test]
 async fn a_content_type_of_another_kind_warns_and_is_decoded_as_declared() {
     let trace = trace_buffer();
     let server = server("application/x-jsonl").await;
-    let out = run_binary(&server).await;
-    assert_eq!(out.results, results_sent(&server, &out.batch_id).await);
+    let (batch_id, results) = run_binary(&client(&server), 3).await;
+    assert_eq!(results, results_sent(&server, &batch_id).await);
     let traced = trace.text();
     let warning = traced.lines().find(|l| l.contains(&server.base_url()) && l.contains("WARN"));
     let warning = warning.unwrap_or_else(|| panic!("a warning names the results URL:\n{traced}"));
@@ -144,7 +161,7 @@ async fn a_multipart_upload_reaches_the_server_part_by_part() {
     let csv = bytes::Bytes::from_static(b"id,total\n1,9.50\n\xff\x00\n");
     let inputs = Inputs { api_key: Secret::new("sk-test"), file: csv.clone(), purpose: None };
     let out = workflow::upload_and_read_back(&client, inputs).await.expect("the workflow runs to its end");
-    assert_eq!(out.content, csv, "the download is the upload");
+    assert_eq!(out.content.try_collect().await.expect("the download"), csv, "the download is the upload");
     assert_eq!((out.filename.as_str(), out.mime_type.as_deref()), ("orders.csv", Some("text/csv")));
     assert_eq!(out.size_bytes, i64::try_from(csv.len()).expect("small"));
 
@@ -179,7 +196,7 @@ async fn a_multipart_upload_reaches_the_server_part_by_part() {
     use files::download_again as again;
     let inputs = again::Inputs { api_key: Secret::new("sk-test"), file_id: out.file_id };
     let again = again::download_again(&client, inputs).await.expect("the retry gets the content");
-    assert_eq!(again.content, csv);
+    assert_eq!(again.content.try_collect().await.expect("the download"), csv);
     let downloads = server.requests().iter().filter(|r| r.route == Route::FileContent).count();
     assert_eq!(downloads, 3, "one download, then a failed one and its retry");
 }

@@ -11,8 +11,9 @@ use crate::plan::{Shape, StepKind, Unit, WorkflowPlan};
 use crate::types::Ty;
 
 /// The `durable` module of workflow `w`, whose plain function is `body` with step functions
-/// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled)
-/// or has a stream output that does not come straight from a step's response.
+/// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled),
+/// has a stream output that does not come straight from a step's response, or streams a binary
+/// body (only JSON Lines results are re-read after the run).
 pub fn module(
     unit: &Unit,
     w: &WorkflowPlan,
@@ -212,6 +213,7 @@ fn streams(w: &WorkflowPlan) -> Option<Vec<(&syn::Ident, TokenStream)>> {
     let streams = w.outputs.iter().filter(|o| matches!(o.ty.unwrapped(), Ty::Stream(_)));
     streams
         .map(|o| match &w.steps.get(o.step?)?.kind {
+            _ if matches!(o.ty.unwrapped(), Ty::Stream(item) if **item == Ty::Bytes) => None,
             StepKind::Request(r) => {
                 let (step, operation, source) = (&r.step, &r.operation, &r.source);
                 Some((&o.field, quote!(rt::StepInfo::new(#step, #operation, #source))))

@@ -9,7 +9,10 @@ use quote::quote;
 use super::workflow::{outputs_value, prologue};
 use super::{mentions, step};
 use crate::lower::{all_of, free_idents};
-use crate::plan::{Act, ActionPlan, Body, BodyKind, StepKind, StepPlan, Unit, WorkflowPlan};
+use crate::plan::{
+    Act, ActionPlan, Body, BodyKind, StepKind, StepPlan, Unit, WorkflowPlan, into_stream, take_stream,
+};
+use crate::types::Ty;
 
 /// What a step function hands back to the workflow function.
 #[derive(Clone, Copy)]
@@ -203,10 +206,7 @@ fn step_call(
 fn body_type(unit: &Unit, s: &StepPlan) -> TokenStream {
     match &s.body {
         Body::Decoded { ty, .. } => unit.types.tokens(ty),
-        Body::Stream(ty) => {
-            let t = unit.types.tokens(ty);
-            quote!(rt::JsonlStream<#t>)
-        }
+        Body::Stream(ty) => unit.types.tokens(&Ty::Stream(Box::new(ty.clone()))),
         Body::Unread => quote!(()),
     }
 }
@@ -215,8 +215,14 @@ fn body_type(unit: &Unit, s: &StepPlan) -> TokenStream {
 fn returned(unit: &Unit, s: &StepPlan, returns: Returns) -> (TokenStream, TokenStream) {
     let ty = body_type(unit, s);
     let body = match &s.body {
-        Body::Stream(_) if returns.response => quote!(response.take_jsonl()),
-        Body::Stream(_) => quote!(response.into_jsonl()),
+        Body::Stream(ty) if returns.response => {
+            let take = take_stream(ty);
+            quote!(response.#take())
+        }
+        Body::Stream(ty) => {
+            let into = into_stream(ty);
+            quote!(response.#into())
+        }
         _ => quote!(body),
     };
     match (returns.response, returns.body) {

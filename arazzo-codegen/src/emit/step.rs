@@ -55,7 +55,6 @@ pub fn body(s: &StepPlan, types: &TypeSpace, raw_result: bool) -> TokenStream {
     let read = match kind {
         BodyKind::Json => return quote!(let body = response.json::<#t>();),
         BodyKind::Text => quote!(response.text()),
-        BodyKind::Bytes => quote!(response.binary()),
     };
     if raw_result { quote!(let body: Result<#t, Error> = Ok(#read);) } else { quote!(let body = #read;) }
 }

@@ -11,6 +11,7 @@ mod workflow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
 use crate::calls::{self, WfKey};
 use crate::diag::{Diagnostics, Severity};
@@ -127,8 +128,19 @@ pub enum Body {
     Unread,
     /// Read whole, as `ty`: JSON decoded, or the text or bytes as they came.
     Decoded { ty: Ty, kind: BodyKind },
-    /// A JSONL stream of `T`, read as the step's output.
+    /// A stream, read as the step's output: JSONL items of `T`, or the chunks of a binary body
+    /// when `T` is `Ty::Bytes`.
     Stream(Ty),
+}
+
+/// The `Response` method that hands out a stream of `item`s.
+pub fn into_stream(item: &Ty) -> TokenStream {
+    if *item == Ty::Bytes { quote!(into_bytes_stream) } else { quote!(into_jsonl) }
+}
+
+/// Like [`into_stream`], leaving the response's status and headers in place.
+pub fn take_stream(item: &Ty) -> TokenStream {
+    if *item == Ty::Bytes { quote!(take_bytes_stream) } else { quote!(take_jsonl) }
 }
 
 /// What a body read whole is, by its declared media type.
@@ -136,10 +148,8 @@ pub enum Body {
 pub enum BodyKind {
     /// JSON, decoded into its schema's type (a `Result`: it may not fit).
     Json,
-    /// `text/*`: a `String`.
+    /// `text/*` (and XML): a `String`.
     Text,
-    /// Anything else: the bytes as received.
-    Bytes,
 }
 
 /// A criterion: the `bool` tokens and the source text.

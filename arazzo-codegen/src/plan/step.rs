@@ -123,7 +123,8 @@ impl StepPlanner<'_> {
             MediaKind::Json => Body::Decoded { ty: typed(), kind: BodyKind::Json },
             MediaKind::JsonLines => Body::Stream(typed()),
             MediaKind::Text => Body::Decoded { ty: Ty::String, kind: BodyKind::Text },
-            MediaKind::Bytes => Body::Decoded { ty: Ty::Bytes, kind: BodyKind::Bytes },
+            // Streamed: a download of any size is never held in memory whole.
+            MediaKind::Bytes => Body::Stream(Ty::Bytes),
         }
     }
 
@@ -182,7 +183,7 @@ impl StepPlanner<'_> {
                 Some(body_value(quote!(Some(&body)), ty, *kind))
             }
             Body::Decoded { ty, kind } => Some(body_value(quote!(body.as_ref().ok()), ty, *kind)),
-            _ => None,
+            _ => streamed_binary(&body),
         };
         let is_request = matches!(kind, StepKind::Request(_));
         let request = is_request.then_some(sent);
@@ -198,11 +199,11 @@ impl StepPlanner<'_> {
                 let n = &names.name;
                 (&flow_response, Some(body_value(quote!(Some(&#n)), ty, *kind)))
             }
-            (Shape::Flow, _) => (&flow_response, None),
+            (Shape::Flow, _) => (&flow_response, streamed_binary(&body)),
             (Shape::Machine, Body::Decoded { ty, kind }) => {
                 (&local_response, Some(body_value(quote!(Some(&body)), ty, *kind)))
             }
-            (Shape::Machine, _) => (&local_response, None),
+            (Shape::Machine, _) => (&local_response, streamed_binary(&body)),
         };
         let mut after = self.scope(is_request.then_some(success_response), success_body);
         after.called_outputs = called;
@@ -279,7 +280,8 @@ impl StepPlanner<'_> {
             let local = ident(&self.locals.borrow_mut().snake(&format!("{} {name}", s.id)));
             let (update, ty, optional) = match (output_source(v), body) {
                 (Some(Read::Expr(Expr::Response(Source::Body(p)))), Body::Stream(ty)) if p.is_empty() => {
-                    (quote!(#local = Some(response.take_jsonl());), Ty::Stream(Box::new(ty.clone())), false)
+                    let take = super::take_stream(ty);
+                    (quote!(#local = Some(response.#take());), Ty::Stream(Box::new(ty.clone())), false)
                 }
                 (Some(read), _) => {
                     let value = match &read {
@@ -372,9 +374,18 @@ fn body_value(tokens: TokenStream, ty: &Ty, kind: BodyKind) -> BodyValue {
     let raw = match kind {
         BodyKind::Json => None,
         BodyKind::Text => Some("text"),
-        BodyKind::Bytes => Some("binary"),
     };
-    BodyValue { tokens, ty: ty.clone(), raw }
+    BodyValue { tokens: Some(tokens), ty: ty.clone(), raw }
+}
+
+/// A binary body is streamed: expressions cannot read it, and one that points into it is told
+/// it is not JSON (E0414).
+fn streamed_binary(body: &Body) -> Option<BodyValue> {
+    matches!(body, Body::Stream(Ty::Bytes)).then(|| BodyValue {
+        tokens: None,
+        ty: Ty::Bytes,
+        raw: Some("binary"),
+    })
 }
 
 /// How a body of a media type is read, in the order of preference when a response offers

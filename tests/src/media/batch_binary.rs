@@ -156,7 +156,7 @@ pub mod batch_process_and_retrieve_results {
     }
 
     /// Outputs of the workflow.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug)]
     pub struct Outputs {
         /// `$steps.submitBatch.outputs.batchId`
         pub batch_id: String,
@@ -165,7 +165,7 @@ pub mod batch_process_and_retrieve_results {
         /// `$steps.pollBatchStatus.outputs.resultsUrl`
         pub results_url: Option<String>,
         /// `$steps.retrieveResults.outputs.results`
-        pub results: rt::bytes::Bytes,
+        pub results: rt::ByteStream,
     }
 
     /// Create a message batch, wait for it to end, and pull its results.
@@ -301,7 +301,7 @@ pub mod batch_process_and_retrieve_results {
         run: &mut rt::Run,
         inputs: &Inputs,
         submit_batch: &types::MessageBatch,
-    ) -> Result<rt::bytes::Bytes, Error> {
+    ) -> Result<rt::ByteStream, Error> {
         const STEP: rt::StepInfo = rt::StepInfo::new(
             "retrieveResults",
             "retrieveMessageBatchResults",
@@ -313,10 +313,9 @@ pub mod batch_process_and_retrieve_results {
             .step(STEP, rt::Method::GET, &path)
             .header("x-api-key", &inputs.api_key)
             .header("anthropic-version", inputs.anthropic_version());
-        let response = run.send(request).await?;
-        let body = response.binary();
+        let response = run.send_streaming(request).await?;
         run.check(&response, &[(response.status() == 200, "$statusCode == 200")])?;
-        Ok(body)
+        Ok(response.into_bytes_stream())
     }
 }
 

@@ -62,7 +62,7 @@ pub mod upload_and_read_back {
     }
 
     /// Outputs of the workflow.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug)]
     pub struct Outputs {
         /// `$steps.upload.outputs.fileId`
         pub file_id: String,
@@ -73,7 +73,7 @@ pub mod upload_and_read_back {
         /// `$steps.metadata.outputs.sizeBytes`
         pub size_bytes: i64,
         /// `$steps.download.outputs.content`
-        pub content: rt::bytes::Bytes,
+        pub content: rt::ByteStream,
     }
 
     /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
@@ -192,7 +192,7 @@ pub mod upload_and_read_back {
         run: &mut rt::Run,
         inputs: &Inputs,
         upload: &types::FileMetadata,
-    ) -> Result<rt::bytes::Bytes, Error> {
+    ) -> Result<rt::ByteStream, Error> {
         const STEP: rt::StepInfo = rt::StepInfo::new(
             "download",
             "downloadFile",
@@ -204,10 +204,9 @@ pub mod upload_and_read_back {
             .step(STEP, rt::Method::GET, &path)
             .header("x-api-key", &inputs.api_key)
             .header("anthropic-version", "2023-06-01");
-        let response = run.send(request).await?;
-        let body = response.binary();
+        let response = run.send_streaming(request).await?;
         run.check(&response, &[(response.status() == 200, "$statusCode == 200")])?;
-        Ok(body)
+        Ok(response.into_bytes_stream())
     }
 }
 
@@ -229,10 +228,10 @@ pub mod download_again {
     }
 
     /// Outputs of the workflow.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug)]
     pub struct Outputs {
         /// `$steps.download.outputs.content`
-        pub content: rt::bytes::Bytes,
+        pub content: rt::ByteStream,
     }
 
     /// The content of an uploaded file, retried once after a failure (a state machine).
@@ -268,7 +267,7 @@ pub mod download_again {
         let mut run = client.run("download-again");
         run.default_base_url("files", "https://api.anthropic.com");
         run.redact(&inputs.api_key);
-        let mut download_content: Option<rt::bytes::Bytes> = None;
+        let mut download_content: Option<rt::ByteStream> = None;
         let mut try_again_retries: u32 = 0;
         let mut step = Step::Download;
         loop {
@@ -285,14 +284,12 @@ pub mod download_again {
                         .step(STEP, rt::Method::GET, &path)
                         .header("x-api-key", &inputs.api_key)
                         .header("anthropic-version", "2023-06-01");
-                    let response = run.send(request).await?;
-                    let body: Result<rt::bytes::Bytes, Error> = Ok(response.binary());
+                    let mut response = run.send_streaming(request).await?;
                     let failed = rt::unmet(
                         &[(response.status() == 200, "$statusCode == 200")],
                     );
-                    download_content = body.as_ref().ok().cloned();
+                    download_content = Some(response.take_bytes_stream());
                     if failed.is_empty() {
-                        body?;
                         break;
                     } else {
                         let mut exhausted: Option<(&'static str, u32)> = None;
@@ -310,7 +307,7 @@ pub mod download_again {
                                 run.retry_limit_reached(&response, action, limit),
                             );
                         }
-                        return Err(run.failed_decoding(&response, &failed, body));
+                        return Err(run.failed(&response, &failed));
                     }
                 }
             }
