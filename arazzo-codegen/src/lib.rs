@@ -86,6 +86,7 @@
 //! | E0131 | a stepId, workflowId or source name outside `[A-Za-z0-9_-]+` in a 1.1 document (`identifier-strict`) |
 //! | E0132 | an empty `successCriteria` in a 1.1 document |
 //! | E0133 | an AsyncAPI description of another version than 2.x or 3.x |
+//! | E0134 | an empty `criteria` on a success action in a 1.1 document |
 //! | E0201 | invalid runtime expression |
 //! | E0202 | invalid JSON pointer in a runtime expression |
 //! | E0203 | invalid simple condition |

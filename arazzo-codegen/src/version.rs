@@ -1,7 +1,7 @@
 //! Rules that depend on the Arazzo version a document declares: the 1.1 fields a 1.0.x
 //! document uses (a warning naming the version to declare; the fields are honoured, since each
 //! has one meaning), and what 1.1 makes stricter (identifier-strict ids, non-empty
-//! `successCriteria`, a `$self` without fragment).
+//! `successCriteria` and success action `criteria`, a `$self` without fragment).
 
 use serde_json::Value;
 
@@ -115,6 +115,14 @@ fn param_ptr(p: &ParamRef) -> &str {
     }
 }
 
+/// The inline actions of a list (references are checked where their components are).
+fn inline(actions: &[ActionRef]) -> impl Iterator<Item = &Action> {
+    actions.iter().filter_map(|a| match a {
+        ActionRef::Inline(a) => Some(a),
+        ActionRef::Reusable { .. } => None,
+    })
+}
+
 fn parent(ptr: &str) -> String {
     ptr.rsplit_once('/').map_or(ptr, |(p, _)| p).to_string()
 }
@@ -128,9 +136,12 @@ fn strict_1_1(root: &Value, doc: &Document, r: &mut Reporter) {
     for s in &doc.sources {
         ids.push((child(&s.ptr, "name"), "source name", &s.name));
     }
+    let mut success_actions: Vec<&Action> = doc.components.success_actions.iter().map(|(_, a)| a).collect();
     for w in &doc.workflows {
         ids.push((child(&w.ptr, "workflowId"), "workflowId", &w.id));
+        success_actions.extend(inline(&w.success_actions));
         for s in &w.steps {
+            success_actions.extend(inline(&s.on_success));
             ids.push((child(&s.ptr, "stepId"), "stepId", &s.id));
             // Step Object, `successCriteria`: "If provided, it MUST contain at least one".
             let key = child(&s.ptr, "successCriteria");
@@ -142,6 +153,19 @@ fn strict_1_1(root: &Value, doc: &Document, r: &mut Reporter) {
                     Some("Arazzo 1.1 requires at least one criterion here; remove the field to succeed on any 2xx".into()),
                 );
             }
+        }
+    }
+    // The 1.1 schema gives a Success Action's `criteria` `minItems: 1` (a Failure Action's may be
+    // empty): an empty list is a mistake for "no criteria", which is written by leaving it out.
+    for a in success_actions {
+        let key = child(&a.ptr, "criteria");
+        if matches!(root.pointer(&key), Some(Value::Array(c)) if c.is_empty()) {
+            r.error(
+                "E0134",
+                &key,
+                format!("success action `{}` has an empty `criteria`", a.name),
+                Some("Arazzo 1.1 requires at least one criterion here; remove the field to run the action after every success".into()),
+            );
         }
     }
     for (ptr, what, id) in ids {
