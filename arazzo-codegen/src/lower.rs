@@ -1059,10 +1059,7 @@ impl Scope<'_> {
                 let root_filter =
                     text.trim_start().strip_prefix('$').is_some_and(|r| r.trim_start().starts_with("[?"));
                 let matches = if root_filter { quote!(filter_matches) } else { quote!(matches) };
-                Ok(quote!({
-                    static QUERY: ::std::sync::OnceLock<#rt::JsonPath> = ::std::sync::OnceLock::new();
-                    #rt::json::#matches(QUERY.get_or_init(|| #rt::JsonPath::parse(#text).expect("checked at build time")), #t)
-                }))
+                Ok(quote!(#rt::json::#matches(#rt::jsonpath!(#text), #t)))
             }
         }
     }
@@ -1109,10 +1106,7 @@ impl Scope<'_> {
                 let rt = self.rt;
                 let ctx = self.value(&context)?;
                 let t = self.as_received(&context, ctx.tokens);
-                let tokens = quote!({
-                    static QUERY: ::std::sync::OnceLock<#rt::JsonPath> = ::std::sync::OnceLock::new();
-                    #rt::json::select(QUERY.get_or_init(|| #rt::JsonPath::parse(#text).expect("checked at build time")), #t)
-                }.as_ref());
+                let tokens = quote!(#rt::json::select(#rt::jsonpath!(#text), #t).as_ref());
                 Ok(Lowered::new(tokens, Ty::Json, true))
             }
             SelectorQuery::XPath(query) => {
@@ -1215,10 +1209,7 @@ impl Scope<'_> {
         let t = ctx.tokens;
         // A JSON null context is no value, as an absent one.
         let t = if ctx.ty == Ty::Json { quote!(#t.filter(|v| !v.is_null())) } else { t };
-        Ok(quote!({
-            static RE: ::std::sync::OnceLock<#rt::Regex> = ::std::sync::OnceLock::new();
-            #t.is_some_and(|v| RE.get_or_init(|| #rt::Regex::new(#pattern).expect("checked at build time")).is_match(&#rt::json::text_of(v)))
-        }))
+        Ok(quote!(#t.is_some_and(|v| #rt::regex!(#pattern).is_match(&#rt::json::text_of(v)))))
     }
 }
 

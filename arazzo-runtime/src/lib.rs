@@ -117,6 +117,28 @@ pub use response::Response;
 #[doc(hidden)]
 pub use run::{Run, StepRequest};
 
+/// A JSONPath query checked at build time, parsed once: `__jsonpath!("$.items[0]")` is a
+/// `&'static JsonPath`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __jsonpath {
+    ($query:literal) => {{
+        static QUERY: ::std::sync::OnceLock<$crate::__private::JsonPath> = ::std::sync::OnceLock::new();
+        QUERY.get_or_init(|| $crate::__private::JsonPath::parse($query).expect("checked at build time"))
+    }};
+}
+
+/// A regular expression checked at build time, compiled once: `__regex!("^2")` is a
+/// `&'static Regex`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __regex {
+    ($pattern:literal) => {{
+        static RE: ::std::sync::OnceLock<$crate::__private::Regex> = ::std::sync::OnceLock::new();
+        RE.get_or_init(|| $crate::__private::Regex::new($pattern).expect("checked at build time"))
+    }};
+}
+
 /// XPath evaluation for generated code: `__xpath!(matches(query, xml))` or
 /// `__xpath!(select(query, xml))`. Without the `xpath` feature it is a compile error that
 /// names the feature, so a document that needs XPath cannot build without it.
@@ -145,6 +167,8 @@ macro_rules! __xpath {
 /// What generated code names; not a stable API for users.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__jsonpath as jsonpath;
+    pub use crate::__regex as regex;
     pub use crate::__xpath as xpath;
     pub use crate::support::{required_text, unmet};
     pub use crate::{

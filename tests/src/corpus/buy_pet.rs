@@ -97,17 +97,10 @@ pub mod buy_pet {
                         &[
                             (response.status() == 200, "$statusCode == 200"),
                             (
-                                {
-                                    static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                                    rt::json::matches(
-                                        QUERY
-                                            .get_or_init(|| {
-                                                rt::JsonPath::parse("$.tags[*]")
-                                                    .expect("checked at build time")
-                                            }),
-                                        response.json_value().as_ref(),
-                                    )
-                                },
+                                rt::json::matches(
+                                    rt::jsonpath!("$.tags[*]"),
+                                    response.json_value().as_ref(),
+                                ),
                                 "$.tags[*]",
                             ),
                         ],

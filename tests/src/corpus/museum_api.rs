@@ -374,19 +374,12 @@ pub mod events_crud {
             &[
                 (response.status() == 201, "$statusCode == 201"),
                 (
-                    {
-                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                        rt::json::filter_matches(
-                            QUERY
-                                .get_or_init(|| {
-                                    rt::JsonPath::parse(
-                                            "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
-                                        )
-                                        .expect("checked at build time")
-                                }),
-                            response.json_value().as_ref(),
-                        )
-                    },
+                    rt::json::filter_matches(
+                        rt::jsonpath!(
+                            "$[?@.name == 'Mermaid Treasure Identification and Analysis']"
+                        ),
+                        response.json_value().as_ref(),
+                    ),
                     "$[?@.name == 'Mermaid Treasure Identification and Analysis']",
                 ),
             ],
@@ -414,17 +407,10 @@ pub mod events_crud {
             &response,
             &[
                 (
-                    {
-                        static RE: ::std::sync::OnceLock<rt::Regex> = ::std::sync::OnceLock::new();
-                        Some(&response.status())
-                            .is_some_and(|v| {
-                                RE
-                                    .get_or_init(|| {
-                                        rt::Regex::new("^200$").expect("checked at build time")
-                                    })
-                                    .is_match(&rt::json::text_of(v))
-                            })
-                    },
+                    Some(&response.status())
+                        .is_some_and(|v| {
+                            rt::regex!("^200$").is_match(&rt::json::text_of(v))
+                        }),
                     "^200$",
                 ),
             ],
@@ -459,19 +445,12 @@ pub mod events_crud {
             &[
                 (response.status() == 200, "$statusCode == 200"),
                 (
-                    {
-                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                        rt::json::filter_matches(
-                            QUERY
-                                .get_or_init(|| {
-                                    rt::JsonPath::parse(
-                                            "$[?@.name == 'Orca Identification and Analysis']",
-                                        )
-                                        .expect("checked at build time")
-                                }),
-                            response.json_value().as_ref(),
-                        )
-                    },
+                    rt::json::filter_matches(
+                        rt::jsonpath!(
+                            "$[?@.name == 'Orca Identification and Analysis']"
+                        ),
+                        response.json_value().as_ref(),
+                    ),
                     "$[?@.name == 'Orca Identification and Analysis']",
                 ),
             ],

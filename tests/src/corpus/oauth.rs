@@ -141,17 +141,10 @@ pub mod refresh_token_flow {
                         &[
                             (response.status() == 200, "$statusCode == 200"),
                             (
-                                {
-                                    static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                                    rt::json::filter_matches(
-                                        QUERY
-                                            .get_or_init(|| {
-                                                rt::JsonPath::parse("$[?@.access_token != null]")
-                                                    .expect("checked at build time")
-                                            }),
-                                        response.json_value().as_ref(),
-                                    )
-                                },
+                                rt::json::filter_matches(
+                                    rt::jsonpath!("$[?@.access_token != null]"),
+                                    response.json_value().as_ref(),
+                                ),
                                 "$[?@.access_token != null]",
                             ),
                         ],
@@ -280,17 +273,10 @@ pub mod client_credentials_flow {
             &[
                 (response.status() == 200, "$statusCode == 200"),
                 (
-                    {
-                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                        rt::json::filter_matches(
-                            QUERY
-                                .get_or_init(|| {
-                                    rt::JsonPath::parse("$[?@.access_token != null]")
-                                        .expect("checked at build time")
-                                }),
-                            response.json_value().as_ref(),
-                        )
-                    },
+                    rt::json::filter_matches(
+                        rt::jsonpath!("$[?@.access_token != null]"),
+                        response.json_value().as_ref(),
+                    ),
                     "$[?@.access_token != null]",
                 ),
             ],

@@ -96,17 +96,10 @@ pub mod select {
         Ok(Outputs {
             first_id: Some(&list.items).and_then(|v| v.first()).map(|v| &v.id).cloned(),
             total: list.total,
-            cheap: {
-                static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                rt::json::select(
-                    QUERY
-                        .get_or_init(|| {
-                            rt::JsonPath::parse("$.items[?@.price < 5].name")
-                                .expect("checked at build time")
-                        }),
+            cheap: rt::json::select(
+                    rt::jsonpath!("$.items[?@.price < 5].name"),
                     list_response.json_value().as_ref(),
                 )
-            }
                 .as_ref()
                 .cloned(),
             first_tag: get.tags.as_ref().and_then(|v| v.first()).cloned(),
@@ -140,17 +133,10 @@ pub mod select {
             &rt::required_text(
                 run,
                 "id",
-                {
-                    static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                    rt::json::select(
-                        QUERY
-                            .get_or_init(|| {
-                                rt::JsonPath::parse("$.items[1]")
-                                    .expect("checked at build time")
-                            }),
+                rt::json::select(
+                        rt::jsonpath!("$.items[1]"),
                         list_response.json_value().as_ref(),
                     )
-                }
                     .as_ref()
                     .and_then(|v| v.pointer("/id")),
             )?,
@@ -160,28 +146,14 @@ pub mod select {
             .step(STEP, rt::Method::GET, &path)
             .query(
                 "label",
-                {
-                    static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                    rt::json::select(
-                        QUERY
-                            .get_or_init(|| {
-                                rt::JsonPath::parse("$.name")
-                                    .expect("checked at build time")
-                            }),
-                        {
-                            static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                            rt::json::select(
-                                QUERY
-                                    .get_or_init(|| {
-                                        rt::JsonPath::parse("$.items[1]")
-                                            .expect("checked at build time")
-                                    }),
+                rt::json::select(
+                        rt::jsonpath!("$.name"),
+                        rt::json::select(
+                                rt::jsonpath!("$.items[1]"),
                                 list_response.json_value().as_ref(),
                             )
-                        }
                             .as_ref(),
                     )
-                }
                     .as_ref(),
             );
         let response = run.send(request).await?;
@@ -200,16 +172,10 @@ pub mod select {
         get: &types::Item,
     ) -> Result<(), Error> {
         const STEP: rt::StepInfo = rt::StepInfo::new("order", "createOrder", "api");
-        let item_id = {
-            static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-            rt::json::select(
-                QUERY
-                    .get_or_init(|| {
-                        rt::JsonPath::parse("$.items[1]").expect("checked at build time")
-                    }),
+        let item_id = rt::json::select(
+                rt::jsonpath!("$.items[1]"),
                 list_response.json_value().as_ref(),
             )
-        }
             .as_ref()
             .and_then(|v| v.pointer("/id"))
             .cloned();
@@ -220,17 +186,7 @@ pub mod select {
             &mut payload,
             "/note",
             rt::serde_json::to_value(
-                    {
-                        static QUERY: ::std::sync::OnceLock<rt::JsonPath> = ::std::sync::OnceLock::new();
-                        rt::json::select(
-                            QUERY
-                                .get_or_init(|| {
-                                    rt::JsonPath::parse("$[0]").expect("checked at build time")
-                                }),
-                            get.tags.as_ref(),
-                        )
-                    }
-                        .as_ref(),
+                    rt::json::select(rt::jsonpath!("$[0]"), get.tags.as_ref()).as_ref(),
                 )
                 .unwrap_or_default(),
         );
