@@ -79,7 +79,7 @@
 //! journaled.
 
 use crate::error::{Ctx, Error, ErrorKind};
-use crate::observer::{RetryReason, RetryScheduled, StepReentered, WaitReason, Waiting};
+use crate::observer::{RetryReason, StepReentered, WaitReason, Waiting};
 use crate::response::Response;
 use crate::retry_after;
 use crate::run::{Payload, StepRequest};
@@ -320,12 +320,7 @@ impl Run {
         seconds: f64,
     ) {
         let (nominal, why) = retry_after::action_delay(&resp.headers, action, seconds);
-        let inner = &self.run.client.inner;
-        let delay = retry_after::cap(nominal, inner.max_retry_delay);
-        let (workflow, attempt, reason) =
-            (self.run.workflow(), resp.ctx.attempt, RetryReason::Action(action));
-        let event = RetryScheduled { workflow, step, reason, attempt, nominal, delay };
-        inner.observer.retry_scheduled(&event);
+        let delay = self.run.schedule_retry(step, RetryReason::Action(action), resp.ctx.attempt, nominal);
         self.sleep(step, why, delay).await;
     }
 

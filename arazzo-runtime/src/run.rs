@@ -495,10 +495,22 @@ impl Run {
         nominal: Duration,
         why: WaitReason,
     ) {
+        let delay = self.schedule_retry(step, reason, attempt, nominal);
+        self.sleep(step, why, delay).await;
+    }
+
+    /// The wait before a retry, `nominal` capped by `max_retry_delay`, told to the observer.
+    pub(crate) fn schedule_retry(
+        &self,
+        step: &'static str,
+        reason: RetryReason,
+        attempt: u32,
+        nominal: Duration,
+    ) -> Duration {
         let delay = retry_after::cap(nominal, self.client.inner.max_retry_delay);
         let event = RetryScheduled { workflow: self.workflow, step, reason, attempt, nominal, delay };
         self.client.inner.observer.retry_scheduled(&event);
-        self.sleep(step, why, delay).await;
+        delay
     }
 
     /// Sleeps for `delay` before `step` runs again, telling the observer first; never past the
