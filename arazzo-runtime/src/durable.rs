@@ -76,7 +76,8 @@
 //! idempotent. So the results request is sent twice, once in the run and once by the caller.
 //!
 //! Workflows that call other workflows get no durable module: their nested runs would not be
-//! journaled.
+//! journaled. Nor do workflows that stream a binary body, or whose `workflowId` Restate does not
+//! accept as a service name (it must start with a letter, or `_` and a letter or digit).
 
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::observer::{RetryReason, StepReentered, WaitReason, Waiting};
@@ -111,7 +112,9 @@ pub struct Context {
 
 /// A workflow compiled for durable runs; generated code implements it.
 pub trait Workflow: Send + Sync + 'static {
-    /// The Restate service name: the Arazzo `workflowId`.
+    /// The Restate service name: the Arazzo `workflowId`, which must match Restate's pattern
+    /// `^([a-zA-Z]|_[a-zA-Z0-9])[a-zA-Z0-9._-]*$` (the generator emits no durable module for one
+    /// that does not).
     const NAME: &'static str;
     /// The journaled input: the workflow's inputs without its secrets.
     type Input: Serialize + DeserializeOwned + Send + 'static;

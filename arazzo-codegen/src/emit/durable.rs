@@ -12,8 +12,9 @@ use crate::types::Ty;
 
 /// The `durable` module of workflow `w`, whose plain function is `body` with step functions
 /// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled),
-/// has a stream output that does not come straight from a step's response, or streams a binary
-/// body (only JSON Lines results are re-read after the run).
+/// has a stream output that does not come straight from a step's response, streams a binary
+/// body (only JSON Lines results are re-read after the run), or whose `workflowId` Restate does
+/// not accept as a service name.
 pub fn module(
     unit: &Unit,
     w: &WorkflowPlan,
@@ -21,6 +22,9 @@ pub fn module(
     body: &TokenStream,
     items: &TokenStream,
 ) -> Option<TokenStream> {
+    if !restate_service_name(&w.id) {
+        return None;
+    }
     let code = quote!(#body #items);
     let mut nested = false;
     method_calls(&code, &mut |name, _| nested |= name == "call");
@@ -223,11 +227,39 @@ fn streams(w: &WorkflowPlan) -> Option<Vec<(&syn::Ident, TokenStream)>> {
         .collect()
 }
 
+/// Restate's service name pattern, `^([a-zA-Z]|_[a-zA-Z0-9])[a-zA-Z0-9._-]*$`: a workflowId such
+/// as `2fa-login` would make the worker panic when it announces its services.
+fn restate_service_name(id: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let mut chars = id.chars();
+    let start = match chars.next() {
+        Some('_') => chars.next().is_some_and(|c| c.is_ascii_alphanumeric()),
+        Some(c) => c.is_ascii_alphabetic(),
+        None => false,
+    };
+    start && chars.all(ok)
+}
+
 /// Whether a value of type `ty` holds a `Secret`: such an input goes to `Secrets`, not the journal.
 fn holds_secret(ty: &Ty) -> bool {
     match ty {
         Ty::Secret => true,
         Ty::Option(t) | Ty::Array(t) | Ty::Map(t) => holds_secret(t),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restate_service_name;
+
+    #[test]
+    fn service_names_follow_restates_pattern() {
+        for ok in ["batch-process", "_a", "a.b_c-1", "A"] {
+            assert!(restate_service_name(ok), "{ok}");
+        }
+        for bad in ["", "2fa-login", "_", "_-x", "a b", "é"] {
+            assert!(!restate_service_name(bad), "{bad}");
+        }
     }
 }
