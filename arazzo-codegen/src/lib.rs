@@ -102,6 +102,7 @@
 //! | E0235 | `$self` in a document that declares no `$self` |
 //! | E0236 | `$message` outside an AsyncAPI step |
 //! | E0237 | a JSONPath or XPath payload replacement target (only JSON pointers are set) |
+//! | E0238 | `$sourceDescriptions.<name>.url` or `.type` as a value where the source has an operation or workflow of that id, which takes precedence |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
 //! | E0303 | `$steps.x` names an unknown step |
@@ -319,8 +320,10 @@
 //!   values) with `type: jsonpointer` reads its `context` with the pointer appended, so
 //!   `{context: $response.body, selector: /items/0/id}` is typed and checked exactly like
 //!   `$response.body#/items/0/id`. A `jsonpath` selector gives the one node its query selects,
-//!   as `serde_json::Value`: none when it selects none or several (several is logged). An
-//!   `xpath` selector gives the string value of the one item it selects in an XML document.
+//!   as `serde_json::Value`, or none when it selects none. An `xpath` selector gives the string
+//!   value of the one item it selects in an XML document. A selector that selects several
+//!   values fails the step with `ErrorKind::SeveralSelected` (a selector names one value, and
+//!   picking the first would hide the mistake); the spec is silent on both cases.
 //!   A Selector Object in a 1.0.x document is honoured, with W0230.
 //! - Expression Type Objects: JSONPath `rfc9535` (default) and
 //!   `draft-goessner-dispatch-jsonpath-00`, which runs on the RFC 9535 engine (W0231 where a

@@ -1085,7 +1085,7 @@ impl Scope<'_> {
     /// Lowers a Selector Object's value (Arazzo 1.1 §Selector Object). A JSON pointer selector
     /// is the context's value navigated by the pointer, typed exactly like
     /// `$response.body#/pointer`; a JSONPath selector is the single node its query selects,
-    /// as JSON (none when it selects none or several).
+    /// as JSON: none when it selects none, a run-time error when it selects several.
     pub fn selector(&self, s: &Selector) -> Result<Lowered, LowerError> {
         let (Ok(context), Ok(query)) =
             (crate::expr::parse_expression(&s.context), crate::expr::parse_selector(&s.kind, &s.selector))
@@ -1106,13 +1106,13 @@ impl Scope<'_> {
                 let rt = self.rt;
                 let ctx = self.value(&context)?;
                 let t = self.as_received(&context, ctx.tokens);
-                let tokens = quote!(#rt::json::select(#rt::jsonpath!(#text), #t).as_ref());
+                let tokens = quote!(run.select(#rt::jsonpath!(#text), #t)?.as_ref());
                 Ok(Lowered::new(tokens, Ty::Json, true))
             }
             SelectorQuery::XPath(query) => {
                 let rt = self.rt;
                 let xml = self.xml(&context)?;
-                Ok(Lowered::new(quote!(#rt::xpath!(select(#query, #xml)).as_ref()), Ty::Json, true))
+                Ok(Lowered::new(quote!(#rt::xpath!(select(&run, #query, #xml))?.as_ref()), Ty::Json, true))
             }
         }
     }

@@ -993,6 +993,19 @@ impl Ctx<'_> {
                     }
                 }
             },
+            Expr::SourceDescriptions { name, rest: Some(field) }
+                if matches!(field.as_str(), "url" | "type")
+                    && let Some(what) = self.source_reference(name, field) =>
+            {
+                fail(
+                    "E0238",
+                    format!("`{e}` names the {what} `{field}` of `{name}`, not the source's `{field}` field"),
+                    Some(format!(
+                        "an operationId or workflowId comes first (Arazzo 1.1 §Source Description \
+                         Expression Resolution); write the {field} literally, or rename the {what}"
+                    )),
+                );
+            }
             Expr::SourceDescriptions { name, .. } if !self.doc.sources.iter().any(|s| &s.name == name) => {
                 let (_, message, help) =
                     unknown("source description", name, self.doc.sources.iter().map(|s| s.name.as_str()));
@@ -1013,6 +1026,20 @@ impl Ctx<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// What `$sourceDescriptions.<source>.<reference>` names in that source, when it names an
+    /// operation (`operationId`) or a workflow (`workflowId`) rather than a field.
+    fn source_reference(&self, source: &str, reference: &str) -> Option<&'static str> {
+        let id = format!("$sourceDescriptions.{source}.{reference}");
+        match resolve_target(self.loaded, self.doc_idx, &Target::OperationId(id.clone())) {
+            Ok(Resolution::Operation(_)) => Some("operation"),
+            _ => matches!(
+                resolve_target(self.loaded, self.doc_idx, &Target::WorkflowId(id)),
+                Ok(Resolution::ExternalWorkflow(..))
+            )
+            .then_some("workflow"),
         }
     }
 

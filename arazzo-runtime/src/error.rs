@@ -77,6 +77,15 @@ pub enum ErrorKind {
         /// The output's name, as in the Arazzo document.
         output: &'static str,
     },
+    /// A Selector Object (Arazzo 1.1) selected several values: it names one value, and which of
+    /// them the document meant is not known.
+    #[error("selector `{query}` selected {count} values, where it names one")]
+    SeveralSelected {
+        /// The selector expression (JSONPath or XPath), as written.
+        query: String,
+        /// How many nodes or items it selected.
+        count: usize,
+    },
     /// The client is not configured for this request.
     #[error("configuration error: {0}")]
     Config(String),

@@ -118,13 +118,13 @@ pub use response::Response;
 pub use run::{Run, StepRequest};
 
 /// A JSONPath query checked at build time, parsed once: `__jsonpath!("$.items[0]")` is a
-/// `&'static JsonPath`.
+/// `&'static JsonQuery`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __jsonpath {
     ($query:literal) => {{
-        static QUERY: ::std::sync::OnceLock<$crate::__private::JsonPath> = ::std::sync::OnceLock::new();
-        QUERY.get_or_init(|| $crate::__private::JsonPath::parse($query).expect("checked at build time"))
+        static QUERY: ::std::sync::OnceLock<$crate::__private::JsonQuery> = ::std::sync::OnceLock::new();
+        QUERY.get_or_init(|| $crate::__private::JsonQuery::parse($query).expect("checked at build time"))
     }};
 }
 
@@ -170,6 +170,7 @@ pub mod __private {
     pub use crate::__jsonpath as jsonpath;
     pub use crate::__regex as regex;
     pub use crate::__xpath as xpath;
+    pub use crate::support::JsonQuery;
     pub use crate::support::{required_text, unmet};
     pub use crate::{
         ByteStream, ErrorKind, JsonlStream, Method, Multipart, ParamValue, Response, Run, Secret, StepInfo,
@@ -185,7 +186,7 @@ pub mod __private {
     /// JSON helpers for generated code that has no static type for a value.
     pub mod json {
         pub use crate::json::{CmpOp, compare, length, to_text, truthy};
-        pub use crate::support::{filter_matches, json_text, matches, replace, select, text_of};
+        pub use crate::support::{filter_matches, json_text, matches, replace, text_of};
     }
 
     /// What a workflow's `durable` module names: the same as above, with the durable `Run`.

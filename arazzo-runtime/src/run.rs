@@ -677,6 +677,12 @@ impl Run {
         Error::new(ErrorKind::OutputMissing { output }, &Ctx { workflow: self.workflow, ..Ctx::default() })
     }
 
+    /// The error of a selector that selected `count` values, where it names one.
+    pub(crate) fn several_selected(&self, query: String, count: usize) -> Error {
+        let kind = ErrorKind::SeveralSelected { query, count };
+        Error::new(kind, &Ctx { workflow: self.workflow, ..Ctx::default() })
+    }
+
     /// An error about the workflow's inputs.
     pub fn invalid_input(&self, what: String) -> Error {
         Error::new(ErrorKind::InvalidInput(what), &Ctx { workflow: self.workflow, ..Ctx::default() })

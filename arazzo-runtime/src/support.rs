@@ -79,6 +79,30 @@ pub fn replace(target: &mut Value, pointer: &str, value: Value) {
     }
 }
 
+/// An RFC 9535 query parsed once, with its text as the document wrote it (errors quote it).
+pub struct JsonQuery {
+    text: &'static str,
+    path: JsonPath,
+}
+
+impl JsonQuery {
+    /// Parses `text`.
+    ///
+    /// # Errors
+    /// When it is not RFC 9535 JSONPath (generated code's queries were checked at build time).
+    pub fn parse(text: &'static str) -> Result<Self, serde_json_path::ParseError> {
+        Ok(JsonQuery { text, path: JsonPath::parse(text)? })
+    }
+}
+
+impl std::ops::Deref for JsonQuery {
+    type Target = JsonPath;
+
+    fn deref(&self) -> &JsonPath {
+        &self.path
+    }
+}
+
 /// Whether an RFC 9535 query selects at least one node of the value.
 /// A JSON null context is no value, as an absent one.
 pub fn matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> bool {
@@ -97,17 +121,20 @@ pub fn filter_matches<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>
     })
 }
 
-/// The one node an RFC 9535 query selects (a Selector Object's value): none when it selects
-/// none, or several (a selector names one value; that mistake is logged).
-pub fn select<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> Option<Value> {
-    let value = serde_json::to_value(value?).ok()?;
-    let nodes = query.query(&value).all();
-    match nodes.as_slice() {
-        [one] => Some((*one).clone()),
-        [] => None,
-        several => {
-            tracing::warn!(query = %query, nodes = several.len(), "a JSONPath selector selected several nodes");
-            None
+impl Run {
+    /// The one node an RFC 9535 query selects (a Selector Object's value): none when it selects
+    /// none, and an error when it selects several, since a selector names one value.
+    pub fn select<T: Serialize + ?Sized>(
+        &self,
+        query: &JsonQuery,
+        value: Option<&T>,
+    ) -> Result<Option<Value>, Error> {
+        let Some(value) = value.and_then(|v| serde_json::to_value(v).ok()) else { return Ok(None) };
+        let nodes = query.path.query(&value).all();
+        match nodes.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some((*one).clone())),
+            several => Err(self.several_selected(query.text.to_string(), several.len())),
         }
     }
 }
@@ -115,17 +142,26 @@ pub fn select<T: Serialize + ?Sized>(query: &JsonPath, value: Option<&T>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
     use serde_json::json;
 
     #[test]
-    fn selects_one_node() {
+    fn selects_one_node_or_fails_on_several() {
+        let run = crate::Client::builder().build().expect("client").run("select");
         let body = json!({"items": [{"id": "a"}, {"id": "b"}]});
-        let q = |text| JsonPath::parse(text).expect("valid");
-        assert_eq!(select(&q("$.items[1].id"), Some(&body)), Some(json!("b")));
-        assert_eq!(select(&q("$.items[?@.id == 'a']"), Some(&body)), Some(json!({"id": "a"})));
-        assert_eq!(select(&q("$.items[*].id"), Some(&body)), None);
-        assert_eq!(select(&q("$.missing"), Some(&body)), None);
-        assert_eq!(select::<Value>(&q("$"), None), None);
+        let select = |query: &'static str, value: Option<&Value>| {
+            run.select(&JsonQuery::parse(query).expect("valid"), value)
+        };
+        assert_eq!(select("$.items[1].id", Some(&body)).expect("one"), Some(json!("b")));
+        assert_eq!(select("$.items[?@.id == 'a']", Some(&body)).expect("one"), Some(json!({"id": "a"})));
+        assert_eq!(select("$.missing", Some(&body)).expect("none"), None);
+        assert_eq!(select("$", None).expect("no context"), None);
+        let several = select("$.items[*].id", Some(&body)).expect_err("two nodes");
+        assert!(
+            matches!(several.kind(), ErrorKind::SeveralSelected { query, count: 2 } if query == "$.items[*].id"),
+            "{several}"
+        );
+        assert_eq!(several.workflow(), "select");
     }
 
     #[test]

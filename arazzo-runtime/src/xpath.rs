@@ -11,6 +11,8 @@
 use serde_json::Value;
 use xee_xpath::{Documents, Queries, Query, Sequence};
 
+use crate::{Error, Run};
+
 /// Runs `query` against the XML document `xml`, then `then` on the result.
 fn evaluate<T>(
     query: &str,
@@ -36,18 +38,21 @@ pub fn matches(query: &str, xml: Option<&str>) -> bool {
 }
 
 /// The string value of the one item `query` selects in the document `xml` (a Selector
-/// Object's value): none when it selects none or several, or on any error.
-pub fn select(query: &str, xml: Option<&str>) -> Option<Value> {
-    let selected = evaluate(query, xml?, |sequence, documents| match sequence.len() {
-        1 => {
-            sequence.string_value(documents.xot()).map(|s| Some(Value::String(s))).map_err(|e| e.to_string())
-        }
-        0 => Ok(None),
-        n => Err(format!("it selected {n} items")),
+/// Object's value): none when it selects none, cannot be evaluated (logged), or has no document;
+/// an error when it selects several, since a selector names one value.
+pub fn select(run: &Run, query: &str, xml: Option<&str>) -> Result<Option<Value>, Error> {
+    let Some(xml) = xml else { return Ok(None) };
+    let selected = evaluate(query, xml, |sequence, documents| match sequence.len() {
+        0 => Ok(Ok(None)),
+        1 => sequence
+            .string_value(documents.xot())
+            .map(|s| Ok(Some(Value::String(s))))
+            .map_err(|e| e.to_string()),
+        count => Ok(Err(run.several_selected(query.to_string(), count))),
     });
     selected.unwrap_or_else(|error| {
-        tracing::warn!(query, %error, "an XPath selector gave no value");
-        None
+        tracing::warn!(query, %error, "an XPath selector could not be evaluated; it gives no value");
+        Ok(None)
     })
 }
 
@@ -79,12 +84,19 @@ mod tests {
     }
 
     #[test]
-    fn selects_one_item() {
-        assert_eq!(select("/batch/status", Some(XML)), Some(Value::from("ended")));
-        assert_eq!(select("/batch/@id", Some(XML)), Some(Value::from("b1")));
-        assert_eq!(select("count(//item)", Some(XML)), Some(Value::from("2")));
-        assert_eq!(select("//item", Some(XML)), None, "several items");
-        assert_eq!(select("/batch/missing", Some(XML)), None);
-        assert_eq!(select("/batch", None), None);
+    fn selects_one_item_or_fails_on_several() {
+        let run = crate::Client::builder().build().expect("client").run("select");
+        let select = |query, xml| select(&run, query, xml);
+        assert_eq!(select("/batch/status", Some(XML)).expect("one"), Some(Value::from("ended")));
+        assert_eq!(select("/batch/@id", Some(XML)).expect("one"), Some(Value::from("b1")));
+        assert_eq!(select("count(//item)", Some(XML)).expect("one"), Some(Value::from("2")));
+        assert_eq!(select("/batch/missing", Some(XML)).expect("none"), None);
+        assert_eq!(select("/batch[", Some(XML)).expect("not evaluated"), None);
+        assert_eq!(select("/batch", None).expect("no document"), None);
+        let several = select("//item", Some(XML)).expect_err("two items");
+        assert!(
+            matches!(several.kind(), crate::ErrorKind::SeveralSelected { query, count: 2 } if query == "//item"),
+            "{several}"
+        );
     }
 }

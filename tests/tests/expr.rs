@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 
 use arazzo_codegen::Settings;
-use arazzo_runtime::Client;
+use arazzo_runtime::{Client, ErrorKind};
 use common::{Server, client, json_reply};
 use serde_json::json;
 
@@ -52,6 +52,31 @@ async fn selectors_in_outputs_parameters_and_payloads() {
     assert_eq!(first_tag.as_deref(), Some("fresh"));
     let requests = server.requests();
     assert_eq!(requests[2].json(), json!({"itemId": "b2", "note": "fresh"}));
+}
+
+/// Two items under 5: the `cheap` selector (`$.items[?@.price < 5].name`) selects two nodes, and
+/// a selector names one value, so the workflow fails with the query and the count.
+#[tokio::test]
+async fn a_jsonpath_selector_that_selects_several_nodes_fails_the_workflow() {
+    let server = Server::start(|req| match req.line().as_str() {
+        "GET /items" => json_reply(
+            200,
+            json!({"total": 2, "items": [
+                {"id": "a1", "name": "Apple", "price": 3},
+                {"id": "b2", "name": "Bread", "price": 4}
+            ]}),
+        ),
+        "GET /items/b2" => json_reply(200, json!({"id": "b2", "name": "Bread", "tags": ["fresh"]})),
+        "POST /orders" => json_reply(201, json!({"orderId": "o1"})),
+        other => json_reply(404, json!({"unexpected": other})),
+    })
+    .await;
+    let e =
+        selectors::select(&api(&server), selectors::select::Inputs {}).await.expect_err("two cheap items");
+    let query = "$.items[?@.price < 5].name";
+    assert!(matches!(e.kind(), ErrorKind::SeveralSelected { query: q, count: 2 } if q == query), "{e}");
+    let message = format!("workflow `select`: selector `{query}` selected 2 values, where it names one");
+    assert_eq!(e.to_string().lines().next(), Some(&*message));
 }
 
 mod real_forms {

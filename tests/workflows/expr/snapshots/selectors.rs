@@ -96,10 +96,11 @@ pub mod select {
         Ok(Outputs {
             first_id: Some(&list.items).and_then(|v| v.first()).map(|v| &v.id).cloned(),
             total: list.total,
-            cheap: rt::json::select(
+            cheap: run
+                .select(
                     rt::jsonpath!("$.items[?@.price < 5].name"),
                     list_response.json_value().as_ref(),
-                )
+                )?
                 .as_ref()
                 .cloned(),
             first_tag: get.tags.as_ref().and_then(|v| v.first()).cloned(),
@@ -133,10 +134,11 @@ pub mod select {
             &rt::required_text(
                 run,
                 "id",
-                rt::json::select(
+                run
+                    .select(
                         rt::jsonpath!("$.items[1]"),
                         list_response.json_value().as_ref(),
-                    )
+                    )?
                     .as_ref()
                     .and_then(|v| v.pointer("/id")),
             )?,
@@ -146,14 +148,16 @@ pub mod select {
             .step(STEP, rt::Method::GET, &path)
             .query(
                 "label",
-                rt::json::select(
+                run
+                    .select(
                         rt::jsonpath!("$.name"),
-                        rt::json::select(
+                        run
+                            .select(
                                 rt::jsonpath!("$.items[1]"),
                                 list_response.json_value().as_ref(),
-                            )
+                            )?
                             .as_ref(),
-                    )
+                    )?
                     .as_ref(),
             );
         let response = run.send(request).await?;
@@ -172,10 +176,8 @@ pub mod select {
         get: &types::Item,
     ) -> Result<(), Error> {
         const STEP: rt::StepInfo = rt::StepInfo::new("order", "createOrder", "api");
-        let item_id = rt::json::select(
-                rt::jsonpath!("$.items[1]"),
-                list_response.json_value().as_ref(),
-            )
+        let item_id = run
+            .select(rt::jsonpath!("$.items[1]"), list_response.json_value().as_ref())?
             .as_ref()
             .and_then(|v| v.pointer("/id"))
             .cloned();
@@ -186,7 +188,7 @@ pub mod select {
             &mut payload,
             "/note",
             rt::serde_json::to_value(
-                    rt::json::select(rt::jsonpath!("$[0]"), get.tags.as_ref()).as_ref(),
+                    run.select(rt::jsonpath!("$[0]"), get.tags.as_ref())?.as_ref(),
                 )
                 .unwrap_or_default(),
         );

@@ -153,15 +153,15 @@ pub mod read_as_xml {
                         ],
                     );
                     read_status = rt::xpath!(
-                        select("/message_batch/processing_status", body.as_ref().ok()
-                        .map(String::as_str))
-                    )
+                        select(& run, "/message_batch/processing_status", body.as_ref()
+                        .ok().map(String::as_str))
+                    )?
                         .as_ref()
                         .cloned();
                     read_succeeded = rt::xpath!(
-                        select("string(/message_batch/request_counts/succeeded)", body
-                        .as_ref().ok().map(String::as_str))
-                    )
+                        select(& run, "string(/message_batch/request_counts/succeeded)",
+                        body.as_ref().ok().map(String::as_str))
+                    )?
                         .as_ref()
                         .cloned();
                     if failed.is_empty() {
