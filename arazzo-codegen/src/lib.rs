@@ -101,7 +101,7 @@
 //! | E0234 | an XPath expression on a value that is not XML text |
 //! | E0235 | `$self` in a document that declares no `$self` |
 //! | E0236 | `$message` outside an AsyncAPI step |
-//! | E0237 | a JSONPath or XPath payload replacement target (only JSON pointers are set) |
+//! | E0237 | an XPath payload replacement target (JSON payloads are set by pointer or JSONPath) |
 //! | E0238 | `$sourceDescriptions.<name>.url` or `.type` as a value where the source has an operation or workflow of that id, which takes precedence |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
@@ -263,7 +263,9 @@
 //!   number or boolean member, a part per item of a list, an `application/json` part per object;
 //!   a member whose value is bytes, or a string for a property of `format: binary` (or, in
 //!   OpenAPI 3.1, `contentMediaType`), is a file part (`application/octet-stream`, its filename
-//!   the field's name). The operation's `encoding` sets a part's `contentType`, its filename
+//!   the field's name); a list of such values (an input of `type: array` whose items are
+//!   binary, or a YAML list) is one file part per item. The operation's `encoding` sets a
+//!   part's `contentType`, its filename
 //!   (the `filename` of a `Content-Disposition` header) and its other headers, whose values are
 //!   their schema's `const` or `default`, or their `example` (headers without one are not sent).
 //!   A payload that is one expression is sent as its members, binary ones as file parts.
@@ -325,6 +327,9 @@
 //!   values fails the step with `ErrorKind::SeveralSelected` (a selector names one value, and
 //!   picking the first would hide the mistake); the spec is silent on both cases.
 //!   A Selector Object in a 1.0.x document is honoured, with W0230.
+//! - A payload replacement whose `targetSelectorType` is `jsonpath` sets every node its query
+//!   selects in the JSON payload (none: the payload is unchanged), as the spec's own example
+//!   does; an XPath target is E0237 (XML payloads are strings with `{$…}` templates).
 //! - Expression Type Objects: JSONPath `rfc9535` (default) and
 //!   `draft-goessner-dispatch-jsonpath-00`, which runs on the RFC 9535 engine (W0231 where a
 //!   query means something else there: a filter also tests an object's members, `.length` is a

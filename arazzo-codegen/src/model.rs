@@ -308,8 +308,21 @@ pub struct RequestBody {
     pub content_type: Option<String>,
     /// `payload`.
     pub payload: Option<Value>,
-    /// `replacements`: pointer of the entry, target, value.
-    pub replacements: Vec<(String, String, Value)>,
+    /// `replacements`.
+    pub replacements: Vec<Replacement>,
+}
+
+/// A Payload Replacement Object.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    /// Pointer of the entry.
+    pub ptr: String,
+    /// `target`.
+    pub target: String,
+    /// `targetSelectorType`; without one, the target is a JSON pointer into a JSON payload.
+    pub kind: Option<ExprType>,
+    /// `value`.
+    pub value: Value,
 }
 
 /// How a criterion's condition is written.

@@ -578,26 +578,22 @@ fn body(v: &Value, ptr: &str, r: &mut Reporter) -> Option<RequestBody> {
         let Some(ro) = Obj::of(v, &p, "a payload replacement", r) else { continue };
         ro.check_fields(REPLACEMENT, "a payload replacement", r);
         let target = ro.string("target", true, "a payload replacement", r);
-        // Arazzo 1.1: the target may also be JSONPath or XPath; arazzo-rs sets JSON members by
-        // pointer only.
-        if let Some(t) = ro.get("targetSelectorType") {
+        // Arazzo 1.1: a JSON pointer, a JSONPath query or an XPath expression.
+        let kind = ro.get("targetSelectorType").and_then(|t| {
             let tptr = child(&p, "targetSelectorType");
-            match expr_type(t, &tptr, &["jsonpointer", "jsonpath", "xpath"], r) {
-                Some(ExprType::JsonPointer) | None => {}
-                Some(other) => r.error(
+            let kind = expr_type(t, &tptr, &["jsonpointer", "jsonpath", "xpath"], r)?;
+            if let ExprType::XPath(_) = kind {
+                r.error(
                     "E0237",
                     &tptr,
-                    format!(
-                        "a {} replacement target is not supported",
-                        if matches!(other, ExprType::XPath(_)) { "XPath" } else { "JSONPath" }
-                    ),
+                    "an XPath replacement target is not supported: arazzo-rs sets members of JSON payloads",
                     Some(
-                        "write the target as a JSON pointer (`/a/0/b`) and `targetSelectorType: jsonpointer`"
-                            .into(),
+                        "write the XML payload as a string with `{$…}` templates where the values go".into(),
                     ),
-                ),
+                );
             }
-        }
+            Some(kind)
+        });
         let value = ro.get("value").cloned();
         if let Some(v) = &value {
             selectors_in(v, &child(&p, "value"), r);
@@ -605,8 +601,8 @@ fn body(v: &Value, ptr: &str, r: &mut Reporter) -> Option<RequestBody> {
         if value.is_none() {
             ro.missing("value", "a payload replacement", r);
         }
-        if let (Some(t), Some(v)) = (target, value) {
-            replacements.push((p, t, v));
+        if let (Some(target), Some(value)) = (target, value) {
+            replacements.push(Replacement { ptr: p, target, kind, value });
         }
     }
     if let Some(payload) = o.get("payload") {

@@ -278,14 +278,22 @@ impl Ctx<'_> {
             if let Some(payload) = &b.payload {
                 self.values(w, Some(si), &child(&b.ptr, "payload"), payload, reach, r);
             }
-            for (ptr, target, value) in &b.replacements {
-                if !target.is_empty() && !target.starts_with('/') && !target.starts_with("$") {
-                    r.warn(
-                        "W0301",
-                        &child(ptr, "target"),
-                        format!("replacement target `{target}` is not a JSON pointer"),
-                        Some(format!("write `/{target}`")),
-                    );
+            for Replacement { ptr, target, kind, value } in &b.replacements {
+                let tptr = child(ptr, "target");
+                match kind {
+                    Some(kind @ ExprType::JsonPath(_)) => match expr::parse_selector(kind, target) {
+                        Ok(parsed) => self.issues(&tptr, &parsed.warnings, r),
+                        Err(e) => self.issue(&tptr, &e, r),
+                    },
+                    _ if !target.is_empty() && !target.starts_with('/') && !target.starts_with('$') => {
+                        r.warn(
+                            "W0301",
+                            &tptr,
+                            format!("replacement target `{target}` is not a JSON pointer"),
+                            Some(format!("write `/{target}`")),
+                        );
+                    }
+                    _ => {}
                 }
                 self.values(w, Some(si), &child(ptr, "value"), value, reach, r);
             }

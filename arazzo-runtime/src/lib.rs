@@ -186,7 +186,7 @@ pub mod __private {
     /// JSON helpers for generated code that has no static type for a value.
     pub mod json {
         pub use crate::json::{CmpOp, compare, length, to_text, truthy};
-        pub use crate::support::{filter_matches, json_text, matches, replace, text_of};
+        pub use crate::support::{filter_matches, json_text, matches, replace, replace_all, text_of};
     }
 
     /// What a workflow's `durable` module names: the same as above, with the durable `Run`.

@@ -147,6 +147,18 @@ impl Multipart {
         self
     }
 
+    /// Adds one file part per item of `data`, all named `name` (an OpenAPI property of
+    /// `type: array` whose items are binary). `None` adds nothing.
+    pub fn files<I>(mut self, name: &str, data: Option<I>) -> Self
+    where
+        I: IntoIterator<Item: FileData>,
+    {
+        for item in data.into_iter().flatten() {
+            self.parts.push((name.to_owned(), Data::File(item.to_bytes())));
+        }
+        self
+    }
+
     fn fail(&mut self, what: String) {
         self.error.get_or_insert(what);
     }

@@ -46,6 +46,18 @@ pub fn unmet(checks: &[(bool, &'static str)]) -> Vec<&'static str> {
     checks.iter().filter(|(ok, _)| !ok).map(|(_, text)| *text).collect()
 }
 
+/// Sets the value at every node an RFC 9535 query selects (a JSONPath payload replacement
+/// target); a query that selects nothing changes nothing.
+pub fn replace_all(target: &mut Value, query: &JsonPath, value: Value) {
+    let pointers: Vec<String> =
+        query.query_located(target).locations().map(|path| path.to_json_pointer()).collect();
+    for pointer in pointers {
+        if let Some(slot) = target.pointer_mut(&pointer) {
+            *slot = value.clone();
+        }
+    }
+}
+
 /// Sets the value at a JSON pointer, creating objects on the way; a no-op when an array index
 /// or a scalar is in the way.
 pub fn replace(target: &mut Value, pointer: &str, value: Value) {
@@ -162,6 +174,19 @@ mod tests {
             "{several}"
         );
         assert_eq!(several.workflow(), "select");
+    }
+
+    #[test]
+    fn replaces_every_node_a_query_selects() {
+        let mut v =
+            json!({"items": [{"sku": "A", "n": 1}, {"sku": "B", "n": 2}, {"sku": "A", "n": 3}], "a~b": 0});
+        let q = |text| JsonPath::parse(text).expect("valid");
+        replace_all(&mut v, &q("$.items[?(@.sku=='A')].n"), json!(9));
+        replace_all(&mut v, &q("$['a~b']"), json!(1));
+        replace_all(&mut v, &q("$.missing"), json!(1));
+        let expected =
+            json!({"items": [{"sku": "A", "n": 9}, {"sku": "B", "n": 2}, {"sku": "A", "n": 9}], "a~b": 1});
+        assert_eq!(v, expected);
     }
 
     #[test]

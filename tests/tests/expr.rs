@@ -51,7 +51,8 @@ async fn selectors_in_outputs_parameters_and_payloads() {
     let first_tag: Option<String> = out.first_tag;
     assert_eq!(first_tag.as_deref(), Some("fresh"));
     let requests = server.requests();
-    assert_eq!(requests[2].json(), json!({"itemId": "b2", "note": "fresh"}));
+    // A JSONPath replacement target sets every node it selects.
+    assert_eq!(requests[2].json(), json!({"itemId": "b2", "note": "fresh", "tags": ["checked", "checked"]}));
 }
 
 /// Two items under 5: the `cheap` selector (`$.items[?@.price < 5].name`) selects two nodes, and

@@ -222,6 +222,28 @@ async fn the_binary_member_of_a_whole_payload_is_a_file_part() {
     assert_eq!(uploads[0].part("purpose").map(|p| &p.data[..]), Some(&b"tests"[..]));
 }
 
+#[tokio::test]
+async fn a_list_of_files_is_one_file_part_per_item() {
+    use files::upload_with_attachments::{self as workflow, Inputs};
+    let server = server("application/x-jsonl").await;
+    let client = Client::builder().base_url("files", server.base_url()).build().expect("a client");
+    let file = bytes::Bytes::from_static(b"id\n1\n");
+    let attachments = vec![bytes::Bytes::from_static(b"\x00first"), bytes::Bytes::from_static(b"second\xff")];
+    let inputs =
+        Inputs { api_key: Secret::new("sk-test"), file: file.clone(), attachments: attachments.clone() };
+    let out = workflow::upload_with_attachments(&client, inputs).await.expect("the workflow runs to its end");
+    let uploads = server.uploads();
+    assert_eq!(uploads[0].id, out.file_id);
+    let parts = |name: &str| -> Vec<(Option<String>, bytes::Bytes)> {
+        let named = uploads[0].parts.iter().filter(|p| p.name == name);
+        named.map(|p| (p.filename.clone(), p.data.clone())).collect()
+    };
+    let attachment = |data: &bytes::Bytes| (Some("attachments".to_owned()), data.clone());
+    assert_eq!(parts("attachments"), attachments.iter().map(attachment).collect::<Vec<_>>());
+    let note = bytes::Bytes::from_static(b"a note written by the workflow");
+    assert_eq!(parts("notes"), [(Some("notes".to_owned()), note), (Some("notes".to_owned()), file)]);
+}
+
 #[derive(Clone, Default)]
 struct Buf(Arc<Mutex<Vec<u8>>>);
 

@@ -423,7 +423,7 @@ impl StepPlanner<'_> {
         let pptr = child(&b.ptr, "payload");
         let one_expr = matches!(payload.as_str().map(expr::parse_value), Some(Ok(p)) if matches!(p.value, expr::Value::Expr(_)));
         if let (Value::String(text), false) = (payload, one_expr) {
-            if let Some((rptr, ..)) = b.replacements.first() {
+            if let Some(Replacement { ptr: rptr, .. }) = b.replacements.first() {
                 let help = "write the payload as YAML/JSON instead of a string, or put the values in the string as `{$...}` templates";
                 r.warn(
                     "W0306",
@@ -487,9 +487,14 @@ impl StepPlanner<'_> {
         let replacements: Vec<TokenStream> = b
             .replacements
             .iter()
-            .map(|(rptr, target, value)| {
-                let v = self.json_value(value, &child(rptr, "value"), scope, None, r);
-                quote!(#rt::json::replace(&mut payload, #target, #v);)
+            .map(|Replacement { ptr, target, kind, value }| {
+                let v = self.json_value(value, &child(ptr, "value"), scope, None, r);
+                match kind {
+                    Some(ExprType::JsonPath(_)) => {
+                        quote!(#rt::json::replace_all(&mut payload, #rt::jsonpath!(#target), #v);)
+                    }
+                    _ => quote!(#rt::json::replace(&mut payload, #target, #v);),
+                }
             })
             .collect();
         let mutable = (!replacements.is_empty()).then(|| quote!(mut));
@@ -517,8 +522,8 @@ impl StepPlanner<'_> {
             Value::Object(members) => {
                 let mut plain = serde_json::Map::new();
                 for (name, value) in members {
-                    match self.file_value(value, binary.contains(name), scope) {
-                        Some(data) => files.push(quote!(.file(#name, #data))),
+                    match self.file_parts(name, value, binary.contains(name), scope) {
+                        Some(parts) => files.push(parts),
                         None => {
                             plain.insert(name.clone(), value.clone());
                         }
@@ -543,19 +548,47 @@ impl StepPlanner<'_> {
         quote!(.multipart(#rt::Multipart::new() #(#encodings)* #file_fields .fields(&payload) #(#files)*))
     }
 
-    /// The `Option<&T>` tokens of a payload member sent as a file: an expression of type bytes,
-    /// or, for a binary property, text (an expression or a literal).
+    /// The file parts of payload member `name`, when it is sent as files: an expression of type
+    /// bytes (or a list of them: one part per item), or, for a binary property, text (an
+    /// expression or a literal); a YAML list of such values is one part per item.
+    fn file_parts(&self, name: &str, value: &Value, binary: bool, scope: &Scope) -> Option<TokenStream> {
+        if let Value::Array(items) = value {
+            let parts: Option<Vec<TokenStream>> = items
+                .iter()
+                .map(|item| self.file_value(item, binary, scope).map(|data| quote!(.file(#name, #data))))
+                .collect();
+            return parts.filter(|p| !p.is_empty()).map(|p| quote!(#(#p)*));
+        }
+        let text = value.as_str()?;
+        if let Ok(expr::Value::Expr(e)) = expr::parse_value(text).map(|p| p.value)
+            && let Ok(l) = scope.value(&e)
+            && let Ty::Array(item) = &l.ty
+            && is_file(item, binary)
+        {
+            let tokens = l.tokens;
+            return Some(quote!(.files(#name, #tokens)));
+        }
+        self.file_value(value, binary, scope).map(|data| quote!(.file(#name, #data)))
+    }
+
+    /// The `Option<&T>` tokens of one file: an expression of type bytes, or, for a binary
+    /// property, text (an expression or a literal).
     fn file_value(&self, value: &Value, binary: bool, scope: &Scope) -> Option<TokenStream> {
         let text = value.as_str()?;
         match expr::parse_value(text).map(|p| p.value) {
             Ok(expr::Value::Expr(e)) => {
                 let l = scope.value(&e).ok()?;
-                (l.ty == Ty::Bytes || (binary && l.ty == Ty::String)).then_some(l.tokens)
+                is_file(&l.ty, binary).then_some(l.tokens)
             }
             Ok(expr::Value::Literal(_)) if binary => Some(quote!(Some(#text))),
             _ => None,
         }
     }
+}
+
+/// Whether a value of type `ty` is sent as a file: bytes, or text for a binary property.
+fn is_file(ty: &Ty, binary: bool) -> bool {
+    *ty == Ty::Bytes || (binary && *ty == Ty::String)
 }
 
 /// A media type without its parameters, in lower case.
@@ -580,8 +613,8 @@ fn media_object(loaded: &Loaded, op: &Operation, content_type: &str) -> Option<(
     Some((file, child(&content, key)))
 }
 
-/// The properties of a media type's schema that hold binary data: `format: binary`, or (OpenAPI
-/// 3.1) a `contentMediaType` without a `contentEncoding`.
+/// The properties of a media type's schema that hold binary data, or lists of it: `format:
+/// binary`, or (OpenAPI 3.1) a `contentMediaType` without a `contentEncoding`.
 fn binary_properties(loaded: &Loaded, (file, media): &(usize, String)) -> Vec<String> {
     let Some((file, schema)) = openapi::deref(loaded, *file, &child(media, "schema")) else {
         return Vec::new();
@@ -595,10 +628,12 @@ fn binary_properties(loaded: &Loaded, (file, media): &(usize, String)) -> Vec<St
         .filter(|name| {
             let property = openapi::deref(loaded, file, &child(&properties, name))
                 .and_then(|(f, p)| openapi::value_at(loaded, f, &p));
-            property.is_some_and(|p| {
+            let binary = |p: &Value| {
                 p.get("format").and_then(Value::as_str) == Some("binary")
                     || (p.get("contentMediaType").is_some() && p.get("contentEncoding").is_none())
-            })
+            };
+            // A list of files is one part per item.
+            property.is_some_and(|p| binary(p) || p.get("items").is_some_and(binary))
         })
         .cloned()
         .collect()

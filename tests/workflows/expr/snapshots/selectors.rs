@@ -182,7 +182,8 @@ pub mod select {
             .and_then(|v| v.pointer("/id"))
             .cloned();
         let mut payload = rt::serde_json::json!(
-            { "itemId" : item_id, "note" : "placeholder" }
+            { "itemId" : item_id, "note" : "placeholder", "tags" :
+            rt::serde_json::json!(["unchecked", "unchecked"]) }
         );
         rt::json::replace(
             &mut payload,
@@ -191,6 +192,11 @@ pub mod select {
                     run.select(rt::jsonpath!("$[0]"), get.tags.as_ref())?.as_ref(),
                 )
                 .unwrap_or_default(),
+        );
+        rt::json::replace_all(
+            &mut payload,
+            rt::jsonpath!("$.tags[?@ == 'unchecked']"),
+            rt::serde_json::json!("checked"),
         );
         let request = run.step(STEP, rt::Method::POST, "/orders").json(&payload);
         let response = run.send(request).await?;
