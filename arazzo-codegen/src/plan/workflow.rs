@@ -417,25 +417,24 @@ fn join_url(base: &str, rel: &str) -> String {
     format!("{dir}{}", rel.trim_start_matches("./"))
 }
 
-/// Steps that run before every successful return: no earlier step can `end`, jump past them,
-/// or hand over to another workflow.
+/// Steps whose outputs are set before every successful return: no earlier step can `end`, jump
+/// past them or hand over to another workflow, and their own failure cannot lead to a successful
+/// return without them (a failure action that ends, goes forward or hands over: a step that timed
+/// out or answered 404 has no outputs).
 fn always_run(w: &Workflow, components: &Components) -> Always {
     let index: HashMap<&str, usize> = w.steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let leaves_before = |i: usize, a: &Action| match (a.kind, &a.step_id) {
+        (ActionKind::Retry, _) => false,
+        (ActionKind::Goto, Some((_, t))) => index.get(t.as_str()).is_none_or(|&t| t > i),
+        _ => true,
+    };
     (0..w.steps.len())
         .filter(|&i| {
-            !w.steps[..i].iter().any(|s| {
-                let all = s
-                    .on_success
-                    .iter()
-                    .chain(&s.on_failure)
-                    .chain(&w.success_actions)
-                    .chain(&w.failure_actions);
-                all.filter_map(|a| inline_action(a, components)).any(|a| match (a.kind, &a.step_id) {
-                    (ActionKind::Retry, _) => false,
-                    (ActionKind::Goto, Some((_, t))) => index.get(t.as_str()).is_none_or(|&t| t > i),
-                    _ => true,
-                })
-            })
+            let earlier = w.steps[..i].iter().flat_map(|s| {
+                s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions)
+            });
+            let own_failure = w.steps[i].on_failure.iter().chain(&w.failure_actions);
+            !earlier.chain(own_failure).filter_map(|a| inline_action(a, components)).any(|a| leaves_before(i, a))
         })
         .collect()
 }
