@@ -434,7 +434,10 @@ fn always_run(w: &Workflow, components: &Components) -> Always {
                 s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions)
             });
             let own_failure = w.steps[i].on_failure.iter().chain(&w.failure_actions);
-            !earlier.chain(own_failure).filter_map(|a| inline_action(a, components)).any(|a| leaves_before(i, a))
+            !earlier
+                .chain(own_failure)
+                .filter_map(|a| inline_action(a, components))
+                .any(|a| leaves_before(i, a))
         })
         .collect()
 }
