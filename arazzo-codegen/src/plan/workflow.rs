@@ -444,7 +444,35 @@ fn always_run(w: &Workflow, components: &Components) -> Always {
 
 #[cfg(test)]
 mod tests {
-    use super::join_url;
+    use super::{always_run, join_url};
+    use crate::diag::Diagnostics;
+    use crate::report::Reporter;
+
+    /// The steps whose outputs `always_run` counts as set, for each workflow of `yaml`.
+    fn always(yaml: &str) -> Vec<Vec<usize>> {
+        let tree = crate::syntax::parse(yaml).expect("YAML");
+        let mut diags = Diagnostics::default();
+        let doc =
+            crate::read::document(&tree.value, &mut Reporter { file: "t", tree: &tree, diags: &mut diags });
+        doc.workflows.iter().map(|w| always_run(w, &doc.components).into_iter().collect()).collect()
+    }
+
+    #[test]
+    fn a_step_whose_failure_leads_on_may_have_no_outputs() {
+        let steps = |on_failure: &str| {
+            format!(
+                "arazzo: 1.1.0\ninfo: {{title: t, version: '1'}}\nsourceDescriptions: [{{name: a, url: a.yaml}}]\n\
+                 workflows:\n- workflowId: w\n  steps:\n  - stepId: first\n    operationId: op\n    \
+                 onFailure: [{on_failure}]\n  - stepId: second\n    operationId: op\n"
+            )
+        };
+        // A timeout or an error response that goes on to the next step leaves `first` without outputs.
+        assert_eq!(always(&steps("{name: next, type: goto, stepId: second}")), [vec![1]]);
+        assert_eq!(always(&steps("{name: stop, type: end}")), [Vec::<usize>::new()]);
+        // A retry that runs out fails the workflow; a goto back to the step runs it again.
+        assert_eq!(always(&steps("{name: again, type: retry}")), [vec![0, 1]]);
+        assert_eq!(always(&steps("{name: again, type: goto, stepId: first}")), [vec![0, 1]]);
+    }
 
     #[test]
     fn relative_server_urls_resolve_against_the_description_url() {
