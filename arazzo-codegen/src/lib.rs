@@ -222,7 +222,9 @@
 //!   most `retryLimit` times (absent: 1); then the later actions of the list are tried.
 //!   `retry` in `onSuccess` is accepted (warning W0302; an error with [`Settings::strict`]).
 //! - `goto` to a step that already ran is a loop, bounded by the client's step budget and paced
-//!   by its loop pacing. `end` returns the outputs whose steps have run.
+//!   by its loop pacing. `end` returns the outputs whose steps have run. A workflow output is an
+//!   `Option` unless its step succeeds before every successful return (a step whose failure action
+//!   ends the run, goes forward or hands over may have no outputs: it timed out, or answered an error).
 //! - A step with `workflowId` runs that workflow (of this document, or of an Arazzo source
 //!   description, whose module is nested in the generated file) with its parameters without
 //!   `in` as inputs; `$outputs.x` reads its outputs. It fails when that workflow fails (the

@@ -417,32 +417,62 @@ fn join_url(base: &str, rel: &str) -> String {
     format!("{dir}{}", rel.trim_start_matches("./"))
 }
 
-/// Steps that run before every successful return: no earlier step can `end`, jump past them,
-/// or hand over to another workflow.
+/// Steps whose outputs are set before every successful return: no earlier step can `end`, jump
+/// past them or hand over to another workflow, and their own failure cannot lead to a successful
+/// return without them (a failure action that ends, goes forward or hands over: a step that timed
+/// out or answered 404 has no outputs).
 fn always_run(w: &Workflow, components: &Components) -> Always {
     let index: HashMap<&str, usize> = w.steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let leaves_before = |i: usize, a: &Action| match (a.kind, &a.step_id) {
+        (ActionKind::Retry, _) => false,
+        (ActionKind::Goto, Some((_, t))) => index.get(t.as_str()).is_none_or(|&t| t > i),
+        _ => true,
+    };
     (0..w.steps.len())
         .filter(|&i| {
-            !w.steps[..i].iter().any(|s| {
-                let all = s
-                    .on_success
-                    .iter()
-                    .chain(&s.on_failure)
-                    .chain(&w.success_actions)
-                    .chain(&w.failure_actions);
-                all.filter_map(|a| inline_action(a, components)).any(|a| match (a.kind, &a.step_id) {
-                    (ActionKind::Retry, _) => false,
-                    (ActionKind::Goto, Some((_, t))) => index.get(t.as_str()).is_none_or(|&t| t > i),
-                    _ => true,
-                })
-            })
+            let earlier = w.steps[..i].iter().flat_map(|s| {
+                s.on_success.iter().chain(&s.on_failure).chain(&w.success_actions).chain(&w.failure_actions)
+            });
+            let own_failure = w.steps[i].on_failure.iter().chain(&w.failure_actions);
+            !earlier
+                .chain(own_failure)
+                .filter_map(|a| inline_action(a, components))
+                .any(|a| leaves_before(i, a))
         })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::join_url;
+    use super::{always_run, join_url};
+    use crate::diag::Diagnostics;
+    use crate::report::Reporter;
+
+    /// The steps whose outputs `always_run` counts as set, for each workflow of `yaml`.
+    fn always(yaml: &str) -> Vec<Vec<usize>> {
+        let tree = crate::syntax::parse(yaml).expect("YAML");
+        let mut diags = Diagnostics::default();
+        let doc =
+            crate::read::document(&tree.value, &mut Reporter { file: "t", tree: &tree, diags: &mut diags });
+        doc.workflows.iter().map(|w| always_run(w, &doc.components).into_iter().collect()).collect()
+    }
+
+    #[test]
+    fn a_step_whose_failure_leads_on_may_have_no_outputs() {
+        let steps = |on_failure: &str| {
+            format!(
+                "arazzo: 1.1.0\ninfo: {{title: t, version: '1'}}\nsourceDescriptions: [{{name: a, url: a.yaml}}]\n\
+                 workflows:\n- workflowId: w\n  steps:\n  - stepId: first\n    operationId: op\n    \
+                 onFailure: [{on_failure}]\n  - stepId: second\n    operationId: op\n"
+            )
+        };
+        // A timeout or an error response that goes on to the next step leaves `first` without outputs.
+        assert_eq!(always(&steps("{name: next, type: goto, stepId: second}")), [vec![1]]);
+        assert_eq!(always(&steps("{name: stop, type: end}")), [Vec::<usize>::new()]);
+        // A retry that runs out fails the workflow; a goto back to the step runs it again.
+        assert_eq!(always(&steps("{name: again, type: retry}")), [vec![0, 1]]);
+        assert_eq!(always(&steps("{name: again, type: goto, stepId: first}")), [vec![0, 1]]);
+    }
 
     #[test]
     fn relative_server_urls_resolve_against_the_description_url() {
