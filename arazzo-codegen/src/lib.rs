@@ -125,7 +125,7 @@
 //! | E0323 | a path parameter of the operation is not supplied |
 //! | E0350 | an AsyncAPI step: AsyncAPI execution is not supported yet (one per step) |
 //! | E0351 | `action`/`correlationId` misplaced: a step that is not AsyncAPI, a send step's `correlationId`, an AsyncAPI step without `action`, an unknown `action` |
-//! | E0352 | a step `timeout` that is not a whole number of milliseconds |
+//! | E0352 | a step `timeout` that is not a non-negative whole number of milliseconds |
 //! | E0353 | a step-level `dependsOn` that is empty, lists a step twice or has an entry that is no step reference |
 //! | E0354 | steps whose `dependsOn` and output references wait for each other (no order satisfies them) |
 //! | E0355 | a step waits for a step of another workflow that its workflow does not run first (`dependsOn`) |

@@ -334,7 +334,7 @@ fn timeout(o: &Obj, r: &mut Reporter) -> Option<(String, u64)> {
             r.error(
                 "E0352",
                 &ptr,
-                format!("`timeout` must be a whole number of milliseconds, found {v}"),
+                format!("`timeout` must be a non-negative whole number of milliseconds, found {v}"),
                 Some(
                     "write the milliseconds the step may take, retries included, e.g. `timeout: 5000`".into(),
                 ),
