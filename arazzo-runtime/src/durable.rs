@@ -75,9 +75,19 @@
 //! (`durable::Outputs::open` in generated code) and streams the body: reading results is
 //! idempotent. So the results request is sent twice, once in the run and once by the caller.
 //!
-//! Workflows that call other workflows get no durable module: their nested runs would not be
-//! journaled. Nor do workflows that stream a binary body, or whose `workflowId` Restate does not
-//! accept as a service name (it must start with a letter, or `_` and a letter or digit).
+//! # Workflows that run workflows
+//!
+//! A workflow that another runs (a step's `workflowId`, a `goto` or `retry` to a workflow,
+//! `dependsOn`) runs in its caller's Restate invocation through [`Run::call`]: its exchanges and
+//! timers are journaled in the caller's journal, in the order they happen (steps are
+//! sequential), and the step budget is shared. The callee's inputs, secrets included, are the
+//! caller's values at run time; the journal keeps responses, not requests, so no secret goes to
+//! it. Its own service (started directly) takes its secrets from the worker like any other.
+//!
+//! No durable module is generated for a workflow whose `workflowId` Restate does not accept as a
+//! service name (it must start with a letter, or `_` and a letter or digit), that streams a
+//! binary body, in which a step that runs a workflow has a `timeout` (the nested run cannot be
+//! cut off at a point a replay would reproduce), or that runs a workflow without one.
 
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::observer::{RetryReason, StepReentered, WaitReason, Waiting};
@@ -255,6 +265,26 @@ impl Run {
             Some(message) => Err(self.error(step, message)),
             None => Ok(()),
         }
+    }
+
+    /// Starts the nested durable run of a workflow that step `step` calls (a step's
+    /// `workflowId`, a `goto` or `retry` to a workflow, `dependsOn`): it runs in this run's
+    /// Restate invocation, so the callee's exchanges and timers are journaled in this journal,
+    /// in order, and it shares this run's step budget (the call counts one against it).
+    pub fn call(&mut self, step: &'static str, workflow: &'static str) -> Result<Run, Error> {
+        self.check_interrupted(step)?;
+        let run = self.run.call(step, workflow)?;
+        let ctx = Context { inner: self.ctx.inner.clone(), key: self.ctx.key.clone() };
+        Ok(Run::new(ctx, run))
+    }
+
+    /// Waits before a `retry` of a workflow-calling step, as a durable timer (`seconds`, capped
+    /// by `max_retry_delay`).
+    pub async fn retry_call(&mut self, step: &'static str, action: &'static str, seconds: f64) {
+        let nominal = retry_after::seconds_to_duration(seconds).unwrap_or_default();
+        // A workflow-calling step sends no request of its own: it has no attempts to number.
+        let delay = self.run.schedule_retry(step, RetryReason::Action(action), 0, nominal);
+        self.sleep(step, WaitReason::RetryDelay(action), delay).await;
     }
 
     /// Sends a step's request as one journaled action; on replay, the journaled response.
