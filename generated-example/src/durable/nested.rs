@@ -149,8 +149,6 @@ pub mod create_then_read {
         pub succeeded: i64,
         /// `$steps.read.outputs.status`
         pub status: types::ProcessingStatus,
-        /// `$steps.read.outputs.endedAt`
-        pub ended_at: Option<String>,
     }
 
     /// Create a batch and wait for it (create-batch), read it, then confirm it (confirm-batch).
@@ -208,7 +206,6 @@ pub mod create_then_read {
         let mut create_batch_id: Option<String> = None;
         let mut create_succeeded: Option<i64> = None;
         let mut read_status: Option<types::ProcessingStatus> = None;
-        let mut read_ended_at: Option<String> = None;
         let mut step = Step::Create;
         loop {
             match step {
@@ -288,11 +285,6 @@ pub mod create_then_read {
                         .ok()
                         .map(|v| &v.processing_status)
                         .cloned();
-                    read_ended_at = body
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.ended_at.as_ref())
-                        .cloned();
                     if failed.is_empty() {
                         body?;
                         {
@@ -323,7 +315,6 @@ pub mod create_then_read {
             batch_id: create_batch_id.ok_or_else(|| run.output_missing("batchId"))?,
             succeeded: create_succeeded.ok_or_else(|| run.output_missing("succeeded"))?,
             status: read_status.ok_or_else(|| run.output_missing("status"))?,
-            ended_at: read_ended_at,
         })
     }
 
@@ -378,8 +369,6 @@ pub mod create_then_read {
             pub succeeded: i64,
             /// `$steps.read.outputs.status`
             pub status: types::ProcessingStatus,
-            /// `$steps.read.outputs.endedAt`
-            pub ended_at: Option<String>,
         }
 
         impl From<Outputs> for super::Outputs {
@@ -388,7 +377,6 @@ pub mod create_then_read {
                     batch_id: o.batch_id,
                     succeeded: o.succeeded,
                     status: o.status,
-                    ended_at: o.ended_at,
                 }
             }
         }
@@ -436,7 +424,6 @@ pub mod create_then_read {
                 let mut create_batch_id: Option<String> = None;
                 let mut create_succeeded: Option<i64> = None;
                 let mut read_status: Option<types::ProcessingStatus> = None;
-                let mut read_ended_at: Option<String> = None;
                 let mut step = Step::Create;
                 loop {
                     match step {
@@ -518,11 +505,6 @@ pub mod create_then_read {
                                 .ok()
                                 .map(|v| &v.processing_status)
                                 .cloned();
-                            read_ended_at = body
-                                .as_ref()
-                                .ok()
-                                .and_then(|v| v.ended_at.as_ref())
-                                .cloned();
                             if failed.is_empty() {
                                 body?;
                                 {
@@ -555,7 +537,6 @@ pub mod create_then_read {
                     succeeded: create_succeeded
                         .ok_or_else(|| run.output_missing("succeeded"))?,
                     status: read_status.ok_or_else(|| run.output_missing("status"))?,
-                    ended_at: read_ended_at,
                 })
             }
         }
