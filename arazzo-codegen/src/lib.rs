@@ -42,10 +42,10 @@
 //!   budget count journaled events, so they hold across replays;
 //! - `Inputs` → `Input` (journaled) and `Secrets` (the secret inputs, which the worker supplies
 //!   and the journal never sees); `Outputs` → the run's result;
-//! - a JSONL body is not journaled: the step's journaled action keeps only its status and headers
-//!   (the criteria run on them), and the result holds the request, secrets left out, that
-//!   `durable::Outputs::open` sends again after the run to stream the body (reading results is
-//!   idempotent);
+//! - a streamed body, JSONL items or a binary download (`ByteStream`), is not journaled: the
+//!   step's journaled action keeps only its status and headers (the criteria run on them), and
+//!   the result holds the request, secrets left out, that `durable::Outputs::open` sends again
+//!   after the run to stream the body (reading it must be idempotent, as a `GET` is);
 //! - a workflow call (a step with `workflowId`, `dependsOn`, a `goto` or `retry` to a workflow,
 //!   in this document or another) → the callee's durable `run_in`, in the caller's Restate
 //!   invocation: its exchanges and timers are journaled in the caller's journal, in order, and it

@@ -227,3 +227,47 @@ async fn timings_of_a_workflow_that_runs_workflows() {
     .await;
     eprintln!("create-then-read, {POLLS} polls: direct {direct:?}, durable {durable:?} (medians of 5)");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_binary_download_output_runs_durably_with_the_content_of_a_direct_run() {
+    use arazzo_runtime::durable::start_or_attach;
+    use arazzo_runtime::{Client, Secret};
+    use generated_example::durable::files::upload_and_read_back::{self as upload, Inputs, Outputs, durable};
+
+    const WORKFLOW: &str = "upload-and-read-back";
+    let restate = Restate::start().await;
+    let server = batches_server(0).await;
+    let _worker = Worker::start(&server.base_url(), &restate.admin);
+    // More than one chunk, every byte value.
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let inputs = || Inputs { api_key: Secret::new(KEY), file: content.clone().into(), purpose: None };
+    let client = |server: &batches_server::TestServer| {
+        Client::builder().base_url("files", &server.base_url()).build().expect("a client")
+    };
+    async fn read(out: Outputs) -> (String, String, Option<String>, i64, Vec<u8>) {
+        let bytes = out.content.try_collect().await.expect("the download reads");
+        (out.file_id, out.filename, out.mime_type, out.size_bytes, bytes.to_vec())
+    }
+
+    let (input, secrets) = inputs().split();
+    let result: durable::Outputs = start_or_attach(&restate.ingress, WORKFLOW, "download", &input)
+        .await
+        .expect("the durable run succeeds");
+    let opened = result.open(&client(&server), &secrets).await.expect("the download is sent again");
+    let durable = read(opened).await;
+
+    let direct_server = batches_server(0).await;
+    let direct = upload::upload_and_read_back(&client(&direct_server), inputs()).await.expect("a direct run");
+    let direct = read(direct).await;
+    assert_eq!(durable, direct);
+    assert_eq!(durable.4, content);
+
+    // The download is sent twice: in the run for its status, by the caller for the body.
+    assert_eq!(count(&routes(&server), Route::FileContent), 2);
+    assert_eq!(count(&routes(&server), Route::Upload), 1);
+    let journal = restate.journal(WORKFLOW).await;
+    let download = journal.iter().position(|(t, name, _)| t == "Command: Run" && name == "download");
+    let journaled = download.and_then(|i| journal.get(i + 1)).map_or(0, |e| e.2);
+    assert!(journaled < 10_000, "the download's body is not journaled: {journaled} bytes");
+    assert!(!dir_contains(&restate.data_dir(), KEY), "the key is in Restate's data directory");
+}

@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 use arazzo_codegen::Settings;
 use proc_macro2::{TokenStream, TokenTree};
 
-/// The documents whose durable code is committed in `OUT_DIR`: the seeds, and a workflow that
-/// runs workflows (generated-example/tests/durable.rs runs it).
-const COMMITTED: [&str; 3] = [
+/// The documents whose durable code is committed in `OUT_DIR`: the seeds, a workflow that runs
+/// workflows and binary downloads (generated-example/tests/durable.rs runs them).
+const COMMITTED: [&str; 4] = [
     "workflows/arazzo/batch-process-and-retrieve-results.arazzo.yaml",
     "workflows/arazzo/cancel-and-confirm-batch.arazzo.yaml",
     "tests/workflows/durable/nested.arazzo.yaml",
+    "tests/workflows/media/files.arazzo.yaml",
 ];
 const OUT_DIR: &str = "generated-example/src/durable";
 
@@ -48,6 +49,7 @@ fixtures! {
     depends_on: "workflows/v11/depends-on.arazzo.yaml";
     timeout: "workflows/v11/timeout.arazzo.yaml";
     refusals: "workflows/durable/refusals.arazzo.yaml";
+    files: "workflows/media/files.arazzo.yaml";
 }
 
 /// `file` (relative to the workspace root) generated, durable or not.
@@ -155,6 +157,7 @@ fn workflows_without_a_durable_module_are_the_expected_ones_for_the_expected_rea
         .into_iter()
         .chain(["workflows/v11/action-parameters.arazzo.yaml", "workflows/v11/depends-on.arazzo.yaml"])
         .chain(["workflows/v11/timeout.arazzo.yaml", "workflows/durable/refusals.arazzo.yaml"])
+        .chain(["workflows/media/files.arazzo.yaml"])
         .map(String::from);
     let mut found = Vec::new();
     for doc in torture.chain(others) {

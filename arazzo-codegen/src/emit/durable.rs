@@ -390,13 +390,12 @@ fn method_calls(tokens: &TokenStream, f: &mut impl FnMut(&str, &[TokenTree])) {
     }
 }
 
-/// Each output that is a JSONL stream, with the `StepInfo` of the step that reads it; `None`
-/// when one does not come straight from a step's request.
+/// Each output that is a stream (JSON Lines items or a binary body's chunks), with the `StepInfo`
+/// of the step that reads it; `None` when one does not come straight from a step's request.
 fn streams(w: &WorkflowPlan) -> Option<Vec<(&syn::Ident, TokenStream)>> {
     let streams = w.outputs.iter().filter(|o| matches!(o.ty.unwrapped(), Ty::Stream(_)));
     streams
         .map(|o| match &w.steps.get(o.step?)?.kind {
-            _ if matches!(o.ty.unwrapped(), Ty::Stream(item) if **item == Ty::Bytes) => None,
             StepKind::Request(r) => {
                 let (step, operation, source) = (&r.step, &r.operation, &r.source);
                 Some((&o.field, quote!(rt::StepInfo::new(#step, #operation, #source))))
