@@ -121,7 +121,7 @@ mod nested {
     pub async fn direct(server: &batches_server::TestServer) -> Outputs {
         let wait = Duration::from_secs_f64(WAIT.parse().expect("seconds"));
         let client = Client::builder()
-            .base_url("claudeApi", &server.base_url())
+            .base_url("claudeApi", server.base_url())
             .max_retry_delay(Some(wait))
             .loop_pacing(wait)
             .build()
@@ -242,7 +242,7 @@ async fn a_binary_download_output_runs_durably_with_the_content_of_a_direct_run(
     let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let inputs = || Inputs { api_key: Secret::new(KEY), file: content.clone().into(), purpose: None };
     let client = |server: &batches_server::TestServer| {
-        Client::builder().base_url("files", &server.base_url()).build().expect("a client")
+        Client::builder().base_url("files", server.base_url()).build().expect("a client")
     };
     async fn read(out: Outputs) -> (String, String, Option<String>, i64, Vec<u8>) {
         let bytes = out.content.try_collect().await.expect("the download reads");
