@@ -17,6 +17,9 @@ pub struct Generated {
     pub sources: Vec<String>,
     /// Findings that did not stop generation (warnings).
     pub checked: Checked,
+    /// With [`Settings::durable`]: the workflows (by `workflowId`) that have no `durable`
+    /// module, each with the reason.
+    pub not_durable: Vec<(String, String)>,
 }
 
 impl Generated {
@@ -68,7 +71,8 @@ pub fn generate(path: &Path, settings: &Settings) -> Result<Generated, Checked> 
     let tokens = crate::emit::document(&unit, &crate::runtime_path(settings), settings.durable);
     let files_read = checked.loaded.files.iter().map(|f| f.path.clone()).collect();
     let sources = checked.loaded.files.iter().map(|f| f.display.clone()).collect();
-    Ok(Generated { tokens, files_read, sources, checked })
+    let not_durable = if settings.durable { crate::emit::not_durable(&unit) } else { Vec::new() };
+    Ok(Generated { tokens, files_read, sources, checked, not_durable })
 }
 
 /// The module name for a document path: the file name without `.arazzo.yaml`, in snake case.

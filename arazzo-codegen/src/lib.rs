@@ -42,12 +42,21 @@
 //!   budget count journaled events, so they hold across replays;
 //! - `Inputs` → `Input` (journaled) and `Secrets` (the secret inputs, which the worker supplies
 //!   and the journal never sees); `Outputs` → the run's result;
-//! - a JSONL body is not journaled: the step's journaled action keeps only its status and headers
-//!   (the criteria run on them), and the result holds the request, secrets left out, that
-//!   `durable::Outputs::open` sends again after the run to stream the body (reading results is
-//!   idempotent);
-//! - workflow calls (a step with `workflowId`, `dependsOn`, a `goto` to a workflow) → no durable
-//!   module yet: their nested runs would not be journaled.
+//! - a streamed body, JSONL items or a binary download (`ByteStream`), is not journaled: the
+//!   step's journaled action keeps only its status and headers (the criteria run on them), and
+//!   the result holds the request, secrets left out, that `durable::Outputs::open` sends again
+//!   after the run to stream the body (reading it must be idempotent, as a `GET` is);
+//! - a workflow call (a step with `workflowId`, `dependsOn`, a `goto` or `retry` to a workflow,
+//!   in this document or another) → the callee's durable `run_in`, in the caller's Restate
+//!   invocation: its exchanges and timers are journaled in the caller's journal, in order, and it
+//!   shares the caller's step budget. Its secret inputs are the caller's values (never journaled:
+//!   only responses are). A caller has a durable module only if every workflow it runs has one.
+//!
+//! A workflow gets no durable module when its `workflowId` is not a Restate service name
+//! (`^([a-zA-Z]|_[a-zA-Z0-9])[a-zA-Z0-9._-]*$`), when a stream output does not come straight from
+//! one of its steps' responses, when a step that runs a workflow has a `timeout` (a nested run
+//! cannot be cut off at a point a replay would reproduce), or when it runs a workflow that has
+//! none. [`Generated::not_durable`] lists them with the reason.
 //!
 //! A journaled step runs at least once: a request in flight when the worker dies is sent again
 //! on replay (once more per crash at most); a journaled response is never requested again. A

@@ -67,17 +67,30 @@
 //!
 //! # What is not journaled
 //!
-//! A JSONL body (the batch results) is not journaled line by line: it could be gigabytes. The
-//! step's journaled action keeps only its status and headers (its criteria run on them; the
-//! connection is closed before the body), and the run's result holds the request as a
-//! [`Results`], with each secret replaced by its position among the secret inputs. After the run
-//! the caller sends that request again with its own copy of the secrets
-//! (`durable::Outputs::open` in generated code) and streams the body: reading results is
-//! idempotent. So the results request is sent twice, once in the run and once by the caller.
+//! A JSONL body (the batch results) is not journaled line by line, nor is a binary body (a
+//! download): either could be gigabytes. The step's journaled action keeps only its status and
+//! headers (its criteria run on them; the connection is closed before the body), and the run's
+//! result holds the request as a [`Results`] (JSONL) or a [`Download`] (binary), with each secret
+//! replaced by its position among the secret inputs. After the run the caller sends that request
+//! again with its own copy of the secrets (`durable::Outputs::open` in generated code) and
+//! streams the body: reading it is idempotent. So that request is sent twice, once in the run
+//! and once by the caller. A stream is only ever a step output, so a body streamed this way is
+//! never consumed inside the run.
 //!
-//! Workflows that call other workflows get no durable module: their nested runs would not be
-//! journaled. Nor do workflows that stream a binary body, or whose `workflowId` Restate does not
-//! accept as a service name (it must start with a letter, or `_` and a letter or digit).
+//! # Workflows that run workflows
+//!
+//! A workflow that another runs (a step's `workflowId`, a `goto` or `retry` to a workflow,
+//! `dependsOn`) runs in its caller's Restate invocation through [`Run::call`]: its exchanges and
+//! timers are journaled in the caller's journal, in the order they happen (steps are
+//! sequential), and the step budget is shared. The callee's inputs, secrets included, are the
+//! caller's values at run time; the journal keeps responses, not requests, so no secret goes to
+//! it. Its own service (started directly) takes its secrets from the worker like any other.
+//!
+//! No durable module is generated for a workflow whose `workflowId` Restate does not accept as a
+//! service name (it must start with a letter, or `_` and a letter or digit), whose stream output
+//! does not come straight from one of its steps' responses, in which a step that runs a workflow
+//! has a `timeout` (the nested run cannot be cut off at a point a replay would reproduce), or
+//! that runs a workflow without one.
 
 use crate::error::{Ctx, Error, ErrorKind};
 use crate::observer::{RetryReason, StepReentered, WaitReason, Waiting};
@@ -255,6 +268,26 @@ impl Run {
             Some(message) => Err(self.error(step, message)),
             None => Ok(()),
         }
+    }
+
+    /// Starts the nested durable run of a workflow that step `step` calls (a step's
+    /// `workflowId`, a `goto` or `retry` to a workflow, `dependsOn`): it runs in this run's
+    /// Restate invocation, so the callee's exchanges and timers are journaled in this journal,
+    /// in order, and it shares this run's step budget (the call counts one against it).
+    pub fn call(&mut self, step: &'static str, workflow: &'static str) -> Result<Run, Error> {
+        self.check_interrupted(step)?;
+        let run = self.run.call(step, workflow)?;
+        let ctx = Context { inner: self.ctx.inner.clone(), key: self.ctx.key.clone() };
+        Ok(Run::new(ctx, run))
+    }
+
+    /// Waits before a `retry` of a workflow-calling step, as a durable timer (`seconds`, capped
+    /// by `max_retry_delay`).
+    pub async fn retry_call(&mut self, step: &'static str, action: &'static str, seconds: f64) {
+        let nominal = retry_after::seconds_to_duration(seconds).unwrap_or_default();
+        // A workflow-calling step sends no request of its own: it has no attempts to number.
+        let delay = self.run.schedule_retry(step, RetryReason::Action(action), 0, nominal);
+        self.sleep(step, WaitReason::RetryDelay(action), delay).await;
     }
 
     /// Sends a step's request as one journaled action; on replay, the journaled response.
@@ -545,6 +578,16 @@ impl StreamingResponse {
     pub fn take_jsonl<T>(&mut self) -> Results<T> {
         Results { deferred: self.deferred.clone(), item: PhantomData }
     }
+
+    /// The chunks of a binary body, to be read by the caller: see [`Download`].
+    pub fn into_bytes_stream(self) -> Download {
+        Download { deferred: self.deferred }
+    }
+
+    /// Like [`into_bytes_stream`](Self::into_bytes_stream), keeping the response.
+    pub fn take_bytes_stream(&mut self) -> Download {
+        Download { deferred: self.deferred.clone() }
+    }
 }
 
 impl std::ops::Deref for StreamingResponse {
@@ -573,10 +616,63 @@ impl<T: DeserializeOwned> Results<T> {
         step: StepInfo,
         secrets: &[Option<&Secret>],
     ) -> Result<crate::JsonlStream<T>, Error> {
+        Ok(self.deferred.send(run, step, secrets).await?.into_jsonl())
+    }
+}
+
+/// A binary body (a download) a durable run does not journal, like [`Results`]: the request
+/// that reads it, secrets by position. [`open`](Self::open) sends it again after the run and
+/// streams the chunks. In a durable module this type stands where the plain module has
+/// [`ByteStream`](crate::ByteStream).
+#[derive(Clone, PartialEq)]
+pub struct Download {
+    deferred: Deferred,
+}
+
+impl Download {
+    /// Sends the request again in `run` with the caller's `secrets` (in `Secrets::list` order)
+    /// and streams the body's chunks. A status other than 2xx is an error.
+    pub async fn open(
+        self,
+        run: &mut crate::Run,
+        step: StepInfo,
+        secrets: &[Option<&Secret>],
+    ) -> Result<crate::ByteStream, Error> {
+        Ok(self.deferred.send(run, step, secrets).await?.into_bytes_stream())
+    }
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download").field("method", &self.deferred.method).finish_non_exhaustive()
+    }
+}
+
+impl Serialize for Download {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.deferred.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Download {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Download { deferred: Deferred::deserialize(deserializer)? })
+    }
+}
+
+impl Deferred {
+    /// Sends the kept request again in `run`, with `secrets` put back; the streaming response,
+    /// which must be 2xx.
+    async fn send(
+        self,
+        run: &mut crate::Run,
+        step: StepInfo,
+        secrets: &[Option<&Secret>],
+    ) -> Result<Response, Error> {
         for secret in secrets.iter().flatten() {
             run.redact(*secret);
         }
-        let d = self.deferred;
+        let d = self;
         let url = unmask(&d.url, secrets).and_then(|url| {
             reqwest::Url::parse(&url).map_err(|e| ErrorKind::Config(format!("journaled URL: {e}")))
         });
@@ -604,10 +700,10 @@ impl<T: DeserializeOwned> Results<T> {
         }
         let response = run.send_streaming(request).await?;
         if !(200..300).contains(&response.status()) {
-            let kind = ErrorKind::Durable("the results request, sent again after the run, failed".into());
+            let kind = ErrorKind::Durable("the stream's request, sent again after the run, failed".into());
             return Err(response.error(kind, &response.ctx));
         }
-        Ok(response.into_jsonl())
+        Ok(response)
     }
 }
 

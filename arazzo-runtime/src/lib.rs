@@ -193,6 +193,6 @@ pub mod __private {
     #[cfg(feature = "restate")]
     pub mod durable {
         pub use super::*;
-        pub use crate::durable::{Context, Results as JsonlStream, Run, Workflow};
+        pub use crate::durable::{Context, Download as ByteStream, Results as JsonlStream, Run, Workflow};
     }
 }

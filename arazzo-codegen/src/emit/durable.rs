@@ -2,36 +2,112 @@
 //! functions as the plain module, written against `arazzo_runtime::durable::Run` (journaled
 //! exchanges, durable timers) and wrapped in a Restate workflow service.
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::quote;
 
 use super::mentions;
 use super::workflow::{input_field, output_field};
-use crate::plan::{Shape, StepKind, Unit, WorkflowPlan};
+use crate::calls::WfKey;
+use crate::plan::{Act, Shape, StepKind, Unit, WorkflowPlan};
 use crate::types::Ty;
 
+/// Why a workflow gets no durable module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its `workflowId` is not a Restate service name.
+    ServiceName,
+    /// A stream output that does not come straight from one of its steps' responses.
+    StreamOutput,
+    /// A step that runs a workflow has a `timeout`: the nested run cannot be bounded by a timer
+    /// that a replay would see fire at the same point.
+    CallTimeout,
+    /// It runs a workflow (by this id) that has no durable module.
+    Callee(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::ServiceName => f.write_str("its workflowId is not a Restate service name"),
+            Refusal::StreamOutput => {
+                f.write_str("a stream output does not come straight from one of its steps' responses")
+            }
+            Refusal::CallTimeout => f.write_str("a step that runs a workflow has a timeout"),
+            Refusal::Callee(id) => write!(f, "it runs workflow `{id}`, which has no durable module"),
+        }
+    }
+}
+
+/// The workflows of `unit` that get no durable module, and why: their own reasons, then every
+/// workflow that runs one of those (a callee runs inside its caller's journal, so it must be
+/// durable too).
+pub fn refusals(unit: &Unit) -> BTreeMap<WfKey, Refusal> {
+    let mut out: BTreeMap<WfKey, Refusal> =
+        unit.workflows.iter().filter_map(|(k, w)| Some((*k, own_refusal(w)?))).collect();
+    loop {
+        let more: Vec<(WfKey, Refusal)> = unit
+            .workflows
+            .iter()
+            .filter(|(k, _)| !out.contains_key(k))
+            .filter_map(|(k, w)| {
+                let callee = callees(w).find(|c| out.contains_key(c) || !unit.workflows.contains_key(c))?;
+                let id = unit.workflows.get(&callee).map_or_else(String::new, |c| c.id.clone());
+                Some((*k, Refusal::Callee(id)))
+            })
+            .collect();
+        if more.is_empty() {
+            return out;
+        }
+        out.extend(more);
+    }
+}
+
+/// Why `w` itself cannot run durably, whatever it calls.
+fn own_refusal(w: &WorkflowPlan) -> Option<Refusal> {
+    if !restate_service_name(&w.id) {
+        return Some(Refusal::ServiceName);
+    }
+    if streams(w).is_none() {
+        return Some(Refusal::StreamOutput);
+    }
+    let timed_call = w.steps.iter().any(|s| matches!(s.kind, StepKind::Call(_)) && s.timeout.is_some());
+    timed_call.then_some(Refusal::CallTimeout)
+}
+
+/// The workflows `w` runs: its steps', its actions' and `dependsOn`.
+fn callees(w: &WorkflowPlan) -> impl Iterator<Item = WfKey> + '_ {
+    let steps = w.steps.iter().filter_map(|s| match &s.kind {
+        StepKind::Call(c) => Some(c.key),
+        _ => None,
+    });
+    let actions =
+        w.steps.iter().flat_map(|s| s.on_success.iter().chain(&s.on_failure)).filter_map(|a| match &a.act {
+            Act::GotoWorkflow(c) | Act::Retry { workflow: Some(c), .. } => Some(c.key),
+            _ => None,
+        });
+    steps.chain(actions).chain(w.depends_on.iter().map(|d| d.key))
+}
+
 /// The `durable` module of workflow `w`, whose plain function is `body` with step functions
-/// `items`; `None` for a workflow that runs other workflows (their runs would not be journaled),
-/// has a stream output that does not come straight from a step's response, streams a binary
-/// body (only JSON Lines results are re-read after the run), or whose `workflowId` Restate does
-/// not accept as a service name.
+/// `items`; `None` when `refused` names it (see [`refusals`]). The workflows it runs are called
+/// through their own durable modules, in the same Restate invocation.
 pub fn module(
     unit: &Unit,
     w: &WorkflowPlan,
     rt: &TokenStream,
     body: &TokenStream,
     items: &TokenStream,
+    refused: &BTreeMap<WfKey, Refusal>,
 ) -> Option<TokenStream> {
-    if !restate_service_name(&w.id) {
-        return None;
-    }
-    let code = quote!(#body #items);
-    let mut nested = false;
-    method_calls(&code, &mut |name, _| nested |= name == "call");
-    if nested {
+    if refused.contains_key(&w.key) {
         return None;
     }
     let streams = streams(w)?;
+    let (body, items) = (&durable_calls(body.clone()), &durable_calls(items.clone()));
+    let code = quote!(#body #items);
     let mut read = Vec::new();
     method_calls(&code, &mut |name, args| {
         if let (true, [TokenTree::Literal(l)]) = (name == "header", args) {
@@ -56,14 +132,17 @@ pub fn module(
     let output_fields = w.outputs.iter().map(|o| output_field(unit, &o.field, &o.ty, &o.doc));
     let output_ids: Vec<_> = w.outputs.iter().map(|o| &o.field).collect();
     // A list of secrets is not listed: a streaming request that sends one is refused at run time.
-    let list = secrets.iter().filter_map(|i| {
-        let f = &i.field;
-        match &i.ty {
-            Ty::Secret => Some(quote!(Some(&self.#f))),
-            Ty::Option(t) if **t == Ty::Secret => Some(quote!(self.#f.as_ref())),
-            _ => None,
-        }
-    });
+    let listed = |of: TokenStream| {
+        secrets.iter().filter_map(move |i| {
+            let f = &i.field;
+            match &i.ty {
+                Ty::Secret => Some(quote!(Some(&#of.#f))),
+                Ty::Option(t) if **t == Ty::Secret => Some(quote!(#of.#f.as_ref())),
+                _ => None,
+            }
+        })
+    };
+    let list = listed(quote!(self));
     let (secret_list, keep_secrets, outputs_into) = if streams.is_empty() {
         let into = quote! {
             impl From<Outputs> for super::Outputs {
@@ -106,11 +185,58 @@ pub fn module(
                 }
             }
         };
-        (Some(list), Some(quote!(run.secrets(&self.secrets.list());)), open)
+        // A called workflow's secrets are its caller's values, in its inputs.
+        let keep = match w.called {
+            true => {
+                let list = listed(quote!(inputs));
+                quote!(run.secrets(&[#(#list),*]);)
+            }
+            false => quote!(run.secrets(&self.secrets.list());),
+        };
+        (Some(list), Some(keep), open)
     };
-    let inputs = if mentions(body, "inputs") { quote!(inputs) } else { quote!(_inputs) };
     let secrets_used = if secret_ids.is_empty() { quote!(_secrets) } else { quote!(secrets) };
     let allow = (w.shape == Shape::Machine).then(super::machine::allow);
+    let (run, run_in) = if w.called {
+        let start = quote!(#journal_headers #keep_secrets #body);
+        let inputs = if mentions(&start, "inputs") { quote!(inputs) } else { quote!(_inputs) };
+        let run = quote! {
+            async fn run(&self, ctx: rt::Context, input: Input) -> Result<Outputs, Error> {
+                let #secrets_used = self.secrets.clone();
+                let inputs = Inputs {
+                    #(#kept_ids: input.#kept_ids,)*
+                    #(#secret_ids: secrets.#secret_ids,)*
+                };
+                run_in(rt::Run::new(ctx, self.client.run(#id)), inputs).await
+            }
+        };
+        let run_in = quote! {
+            /// Runs the workflow inside `run`, the durable run of a workflow that runs this one:
+            /// its steps are journaled in that run's journal and share its step budget.
+            #allow
+            pub(crate) async fn run_in(mut run: rt::Run, #inputs: Inputs) -> Result<Outputs, Error> {
+                #start
+            }
+        };
+        (run, Some(run_in))
+    } else {
+        let inputs = if mentions(body, "inputs") { quote!(inputs) } else { quote!(_inputs) };
+        let run = quote! {
+            #allow
+            async fn run(&self, ctx: rt::Context, input: Input) -> Result<Outputs, Error> {
+                let #secrets_used = self.secrets.clone();
+                let #inputs = Inputs {
+                    #(#kept_ids: input.#kept_ids,)*
+                    #(#secret_ids: secrets.#secret_ids,)*
+                };
+                let mut run = rt::Run::new(ctx, self.client.run(#id));
+                #journal_headers
+                #keep_secrets
+                #body
+            }
+        };
+        (run, None)
+    };
     let complex_in = crate::types::complex_types(kept.iter().map(|i| &i.ty));
     let complex_out = crate::types::complex_types(w.outputs.iter().map(|o| &o.ty));
     let rest = quote!(#complex_in #complex_out #code);
@@ -172,23 +298,76 @@ pub fn module(
                 type Input = Input;
                 type Output = Outputs;
 
-                #allow
-                async fn run(&self, ctx: rt::Context, input: Input) -> Result<Outputs, Error> {
-                    let #secrets_used = self.secrets.clone();
-                    let #inputs = Inputs {
-                        #(#kept_ids: input.#kept_ids,)*
-                        #(#secret_ids: secrets.#secret_ids,)*
-                    };
-                    let mut run = rt::Run::new(ctx, self.client.run(#id));
-                    #journal_headers
-                    #keep_secrets
-                    #body
-                }
+                #run
             }
 
+            #run_in
             #items
         }
     })
+}
+
+/// `tokens` with each call of another workflow's `run_in` (`super::place_order::run_in`, or
+/// `super::source::place_order::run_in` for a workflow of another document), and each mention
+/// of its `Outputs`, made from inside a `durable` module to that workflow's durable ones.
+fn durable_calls(tokens: TokenStream) -> TokenStream {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut i = 0;
+    while i < trees.len() {
+        if let Some(path) = run_in_path(&trees, i) {
+            let colons = || [Punct::new(':', Spacing::Joint), Punct::new(':', Spacing::Alone)];
+            // One `super` more: the durable module is inside the workflow's module.
+            let mut rewritten: Vec<TokenTree> = Vec::new();
+            for _ in 0..2 {
+                rewritten.push(Ident::new("super", Span::call_site()).into());
+                rewritten.extend(colons().map(TokenTree::from));
+            }
+            for name in &path[..path.len() - 1] {
+                rewritten.push(name.clone().into());
+                rewritten.extend(colons().map(TokenTree::from));
+            }
+            rewritten.push(Ident::new("durable", Span::call_site()).into());
+            rewritten.extend(colons().map(TokenTree::from));
+            rewritten.extend(path.last().cloned().map(TokenTree::from));
+            out.extend(rewritten);
+            // `super`, then `:: name` for each name of the path.
+            i += 1 + 3 * path.len();
+            continue;
+        }
+        out.push(match &trees[i] {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), durable_calls(g.stream()));
+                inner.set_span(g.span());
+                inner.into()
+            }
+            t => t.clone(),
+        });
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// The path `super :: a :: .. :: run_in` (or `.. :: Outputs`) starting at `trees[i]`, as the
+/// idents after `super` (`a`, .., `run_in`); `None` when no such path starts there.
+fn run_in_path(trees: &[TokenTree], i: usize) -> Option<Vec<Ident>> {
+    let is_colon = |j: usize| matches!(trees.get(j), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+    match trees.get(i) {
+        Some(TokenTree::Ident(id)) if id == "super" && !(i > 0 && is_colon(i - 1)) => {}
+        _ => return None,
+    }
+    let mut path = Vec::new();
+    let mut j = i;
+    while is_colon(j + 1) && is_colon(j + 2) {
+        match trees.get(j + 3) {
+            Some(TokenTree::Ident(id)) => path.push(id.clone()),
+            _ => return None,
+        }
+        j += 3;
+    }
+    let callee_item =
+        path.len() >= 2 && path.last().is_some_and(|last| last == "run_in" || last == "Outputs");
+    callee_item.then_some(path)
 }
 
 /// Calls `f` with the name and argument tokens of each method call (`.name(args)`) in `tokens`.
@@ -211,13 +390,12 @@ fn method_calls(tokens: &TokenStream, f: &mut impl FnMut(&str, &[TokenTree])) {
     }
 }
 
-/// Each output that is a JSONL stream, with the `StepInfo` of the step that reads it; `None`
-/// when one does not come straight from a step's request.
+/// Each output that is a stream (JSON Lines items or a binary body's chunks), with the `StepInfo`
+/// of the step that reads it; `None` when one does not come straight from a step's request.
 fn streams(w: &WorkflowPlan) -> Option<Vec<(&syn::Ident, TokenStream)>> {
     let streams = w.outputs.iter().filter(|o| matches!(o.ty.unwrapped(), Ty::Stream(_)));
     streams
         .map(|o| match &w.steps.get(o.step?)?.kind {
-            _ if matches!(o.ty.unwrapped(), Ty::Stream(item) if **item == Ty::Bytes) => None,
             StepKind::Request(r) => {
                 let (step, operation, source) = (&r.step, &r.operation, &r.source);
                 Some((&o.field, quote!(rt::StepInfo::new(#step, #operation, #source))))
@@ -251,7 +429,28 @@ fn holds_secret(ty: &Ty) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::restate_service_name;
+    use super::{durable_calls, restate_service_name};
+    use quote::quote;
+
+    #[test]
+    fn calls_of_other_workflows_go_to_their_durable_modules() {
+        let plain = quote! {
+            let o: &super::place_order::Outputs = &Box::pin(super::place_order::run_in(run.call("s", "p")?, i)).await?;
+            super::source::other::run_in(run, i);
+            super::types::Pet::default();
+            rt::run_in(x);
+            super::Outputs::default();
+        };
+        let durable = quote! {
+            let o: &super::super::place_order::durable::Outputs =
+                &Box::pin(super::super::place_order::durable::run_in(run.call("s", "p")?, i)).await?;
+            super::super::source::other::durable::run_in(run, i);
+            super::types::Pet::default();
+            rt::run_in(x);
+            super::Outputs::default();
+        };
+        assert_eq!(durable_calls(plain).to_string(), durable.to_string());
+    }
 
     #[test]
     fn service_names_follow_restates_pattern() {

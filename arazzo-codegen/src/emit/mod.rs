@@ -13,16 +13,26 @@ use quote::quote;
 pub(crate) use crate::lower::mentions;
 use crate::plan::{DocPlan, Unit};
 
+/// The workflows without a durable module.
+type Refused = std::collections::BTreeMap<crate::calls::WfKey, durable::Refusal>;
+
 /// The items of a generated file: the `types` module, then the root document's workflows and
 /// the modules of the documents whose workflows they run. `rt` names the runtime crate; with
 /// `durable`, each workflow that can run durably also gets its `durable` module.
 pub fn document(unit: &Unit, rt: &TokenStream, durable: bool) -> TokenStream {
     let types = unit.types.module();
-    let body = doc(unit, &unit.root, rt, durable);
+    let refused = durable.then(|| durable::refusals(unit));
+    let body = doc(unit, &unit.root, rt, refused.as_ref());
     quote! { #types #body }
 }
 
-fn doc(unit: &Unit, d: &DocPlan, rt: &TokenStream, durable: bool) -> TokenStream {
+/// The workflows (by `workflowId`) that get no durable module, each with the reason.
+pub fn not_durable(unit: &Unit) -> Vec<(String, String)> {
+    let refused = durable::refusals(unit);
+    refused.iter().map(|(key, why)| (unit.workflows[key].id.clone(), why.to_string())).collect()
+}
+
+fn doc(unit: &Unit, d: &DocPlan, rt: &TokenStream, durable: Option<&Refused>) -> TokenStream {
     let workflows = d.workflows.iter().map(|key| workflow::module(unit, &unit.workflows[key], rt, durable));
     let nested = d.nested.iter().map(|(m, name, items)| {
         let about = format!(" Workflows of the Arazzo source description `{name}`.");

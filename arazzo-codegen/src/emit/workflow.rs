@@ -1,9 +1,12 @@
 //! A workflow's module: `Inputs`, `Outputs`, the workflow function and its steps.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{durable, flow, machine, mentions};
+use crate::calls::WfKey;
 use crate::docs::doc_attr;
 use crate::graph::{self, Format};
 use crate::plan::{Shape, Unit, WorkflowPlan};
@@ -11,7 +14,12 @@ use crate::types::Ty;
 
 /// The module of workflow `w` (with its `durable` module when asked for), and a `pub use` of its
 /// function.
-pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, durable: bool) -> TokenStream {
+pub fn module(
+    unit: &Unit,
+    w: &WorkflowPlan,
+    rt: &TokenStream,
+    durable: Option<&BTreeMap<WfKey, durable::Refusal>>,
+) -> TokenStream {
     let m = &w.module;
     let doc = doc_attr(Some(w.about.as_str()).filter(|s| !s.is_empty()));
     let diagram = diagram(unit, w);
@@ -21,7 +29,7 @@ pub fn module(unit: &Unit, w: &WorkflowPlan, rt: &TokenStream, durable: bool) ->
         Shape::Flow => flow::body(unit, w),
         Shape::Machine => machine::body(unit, w),
     };
-    let durable = durable.then(|| durable::module(unit, w, rt, &body, &items)).flatten();
+    let durable = durable.and_then(|refused| durable::module(unit, w, rt, &body, &items, refused));
     let functions = entry(w, &quote!(#doc #(#[doc = #diagram])*), body);
     let rest = quote!(#inputs #outputs #functions #items);
     let uses_types = mentions(&rest, "types").then(|| {

@@ -1,5 +1,7 @@
 //! Serves the seed workflows as Restate workflow services (durable runs): register it with
-//! Restate (`--register`), then start runs with `generated-example --restate-ingress URL`.
+//! Restate (`--register`), then start runs with `generated-example --restate-ingress URL`. It
+//! also serves the durable tests' workflows that run workflows (`nested`) and one whose output
+//! is a binary download (`files`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use arazzo_runtime::{Client, Secret};
 use clap::Parser;
 use generated_example::durable::batch_process_and_retrieve_results::batch_process_and_retrieve_results as batch;
 use generated_example::durable::cancel_and_confirm_batch::cancel_and_confirm_batch as cancel;
+use generated_example::durable::{files, nested};
 use generated_example::progress::Progress;
 
 #[derive(Parser)]
@@ -61,6 +64,7 @@ async fn main() -> ExitCode {
     let client = Client::builder()
         .base_url("claudeApi", &args.base_url)
         .base_url("messageBatchesApi", &args.base_url)
+        .base_url("files", &args.base_url)
         .max_retry_delay(max_delay)
         .loop_pacing(pacing)
         // The run's progress shows here, where its requests are sent: one line per event.
@@ -72,10 +76,20 @@ async fn main() -> ExitCode {
     };
     let api_key = Secret::new(api_key);
     let batch_secrets = batch::durable::Secrets { api_key: api_key.clone() };
-    let cancel_secrets = cancel::durable::Secrets { api_key };
+    let cancel_secrets = cancel::durable::Secrets { api_key: api_key.clone() };
+    // The durable tests' workflow that runs workflows, and its callees as services of their own.
+    let create_then_read = nested::create_then_read::durable::Secrets { api_key: api_key.clone() };
+    let create_batch = nested::create_batch::durable::Secrets { api_key: api_key.clone() };
+    let confirm_batch = nested::confirm_batch::durable::Secrets { api_key: api_key.clone() };
+    // And a workflow whose output is a binary download.
+    let upload = files::upload_and_read_back::durable::Secrets { api_key };
     let endpoint = Endpoint::builder()
         .bind(service(batch::durable::Workflow::new(client.clone(), batch_secrets)))
-        .bind(service(cancel::durable::Workflow::new(client, cancel_secrets)))
+        .bind(service(cancel::durable::Workflow::new(client.clone(), cancel_secrets)))
+        .bind(service(nested::create_then_read::durable::Workflow::new(client.clone(), create_then_read)))
+        .bind(service(nested::create_batch::durable::Workflow::new(client.clone(), create_batch)))
+        .bind(service(nested::confirm_batch::durable::Workflow::new(client.clone(), confirm_batch)))
+        .bind(service(files::upload_and_read_back::durable::Workflow::new(client, upload)))
         .build();
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,
