@@ -813,7 +813,7 @@ pub mod upload_whole {
                         None,
                         &[],
                     )
-                    .file_fields(&["file", "notes"])
+                    .file_fields(&["file", "notes", "attachments"])
                     .fields(&payload),
             );
         let response = run.send(request).await?;
@@ -933,7 +933,7 @@ pub mod upload_whole {
                             None,
                             &[],
                         )
-                        .file_fields(&["file", "notes"])
+                        .file_fields(&["file", "notes", "attachments"])
                         .fields(&payload),
                 );
             let response = run.send(request).await?;
@@ -948,3 +948,229 @@ pub mod upload_whole {
 }
 
 pub use upload_whole::upload_whole;
+
+/// An upload with lists of files: a list input of a property whose items are binary, and a YAML list of a text and a bytes value, each item its own part.
+#[allow(clippy::module_inception)]
+pub mod upload_with_attachments {
+    use ::arazzo_runtime::{Client, Error, __private as rt};
+    use super::types;
+
+    /// Inputs of the workflow.
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+    #[serde(crate = "::arazzo_runtime::__private::serde")]
+    pub struct Inputs {
+        #[serde(rename = "apiKey")]
+        pub api_key: rt::Secret,
+        pub file: rt::bytes::Bytes,
+        pub attachments: Vec<rt::bytes::Bytes>,
+    }
+
+    /// Outputs of the workflow.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Outputs {
+        /// `$steps.upload.outputs.fileId`
+        pub file_id: String,
+    }
+
+    /// An upload with lists of files: a list input of a property whose items are binary, and a YAML list of a text and a bytes value, each item its own part.
+    ///
+    /// The workflow's flow, as a [Mermaid](https://mermaid.js.org) flowchart:
+    ///
+    /// ```mermaid
+    /// flowchart TD
+    ///     subgraph w0 ["upload-with-attachments"]
+    ///         w0_start(["start"])
+    ///         w0_s0["upload<br/>POST /v1/files"]
+    ///         w0_end(["end"])
+    ///     end
+    ///     w0_start --> w0_s0
+    ///     w0_s0 --> w0_end
+    /// ```
+    pub async fn upload_with_attachments(
+        client: &Client,
+        inputs: Inputs,
+    ) -> Result<Outputs, Error> {
+        let mut run = client.run("upload-with-attachments");
+        run.default_base_url("files", "https://api.anthropic.com");
+        run.redact(&inputs.api_key);
+        let upload = upload(&mut run, &inputs).await?;
+        Ok(Outputs { file_id: upload.id })
+    }
+
+    /// Step `upload`.
+    async fn upload(
+        run: &mut rt::Run,
+        inputs: &Inputs,
+    ) -> Result<types::FileMetadata, Error> {
+        const STEP: rt::StepInfo = rt::StepInfo::new("upload", "uploadFile", "files");
+        let payload = rt::serde_json::json!({});
+        let request = run
+            .step(STEP, rt::Method::POST, "/v1/files")
+            .header("x-api-key", &inputs.api_key)
+            .header("anthropic-version", "2023-06-01")
+            .multipart(
+                rt::Multipart::new()
+                    .encoding(
+                        "file",
+                        Some("text/csv"),
+                        Some("orders.csv"),
+                        &[("X-Checksum", "sha256-demo")],
+                    )
+                    .encoding(
+                        "metadata",
+                        Some("application/vnd.files.metadata+json"),
+                        None,
+                        &[],
+                    )
+                    .fields(&payload)
+                    .file("file", Some(&inputs.file))
+                    .files("attachments", Some(&inputs.attachments))
+                    .file("notes", Some("a note written by the workflow"))
+                    .file("notes", Some(&inputs.file)),
+            );
+        let response = run.send(request).await?;
+        let body = response.json::<types::FileMetadata>();
+        run.check_body(
+            &response,
+            &[(response.status() == 200, "$statusCode == 200")],
+            body,
+        )
+    }
+
+    /// The workflow as a Restate workflow service: each step's exchange is a journaled
+    /// action and each wait a durable timer (see `arazzo_runtime::durable`).
+    pub mod durable {
+        use ::arazzo_runtime::{Client, Error, __private::durable as rt};
+        use super::Inputs;
+        use super::types;
+
+        /// The journaled input: the workflow's inputs without its secrets.
+        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+        #[serde(crate = "::arazzo_runtime::__private::serde")]
+        pub struct Input {
+            pub file: rt::bytes::Bytes,
+            pub attachments: Vec<rt::bytes::Bytes>,
+        }
+
+        /// The secret inputs, which the worker supplies and the journal never sees.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Secrets {
+            /// `apiKey`
+            pub api_key: rt::Secret,
+        }
+
+        impl Inputs {
+            /// Splits the inputs into what is journaled and what the worker supplies.
+            pub fn split(self) -> (Input, Secrets) {
+                (
+                    Input {
+                        file: self.file,
+                        attachments: self.attachments,
+                    },
+                    Secrets { api_key: self.api_key },
+                )
+            }
+        }
+
+        /// Outputs of the workflow: the run's result.
+        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+        #[serde(crate = "::arazzo_runtime::__private::serde")]
+        pub struct Outputs {
+            /// `$steps.upload.outputs.fileId`
+            pub file_id: String,
+        }
+
+        impl From<Outputs> for super::Outputs {
+            fn from(o: Outputs) -> Self {
+                super::Outputs {
+                    file_id: o.file_id,
+                }
+            }
+        }
+
+        /// The workflow service: serve it with `arazzo_runtime::durable::service`.
+        pub struct Workflow {
+            client: Client,
+            secrets: Secrets,
+        }
+
+        impl Workflow {
+            /// The service, sending requests with `client` and the worker's `secrets`.
+            pub fn new(client: Client, secrets: Secrets) -> Self {
+                Workflow { client, secrets }
+            }
+        }
+
+        impl rt::Workflow for Workflow {
+            const NAME: &'static str = "upload-with-attachments";
+            type Input = Input;
+            type Output = Outputs;
+            async fn run(
+                &self,
+                ctx: rt::Context,
+                input: Input,
+            ) -> Result<Outputs, Error> {
+                let secrets = self.secrets.clone();
+                let inputs = Inputs {
+                    file: input.file,
+                    attachments: input.attachments,
+                    api_key: secrets.api_key,
+                };
+                let mut run = rt::Run::new(
+                    ctx,
+                    self.client.run("upload-with-attachments"),
+                );
+                run.default_base_url("files", "https://api.anthropic.com");
+                run.redact(&inputs.api_key);
+                let upload = upload(&mut run, &inputs).await?;
+                Ok(Outputs { file_id: upload.id })
+            }
+        }
+
+        /// Step `upload`.
+        async fn upload(
+            run: &mut rt::Run,
+            inputs: &Inputs,
+        ) -> Result<types::FileMetadata, Error> {
+            const STEP: rt::StepInfo = rt::StepInfo::new(
+                "upload",
+                "uploadFile",
+                "files",
+            );
+            let payload = rt::serde_json::json!({});
+            let request = run
+                .step(STEP, rt::Method::POST, "/v1/files")
+                .header("x-api-key", &inputs.api_key)
+                .header("anthropic-version", "2023-06-01")
+                .multipart(
+                    rt::Multipart::new()
+                        .encoding(
+                            "file",
+                            Some("text/csv"),
+                            Some("orders.csv"),
+                            &[("X-Checksum", "sha256-demo")],
+                        )
+                        .encoding(
+                            "metadata",
+                            Some("application/vnd.files.metadata+json"),
+                            None,
+                            &[],
+                        )
+                        .fields(&payload)
+                        .file("file", Some(&inputs.file))
+                        .files("attachments", Some(&inputs.attachments))
+                        .file("notes", Some("a note written by the workflow"))
+                        .file("notes", Some(&inputs.file)),
+                );
+            let response = run.send(request).await?;
+            let body = response.json::<types::FileMetadata>();
+            run.check_body(
+                &response,
+                &[(response.status() == 200, "$statusCode == 200")],
+                body,
+            )
+        }
+    }
+}
+
+pub use upload_with_attachments::upload_with_attachments;
