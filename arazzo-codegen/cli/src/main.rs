@@ -174,6 +174,9 @@ fn generate(
         match arazzo_codegen::generate(f, settings) {
             Ok(g) => {
                 eprint!("{}", g.checked.render());
+                for (id, why) in &g.not_durable {
+                    eprintln!("note: workflow `{id}` has no durable module: {why}");
+                }
                 let text = g.to_file_string(&regenerate_command(f, out_dir, settings.durable));
                 let path = out_dir.join(format!("{}.rs", arazzo_codegen::module_name(f)));
                 if check {
