@@ -856,14 +856,27 @@ impl<'a> Parser<'a> {
             if !self.starts_step(t) {
                 return Ok(());
             }
+            self.step()?;
+        } else if let Some(slashes) = self.eat("//")? {
+            self.step_after(slashes)?;
         } else {
-            self.eat("//")?;
-        }
-        self.step()?;
-        while self.eat("/")?.is_some() || self.eat("//")?.is_some() {
             self.step()?;
         }
-        Ok(())
+        loop {
+            let Some(slash) = (self.eat("/")?).or(self.eat("//")?) else { return Ok(()) };
+            self.step_after(slash)?;
+        }
+    }
+
+    /// The step after `/` or `//`.
+    fn step_after(&mut self, slash: Token) -> Res {
+        let t = self.peek()?;
+        if !self.starts_step(t) {
+            let expected =
+                format!("a step after `{}` (a name, `*`, `@`, `.`, `..` or `text()`)", self.text(slash));
+            return Err(self.unexpected(t, &expected));
+        }
+        self.step()
     }
 
     fn starts_step(&self, t: Token) -> bool {
