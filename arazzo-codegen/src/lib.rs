@@ -405,6 +405,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+/// The build-time XPath 3.1 recognizer, for the test that compares it with the engine's parser.
+#[doc(hidden)]
+pub use expr::xpath::recognize as recognize_xpath;
 pub use lints::{Level, Lints};
 
 /// Settings shared by every front end (build.rs, CLI, proc-macro).
