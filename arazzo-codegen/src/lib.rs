@@ -101,7 +101,7 @@
 //! | E0203 | invalid simple condition |
 //! | E0204 | invalid JSONPath query |
 //! | E0205 | invalid regular expression |
-//! | E0206 | an XPath expression whose brackets or quotes do not match |
+//! | E0206 | an XPath expression that does not parse (XPath 3.1 grammar: "expected …, found …") |
 //! | E0207 | invalid embedded expression in a string (`{$…}`) |
 //! | E0230 | an unknown expression type or version (Selector or Expression Type Object) |
 //! | E0231 | a malformed JSON pointer selector |
@@ -171,6 +171,7 @@
 //! | W0231 | a draft-goessner JSONPath query that means something else under RFC 9535 |
 //! | W0232 | JavaScript `.length` of a list or string in a condition (read as its length) |
 //! | W0233 | a whole object as a criterion context (`$inputs`, `$steps.x.outputs`; members read by name) |
+//! | W0234 | XPath syntax newer than the declared version (`let` under `xpath-10`); it runs on the XPath 3.1 engine |
 //! | W0301 | replacement target is not a JSON pointer |
 //! | W0302 | `retry` inside `onSuccess` (not Arazzo 1.0.1; accepted) |
 //! | W0303 | a parameter the operation does not declare |
@@ -369,9 +370,12 @@
 //!
 //! - `$request.body` is not read back (E0404 says what to write instead); remote source
 //!   descriptions are not fetched (W0103: map them to files).
-//! - XPath expressions are checked for matching brackets and quotes at build time (E0206) and
-//!   parsed by the engine at run time, where one it rejects fails its criterion. XPath 1.0, 2.0
-//!   and 3.0 expressions run on the XPath 3.1 engine.
+//! - XPath expressions are parsed at build time against the XPath 3.1 grammar (E0206) and
+//!   evaluated at run time. Static errors (an unknown function, prefix or variable) are found by
+//!   the engine at run time only, where they fail the criterion. A `{$…}` value glued to a name
+//!   in an XPath condition (`/a/b{$inputs.x}`) can form any token, so such a condition is only
+//!   checked for balanced brackets and quotes. XPath 1.0, 2.0 and 3.0 expressions run on the
+//!   XPath 3.1 engine; syntax newer than the declared version is a warning (W0234).
 //! - Members named inside a general JSONPath filter (`$.items[?@.qty > 1]`) are not checked
 //!   against the schema: such queries run on the response as received.
 //! - Schemas become types where Rust can say it: objects (with `allOf` merged), string enums,
@@ -417,6 +421,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+/// The build-time XPath 3.1 recognizer, for the test that compares it with the engine's parser.
+#[doc(hidden)]
+pub use expr::xpath::recognize as recognize_xpath;
 pub use lints::{Level, Lints};
 
 /// Settings shared by every front end (build.rs, CLI, proc-macro).

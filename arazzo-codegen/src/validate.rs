@@ -742,14 +742,10 @@ impl Ctx<'_> {
             },
             // Arazzo 1.1: `{$…}` values are substituted first; the result is checked at run time,
             // where an invalid pattern or query fails the criterion.
-            CriterionKind::Regex | CriterionKind::JsonPath(_) | CriterionKind::XPath(_)
+            CriterionKind::Regex | CriterionKind::JsonPath(_)
                 if let Some(parts) = expr::embedded(&c.condition) =>
             {
-                for part in &parts {
-                    if let TemplatePart::Expr(e) = part {
-                        self.reference(w, si, &cptr, e, None, Place::Response, reach, r);
-                    }
-                }
+                self.embedded_references(w, si, &cptr, &parts, reach, r);
             }
             CriterionKind::Regex => {
                 if let Err(e) = expr::check_regex(&c.condition) {
@@ -766,11 +762,37 @@ impl Ctx<'_> {
                     self.issues(&cptr, &expr::selector::goessner_differences(&c.condition), r);
                 }
             }
+            // `{$…}` values are checked as references, and the query around them as XPath.
             CriterionKind::XPath(version) => {
                 self.criterion_version(c, "xpath", version.as_deref(), r);
-                if let Err(e) = expr::check_xpath(&c.condition) {
-                    self.issue(&cptr, &e, r);
+                if let Some(parts) = expr::embedded(&c.condition) {
+                    self.embedded_references(w, si, &cptr, &parts, reach, r);
                 }
+                let version = match ExprType::parse("xpath", version.as_deref()) {
+                    Some(ExprType::XPath(v)) => v,
+                    _ => XPathVersion::V31,
+                };
+                match expr::check_xpath(&c.condition, version) {
+                    Ok(parsed) => self.issues(&cptr, &parsed.warnings, r),
+                    Err(e) => self.issue(&cptr, &e, r),
+                }
+            }
+        }
+    }
+
+    /// Checks the `{$…}` expressions embedded in a regex, JSONPath or XPath condition.
+    fn embedded_references(
+        &self,
+        w: &Workflow,
+        si: Option<usize>,
+        cptr: &str,
+        parts: &[TemplatePart],
+        reach: &[BTreeSet<usize>],
+        r: &mut Reporter,
+    ) {
+        for part in parts {
+            if let TemplatePart::Expr(e) = part {
+                self.reference(w, si, cptr, e, None, Place::Response, reach, r);
             }
         }
     }

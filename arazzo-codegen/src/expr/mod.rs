@@ -1,6 +1,6 @@
 //! Build-time parsers for everything inside an Arazzo document that is a little language of its
 //! own: runtime expressions (`$steps.s.outputs.x#/a/0`), strings with embedded `{$…}`
-//! expressions, `simple` conditions, JSONPath criteria and regex criteria.
+//! expressions, `simple` conditions, JSONPath criteria, regex criteria and XPath expressions.
 //!
 //! Every parser returns a typed AST plus warnings, or one [`ExprIssue`] with a stable code, the
 //! byte offset of the offending text, a message and (where possible) help with the portable
@@ -22,6 +22,7 @@ pub mod jsonpath;
 pub mod runtime;
 pub mod selector;
 pub mod template;
+pub mod xpath;
 
 pub use ast::{
     CmpOp, Condition, Expr, ExprIssue, JsonPathCriterion, Literal, Operand, Segment, Source, TemplatePart,
@@ -29,6 +30,9 @@ pub use ast::{
 };
 pub use condition::parse_condition;
 pub use jsonpath::parse_jsonpath;
+
+use crate::model::XPathVersion;
+use ast::Parsed;
 #[cfg(test)]
 use runtime::find_expression_prefix;
 pub use runtime::parse_expression;
@@ -45,7 +49,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0203", "invalid simple condition"),
     ("E0204", "invalid JSONPath query"),
     ("E0205", "invalid regular expression"),
-    ("E0206", "invalid XPath expression (brackets, quotes)"),
+    ("E0206", "invalid XPath expression (XPath 3.1 grammar)"),
     ("E0207", "invalid embedded expression in a string (`{$…}`)"),
     ("W0201", "`$request.headers.`/`$response.headers.` (plural) is not Arazzo syntax"),
     ("W0202", "JSON pointer without a leading `/` (`$response.body#id`)"),
@@ -55,6 +59,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0231", "invalid JSON pointer selector"),
     ("W0231", "a draft-goessner JSONPath query that means something else under RFC 9535"),
     ("W0232", "JavaScript `.length` in a condition"),
+    ("W0234", "XPath syntax newer than the declared `xpath-10`/`-20`/`-30` version"),
 ];
 
 /// The parts of a regex, JSONPath or XPath condition with embedded `{$…}` expressions, when
@@ -81,47 +86,20 @@ pub fn check_regex(pattern: &str) -> Result<(), ExprIssue> {
     }
 }
 
-/// Checks the shape of an XPath expression at build time: not empty, brackets balanced and
-/// string literals closed. The engine parses it at run time, where an expression it rejects
-/// fails the criterion (Arazzo 1.1 §XPath Conditions); the runtime's `xpath` feature carries
-/// the engine, so the compiler does not.
+/// Checks an XPath criterion's condition at build time against the XPath 3.1 grammar, with
+/// its `{$…}` values replaced by placeholders (see [`xpath::check_condition`]), and warns
+/// (W0234) when it uses syntax newer than the version it declares. The engine evaluates it at
+/// run time; the runtime's `xpath` feature carries the engine, so the compiler does not.
 ///
 /// # Errors
-/// `E0206` at the first bracket or quote out of place.
-pub fn check_xpath(condition: &str) -> Result<(), ExprIssue> {
-    let invalid =
-        |at: usize, len: usize, message: &str| Err(ExprIssue::new("E0206", at, len, message.to_string()));
-    if condition.trim().is_empty() {
-        return invalid(0, condition.len(), "an empty XPath expression");
-    }
-    let mut open: Vec<(usize, char)> = Vec::new();
-    let mut quote: Option<(usize, char)> = None;
-    for (i, c) in condition.char_indices() {
-        match (quote, c) {
-            (Some((_, q)), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some((i, c)),
-            (None, '(' | '[' | '{') => open.push((i, c)),
-            (None, ')' | ']' | '}') => match open.pop() {
-                Some((_, o)) if matches!((o, c), ('(', ')') | ('[', ']') | ('{', '}')) => {}
-                _ => return invalid(i, 1, &format!("`{c}` closes nothing in this XPath expression")),
-            },
-            _ => {}
-        }
-    }
-    if let Some((at, q)) = quote {
-        return invalid(at, 1, &format!("the string literal opened by {q} is not closed"));
-    }
-    match open.pop() {
-        Some((at, c)) => invalid(at, 1, &format!("`{c}` is not closed in this XPath expression")),
-        None => Ok(()),
-    }
+/// `E0206` at the first token that does not fit the grammar.
+pub fn check_xpath(condition: &str, version: XPathVersion) -> Result<Parsed<()>, ExprIssue> {
+    xpath::check_condition(condition, version).map(|warnings| Parsed { value: (), warnings })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::ast::Parsed;
     use std::path::{Path, PathBuf};
 
     /// Every runtime expression written in the acceptance corpus and the seed workflows, with
@@ -350,10 +328,13 @@ mod tests {
         assert_eq!(issue.code, "E0205");
         assert!(issue.message.contains("unclosed group"), "{}", issue.message);
         assert_eq!(check_regex("(?=a)").expect_err("look-ahead").code, "E0205");
-        assert!(check_xpath("//status[text()='done' or . = \"a]\"]").is_ok());
-        assert!(check_xpath("count(/root/pets/*) > 0").is_ok());
-        for (bad, at) in [("/a[b", 2), ("/a]", 2), ("f(1]", 3), ("/a['x]", 3), ("  ", 0)] {
-            let issue = check_xpath(bad).expect_err(bad);
+        let v31 = XPathVersion::V31;
+        assert!(check_xpath("//status[text()='done' or . = \"a]\"]", v31).is_ok());
+        assert!(check_xpath("count(/root/pets/*) > 0", v31).is_ok());
+        for (bad, at) in
+            [("/a[b", 2), ("/a]", 2), ("f(1]", 3), ("/a['x]", 3), ("  ", 0), ("//status = = 'x'", 11)]
+        {
+            let issue = check_xpath(bad, v31).expect_err(bad);
             assert_eq!((issue.code, issue.offset), ("E0206", at), "{bad}: {issue}");
         }
     }
@@ -384,7 +365,7 @@ mod tests {
             "simple" => parse_condition(condition).map(|p| p.warnings),
             "jsonpath" => parse_jsonpath(condition, context).map(|p| p.warnings),
             "regex" => check_regex(condition).map(|()| Vec::new()),
-            _ => check_xpath(condition).map(|()| Vec::new()),
+            _ => check_xpath(condition, XPathVersion::V31).map(|p| p.warnings),
         }
     }
 
@@ -635,9 +616,7 @@ mod tests {
         assert_result(input, &parse_jsonpath(input, Some("$response.body")));
         assert_result(input, &parse_jsonpath(input, Some(input)));
         assert_result(input, &parse_jsonpath(input, None));
-        if let Err(issue) = check_xpath(input) {
-            assert_span(input, &issue);
-        }
+        assert_result(input, &check_xpath(input, XPathVersion::V10));
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub enum SelectorQuery {
 /// Parses `text` as a selector of type `kind`.
 ///
 /// # Errors
-/// `E0231` for a malformed JSON pointer, `E0204` for an invalid JSONPath query.
+/// `E0231` for a malformed JSON pointer, `E0204` for an invalid JSONPath query, `E0206` for an
+/// invalid XPath expression (an XPath selector is evaluated as written: no `{$…}` substitution).
 pub fn parse_selector(kind: &ExprType, text: &str) -> Result<Parsed<SelectorQuery>, ExprIssue> {
     match kind {
         ExprType::JsonPointer => pointer(text).map(|p| Parsed::new(SelectorQuery::Pointer(p))),
@@ -35,7 +36,10 @@ pub fn parse_selector(kind: &ExprType, text: &str) -> Result<Parsed<SelectorQuer
             }
             Ok(parsed)
         }
-        ExprType::XPath(_) => Ok(Parsed::new(SelectorQuery::XPath(text.to_string()))),
+        ExprType::XPath(version) => Ok(Parsed {
+            value: SelectorQuery::XPath(text.to_string()),
+            warnings: super::xpath::check(text, *version)?,
+        }),
     }
 }
 
@@ -137,5 +141,9 @@ mod tests {
     fn xpath_is_kept_as_written() {
         let x = parse(ExprType::XPath(XPathVersion::V30), "/Invoice/Header/Number").expect("kept").value;
         assert_eq!(x, SelectorQuery::XPath("/Invoice/Header/Number".into()));
+        let e = parse(ExprType::XPath(XPathVersion::V31), "/Invoice/Header/").expect_err("no step");
+        assert_eq!((e.code, e.offset), ("E0206", 16));
+        let w = parse(ExprType::XPath(XPathVersion::V10), "/a ! string()").expect("valid").warnings;
+        assert_eq!(w.iter().map(|w| (w.code, w.offset)).collect::<Vec<_>>(), [("W0234", 3)]);
     }
 }
