@@ -80,7 +80,7 @@ fn apply(xml: &str, replacements: &[(&str, Value)]) -> Result<String, String> {
     let doc = documents.add_string_without_uri(xml).map_err(|e| format!("it is not XML: {e}"))?;
     for (target, value) in replacements {
         let fail = |what: String| format!("replacement target `{target}` {what}");
-        let query = Queries::default().sequence(*target).map_err(|e| fail(format!("is not XPath: {e}")))?;
+        let query = Queries::default().sequence(target).map_err(|e| fail(format!("is not XPath: {e}")))?;
         let sequence =
             query.execute(&mut documents, doc).map_err(|e| fail(format!("could not be evaluated: {e}")))?;
         let nodes = sequence
