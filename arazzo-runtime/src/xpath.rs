@@ -118,15 +118,21 @@ fn apply(xml: &str, replacements: &[(&str, Value)]) -> Result<String, String> {
     }
     let root = documents.document_node(doc).ok_or("the document is gone")?;
     let body = documents.xot().to_string(root).map_err(|e| format!("it cannot be written back: {e}"))?;
-    Ok(match declaration(xml) {
-        Some(declaration) if !body.starts_with("<?xml") => format!("{declaration}{body}"),
-        _ => body,
-    })
+    // The tree keeps neither the declaration nor the white space around the document element.
+    let declaration = match declaration(xml) {
+        Some(declaration) if !body.starts_with("<?xml") => declaration,
+        _ => "",
+    };
+    let trailing = &xml[xml.trim_end().len()..];
+    Ok(format!("{declaration}{}{trailing}", body.trim_end()))
 }
 
-/// The XML declaration (`<?xml version="1.0"?>`) that `xml` starts with, if any.
+/// The XML declaration (`<?xml version="1.0"?>`) that `xml` starts with, and the white space
+/// after it, if any.
 fn declaration(xml: &str) -> Option<&str> {
-    xml.starts_with("<?xml").then(|| xml.find("?>").map(|end| &xml[..end + 2])).flatten()
+    let end = xml.strip_prefix("<?xml")?.find("?>")? + "<?xml?>".len();
+    let spaces = xml[end..].len() - xml[end..].trim_start().len();
+    Some(&xml[..end + spaces])
 }
 
 #[cfg(test)]
@@ -209,8 +215,11 @@ mod tests {
         let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a b=\"1\"><c/></a>";
         let out = replaced(xml, &[("/a/c", Value::from("x < y & z")), ("/a/@b", Value::from("\"q\""))]);
         let out = out.expect("replaced");
-        assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{out}");
-        assert!(out.ends_with("<a b=\"&quot;q&quot;\"><c>x &lt; y &amp; z</c></a>"), "{out}");
+        let want =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a b=\"&quot;q&quot;\"><c>x &lt; y &amp; z</c></a>";
+        assert_eq!(out, want);
+        let spaced = replaced("<a>b</a>\n", &[("/a", Value::from("c"))]).expect("replaced");
+        assert_eq!(spaced, "<a>c</a>\n", "the trailing line break stays");
     }
 
     #[test]
