@@ -110,7 +110,7 @@
 //! | E0234 | an XPath expression on a value that is not XML text |
 //! | E0235 | `$self` in a document that declares no `$self` |
 //! | E0236 | `$message` outside an AsyncAPI step |
-//! | E0237 | an XPath payload replacement target (JSON payloads are set by pointer or JSONPath) |
+//! | E0237 | a payload replacement target whose kind does not fit the payload (XPath on a JSON payload, a JSON pointer or JSONPath on XML text) |
 //! | E0238 | `$sourceDescriptions.<name>.url` or `.type` as a value where the source has an operation or workflow of that id, which takes precedence |
 //! | E0301 | `$response`/`$statusCode` where there is no response |
 //! | E0302 | `$inputs.x` not declared in the workflow's inputs |
@@ -177,7 +177,7 @@
 //! | W0303 | a parameter the operation does not declare |
 //! | W0304 | a goto loop with no delay and no bound of its own |
 //! | W0305 | unknown JSONPath version |
-//! | W0306 | `replacements` on a string payload (not applied) |
+//! | W0306 | `replacements` on a string payload that is not XML (not applied) |
 //! | W0307 | an object payload for a content type other than JSON, form or multipart (sent as JSON) |
 //! | W0308 | an operationPath without braces or `.url` (`$sourceDescriptions.api#/paths/…`; read as meant) |
 //! | W0309 | a workflowId `$sourceDescriptions.<name>.workflows.<id>` (read as `<name>.<id>`) |
@@ -341,7 +341,16 @@
 //!   A Selector Object in a 1.0.x document is honoured, with W0230.
 //! - A payload replacement whose `targetSelectorType` is `jsonpath` sets every node its query
 //!   selects in the JSON payload (none: the payload is unchanged), as the spec's own example
-//!   does; an XPath target is E0237 (XML payloads are strings with `{$…}` templates).
+//!   does. An XML payload is a string with `{$…}` templates and an XML content type
+//!   (`application/xml`, `text/xml`, `+xml`; the body's `contentType`, else the operation's
+//!   first); its replacements are XPath (written, or by default, as the spec says for XML
+//!   payloads), checked like XPath selectors (E0206/W0234) and applied after the template is
+//!   rendered (runtime `xpath` feature): every node a target selects gets the value's text (an
+//!   element's children become that text, an attribute or text node takes it; a string bare,
+//!   another value as JSON text, `null` as none); selecting no node leaves the payload as it
+//!   is, selecting a value that is not a node fails the step (`ErrorKind::InvalidInput`). A
+//!   target whose kind does not fit the payload is E0237; other string payloads ignore their
+//!   replacements (W0306).
 //! - Expression Type Objects: JSONPath `rfc9535` (default) and
 //!   `draft-goessner-dispatch-jsonpath-00`, which runs on the RFC 9535 engine (W0231 where a
 //!   query means something else there: a filter also tests an object's members, `.length` is a

@@ -319,10 +319,50 @@ pub struct Replacement {
     pub ptr: String,
     /// `target`.
     pub target: String,
-    /// `targetSelectorType`; without one, the target is a JSON pointer into a JSON payload.
+    /// `targetSelectorType`; without one, the target is a JSON pointer into a JSON payload and
+    /// an XPath expression into an XML one.
     pub kind: Option<ExprType>,
     /// `value`.
     pub value: Value,
+}
+
+/// How a payload is sent, which decides what a replacement target addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadForm {
+    /// A value (YAML/JSON, or one expression), sent as JSON, form or multipart fields: its
+    /// targets are JSON pointers or JSONPath queries.
+    Value,
+    /// Text for an XML media type: its targets are XPath expressions.
+    Xml,
+    /// Other text: its replacements are not applied (W0306).
+    Text,
+}
+
+impl RequestBody {
+    /// The content type the body is sent with: its `contentType`, else the operation's first
+    /// declared one (`declared`), else JSON.
+    pub fn media_type(&self, declared: Option<&str>) -> String {
+        self.content_type.as_deref().or(declared).unwrap_or("application/json").to_string()
+    }
+
+    /// How the payload is sent with `content_type`: text is a string that is not one runtime
+    /// expression.
+    pub fn form(&self, content_type: &str) -> PayloadForm {
+        let Some(Value::String(text)) = &self.payload else { return PayloadForm::Value };
+        let one_expr =
+            matches!(crate::expr::parse_value(text), Ok(p) if matches!(p.value, crate::expr::Value::Expr(_)));
+        match (one_expr, is_xml(content_type)) {
+            (true, _) => PayloadForm::Value,
+            (false, true) => PayloadForm::Xml,
+            (false, false) => PayloadForm::Text,
+        }
+    }
+}
+
+/// Whether `content_type` is an XML media type: `application/xml`, `text/xml` or `…+xml`.
+pub fn is_xml(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
 }
 
 /// How a criterion's condition is written.
@@ -399,4 +439,43 @@ pub enum ActionRef {
         /// The component name.
         name: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_media_types() {
+        for xml in ["application/xml", "text/xml; charset=utf-8", "application/soap+xml", "Application/XML"] {
+            assert!(is_xml(xml), "{xml}");
+        }
+        for other in
+            ["application/json", "text/plain", "application/xml-dtd", "application/x-www-form-urlencoded"]
+        {
+            assert!(!is_xml(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn payload_forms() {
+        let body = |payload: Value| RequestBody {
+            ptr: String::new(),
+            content_type: None,
+            payload: Some(payload),
+            replacements: Vec::new(),
+        };
+        let xml = Value::from("<a>{$inputs.b}</a>");
+        assert_eq!(body(xml.clone()).form("application/xml"), PayloadForm::Xml);
+        assert_eq!(body(xml).form("text/plain"), PayloadForm::Text);
+        assert_eq!(
+            body(Value::from("$inputs.doc")).form("application/xml"),
+            PayloadForm::Value,
+            "one expression"
+        );
+        assert_eq!(body(serde_json::json!({"a": 1})).form("application/xml"), PayloadForm::Value);
+        assert_eq!(body(Value::Null).media_type(Some("text/xml")), "text/xml");
+        let typed = RequestBody { content_type: Some("application/xml".into()), ..body(Value::Null) };
+        assert_eq!(typed.media_type(Some("application/json")), "application/xml");
+    }
 }

@@ -278,13 +278,28 @@ impl Ctx<'_> {
             if let Some(payload) = &b.payload {
                 self.values(w, Some(si), &child(&b.ptr, "payload"), payload, reach, r);
             }
+            let declared = op.and_then(|op| openapi::request_media(self.loaded, op).into_iter().next());
+            let media_type = b.media_type(declared.as_ref().map(|m| m.content_type.as_str()));
+            let form = b.form(&media_type);
             for Replacement { ptr, target, kind, value } in &b.replacements {
                 let tptr = child(ptr, "target");
-                match kind {
-                    Some(kind @ ExprType::JsonPath(_)) => match expr::parse_selector(kind, target) {
-                        Ok(parsed) => self.issues(&tptr, &parsed.warnings, r),
-                        Err(e) => self.issue(&tptr, &e, r),
-                    },
+                match (kind, form) {
+                    (Some(ExprType::XPath(_)), PayloadForm::Value)
+                    | (Some(ExprType::JsonPath(_) | ExprType::JsonPointer), PayloadForm::Xml) => {
+                        target_mismatch(ptr, form, &media_type, r);
+                    }
+                    (None, PayloadForm::Xml) => {
+                        let xpath = ExprType::XPath(XPathVersion::V31);
+                        if let Err(e) = expr::parse_selector(&xpath, target) {
+                            self.issue(&tptr, &e, r);
+                        }
+                    }
+                    (Some(kind @ (ExprType::JsonPath(_) | ExprType::XPath(_))), _) => {
+                        match expr::parse_selector(kind, target) {
+                            Ok(parsed) => self.issues(&tptr, &parsed.warnings, r),
+                            Err(e) => self.issue(&tptr, &e, r),
+                        }
+                    }
                     _ if !target.is_empty() && !target.starts_with('/') && !target.starts_with('$') => {
                         r.warn(
                             "W0301",
@@ -1107,4 +1122,56 @@ fn collect_operands<'a>(c: &'a Condition, out: &mut Vec<(&'a Expr, usize, usize)
 
 fn op_name(op: &Operation) -> String {
     op.id.clone().unwrap_or_else(|| format!("{} {}", op.method.to_uppercase(), op.path))
+}
+
+/// E0237: a replacement target whose kind does not fit the payload: XPath in a payload that is
+/// a value, or a JSON pointer or JSONPath in XML text.
+fn target_mismatch(ptr: &str, form: PayloadForm, media_type: &str, r: &mut Reporter) {
+    let (message, help) = if form == PayloadForm::Xml {
+        (
+            format!(
+                "this payload is XML text (`{media_type}`): a JSON pointer or JSONPath target cannot address it"
+            ),
+            "write an XPath target (`targetSelectorType: xpath`, the default for an XML payload)",
+        )
+    } else {
+        (
+            "an XPath target addresses XML text; this payload is a value, sent as JSON or as fields"
+                .to_string(),
+            "use a JSON pointer or `jsonpath` target, or write the XML payload as a string with an XML `contentType`",
+        )
+    };
+    r.error("E0237", &child(ptr, "targetSelectorType"), message, Some(help.into()));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn diagnostics(doc: &str) -> Vec<(&'static str, String)> {
+        let base_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/workflows");
+        let settings = crate::Settings { base_dir, ..Default::default() };
+        let checked = crate::check(Path::new(doc), &settings);
+        checked.diagnostics.sorted().into_iter().map(|d| (d.code, d.pointer.clone())).collect()
+    }
+
+    /// The kind of a replacement target must fit the payload (E0237); on XML text a target
+    /// without a selector type is XPath, and its syntax is checked as such.
+    #[test]
+    fn replacement_targets_fit_the_payload() {
+        let at =
+            |step: usize, tail: &str| format!("/workflows/0/steps/{step}/requestBody/replacements/0/{tail}");
+        let want = vec![
+            ("E0237", at(0, "targetSelectorType")),
+            ("E0237", at(1, "targetSelectorType")),
+            ("E0237", at(2, "targetSelectorType")),
+            ("E0206", at(3, "target")),
+        ];
+        assert_eq!(diagnostics("expr/xml-replacement-mismatch.arazzo.yaml"), want);
+    }
+
+    #[test]
+    fn xpath_targets_on_xml_text_check_clean() {
+        assert_eq!(diagnostics("expr/xml-replacements.arazzo.yaml"), Vec::new());
+    }
 }

@@ -1,16 +1,27 @@
 //! XPath criteria and selectors (Arazzo 1.1 §XPath Conditions, §Selector Object) against an
-//! XML response of the local batches server, with the runtime's `xpath` feature:
-//! `cargo test -p arazzo-tests --features xpath --test xpath`.
+//! XML response of the local batches server, and XPath payload replacement targets (§Payload
+//! Replacement Object) on an XML request body, with the runtime's `xpath` feature:
+//! `cargo test -p arazzo-tests --features xpath --test xpath`. The generated code of
+//! `xml-replacements` is snapshotted in `tests/workflows/expr/snapshots/`: refresh with
+//! `EXPECTORATE=overwrite cargo test -p arazzo-tests --features xpath --test xpath`.
 
 #![deny(warnings)]
 
+mod common;
+
+use std::path::Path;
 use std::time::Duration;
 
-use arazzo_runtime::{Client, Secret};
+use arazzo_runtime::{Client, ErrorKind, Secret};
 use batches_server::{ServerConfig, TestServer};
+use common::{Server, json_reply};
 
 mod xpath {
     arazzo_macros::workflows!("workflows/expr/xpath.arazzo.yaml");
+}
+
+mod xml_replacements {
+    arazzo_macros::workflows!("workflows/expr/xml-replacements.arazzo.yaml");
 }
 
 use xpath::read_as_xml::{Inputs, read_as_xml};
@@ -35,6 +46,70 @@ async fn xpath_criteria_and_selectors_on_an_xml_body() {
     let reads: Vec<_> = server.requests().into_iter().filter(|r| r.method == "GET").collect();
     assert_eq!(reads.len(), 3, "two polls in progress, then ended");
     assert!(reads.iter().all(|r| r.query.as_deref() == Some("format=xml")));
+}
+
+async fn orders_server() -> Server {
+    Server::start(|req| match req.line().as_str() {
+        "GET /customers/c7" => json_reply(200, serde_json::json!({"id": "c7", "tier": "gold"})),
+        "POST /orders" => (201, Vec::new(), String::new()),
+        other => json_reply(404, serde_json::json!({"unexpected": other})),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn xpath_replacements_set_an_xml_payload() {
+    use xml_replacements::send_order::{Inputs, send_order};
+    let server = orders_server().await;
+    let client = common::client(&["orders"], &server.url, 10);
+    let inputs = Inputs { customer_id: "c7".into(), reference: "r-1".into(), quantity: 3 };
+    send_order(&client, inputs).await.expect("the workflow runs");
+    let requests = server.requests();
+    let sent = requests.iter().find(|r| r.line() == "POST /orders").expect("the order was sent");
+    assert_eq!(sent.header("content-type"), Some("application/xml"));
+    // The template's value is in (`ref`); the element, the attribute (from a selector on the
+    // customer), both statuses and the number are replaced; the layout and declaration stay.
+    let want = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Envelope>
+  <Header><CustomerId>c7</CustomerId></Header>
+  <Body>
+    <Order ref="r-1" priority="gold">
+      <Line><Sku>a1</Sku><Status>confirmed</Status></Line>
+      <Line><Sku>b2</Sku><Status>confirmed</Status></Line>
+      <Quantity>3</Quantity>
+    </Order>
+  </Body>
+</Envelope>
+"#;
+    assert_eq!(sent.body, want);
+}
+
+#[tokio::test]
+async fn a_target_that_selects_no_node_fails_before_sending() {
+    use xml_replacements::count_target::{Inputs, count_target};
+    let server = orders_server().await;
+    let client = common::client(&["orders"], &server.url, 10);
+    let error = count_target(&client, Inputs {}).await.expect_err("a number is no node");
+    let ErrorKind::InvalidInput(what) = error.kind() else { panic!("{error}") };
+    assert_eq!(
+        what,
+        "the XML request body: replacement target `count(/Order/Quantity)` selects a value that is not a node"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn generated_code_snapshot() {
+    let settings = arazzo_codegen::Settings {
+        base_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows"),
+        ..Default::default()
+    };
+    let doc = "expr/xml-replacements";
+    let generated = arazzo_codegen::generate(Path::new(&format!("{doc}.arazzo.yaml")), &settings)
+        .unwrap_or_else(|checked| panic!("{doc}:\n{}", checked.render()));
+    let text = generated
+        .to_file_string("EXPECTORATE=overwrite cargo test -p arazzo-tests --features xpath --test xpath");
+    expectorate::assert_contents("workflows/expr/snapshots/xml-replacements.rs", &text);
 }
 
 /// The shared list of valid and invalid expressions (`arazzo-codegen/src/expr/xpath_cases.rs`).

@@ -414,21 +414,18 @@ impl StepPlanner<'_> {
     ) -> Option<TokenStream> {
         let b = s.request_body.as_ref()?;
         let declared = openapi::request_media(self.loaded, op);
-        let ct = b
-            .content_type
-            .clone()
-            .or_else(|| declared.first().map(|m| m.content_type.clone()))
-            .unwrap_or_else(|| "application/json".into());
+        let ct = b.media_type(declared.first().map(|m| m.content_type.as_str()));
         let payload = b.payload.as_ref()?;
         let pptr = child(&b.ptr, "payload");
         let one_expr = matches!(payload.as_str().map(expr::parse_value), Some(Ok(p)) if matches!(p.value, expr::Value::Expr(_)));
+        let form = b.form(&ct);
         if let (Value::String(text), false) = (payload, one_expr) {
-            if let Some(Replacement { ptr: rptr, .. }) = b.replacements.first() {
+            if let (Some(Replacement { ptr: rptr, .. }), PayloadForm::Text) = (b.replacements.first(), form) {
                 let help = "write the payload as YAML/JSON instead of a string, or put the values in the string as `{$...}` templates";
                 r.warn(
                     "W0306",
                     rptr,
-                    "`replacements` apply to a JSON payload; this payload is a string, so they are not applied",
+                    "`replacements` apply to a JSON payload or to XML text; this payload is other text, so they are not applied",
                     Some(help.into()),
                 );
             }
@@ -446,6 +443,9 @@ impl StepPlanner<'_> {
                 _ => quote!(#text),
             };
             prelude.lets.push(quote!(let payload = #t;));
+            if form == PayloadForm::Xml {
+                self.xml_replacements(b, scope, prelude, r);
+            }
             return Some(quote!(.body(#ct, payload)));
         }
         // A list or scalar is no set of fields: it goes as JSON, with W0307.
@@ -474,6 +474,27 @@ impl StepPlanner<'_> {
         Some(quote!(.#call(&payload)))
     }
 
+    /// `let payload = ..;` again, the XML text with its XPath `replacements` applied (those of
+    /// other kinds are E0237).
+    fn xml_replacements(&self, b: &RequestBody, scope: &Scope, prelude: &mut Prelude, r: &mut Reporter) {
+        let rt = self.rt;
+        let run = if self.shape == Shape::Flow { quote!(run) } else { quote!(&run) };
+        let pairs: Vec<TokenStream> = b
+            .replacements
+            .iter()
+            .filter(|rep| matches!(rep.kind, None | Some(ExprType::XPath(_))))
+            .map(|Replacement { ptr, target, value, .. }| {
+                let v = self.json_value(value, &child(ptr, "value"), scope, None, r);
+                quote!((#target, #v))
+            })
+            .collect();
+        if !pairs.is_empty() {
+            // Bound first, so that the formatter sees the values (it leaves macro arguments be).
+            let list = prelude.bind("replacements", quote!([#(#pairs),*]));
+            prelude.lets.push(quote!(let payload = #rt::xpath!(replace(#run, &payload, &#list))?;));
+        }
+    }
+
     /// `let payload = ..;`, with the `replacements` applied.
     fn bind_payload(
         &self,
@@ -487,13 +508,15 @@ impl StepPlanner<'_> {
         let replacements: Vec<TokenStream> = b
             .replacements
             .iter()
-            .map(|Replacement { ptr, target, kind, value }| {
+            .filter_map(|Replacement { ptr, target, kind, value }| {
                 let v = self.json_value(value, &child(ptr, "value"), scope, None, r);
                 match kind {
                     Some(ExprType::JsonPath(_)) => {
-                        quote!(#rt::json::replace_all(&mut payload, #rt::jsonpath!(#target), #v);)
+                        Some(quote!(#rt::json::replace_all(&mut payload, #rt::jsonpath!(#target), #v);))
                     }
-                    _ => quote!(#rt::json::replace(&mut payload, #target, #v);),
+                    // XPath addresses XML text, not a value (E0237).
+                    Some(ExprType::XPath(_)) => None,
+                    _ => Some(quote!(#rt::json::replace(&mut payload, #target, #v);)),
                 }
             })
             .collect();
