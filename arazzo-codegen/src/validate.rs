@@ -817,7 +817,7 @@ impl Ctx<'_> {
     /// the default version.
     fn criterion_version(&self, c: &Criterion, kind: &str, version: Option<&str>, r: &mut Reporter) {
         let Some(v) = version.filter(|v| ExprType::parse(kind, Some(v)).is_none()) else { return };
-        let ptr = child(&c.ptr, "type/version");
+        let ptr = child(&child(&c.ptr, "type"), "version");
         let known = ExprType::versions(kind).iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
         if self.doc.version >= Version::V1_1 {
             r.error(
