@@ -1175,9 +1175,9 @@ impl Scope<'_> {
         let t = v.tokens;
         match v.ty {
             Ty::String if v.str_ref => Ok(t),
-            // `AsRef`, not `String::as_str`: a step output read in another step's function is
+            // A closure, not `String::as_str`: a step output read in another step's function is
             // a `&String` there, so the tokens may be `Option<&&String>`.
-            Ty::String => Ok(quote!(#t.map(::core::convert::AsRef::<str>::as_ref))),
+            Ty::String => Ok(quote!(#t.map(|v| v.as_str()))),
             Ty::Json => Ok(quote!(#t.and_then(|v| v.as_str()))),
             other => Err(err(
                 "E0234",

@@ -142,19 +142,6 @@ impl TypeSpace {
         ty
     }
 
-    /// The type of an inline schema value that lives outside any loaded file (workflow inputs).
-    pub fn inline(&mut self, loaded: &Loaded, schema: &Value, hint: &str) -> Ty {
-        self.build(loaded, usize::MAX, "", schema, hint)
-    }
-
-    fn sub(&mut self, loaded: &Loaded, file: usize, ptr: &str, schema: &Value, hint: &str) -> Ty {
-        if file == usize::MAX {
-            // Inline schemas (workflow inputs) have no file: no `$ref`s to follow.
-            return self.build(loaded, file, ptr, schema, hint);
-        }
-        self.schema(loaded, file, ptr, hint)
-    }
-
     /// The type of schema `s`; `name` (a wire name) names the struct, enum or union it defines.
     fn build(&mut self, loaded: &Loaded, file: usize, ptr: &str, s: &Value, name: &str) -> Ty {
         let types: Vec<&str> = match s.get("type") {
@@ -171,7 +158,7 @@ impl TypeSpace {
         } else if let Some(list) = s.get("allOf").and_then(Value::as_array) {
             if list.len() == 1 && s.get("properties").is_none() {
                 // `allOf: [$ref]`, the usual way to add a description to a reference.
-                self.sub(loaded, file, &format!("{}/0", child(ptr, "allOf")), &list[0], name)
+                self.schema(loaded, file, &format!("{}/0", child(ptr, "allOf")), name)
             } else {
                 match object_parts(loaded, file, ptr, s, 0) {
                     Some(parts) => self.object(loaded, file, ptr, s, name, &parts),
@@ -210,9 +197,7 @@ impl TypeSpace {
                 ["boolean"] => Ty::Bool,
                 ["array"] => {
                     let item = match s.get("items") {
-                        Some(items) => {
-                            self.sub(loaded, file, &child(ptr, "items"), items, &format!("{name} item"))
-                        }
+                        Some(_) => self.schema(loaded, file, &child(ptr, "items"), &format!("{name} item")),
                         None => Ty::Json,
                     };
                     Ty::Array(Box::new(item))
@@ -221,11 +206,10 @@ impl TypeSpace {
                     self.object(loaded, file, ptr, s, name, &[(file, ptr.to_string(), s.clone())])
                 }
                 ["object"] => match s.get("additionalProperties") {
-                    Some(ap @ Value::Object(_)) => Ty::Map(Box::new(self.sub(
+                    Some(Value::Object(_)) => Ty::Map(Box::new(self.schema(
                         loaded,
                         file,
                         &child(ptr, "additionalProperties"),
-                        ap,
                         &format!("{name} value"),
                     ))),
                     _ => Ty::Json,
@@ -243,7 +227,7 @@ impl TypeSpace {
             let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
             if list.len() == 2 && list.iter().any(is_null) {
                 let i = list.iter().position(|v| !is_null(v))?;
-                return Some(self.sub(loaded, file, &format!("{}/{i}", child(ptr, key)), &list[i], name));
+                return Some(self.schema(loaded, file, &format!("{}/{i}", child(ptr, key)), name));
             }
         }
         None
@@ -272,10 +256,7 @@ impl TypeSpace {
         }
         let (base, name) = self.type_name(name);
         self.define(&name, Def::Union { doc: doc_of(s), tag: tag.clone(), variants: Vec::new() });
-        let cached = file != usize::MAX;
-        if cached {
-            self.by_schema.insert((file, ptr.to_string()), Ty::Union(name.clone()));
-        }
+        self.by_schema.insert((file, ptr.to_string()), Ty::Union(name.clone()));
         self.open.push(name.clone());
         let mut names = Names::reserving(&["Unknown"]);
         let mut variants = Vec::new();
@@ -286,9 +267,7 @@ impl TypeSpace {
                 // Not an object: no tagged variant can hold it, so the union stays untyped.
                 self.open.pop();
                 self.defs.remove(&name);
-                if cached {
-                    self.by_schema.remove(&(file, ptr.to_string()));
-                }
+                self.by_schema.remove(&(file, ptr.to_string()));
                 return None;
             };
             variants.push((wire.clone(), names.camel(&wire), sname));
@@ -334,9 +313,7 @@ impl TypeSpace {
         // Reserve the name first so recursive schemas terminate.
         let (base, name) = self.type_name(name);
         self.define(&name, Def::Struct { doc: doc_of(s), fields: Vec::new() });
-        if file != usize::MAX {
-            self.by_schema.insert((file, ptr.to_string()), Ty::Struct(name.clone()));
-        }
+        self.by_schema.insert((file, ptr.to_string()), Ty::Struct(name.clone()));
         self.open.push(name.clone());
         let mut idents = Names::default();
         let required: Vec<&str> = parts
@@ -357,7 +334,7 @@ impl TypeSpace {
                 // reads its fields: it is optional even when required.
                 let constant = prop.get("const").is_some()
                     || prop.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
-                let ty = self.sub(loaded, file, &child(&props_ptr, wire), prop, &format!("{name} {wire}"));
+                let ty = self.schema(loaded, file, &child(&props_ptr, wire), &format!("{name} {wire}"));
                 // A readOnly/writeOnly property is absent in one direction even when required.
                 let one_way =
                     ["readOnly", "writeOnly"].iter().any(|k| prop.get(*k) == Some(&Value::Bool(true)));
@@ -369,13 +346,9 @@ impl TypeSpace {
                     Ty::Option(Box::new(ty))
                 };
                 let boxed = matches!(ty.unwrapped(), Ty::Struct(n) | Ty::Union(n) if self.open.contains(n));
-                let resolved_doc = if file == usize::MAX {
-                    None
-                } else {
-                    deref(loaded, file, &child(&props_ptr, wire))
-                        .and_then(|(f, p)| value_at(loaded, f, &p))
-                        .and_then(doc_of)
-                };
+                let resolved_doc = deref(loaded, file, &child(&props_ptr, wire))
+                    .and_then(|(f, p)| value_at(loaded, f, &p))
+                    .and_then(doc_of);
                 fields.push(Field {
                     wire: wire.clone(),
                     ident: idents.snake(wire),
@@ -598,14 +571,11 @@ type Part = (usize, String, Value);
 /// when a member is not an object.
 fn object_parts(loaded: &Loaded, file: usize, ptr: &str, s: &Value, depth: usize) -> Option<Vec<Part>> {
     let mut parts = Vec::new();
-    for (i, member) in s.get("allOf").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    let members = s.get("allOf").and_then(Value::as_array).map_or(0, Vec::len);
+    for i in 0..members {
         let mptr = format!("{}/{i}", child(ptr, "allOf"));
-        let (mf, mp, m) = if file == usize::MAX {
-            (file, mptr, member.clone()) // Inline schemas (workflow inputs) have no `$ref`s to follow.
-        } else {
-            let (mf, mp) = deref(loaded, file, &mptr)?;
-            (mf, mp.clone(), value_at(loaded, mf, &mp)?.clone())
-        };
+        let (mf, mp) = deref(loaded, file, &mptr)?;
+        let m = value_at(loaded, mf, &mp)?.clone();
         let object = m.get("properties").is_some()
             || m.get("allOf").is_some()
             || m.get("type").and_then(Value::as_str) == Some("object");
@@ -635,7 +605,10 @@ pub fn complex_types<'t>(tys: impl IntoIterator<Item = &'t Ty>) -> TokenStream {
 }
 
 fn component_name(ptr: &str) -> Option<&str> {
-    ptr.strip_prefix("/components/schemas/")
+    // OpenAPI schemas, and an Arazzo document's reusable input schemas.
+    ["/components/schemas/", "/components/inputs/"]
+        .iter()
+        .find_map(|prefix| ptr.strip_prefix(prefix))
         .filter(|n| !n.contains('/'))
         .or_else(|| ptr.strip_prefix("/definitions/").filter(|n| !n.contains('/')))
 }

@@ -68,7 +68,9 @@ pub fn inputs(
     let mut fields = Names::default();
     let mut out = Vec::new();
     for (name, prop) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
-        let mut ty = types.inline(loaded, prop, &format!("{} {name}", w.id));
+        // Read from the document itself, where a `$ref` (into `components.inputs`) resolves.
+        let prop_ptr = child(&child(&schema_ptr, "properties"), name);
+        let mut ty = types.schema(loaded, doc_idx, &prop_ptr, &format!("{} {name}", w.id));
         if secrets.contains(name) && ty == Ty::String {
             ty = Ty::Secret;
         }
@@ -80,7 +82,7 @@ pub fn inputs(
             (Some(d), Ty::Option(inner)) => match types.literal(inner, d) {
                 Ok(lit) => Some(accessor(&field, inner, lit, d)),
                 Err(why) => {
-                    let ptr = child(&child(&child(&schema_ptr, "properties"), name), "default");
+                    let ptr = child(&prop_ptr, "default");
                     r.error(
                         "E0413",
                         &ptr,

@@ -130,8 +130,7 @@ pub mod read_as_xml {
                             (
                                 rt::xpath!(
                                     matches("count(/message_batch/request_counts/*) = 5", body
-                                    .as_ref().ok().map(::core::convert::AsRef:: < str >
-                                    ::as_ref))
+                                    .as_ref().ok().map(| v | v.as_str()))
                                 ),
                                 "count(/message_batch/request_counts/*) = 5",
                             ),
@@ -139,16 +138,15 @@ pub mod read_as_xml {
                                 rt::xpath!(
                                     matches(& format!("/message_batch[id = '{}']",
                                     create_batch_id.as_ref().map(rt::json::text_of)
-                                    .unwrap_or_default()), body.as_ref().ok()
-                                    .map(::core::convert::AsRef:: < str > ::as_ref))
+                                    .unwrap_or_default()), body.as_ref().ok().map(| v | v
+                                    .as_str()))
                                 ),
                                 "/message_batch[id = '{$steps.create.outputs.batchId}']",
                             ),
                             (
                                 rt::xpath!(
                                     matches("/message_batch/processing_status = 'ended'", body
-                                    .as_ref().ok().map(::core::convert::AsRef:: < str >
-                                    ::as_ref))
+                                    .as_ref().ok().map(| v | v.as_str()))
                                 ),
                                 "/message_batch/processing_status = 'ended'",
                             ),
@@ -156,14 +154,13 @@ pub mod read_as_xml {
                     );
                     read_status = rt::xpath!(
                         select(& run, "/message_batch/processing_status", body.as_ref()
-                        .ok().map(::core::convert::AsRef:: < str > ::as_ref))
+                        .ok().map(| v | v.as_str()))
                     )?
                         .as_ref()
                         .cloned();
                     read_succeeded = rt::xpath!(
                         select(& run, "string(/message_batch/request_counts/succeeded)",
-                        body.as_ref().ok().map(::core::convert::AsRef:: < str >
-                        ::as_ref))
+                        body.as_ref().ok().map(| v | v.as_str()))
                     )?
                         .as_ref()
                         .cloned();
@@ -174,8 +171,7 @@ pub mod read_as_xml {
                         let mut exhausted: Option<(&'static str, u32)> = None;
                         if rt::xpath!(
                             matches("/message_batch/processing_status != 'ended'", body
-                            .as_ref().ok().map(::core::convert::AsRef:: < str >
-                            ::as_ref))
+                            .as_ref().ok().map(| v | v.as_str()))
                         ) {
                             if not_yet_ended_retries < 20u32 {
                                 not_yet_ended_retries += 1;
