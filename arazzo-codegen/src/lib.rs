@@ -242,6 +242,13 @@
 //!   A `goto` to a workflow runs it, passing this workflow's inputs by name, then ends this
 //!   one; a `retry` naming a workflow runs it before the retry. `dependsOn` workflows run
 //!   first, in order, with this workflow's inputs by name; `$workflows.x.outputs.y` reads them.
+//!   A dependency "MUST be completed before" its dependents, so within one top-level run it runs
+//!   at most once: its outputs are kept in the run (`Run::completed`, shared with nested runs)
+//!   and every later workflow depending on it reads them, whatever inputs it would pass (the
+//!   first run's win). A dependency that fails fails its dependent and is not kept, so another
+//!   dependent runs it again. Steps, `goto` and `retry` always run their workflow. A dependency
+//!   with a stream output runs for each dependent (a stream has one reader). A durable replay
+//!   takes the same path: what is kept depends only on the journaled results.
 //!   Nested runs share the caller's step budget, so recursion through workflows is bounded.
 //! - A transport error (no response, after the client's transport retries) ends the workflow
 //!   with that error: criteria and actions need a response to be evaluated.

@@ -14,9 +14,10 @@ use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Url};
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -30,7 +31,12 @@ pub struct Run {
     steps: HashMap<&'static str, StepState>,
     secrets: Arc<Vec<String>>,
     defaults: Vec<(&'static str, &'static str)>,
+    /// The outputs of `dependsOn` workflows completed so far, shared with nested runs.
+    completed: Arc<Mutex<Completed>>,
 }
+
+/// Outputs by workflow id and `Outputs` type (ids of different documents may be equal).
+type Completed = HashMap<(&'static str, TypeId), Arc<dyn Any + Send + Sync>>;
 
 #[derive(Default)]
 struct StepState {
@@ -269,6 +275,7 @@ impl Run {
             steps: HashMap::new(),
             secrets: Arc::default(),
             defaults: Vec::new(),
+            completed: Arc::default(),
         }
     }
 
@@ -576,6 +583,7 @@ impl Run {
             steps: HashMap::new(),
             secrets: Arc::clone(&self.secrets),
             defaults: self.defaults.clone(),
+            completed: Arc::default(),
         }
     }
 
@@ -591,7 +599,26 @@ impl Run {
             steps: HashMap::new(),
             secrets: Arc::clone(&self.secrets),
             defaults: Vec::new(),
+            completed: Arc::clone(&self.completed),
         })
+    }
+
+    /// The outputs of `dependsOn` workflow `workflow` when it already completed in this run or
+    /// a run it is nested in (Arazzo: a dependency "MUST be completed before", so it runs once
+    /// and every workflow depending on it reads the same outputs).
+    pub fn completed<T: Send + Sync + 'static>(&self, workflow: &'static str) -> Option<Arc<T>> {
+        let completed = self.completed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let outputs = completed.get(&(workflow, TypeId::of::<T>()))?;
+        Arc::clone(outputs).downcast().ok()
+    }
+
+    /// Records the outputs of `dependsOn` workflow `workflow`, which just completed, for
+    /// [`completed`](Self::completed), and gives them back shared.
+    pub fn complete<T: Send + Sync + 'static>(&self, workflow: &'static str, outputs: T) -> Arc<T> {
+        let outputs = Arc::new(outputs);
+        let mut completed = self.completed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        completed.insert((workflow, TypeId::of::<T>()), Arc::clone(&outputs) as Arc<dyn Any + Send + Sync>);
+        outputs
     }
 
     /// The inputs of a called workflow, converted from `value` (a JSON object of its inputs by
@@ -820,6 +847,32 @@ mod tests {
         let mut items = resp.into_jsonl::<serde_json::Value>();
         is_send(&items.next_item());
         is_unpin(&items);
+    }
+
+    #[derive(Debug, PartialEq)]
+    struct SubmitOutputs(&'static str);
+    #[derive(Debug, PartialEq)]
+    struct OtherOutputs(&'static str);
+
+    /// A `dependsOn` workflow completed in one run is seen by the runs nested in it and by the
+    /// run it is nested in, once per workflow id and outputs type; a new top-level run starts empty.
+    #[test]
+    fn completed_dependencies_are_shared_by_nested_runs() {
+        let client = Client::builder().build().expect("a client");
+        let mut top = client.run("report");
+        let mut wait = top.call("dependsOn", "wait").expect("within budget");
+        let submit = wait.call("dependsOn", "submit").expect("within budget");
+        assert_eq!(wait.completed::<SubmitOutputs>("submit"), None);
+
+        let first = submit.complete("submit", SubmitOutputs("msgbatch_1"));
+
+        let seen = top.completed::<SubmitOutputs>("submit").expect("completed in a nested run");
+        assert!(Arc::ptr_eq(&first, &seen));
+        assert_eq!(wait.completed::<SubmitOutputs>("submit").as_deref(), Some(&SubmitOutputs("msgbatch_1")));
+        // Another document's workflow with the same id has other outputs.
+        assert_eq!(top.completed::<OtherOutputs>("submit"), None);
+        assert_eq!(top.completed::<SubmitOutputs>("wait"), None);
+        assert_eq!(client.run("report").completed::<SubmitOutputs>("submit"), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -261,7 +261,6 @@ async fn a_workflow_reads_the_outputs_of_the_workflow_it_depends_on() {
 /// workflow can be processed." `report` depends on `submit` and on `wait`, which depends on
 /// `submit` too: `submit` completes once, and `wait` and `report` read the same batch.
 #[tokio::test]
-#[ignore = "bug: a workflow in two dependsOn lists (report → submit, report → wait → submit) runs twice, creating two batches"]
 async fn a_workflow_reached_twice_through_depends_on_runs_once() {
     let server = server(polls(1)).await;
     let inputs = pipeline::report::Inputs { api_key: Secret::new(KEY), requests: requests(2) };

@@ -160,9 +160,23 @@ fn outputs(unit: &Unit, w: &WorkflowPlan) -> TokenStream {
 pub fn prologue(w: &WorkflowPlan) -> TokenStream {
     let servers = w.servers.iter().map(|(n, u)| quote!(run.default_base_url(#n, #u);));
     let redactions = w.redactions.iter().map(|t| quote!(run.redact(#t);));
+    // A dependency completed earlier in this run (by another workflow depending on it) is not
+    // run again: its outputs are shared.
     let depends_on = w.depends_on.iter().map(|d| {
-        let (local, call) = (&d.local, &d.call);
-        quote!(let #local = #call?;)
+        let (local, call, id) = (&d.local, &d.call, &d.id);
+        if d.once {
+            quote! {
+                let #local = match run.completed(#id) {
+                    Some(outputs) => outputs,
+                    None => {
+                        let outputs = #call?;
+                        run.complete(#id, outputs)
+                    }
+                };
+            }
+        } else {
+            quote!(let #local = #call?;)
+        }
     });
     quote!(#(#servers)* #(#redactions)* #(#depends_on)*)
 }

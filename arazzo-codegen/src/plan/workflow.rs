@@ -54,6 +54,11 @@ pub struct WorkflowPlan {
 pub struct DependsOn {
     /// Which workflow.
     pub key: WfKey,
+    /// Its `workflowId`.
+    pub id: String,
+    /// Whether it runs once per run, its outputs shared (`Run::completed`): not when they hold a
+    /// stream, which only one reader can consume.
+    pub once: bool,
     /// The local holding its outputs.
     pub local: syn::Ident,
     /// The call.
@@ -146,7 +151,9 @@ pub fn plan(
     for (_, id) in &w.depends_on {
         let Some(c) = calls::callee(loaded, key.0, id) else { continue };
         let local = ident(&locals.snake(&format!("{} outputs", c.id)));
-        if let Some(p) = plans.get(&c.key) {
+        let plan = plans.get(&c.key);
+        let once = plan.is_some_and(|p| p.outputs.iter().all(|o| !matches!(o.ty.unwrapped(), Ty::Stream(_))));
+        if let Some(p) = plan {
             for o in p.outputs.iter().filter(|o| !matches!(o.ty.unwrapped(), Ty::Stream(_))) {
                 let id = &o.field;
                 let (tokens, optional) = match o.ty {
@@ -162,6 +169,8 @@ pub fn plan(
         let m = &c.module;
         depends_on.push(DependsOn {
             key: c.key,
+            id: c.id.clone(),
+            once,
             call: call_tokens(&c, "dependsOn", quote!(&inputs)),
             outputs: quote!(#m::Outputs),
             local,
@@ -232,7 +241,9 @@ pub fn plan(
         request: None,
         unsent: false,
     };
-    let outputs = outputs(w, shape, &scope, &inputs, &always, r);
+    let shared_locals: Vec<String> =
+        depends_on.iter().filter(|d| d.once).map(|d| d.local.to_string()).collect();
+    let outputs = outputs(w, shape, &scope, &inputs, &always, &shared_locals, r);
     let redactions = inputs
         .iter()
         .filter(|i| i.ty.unwrapped() == &Ty::Secret)
@@ -310,6 +321,7 @@ fn outputs(
     scope: &Scope,
     inputs: &[InputPlan],
     always: &Always,
+    shared_locals: &[String],
     r: &mut Reporter,
 ) -> Vec<OutputPlan> {
     let mut fields = Names::default();
@@ -359,11 +371,15 @@ fn outputs(
         };
         out.push(OutputPlan { name: name.clone(), field, ty, doc, step, value, shared: false });
     }
-    // A value is moved into its field unless another output reads it too.
+    // A value is moved into its field unless another output reads it too, or it belongs to the
+    // shared outputs of a `dependsOn` workflow (an `Arc`).
     let shared: Vec<bool> = (0..out.len())
         .map(|i| {
             let Some(v) = &out[i].value else { return false };
             let Some(place) = v.place() else { return false };
+            if shared_locals.contains(&place[0]) {
+                return true;
+            }
             out.iter().enumerate().any(|(j, o)| {
                 let Some(w) = o.value.as_ref().filter(|_| j != i) else { return false };
                 match w.place() {
