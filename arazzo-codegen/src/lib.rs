@@ -261,6 +261,14 @@
 //!   itself, as the only element of a list; other queries follow RFC 9535 and read the response
 //!   as received (not its typed form). A JSON null context, for JSONPath and regex criteria, is
 //!   no value, like an absent one.
+//! - Success criteria and success actions type `$response.body#/…` against the success (2xx)
+//!   response schema. Failure actions (a step's `onFailure`, a workflow's `failureActions`,
+//!   inline or from components) may see any response, an error one too: in their criteria and
+//!   parameters the body is read as received, and a pointer into it is checked against every
+//!   response body schema the operation declares (2xx, 4XX, 5XX, `default`, specific codes).
+//!   E0401 only when none has it (the help names each schema searched); a typed comparison when
+//!   those that have it agree on a scalar type (text, number, boolean, enum), untyped JSON
+//!   otherwise. A response that declares no JSON body is not searched.
 //! - Names may contain dots: `$steps.s.outputs.pet.name` reads output `pet.name` when the step
 //!   has one; a whole-value expression's JSON pointer may contain spaces.
 //! - `$request.header|query|path.NAME` in a step's criteria and outputs is the value of the

@@ -118,6 +118,20 @@ pub struct BodyValue {
     pub ty: Ty,
     /// What a body that is not JSON is (`text`, `binary`): it has no members to point at.
     pub raw: Option<&'static str>,
+    /// For failure actions, which may see any response: the JSON body schemas the operation
+    /// declares. The body is then read as received, and a pointer into it is checked against
+    /// each of these rather than against the success schema in `ty`.
+    pub declared: Option<Vec<DeclaredBody>>,
+}
+
+/// A JSON response body schema an operation declares, with its status keys (`200`, `4XX`,
+/// `default`), as `[200]` or `[4XX, 5XX]` when several responses share it.
+#[derive(Clone, Debug)]
+pub struct DeclaredBody {
+    /// The response keys that declare it.
+    pub statuses: Vec<String>,
+    /// Its type.
+    pub ty: Ty,
 }
 
 /// `x` when `tokens` are `Some(x)`: a value that is always present.
@@ -272,6 +286,9 @@ impl Scope<'_> {
                         Some(help.into()),
                     ));
                 }
+                Some(BodyValue { tokens: Some(_), raw: None, declared: Some(declared), .. }) => {
+                    return self.received_body(e, path, declared);
+                }
                 Some(BodyValue { tokens: Some(tokens), ty, .. }) => {
                     (tokens.clone(), ty.clone(), false, path.as_slice())
                 }
@@ -407,6 +424,64 @@ impl Scope<'_> {
         let ptr = crate::expr::ast::pointer_string(path);
         let tokens = quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)));
         Some(Lowered::new(tokens, Ty::Json, true))
+    }
+
+    /// `$response.body#/pointer` where any response may be in scope (a failure action's
+    /// criteria): read from the body as received, and checked against every response body
+    /// schema the operation declares. E0401 when none has the pointer; typed when those that
+    /// have it agree on a scalar type (text, number, boolean, enum), else untyped JSON.
+    fn received_body(
+        &self,
+        e: &Expr,
+        path: &[Segment],
+        declared: &[DeclaredBody],
+    ) -> Result<Lowered, LowerError> {
+        let Some(r) = self.response else { return Err(reported_by_validation()) };
+        let json = if path.is_empty() {
+            quote!(#r.json_value().as_ref())
+        } else {
+            let ptr = crate::expr::ast::pointer_string(path);
+            quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
+        };
+        let mut found: Vec<Ty> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        for d in declared {
+            let statuses = d.statuses.join(", ");
+            match self.navigate(quote!(body), d.ty.clone(), path) {
+                Ok((_, _, _, true)) => found.push(Ty::String),
+                Ok((_, ty, ..)) => found.push(ty),
+                Err(why) => {
+                    let hint = why.help.filter(|h| h.starts_with("did you mean")).map(|h| format!(", {h}"));
+                    let label = schema_label(&d.ty);
+                    missing.push(format!(
+                        "{label} ({statuses}): {}{}",
+                        why.message,
+                        hint.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        let Some(first) = found.first() else {
+            if declared.is_empty() {
+                return Ok(Lowered::new(json, Ty::Json, true));
+            }
+            let help = format!(
+                "a failure action may see any response, so each body schema the operation declares was searched: {}",
+                missing.join("; ")
+            );
+            return Err(err("E0401", format!("no response body of the operation has `{e}`"), Some(help)));
+        };
+        let rt = self.rt;
+        let agreed = found.iter().all(|t| t == first).then_some(first);
+        Ok(match agreed {
+            Some(ty @ (Ty::String | Ty::Integer | Ty::Number | Ty::Bool | Ty::Enum(..))) => {
+                let t = self.types.tokens(ty);
+                let typed =
+                    quote!(#json.and_then(|v| #rt::serde_json::from_value::<#t>(v.clone()).ok()).as_ref());
+                Lowered::new(typed, ty.clone(), true)
+            }
+            _ => Lowered::new(json, Ty::Json, true),
+        })
     }
 
     /// A bound value (an input, a step output, ...) and the pointer into it.
@@ -1038,6 +1113,22 @@ impl Scope<'_> {
                 let t = self.value(&e)?.tokens;
                 Ok(quote!(#t.is_some()))
             }
+            // Into a body that any response may have sent: checked against each of their
+            // schemas like `$response.body#/pointer`.
+            JsonPathCriterion::Shorthand { path, op, literal }
+                if let Some(e) = context.clone().extended(path).filter(|_| self.reads_received(context)) =>
+            {
+                self.compare_value(&e, *op, literal)
+            }
+            JsonPathCriterion::Query { path: Some(path), .. }
+                if let Some(e) = context.clone().extended(path).filter(|_| self.reads_received(context)) =>
+            {
+                // A null member is a node all the same (RFC 9535): the JSON as received, not
+                // its typed value, is tested.
+                let typed = self.value(&e)?;
+                let t = self.as_received(&e, typed.tokens);
+                Ok(quote!(#t.is_some()))
+            }
             JsonPathCriterion::Shorthand { path, op, literal } => {
                 let (tokens, ty, more, tag) = self.navigate(ctx.tokens, ctx.ty, path)?;
                 let v = Lowered { tokens, ty, optional: more, str_ref: tag };
@@ -1062,6 +1153,14 @@ impl Scope<'_> {
                 Ok(quote!(#rt::json::#matches(#rt::jsonpath!(#text), #t)))
             }
         }
+    }
+
+    /// Whether `context` is the response body of a failure action's criteria, which is read
+    /// as received and checked against every declared response schema.
+    fn reads_received(&self, context: &Expr) -> bool {
+        matches!(context, Expr::Response(Source::Body(_)))
+            && self.response.is_some()
+            && matches!(&self.body, Some(BodyValue { tokens: Some(_), raw: None, declared: Some(_), .. }))
     }
 
     /// A context for a JSONPath query: the response as received, not its typed (re-serialized)
@@ -1276,6 +1375,14 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Secret => "a secret".into(),
         Ty::Bytes => "bytes".into(),
         Ty::Status => "a status code".into(),
+    }
+}
+
+/// A response schema's type as a help names it: its name, else its kind.
+fn schema_label(t: &Ty) -> String {
+    match t {
+        Ty::Struct(n) | Ty::Union(n) | Ty::Enum(n, _) => format!("`{n}`"),
+        other => ty_name(other),
     }
 }
 

@@ -203,6 +203,22 @@ pub fn request_media(loaded: &Loaded, op: &Operation) -> Vec<Media> {
     }
 }
 
+/// Every response an operation declares (`200`, `4XX`, `default`, ...), in the order of the
+/// description, with its media types.
+pub fn responses(loaded: &Loaded, op: &Operation) -> Vec<(String, Vec<Media>)> {
+    let (file, responses_ptr) = (op.def.0, child(&op.def.1, "responses"));
+    let Some(responses) = value_at(loaded, file, &responses_ptr).and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    responses
+        .keys()
+        .filter_map(|key| {
+            let (f, p) = deref(loaded, file, &child(&responses_ptr, key))?;
+            Some((key.clone(), media(loaded, f, &child(&p, "content"))))
+        })
+        .collect()
+}
+
 /// The first 2xx response (or `2XX`, or `default`) and its media types.
 pub fn success_response(loaded: &Loaded, op: &Operation) -> Option<(String, Vec<Media>)> {
     let (file, op_ptr) = (op.def.0, &op.def.1);

@@ -3,19 +3,61 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::step::{StepPlanner, resolve_parameter};
+use super::step::{MediaKind, StepPlanner, media_kind, resolve_parameter};
 use super::workflow::call_tokens;
 use super::{Act, ActionPlan, Check, WorkflowCall, report};
 use crate::calls;
 use crate::diag::Diagnostics;
 use crate::expr;
-use crate::lower::Scope;
+use crate::lower::{DeclaredBody, Scope};
 use crate::model::*;
+use crate::openapi::{self, Operation};
 use crate::report::{Reporter, child};
-use crate::types::ident;
+use crate::types::{Ty, ident};
 use crate::validate::inline_action;
 
 impl StepPlanner<'_> {
+    /// Whether a failure action that may run after step `s` reads `$response.body` (in a
+    /// criterion or a parameter): then the response schemas of every status are typed.
+    pub(super) fn failure_reads_body(&self, s: &Step) -> bool {
+        let components = &self.doc.components;
+        let reads = |text: &str| text.contains("$response.body");
+        s.on_failure.iter().chain(&self.w.failure_actions).filter_map(|a| inline_action(a, components)).any(
+            |a| {
+                a.criteria.iter().any(|c| reads(&c.condition) || c.context.as_deref().is_some_and(reads))
+                    || a.parameters
+                        .iter()
+                        .filter_map(|p| resolve_parameter(p, components))
+                        .any(|p| reads(&p.value.to_string()))
+            },
+        )
+    }
+
+    /// The JSON body schemas `op` declares for any status, those of the same type together.
+    pub(super) fn declared_bodies(&mut self, s: &Step, op: &Operation) -> Vec<DeclaredBody> {
+        let op_name = op.id.as_deref().unwrap_or(&s.id);
+        let mut declared: Vec<DeclaredBody> = Vec::new();
+        for (status, media) in openapi::responses(self.loaded, op) {
+            let json = media.iter().find(|m| media_kind(self.loaded, m) == MediaKind::Json);
+            let Some(json) = json else { continue }; // No JSON body to point into.
+            // A success response is named as the step's body type is (see `body`).
+            let hint = if status.starts_with('2') {
+                format!("{op_name} response")
+            } else {
+                format!("{op_name} {status} response")
+            };
+            let ty = match &json.schema {
+                Some((f, p)) => self.types.schema(self.loaded, *f, p, &hint),
+                None => Ty::Json,
+            };
+            match declared.iter_mut().find(|d| d.ty == ty) {
+                Some(d) => d.statuses.push(status),
+                None => declared.push(DeclaredBody { statuses: vec![status], ty }),
+            }
+        }
+        declared
+    }
+
     /// The success criteria of a step.
     pub(super) fn checks(&self, s: &Step, scope: &Scope, r: &mut Reporter) -> Vec<Check> {
         s.success_criteria

@@ -13,7 +13,7 @@ use crate::calls::{self, WfKey};
 use crate::diag::Diagnostics;
 use crate::expr::{Expr, Source};
 use crate::load::{Loaded, Resolved};
-use crate::lower::{BodyValue, LowerError, Lowered, Read, Scope, output_source};
+use crate::lower::{BodyValue, DeclaredBody, LowerError, Lowered, Read, Scope, output_source};
 use crate::model::{Components, Document, ParamRef, Parameter, Step, Target, Workflow};
 use crate::names::Names;
 use crate::openapi::{self, Operation};
@@ -140,6 +140,14 @@ impl StepPlanner<'_> {
             _ => Body::Unread,
         };
         let sent = effective_parameters(self.w, s, &self.doc.components);
+        let declared = match &resolution {
+            Some(Resolution::Operation(op))
+                if callee.is_none() && self.shape == Shape::Machine && self.failure_reads_body(s) =>
+            {
+                Some(self.declared_bodies(s, op))
+            }
+            _ => None,
+        };
         let kind = match (&resolution, &callee) {
             (_, Some(c)) => {
                 StepKind::Call(WorkflowCall { name: c.id.clone(), key: c.key, call: self.call(s, c, r) })
@@ -162,16 +170,17 @@ impl StepPlanner<'_> {
             return self.evaluations(
                 si,
                 s,
-                StepParts { kind, body, sent: &sent, called: None },
+                StepParts { kind, body, sent: &sent, called: None, declared },
                 &mut scratch,
             );
         }
-        self.evaluations(si, s, StepParts { kind, body, sent: &sent, called: called.as_ref() }, r)
+        let parts = StepParts { kind, body, sent: &sent, called: called.as_ref(), declared };
+        self.evaluations(si, s, parts, r)
     }
 
     /// The criteria, actions and outputs of a step, each lowered where it is evaluated.
     fn evaluations(&mut self, si: usize, s: &Step, parts: StepParts, r: &mut Reporter) -> StepPlan {
-        let StepParts { kind, body, sent, called } = parts;
+        let StepParts { kind, body, sent, called, declared } = parts;
         let names = &self.names[si];
         let local_response = quote!(response);
         let flow_response = names.response.to_token_stream();
@@ -191,8 +200,13 @@ impl StepPlanner<'_> {
         attempt.called_outputs = called;
         attempt.request = request;
         let criteria = self.checks(s, &attempt, r);
+        // Failure actions may see any response: their body pointers are read as received.
+        let failing = Scope {
+            body: attempt.body.clone().map(|b| BodyValue { declared: declared.clone(), ..b }),
+            ..attempt.clone()
+        };
         let on_failure =
-            if self.shape == Shape::Machine { self.actions(s, false, &attempt, r) } else { Vec::new() };
+            if self.shape == Shape::Machine { self.actions(s, false, &failing, r) } else { Vec::new() };
 
         let (success_response, success_body) = match (self.shape, &body) {
             (Shape::Flow, Body::Decoded { ty, kind }) => {
@@ -375,7 +389,7 @@ fn body_value(tokens: TokenStream, ty: &Ty, kind: BodyKind) -> BodyValue {
         BodyKind::Json => None,
         BodyKind::Text => Some("text"),
     };
-    BodyValue { tokens: Some(tokens), ty: ty.clone(), raw }
+    BodyValue { tokens: Some(tokens), ty: ty.clone(), raw, declared: None }
 }
 
 /// A binary body is streamed: expressions cannot read it, and one that points into it is told
@@ -385,13 +399,14 @@ fn streamed_binary(body: &Body) -> Option<BodyValue> {
         tokens: None,
         ty: Ty::Bytes,
         raw: Some("binary"),
+        declared: None,
     })
 }
 
 /// How a body of a media type is read, in the order of preference when a response offers
 /// several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum MediaKind {
+pub(super) enum MediaKind {
     Json,
     JsonLines,
     Text,
@@ -401,7 +416,7 @@ enum MediaKind {
 /// The kind of a response media type: JSON (`application/json`, `+json`), JSON Lines (the
 /// `jsonl`/`jsonlines`/`ndjson` spellings), text (`text/*`), else bytes. A wildcard (`*/*`,
 /// which many generators write for JSON) is JSON unless its schema is `format: binary`.
-fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
+pub(super) fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
     let essence = m.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let binary = || {
         m.schema
@@ -433,6 +448,8 @@ struct StepParts<'t> {
     sent: &'t [Parameter],
     /// `$outputs` of the workflow it runs.
     called: Option<&'t HashMap<String, Lowered>>,
+    /// The response bodies its failure actions may see, when their criteria read the body.
+    declared: Option<Vec<DeclaredBody>>,
 }
 
 /// `$outputs.<name>` of a called workflow: tokens over `outputs: Option<&Outputs>`.
