@@ -471,14 +471,11 @@ impl Scope<'_> {
             );
             return Err(err("E0401", format!("no response body of the operation has `{e}`"), Some(help)));
         };
-        let rt = self.rt;
         let agreed = found.iter().all(|t| t == first).then_some(first);
         Ok(match agreed {
             Some(ty @ (Ty::String | Ty::Integer | Ty::Number | Ty::Bool | Ty::Enum(..))) => {
-                let t = self.types.tokens(ty);
-                let typed =
-                    quote!(#json.and_then(|v| #rt::serde_json::from_value::<#t>(v.clone()).ok()).as_ref());
-                Lowered::new(typed, ty.clone(), true)
+                let (t, ptr) = (self.types.tokens(ty), crate::expr::ast::pointer_string(path));
+                Lowered::new(quote!(#r.json_at::<#t>(#ptr).as_ref()), ty.clone(), true)
             }
             _ => Lowered::new(json, Ty::Json, true),
         })

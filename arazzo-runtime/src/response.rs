@@ -98,6 +98,13 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// The member at JSON pointer `pointer` of the body as received, as a `T`: how a failure
+    /// action reads a body that may be an error's. `None` when the body is not JSON, has no such
+    /// member, or the member is not a `T`.
+    pub fn json_at<T: DeserializeOwned>(&self, pointer: &str) -> Option<T> {
+        T::deserialize(self.json_value()?.pointer(pointer)?).ok()
+    }
+
     /// The buffered body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
         self.expect_media(MediaKind::Text);
