@@ -9,12 +9,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arazzo_codegen::{Checked, Settings};
-use arazzo_runtime::{Client, ErrorKind, Secret};
+use arazzo_runtime::{ErrorKind, Secret};
 use batches_server::{Fault, FaultKind, Route, ServerConfig, TestServer};
 use serde_json::{Value, json};
 
 const FOLDER: &str = "tests/workflows/v11-batches";
-const KEY: &str = "sk-test-key";
+
+#[path = "common/batches.rs"]
+mod batches;
+use batches::{KEY, batch_path, client, lines, polls, post, requests, server};
 /// Where `self-absolute.arazzo.yaml`'s source resolves against its absolute `$self`.
 const ABSOLUTE_SOURCE: &str = "https://workflows.example.com/openapi/message-batches.yml";
 const SEED_DESCRIPTION: &str = "workflows/openapi/anthropic-message-batches-api-openapi.yml";
@@ -133,68 +136,11 @@ mod comparisons {
     arazzo_macros::workflows!("workflows/v11-batches/comparisons.arazzo.yaml");
 }
 
-async fn server(config: ServerConfig) -> TestServer {
-    TestServer::start(config).await.expect("server starts")
-}
-
-fn polls(polls_until_ended: u32) -> ServerConfig {
-    ServerConfig { polls_until_ended, ..ServerConfig::default() }
-}
-
-/// A client for the documents' two source names, without real waits (retry delays are capped
-/// at zero; the nominal delays are the document's).
-fn client(server: &TestServer) -> Client {
-    Client::builder()
-        .base_url("batches", server.base_url())
-        .base_url("batchList", server.base_url())
-        .max_retry_delay(Some(Duration::ZERO))
-        .loop_pacing(Duration::ZERO)
-        .transport_retries(0)
-        .build()
-        .expect("a client")
-}
-
-/// `METHOD path[?query]` of every request the server logged.
-fn lines(server: &TestServer) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .map(|r| match &r.query {
-            Some(q) => format!("{} {}?{q}", r.method, r.path),
-            None => format!("{} {}", r.method, r.path),
-        })
-        .collect()
-}
-
-fn requests(n: usize) -> Vec<Value> {
-    batches_server::sample_requests(n).as_array().expect("an array").clone()
-}
-
-/// Calls the API directly (not through a workflow): `POST` `path` with `body`, returns the JSON.
-async fn call(server: &TestServer, path: &str, body: Option<Value>) -> Value {
-    let http = reqwest::Client::new();
-    let request = http
-        .post(format!("{}{path}", server.base_url()))
-        .header("x-api-key", KEY)
-        .header("anthropic-version", "2023-06-01");
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    let response = request.send().await.expect("server answers");
-    assert!(response.status().is_success(), "{path}: {}", response.status());
-    response.json().await.expect("JSON")
-}
-
 /// Creates a batch of `n` requests outside the workflow under test; clears the log.
 async fn existing_batch(server: &TestServer, n: usize) -> String {
-    let batch = call(server, "/v1/messages/batches", Some(json!({ "requests": requests(n) }))).await;
+    let batch = post(server, "/v1/messages/batches", Some(json!({ "requests": requests(n) }))).await;
     server.clear_log();
     batch["id"].as_str().expect("an id").to_owned()
-}
-
-fn batch_path(id: &str) -> String {
-    format!("/v1/messages/batches/{id}")
 }
 
 #[tokio::test]
@@ -271,7 +217,7 @@ async fn a_processing_batch_is_retried_until_it_has_ended() {
 async fn a_batch_being_canceled_goes_to_the_confirmation_workflow_with_its_parameters() {
     let server = server(ServerConfig { cancel_polls_until_ended: 2, ..polls(5) }).await;
     let id = existing_batch(&server, 2).await;
-    call(&server, &format!("{}/cancel", batch_path(&id)), None).await;
+    post(&server, &format!("{}/cancel", batch_path(&id)), None).await;
     server.clear_log();
     let inputs =
         cancel_goto_workflow::await_batch::Inputs { api_key: Secret::new(KEY), batch_id: id.clone() };
@@ -293,7 +239,7 @@ async fn a_batch_being_canceled_goes_to_the_confirmation_workflow_with_its_param
 async fn confirm_cancellation_returns_the_inputs_it_was_given() {
     let server = server(ServerConfig { cancel_polls_until_ended: 1, ..polls(5) }).await;
     let id = existing_batch(&server, 1).await;
-    let canceled = call(&server, &format!("{}/cancel", batch_path(&id)), None).await;
+    let canceled = post(&server, &format!("{}/cancel", batch_path(&id)), None).await;
     server.clear_log();
     let requested_at = canceled["cancel_initiated_at"].as_str().expect("a time").to_owned();
     let inputs = cancel_goto_workflow::confirm_cancellation::Inputs {

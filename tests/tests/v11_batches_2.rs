@@ -8,15 +8,17 @@
 //! runs in `xpath_batches.rs` (`--features xpath`).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use arazzo_codegen::{Checked, Settings};
-use arazzo_runtime::{Client, Secret};
+use arazzo_runtime::Secret;
 use batches_server::{ServerConfig, TestServer};
 use serde_json::{Value, json};
 
 const FOLDER: &str = "tests/workflows/v11-batches-2";
-const KEY: &str = "sk-test-key";
+
+#[path = "common/batches.rs"]
+mod batches;
+use batches::{KEY, batch_path, client, lines, polls, post, requests, server};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -142,55 +144,6 @@ mod durable {
     }
 }
 
-async fn server(config: ServerConfig) -> TestServer {
-    TestServer::start(config).await.expect("server starts")
-}
-
-fn polls(polls_until_ended: u32) -> ServerConfig {
-    ServerConfig { polls_until_ended, ..ServerConfig::default() }
-}
-
-/// A client without real waits (retry delays capped at zero).
-fn client(server: &TestServer) -> Client {
-    Client::builder()
-        .base_url("batches", server.base_url())
-        .max_retry_delay(Some(Duration::ZERO))
-        .loop_pacing(Duration::ZERO)
-        .transport_retries(0)
-        .build()
-        .expect("a client")
-}
-
-/// `METHOD path[?query]` of every request the server logged.
-fn lines(server: &TestServer) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .map(|r| match &r.query {
-            Some(q) => format!("{} {}?{q}", r.method, r.path),
-            None => format!("{} {}", r.method, r.path),
-        })
-        .collect()
-}
-
-fn requests(n: usize) -> Vec<Value> {
-    batches_server::sample_requests(n).as_array().expect("an array").clone()
-}
-
-async fn post(server: &TestServer, path: &str, body: Option<Value>) -> Value {
-    let request = reqwest::Client::new()
-        .post(format!("{}{path}", server.base_url()))
-        .header("x-api-key", KEY)
-        .header("anthropic-version", "2023-06-01");
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    let response = request.send().await.expect("server answers");
-    assert!(response.status().is_success(), "{path}: {}", response.status());
-    response.json().await.expect("JSON")
-}
-
 /// A batch of `n` requests created outside the workflow under test (as createMessageBatch
 /// returned it); the log is cleared.
 async fn existing_batch(server: &TestServer, n: usize) -> Value {
@@ -201,10 +154,6 @@ async fn existing_batch(server: &TestServer, n: usize) -> Value {
 
 fn id_of(batch: &Value) -> String {
     batch["id"].as_str().expect("an id").to_owned()
-}
-
-fn batch_path(id: &str) -> String {
-    format!("/v1/messages/batches/{id}")
 }
 
 fn all_keyed(server: &TestServer) -> bool {
