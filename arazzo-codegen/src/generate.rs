@@ -68,10 +68,10 @@ fn space_out(code: &str) -> String {
 pub fn generate(path: &Path, settings: &Settings) -> Result<Generated, Checked> {
     let (checked, unit) = analyze(path, settings);
     let Some(unit) = unit else { return Err(checked) };
-    let tokens = crate::emit::document(&unit, &crate::runtime_path(settings), settings.durable);
+    let (tokens, not_durable) =
+        crate::emit::document(&unit, &crate::runtime_path(settings), settings.durable);
     let files_read = checked.loaded.files.iter().map(|f| f.path.clone()).collect();
     let sources = checked.loaded.files.iter().map(|f| f.display.clone()).collect();
-    let not_durable = if settings.durable { crate::emit::not_durable(&unit) } else { Vec::new() };
     Ok(Generated { tokens, files_read, sources, checked, not_durable })
 }
 

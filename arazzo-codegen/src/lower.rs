@@ -437,12 +437,7 @@ impl Scope<'_> {
         declared: &[DeclaredBody],
     ) -> Result<Lowered, LowerError> {
         let Some(r) = self.response else { return Err(reported_by_validation()) };
-        let json = if path.is_empty() {
-            quote!(#r.json_value().as_ref())
-        } else {
-            let ptr = crate::expr::ast::pointer_string(path);
-            quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
-        };
+        let json = received_json(r, path);
         let mut found: Vec<Ty> = Vec::new();
         let mut missing: Vec<String> = Vec::new();
         for d in declared {
@@ -1167,12 +1162,7 @@ impl Scope<'_> {
             Expr::Response(Source::Body(path))
                 if let (Some(r), Some(BodyValue { tokens: Some(_), .. })) = (self.response, &self.body) =>
             {
-                if path.is_empty() {
-                    quote!(#r.json_value().as_ref())
-                } else {
-                    let ptr = crate::expr::ast::pointer_string(path);
-                    quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
-                }
+                received_json(r, path)
             }
             _ => tokens,
         }
@@ -1372,6 +1362,16 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Secret => "a secret".into(),
         Ty::Bytes => "bytes".into(),
         Ty::Status => "a status code".into(),
+    }
+}
+
+/// `Option<&Value>` tokens of the member at `path` of response `r`'s body as received (JSON).
+fn received_json(r: &TokenStream, path: &[Segment]) -> TokenStream {
+    if path.is_empty() {
+        quote!(#r.json_value().as_ref())
+    } else {
+        let ptr = crate::expr::ast::pointer_string(path);
+        quote!(#r.json_value().as_ref().and_then(|v| v.pointer(#ptr)))
     }
 }
 

@@ -326,6 +326,17 @@ pub struct Replacement {
     pub value: Value,
 }
 
+impl Replacement {
+    /// What `target` is in a payload of `form`: its `targetSelectorType`, else (Arazzo 1.1) an
+    /// XPath 3.1 expression in XML text and a JSON pointer elsewhere.
+    pub fn target_kind(&self, form: PayloadForm) -> ExprType {
+        self.kind.clone().unwrap_or(match form {
+            PayloadForm::Xml => ExprType::XPath(XPathVersion::V31),
+            PayloadForm::Value | PayloadForm::Text => ExprType::JsonPointer,
+        })
+    }
+}
+
 /// How a payload is sent, which decides what a replacement target addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadForm {
@@ -359,9 +370,14 @@ impl RequestBody {
     }
 }
 
+/// A media type without its parameters, in lower case.
+pub fn essence(content_type: &str) -> String {
+    content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
 /// Whether `content_type` is an XML media type: `application/xml`, `text/xml` or `…+xml`.
 pub fn is_xml(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = essence(content_type);
     essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
 }
 

@@ -281,21 +281,15 @@ impl Ctx<'_> {
             let declared = op.and_then(|op| openapi::request_media(self.loaded, op).into_iter().next());
             let media_type = b.media_type(declared.as_ref().map(|m| m.content_type.as_str()));
             let form = b.form(&media_type);
-            for Replacement { ptr, target, kind, value } in &b.replacements {
+            for rep @ Replacement { ptr, target, value, .. } in &b.replacements {
                 let tptr = child(ptr, "target");
-                match (kind, form) {
-                    (Some(ExprType::XPath(_)), PayloadForm::Value)
-                    | (Some(ExprType::JsonPath(_) | ExprType::JsonPointer), PayloadForm::Xml) => {
+                match (rep.target_kind(form), form) {
+                    (ExprType::XPath(_), PayloadForm::Value)
+                    | (ExprType::JsonPath(_) | ExprType::JsonPointer, PayloadForm::Xml) => {
                         target_mismatch(ptr, form, &media_type, r);
                     }
-                    (None, PayloadForm::Xml) => {
-                        let xpath = ExprType::XPath(XPathVersion::V31);
-                        if let Err(e) = expr::parse_selector(&xpath, target) {
-                            self.issue(&tptr, &e, r);
-                        }
-                    }
-                    (Some(kind @ (ExprType::JsonPath(_) | ExprType::XPath(_))), _) => {
-                        match expr::parse_selector(kind, target) {
+                    (kind @ (ExprType::JsonPath(_) | ExprType::XPath(_)), _) => {
+                        match expr::parse_selector(&kind, target) {
                             Ok(parsed) => self.issues(&tptr, &parsed.warnings, r),
                             Err(e) => self.issue(&tptr, &e, r),
                         }

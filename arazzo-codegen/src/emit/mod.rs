@@ -18,18 +18,16 @@ type Refused = std::collections::BTreeMap<crate::calls::WfKey, durable::Refusal>
 
 /// The items of a generated file: the `types` module, then the root document's workflows and
 /// the modules of the documents whose workflows they run. `rt` names the runtime crate; with
-/// `durable`, each workflow that can run durably also gets its `durable` module.
-pub fn document(unit: &Unit, rt: &TokenStream, durable: bool) -> TokenStream {
+/// `durable`, each workflow that can run durably also gets its `durable` module, and the
+/// workflows (by `workflowId`) that get none come back with the reason.
+pub fn document(unit: &Unit, rt: &TokenStream, durable: bool) -> (TokenStream, Vec<(String, String)>) {
     let types = unit.types.module();
     let refused = durable.then(|| durable::refusals(unit));
     let body = doc(unit, &unit.root, rt, refused.as_ref());
-    quote! { #types #body }
-}
-
-/// The workflows (by `workflowId`) that get no durable module, each with the reason.
-pub fn not_durable(unit: &Unit) -> Vec<(String, String)> {
-    let refused = durable::refusals(unit);
-    refused.iter().map(|(key, why)| (unit.workflows[key].id.clone(), why.to_string())).collect()
+    let not_durable = refused.iter().flatten();
+    let not_durable =
+        not_durable.map(|(key, why)| (unit.workflows[key].id.clone(), why.to_string())).collect();
+    (quote! { #types #body }, not_durable)
 }
 
 fn doc(unit: &Unit, d: &DocPlan, rt: &TokenStream, durable: Option<&Refused>) -> TokenStream {

@@ -417,9 +417,9 @@ impl StepPlanner<'_> {
         let ct = b.media_type(declared.first().map(|m| m.content_type.as_str()));
         let payload = b.payload.as_ref()?;
         let pptr = child(&b.ptr, "payload");
-        let one_expr = matches!(payload.as_str().map(expr::parse_value), Some(Ok(p)) if matches!(p.value, expr::Value::Expr(_)));
         let form = b.form(&ct);
-        if let (Value::String(text), false) = (payload, one_expr) {
+        let one_expr = payload.is_string() && form == PayloadForm::Value;
+        if let (Value::String(text), PayloadForm::Xml | PayloadForm::Text) = (payload, form) {
             if let (Some(Replacement { ptr: rptr, .. }), PayloadForm::Text) = (b.replacements.first(), form) {
                 let help = "write the payload as YAML/JSON instead of a string, or put the values in the string as `{$...}` templates";
                 r.warn(
@@ -482,7 +482,7 @@ impl StepPlanner<'_> {
         let pairs: Vec<TokenStream> = b
             .replacements
             .iter()
-            .filter(|rep| matches!(rep.kind, None | Some(ExprType::XPath(_))))
+            .filter(|rep| matches!(rep.target_kind(PayloadForm::Xml), ExprType::XPath(_)))
             .map(|Replacement { ptr, target, value, .. }| {
                 let v = self.json_value(value, &child(ptr, "value"), scope, None, r);
                 quote!((#target, #v))
@@ -508,15 +508,16 @@ impl StepPlanner<'_> {
         let replacements: Vec<TokenStream> = b
             .replacements
             .iter()
-            .filter_map(|Replacement { ptr, target, kind, value }| {
+            .filter_map(|rep| {
+                let Replacement { ptr, target, value, .. } = rep;
                 let v = self.json_value(value, &child(ptr, "value"), scope, None, r);
-                match kind {
-                    Some(ExprType::JsonPath(_)) => {
+                match rep.target_kind(PayloadForm::Value) {
+                    ExprType::JsonPath(_) => {
                         Some(quote!(#rt::json::replace_all(&mut payload, #rt::jsonpath!(#target), #v);))
                     }
                     // XPath addresses XML text, not a value (E0237).
-                    Some(ExprType::XPath(_)) => None,
-                    _ => Some(quote!(#rt::json::replace(&mut payload, #target, #v);)),
+                    ExprType::XPath(_) => None,
+                    ExprType::JsonPointer => Some(quote!(#rt::json::replace(&mut payload, #target, #v);)),
                 }
             })
             .collect();
@@ -612,11 +613,6 @@ impl StepPlanner<'_> {
 /// Whether a value of type `ty` is sent as a file: bytes, or text for a binary property.
 fn is_file(ty: &Ty, binary: bool) -> bool {
     *ty == Ty::Bytes || (binary && *ty == Ty::String)
-}
-
-/// A media type without its parameters, in lower case.
-fn essence(content_type: &str) -> String {
-    content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
 
 /// `None` or `Some("..")`.

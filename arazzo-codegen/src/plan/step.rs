@@ -417,7 +417,7 @@ pub(super) enum MediaKind {
 /// `jsonl`/`jsonlines`/`ndjson` spellings), text (`text/*`), else bytes. A wildcard (`*/*`,
 /// which many generators write for JSON) is JSON unless its schema is `format: binary`.
 pub(super) fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
-    let essence = m.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = crate::model::essence(&m.content_type);
     let binary = || {
         m.schema
             .as_ref()
@@ -434,7 +434,7 @@ pub(super) fn media_kind(loaded: &Loaded, m: &openapi::Media) -> MediaKind {
         | "application/json-seq" => MediaKind::JsonLines,
         e if e == "application/json" || e == "text/json" || e.ends_with("+json") => MediaKind::Json,
         // XML is read as text, which XPath criteria and selectors parse.
-        e if e.starts_with("text/") || e == "application/xml" || e.ends_with("+xml") => MediaKind::Text,
+        e if e.starts_with("text/") || crate::model::is_xml(e) => MediaKind::Text,
         e if e.contains('*') && !binary() => MediaKind::Json,
         _ => MediaKind::Bytes,
     }
